@@ -1,0 +1,700 @@
+"""``DockerClient``: lifecycle, namespaces, API version and the request core.
+
+Every resource method funnels through the ``_send`` family here, so error
+mapping, version negotiation, timeouts and the ordinary-call limit live in
+one place. The hot path avoids per-request work aiohttp would otherwise do
+for us (URL re-quoting, cookie handling, header merging).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ssl
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from ._version import __version__
+from ._config import MAX_API_VERSION, MIN_API_VERSION, TLSConfig, parse_api_version, resolve
+from ._convert import json_dumps, json_loads, structure, structure_list
+from ._streaming import AsyncStream, Decoder, HijackedStream, read_response_head, transport_error
+from ._transport import DEFAULT_HOST, Endpoint, make_connector, open_raw, parse_host
+from .errors import (
+    APIError,
+    APIVersionError,
+    ClientClosedError,
+    DockerConnectionError,
+    InvalidArgument,
+    NotFound,
+    error_class_for,
+)
+
+if TYPE_CHECKING:
+    from .resources.configs import Configs
+    from .resources.containers import Containers
+    from .resources.distribution import Distribution
+    from .resources.exec import Exec
+    from .resources.images import Images
+    from .resources.networks import Networks
+    from .resources.nodes import Nodes
+    from .resources.plugins import Plugins
+    from .resources.secrets import Secrets
+    from .resources.services import Services
+    from .resources.swarm import Swarm
+    from .resources.system import System
+    from .resources.tasks import Tasks
+    from .resources.volumes import Volumes
+
+__all__ = ["DockerClient", "encode_query", "quote_path"]
+
+M = TypeVar("M")
+S = TypeVar("S", bound=AsyncStream[Any])
+
+_UNSET: Any = object()
+_TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+_MAX_ERROR_BODY = 1 << 20
+_USER_AGENT = f"aiodock/{__version__}"
+
+
+def quote_path(value: str, parameter: str = "id") -> str:
+    """Quote one path segment (an id or name) so it cannot leave its place in the URL.
+
+    ``/``, ``?``, ``#`` and ``%`` are escaped, and a segment of only dots is
+    escaped too so that URL normalisation cannot turn it into ``..``.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument(parameter, value, "expected a non-empty string")
+    if "\x00" in value:
+        raise InvalidArgument(parameter, value, "must not contain NUL")
+    quoted = quote(value, safe="")
+    if quoted.strip(".") == "":
+        quoted = quoted.replace(".", "%2E")
+    return quoted
+
+
+def _query_value(value: Any) -> str:
+    if value is True:
+        return "1"
+    if value is False:
+        return "0"
+    if isinstance(value, (Mapping, list, tuple)):
+        return json_dumps(value).decode()
+    return str(value)
+
+
+def encode_query(params: Mapping[str, Any]) -> str:
+    """Encode query parameters; ``None`` values are left out, bools are ``1``/``0``.
+
+    Maps, lists and tuples are sent as JSON, which is what the Engine expects
+    for ``filters``, ``buildargs``, ``labels`` and friends; wrap a sequence in
+    :class:`Repeated` to repeat the key instead (``names=a&names=b``).
+    """
+    parts: list[str] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, Repeated):
+            for item in value.items:
+                parts.append(f"{key}={quote(str(item), safe='')}")
+            continue
+        parts.append(f"{key}={quote(_query_value(value), safe='')}")
+    return "&".join(parts)
+
+
+class Repeated:
+    """A query value sent as the key repeated once per item (``names=a&names=b``)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = tuple(items)
+
+
+class _Shared:
+    """What a client and its ``with_options`` views share: the connector and the negotiated API."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        ssl_context: ssl.SSLContext | None,
+        ssh_options: Sequence[str],
+        headers: Mapping[str, str],
+        max_connections: int,
+    ) -> None:
+        self.endpoint = endpoint
+        self.ssl_context = ssl_context
+        self.ssh_options = tuple(ssh_options)
+        self.headers = {"User-Agent": _USER_AGENT, **headers}
+        self.base_url = endpoint.base_url
+        self.session: aiohttp.ClientSession | None = None
+        self.closed = False
+        self.negotiated: str | None = None
+        self.negotiation: asyncio.Lock | None = None
+        self.limiter = asyncio.Semaphore(max_connections)
+
+    def open_session(self) -> aiohttp.ClientSession:
+        connector = make_connector(
+            self.endpoint, ssl_context=self.ssl_context, ssh_options=self.ssh_options
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers=self.headers,
+            auto_decompress=True,
+            timeout=aiohttp.ClientTimeout(total=None),
+        )
+        return self.session
+
+
+class DockerClient:
+    """An asyncio client for one Docker Engine.
+
+    Use it as ``async with DockerClient() as docker:`` (or call
+    :meth:`aclose`). Resource namespaces are attributes: ``docker.containers``,
+    ``docker.images``, ``docker.system`` and so on.
+
+    :param host: daemon address (``unix://``, ``tcp://``, ``http(s)://``,
+        ``ssh://user@host``); default ``unix:///var/run/docker.sock``.
+    :param tls: ``TLSConfig`` for TLS over TCP, or ``True`` for TLS with the
+        system trust store.
+    :param api_version: pin the Engine API version (``"1.41"``); by default it
+        is negotiated with the daemon on the first request.
+    :param timeout: seconds for ordinary calls (``None``: no limit).
+    :param stream_timeout: inactivity limit in seconds for streams (``None``:
+        streams may be silent forever, as ``follow`` logs and events are).
+    :param max_connections: concurrent ordinary calls; streams do not count
+        against it, so open streams never starve ordinary calls.
+    """
+
+    _shared: _Shared
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        tls: TLSConfig | bool | None = None,
+        api_version: str | None = None,
+        timeout: float | None = 60.0,
+        stream_timeout: float | None = None,
+        connect_timeout: float | None = 30.0,
+        ssh_options: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        if max_connections < 1:
+            raise InvalidArgument("max_connections", max_connections, "must be at least 1")
+        endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
+        ssl_context: ssl.SSLContext | None = None
+        if isinstance(tls, TLSConfig):
+            ssl_context = tls.ssl_context()
+        elif tls is True or endpoint.tls:
+            ssl_context = ssl.create_default_context()
+        self._shared = _Shared(endpoint, ssl_context, ssh_options, headers or {}, max_connections)
+        self._owner = True
+        self._configure(api_version, timeout, stream_timeout, connect_timeout)
+
+    def _configure(
+        self,
+        api_version: str | None,
+        timeout: float | None,
+        stream_timeout: float | None,
+        connect_timeout: float | None,
+    ) -> None:
+        if api_version is not None:
+            parse_api_version(api_version)
+        self._pinned = api_version
+        self._prefix = f"/v{api_version}" if api_version else None
+        self._timeout_value = timeout
+        self._stream_timeout_value = stream_timeout
+        self._connect_timeout = connect_timeout
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout, sock_read=stream_timeout
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> DockerClient:
+        """A client configured like the docker CLI: ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``,
+        ``DOCKER_CERT_PATH``, ``DOCKER_API_VERSION``, ``DOCKER_CONTEXT``/``currentContext``
+        and ``config.json`` ``HttpHeaders``. Keyword ``options`` override what they say.
+        """
+        config = resolve(environ)
+        kwargs: dict[str, Any] = {
+            "tls": config.tls,
+            "api_version": config.api_version,
+            "headers": config.http_headers,
+        }
+        kwargs.update(options)
+        return cls(config.host, **kwargs)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = _UNSET,
+        stream_timeout: float | None = _UNSET,
+        api_version: str | None = _UNSET,
+    ) -> DockerClient:
+        """A view of this client with other options, sharing its connections.
+
+        Closing the original client closes the view's connections too; the
+        view's own :meth:`aclose` does nothing.
+        """
+        view = object.__new__(DockerClient)
+        view._shared = self._shared
+        view._owner = False
+        view._configure(
+            self._pinned if api_version is _UNSET else api_version,
+            self._timeout_value if timeout is _UNSET else timeout,
+            self._stream_timeout_value if stream_timeout is _UNSET else stream_timeout,
+            self._connect_timeout,
+        )
+        return view
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def __aenter__(self) -> DockerClient:
+        self._check_open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections. Idempotent; a view's ``aclose`` leaves them open."""
+        if not self._owner:
+            return
+        shared = self._shared
+        if shared.closed:
+            return
+        shared.closed = True
+        session, shared.session = shared.session, None
+        if session is not None:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._shared.closed
+
+    @property
+    def host(self) -> str:
+        """The daemon address this client talks to."""
+        return self._shared.endpoint.url
+
+    def __repr__(self) -> str:
+        state = "closed" if self._shared.closed else "open"
+        return f"<DockerClient {self._shared.endpoint.url} {state}>"
+
+    def __del__(self) -> None:
+        shared = getattr(self, "_shared", None)
+        if not getattr(self, "_owner", False) or shared is None:
+            return
+        if shared.session is not None and not shared.closed:
+            warnings.warn(
+                f"DockerClient for {shared.endpoint.url} was not closed; "
+                "use 'async with DockerClient()' or await client.aclose()",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
+
+    def _check_open(self) -> None:
+        if self._shared.closed:
+            raise ClientClosedError(
+                f"this DockerClient ({self._shared.endpoint.url}) is closed; create a new one"
+            )
+
+    # -- namespaces ---------------------------------------------------------------
+
+    @functools.cached_property
+    def containers(self) -> Containers:
+        from .resources.containers import Containers
+
+        return Containers(self)
+
+    @functools.cached_property
+    def exec(self) -> Exec:
+        from .resources.exec import Exec
+
+        return Exec(self)
+
+    @functools.cached_property
+    def images(self) -> Images:
+        from .resources.images import Images
+
+        return Images(self)
+
+    @functools.cached_property
+    def distribution(self) -> Distribution:
+        from .resources.distribution import Distribution
+
+        return Distribution(self)
+
+    @functools.cached_property
+    def networks(self) -> Networks:
+        from .resources.networks import Networks
+
+        return Networks(self)
+
+    @functools.cached_property
+    def volumes(self) -> Volumes:
+        from .resources.volumes import Volumes
+
+        return Volumes(self)
+
+    @functools.cached_property
+    def system(self) -> System:
+        from .resources.system import System
+
+        return System(self)
+
+    @functools.cached_property
+    def swarm(self) -> Swarm:
+        from .resources.swarm import Swarm
+
+        return Swarm(self)
+
+    @functools.cached_property
+    def services(self) -> Services:
+        from .resources.services import Services
+
+        return Services(self)
+
+    @functools.cached_property
+    def tasks(self) -> Tasks:
+        from .resources.tasks import Tasks
+
+        return Tasks(self)
+
+    @functools.cached_property
+    def nodes(self) -> Nodes:
+        from .resources.nodes import Nodes
+
+        return Nodes(self)
+
+    @functools.cached_property
+    def secrets(self) -> Secrets:
+        from .resources.secrets import Secrets
+
+        return Secrets(self)
+
+    @functools.cached_property
+    def configs(self) -> Configs:
+        from .resources.configs import Configs
+
+        return Configs(self)
+
+    @functools.cached_property
+    def plugins(self) -> Plugins:
+        from .resources.plugins import Plugins
+
+        return Plugins(self)
+
+    # -- API version ---------------------------------------------------------------
+
+    async def api_version(self) -> str:
+        """The Engine API version requests use (negotiated on first use unless pinned)."""
+        if self._pinned is not None:
+            return self._pinned
+        shared = self._shared
+        if shared.negotiated is None:
+            await self._negotiate()
+        assert shared.negotiated is not None
+        return shared.negotiated
+
+    async def _negotiate(self) -> str:
+        shared = self._shared
+        if shared.negotiation is None:
+            shared.negotiation = asyncio.Lock()
+        async with shared.negotiation:
+            if shared.negotiated is not None:
+                return shared.negotiated
+            response = await self._send("GET", "/_ping", versioned=False)
+            try:
+                server = response.headers.get("API-Version", "")
+                await response.read()
+            finally:
+                response.release()
+            shared.negotiated = self._pick_version(server)
+            return shared.negotiated
+
+    def _pick_version(self, server: str) -> str:
+        if not server:
+            return MIN_API_VERSION
+        try:
+            server_v = parse_api_version(server)
+        except InvalidArgument:
+            raise DockerConnectionError(
+                f"daemon at {self._shared.endpoint.url} sent an invalid API-Version {server!r}"
+            ) from None
+        if server_v < parse_api_version(MIN_API_VERSION):
+            raise APIVersionError("aiodock", MIN_API_VERSION, server)
+        return server if server_v < parse_api_version(MAX_API_VERSION) else MAX_API_VERSION
+
+    async def _require_api(self, option: str, version: str) -> None:
+        """Fail before the request when ``option`` needs a newer API than negotiated."""
+        current = await self.api_version()
+        if parse_api_version(current) < parse_api_version(version):
+            raise APIVersionError(option, version, current)
+
+    async def _api_at_least(self, version: str) -> bool:
+        return parse_api_version(await self.api_version()) >= parse_api_version(version)
+
+    # -- request core ----------------------------------------------------------------
+
+    async def _url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
+        shared = self._shared
+        prefix = ""
+        if versioned:
+            prefix = self._prefix or ""
+            if not prefix:
+                version = shared.negotiated or await self._negotiate()
+                prefix = "/v" + version
+        url = shared.base_url + prefix + path
+        if params:
+            query = encode_query(params)
+            if query:
+                url = url + "?" + query
+        return URL(url, encoded=True)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = _UNSET,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        not_found: type[NotFound] = NotFound,
+        versioned: bool = True,
+    ) -> aiohttp.ClientResponse:
+        """Send a request; return the response with status < 400 (caller releases it)."""
+        shared = self._shared
+        if shared.closed:
+            self._check_open()
+        session = shared.session or shared.open_session()
+        url = await self._url(path, params, versioned)
+        if body is not _UNSET:
+            data = json_dumps(body)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        try:
+            response = await session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=timeout or self._timeout,
+                allow_redirects=False,
+            )
+        except _TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
+        if response.status >= 400:
+            await self._raise_for_status(response, method, path, not_found)
+        return response
+
+    async def _raise_for_status(
+        self,
+        response: aiohttp.ClientResponse,
+        method: str,
+        path: str,
+        not_found: type[NotFound],
+    ) -> None:
+        try:
+            raw = await response.content.read(_MAX_ERROR_BODY)
+        except _TRANSPORT_ERRORS:
+            raw = b""
+        finally:
+            response.release()
+        raise self._error(response.status, raw, method, path, not_found)
+
+    @staticmethod
+    def _error(
+        status: int, raw: bytes, method: str, path: str, not_found: type[NotFound]
+    ) -> APIError:
+        message = ""
+        try:
+            decoded = json_loads(raw) if raw else None
+            if isinstance(decoded, dict):
+                message = str(decoded.get("message", ""))
+        except ValueError:
+            pass
+        if not message:
+            message = raw.decode("utf-8", "replace").strip() or "no message from the daemon"
+        return error_class_for(status, not_found)(status, message, method, path)
+
+    async def _read(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: aiohttp.ClientTimeout | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        """An ordinary call: send under the connection limit, read the whole body."""
+        async with self._shared.limiter:
+            response = await self._send(method, path, timeout=timeout, **kwargs)
+            try:
+                body = await response.read()
+            except _TRANSPORT_ERRORS as exc:
+                response.close()
+                raise transport_error(exc, f"{method} {path}: reading the response") from exc
+            finally:
+                response.release()
+            return response.status, body
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An ordinary call returning the decoded JSON body (``None`` when empty)."""
+        _, body = await self._read(method, path, **kwargs)
+        if not body:
+            return None
+        try:
+            return json_loads(body)
+        except ValueError as exc:
+            raise DockerConnectionError(
+                f"{method} {path}: the daemon sent invalid JSON: {body[:200]!r}"
+            ) from exc
+
+    async def _model(self, method: str, path: str, cls: type[M], **kwargs: Any) -> M:
+        """An ordinary call whose JSON body is structured into ``cls``."""
+        return structure(await self._json(method, path, **kwargs), cls)
+
+    async def _models(self, method: str, path: str, cls: type[M], **kwargs: Any) -> list[M]:
+        """An ordinary call whose JSON array body is structured into ``list[cls]``."""
+        return structure_list(await self._json(method, path, **kwargs) or [], cls)
+
+    async def _status(self, method: str, path: str, **kwargs: Any) -> int:
+        """An ordinary call whose body does not matter; returns the status (204, 304...)."""
+        status, _ = await self._read(method, path, **kwargs)
+        return status
+
+    def _stream(
+        self,
+        method: str,
+        path: str,
+        decoder: Decoder,
+        convert: Callable[[Any], Any] | None = None,
+        *,
+        stream_class: type[S] = AsyncStream,  # type: ignore[assignment]
+        inactivity_timeout: float | None = _UNSET,
+        **kwargs: Any,
+    ) -> S:
+        """A streaming call: nothing is sent until the stream is awaited or iterated."""
+        timeout = self._stream_timeout
+        if inactivity_timeout is not _UNSET:
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=self._connect_timeout, sock_read=inactivity_timeout
+            )
+
+        def open() -> Any:
+            return self._send(method, path, timeout=timeout, **kwargs)
+
+        return stream_class(open, decoder, convert, what=f"{method} {path}")
+
+    async def _hijack(
+        self,
+        method: str,
+        path: str,
+        *,
+        tty: bool,
+        params: Mapping[str, Any] | None = None,
+        body: Any = _UNSET,
+        not_found: type[NotFound] = NotFound,
+        read_timeout: float | None = None,
+    ) -> HijackedStream:
+        """Open an upgraded (hijacked) connection for attach / exec start."""
+        shared = self._shared
+        self._check_open()
+        url = await self._url(path, params, versioned=True)
+        target = url.raw_path_qs
+        what = f"{method} {path} on {shared.endpoint.url}"
+        payload = b"" if body is _UNSET else json_dumps(body)
+        lines = [
+            f"{method} {target} HTTP/1.1",
+            f"Host: {shared.endpoint.http_host}",
+            "Connection: Upgrade",
+            "Upgrade: tcp",
+            f"Content-Length: {len(payload)}",
+        ]
+        if payload:
+            lines.append("Content-Type: application/json")
+        lines.extend(f"{k}: {v}" for k, v in shared.headers.items())
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+        reader, writer, process = await open_raw(
+            shared.endpoint,
+            ssl_context=shared.ssl_context,
+            ssh_options=shared.ssh_options,
+            connect_timeout=self._connect_timeout,
+        )
+        stream = HijackedStream(
+            reader, writer, tty=tty, what=what, process=process, read_timeout=read_timeout
+        )
+        try:
+            writer.write(request)
+            await writer.drain()
+            read_head = read_response_head(reader, what)
+            if self._timeout_value is not None:
+                status, _, error_body = await asyncio.wait_for(read_head, self._timeout_value)
+            else:
+                status, _, error_body = await read_head
+        except BaseException as exc:
+            await stream.aclose()
+            if isinstance(exc, _TRANSPORT_ERRORS):
+                raise transport_error(exc, what) from exc
+            raise
+        if status >= 400:
+            await stream.aclose()
+            raise self._error(status, error_body, method, path, not_found)
+        return stream
+
+    # -- escape hatch ------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = _UNSET,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        versioned: bool = True,
+    ) -> Any:
+        """Call any Engine endpoint, through the same errors, versioning and limits.
+
+        ``path`` is the part after the version prefix (``"/containers/json"``).
+        Returns decoded JSON when the daemon sends JSON, otherwise the body bytes
+        (``None`` when there is no body).
+        """
+        if not path.startswith("/"):
+            raise InvalidArgument("path", path, "must start with '/'")
+        async with self._shared.limiter:
+            response = await self._send(
+                method.upper(),
+                path,
+                params=params,
+                body=json,
+                data=data,
+                headers=headers,
+                versioned=versioned,
+            )
+            try:
+                body = await response.read()
+            except _TRANSPORT_ERRORS as exc:
+                raise transport_error(exc, f"{method} {path}: reading the response") from exc
+            finally:
+                response.release()
+        if not body:
+            return None
+        if response.content_type in ("application/json", "application/jsonl"):
+            return json_loads(body)
+        return body

@@ -1,0 +1,413 @@
+"""Streaming responses: :class:`AsyncStream` and hijacked attach/exec connections.
+
+An ``AsyncStream`` is lazy: awaiting it (or entering ``async with``, or the
+first ``async for`` step) sends the request and raises HTTP errors before any
+item is produced. Bytes from the connection go through a sans-IO decoder from
+``_frames`` and then an optional per-item converter. The connection is
+released on every exit path: end of body, error, timeout, cancellation,
+``break`` (via ``aclose``/``async with``, or when the stream is collected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, Generic, Protocol, TypeVar
+
+import aiohttp
+import attrs
+
+from ._frames import Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
+from .errors import DockerConnectionError, DockerTimeoutError, UsageError
+
+__all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Decoder(Protocol):
+    """What every sans-IO decoder in ``_frames`` offers."""
+
+    def feed(self, data: bytes) -> list[Any]: ...
+
+    def eof(self) -> None: ...
+
+
+class BytesDecoder:
+    """Pass chunks through unchanged (tar archives, image exports)."""
+
+    __slots__ = ()
+
+    def feed(self, data: bytes) -> list[Any]:
+        return [data]
+
+    def eof(self) -> None:
+        return None
+
+
+@attrs.frozen
+class Output:
+    """Everything a container or exec wrote, split by stream."""
+
+    stdout: bytes = b""
+    stderr: bytes = b""
+
+
+def transport_error(exc: BaseException, what: str) -> Exception:
+    """Map an aiohttp/OS failure to aiodock's tree (callers ``raise ... from exc``)."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return DockerTimeoutError(f"{what}: timed out ({type(exc).__name__})")
+    detail = str(exc) or type(exc).__name__
+    return DockerConnectionError(f"{what}: {detail}")
+
+
+_TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
+
+
+class AsyncStream(Generic[T]):
+    """An async iterator over the items of one streaming response.
+
+    ``await stream`` sends the request (raising HTTP errors) and returns the
+    stream; ``async for item in stream`` iterates; ``async with stream``
+    guarantees the connection is released however the block ends.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_convert",
+        "_decoder",
+        "_done",
+        "_items",
+        "_open",
+        "_pos",
+        "_response",
+        "_what",
+    )
+
+    def __init__(
+        self,
+        open: Opener,
+        decoder: Decoder,
+        convert: Callable[[Any], T] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        self._open = open
+        self._decoder = decoder
+        self._convert = convert
+        self._what = what
+        self._response: aiohttp.ClientResponse | None = None
+        self._items: list[Any] = []
+        self._pos = 0
+        self._done = False
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def _start(self) -> AsyncStream[T]:
+        if self._closed:
+            raise UsageError(f"{self._what}: the stream was closed")
+        if self._response is None:
+            self._response = await self._open()
+        return self
+
+    def __await__(self) -> Generator[Any, None, AsyncStream[T]]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return await self._start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection; safe to call more than once."""
+        self._release()
+
+    def _release(self) -> None:
+        self._closed = True
+        self._done = True
+        response, self._response = self._response, None
+        if response is not None:
+            # An unfinished body cannot go back to the pool: close the connection.
+            response.close()
+
+    def __del__(self) -> None:
+        # A stream abandoned after ``break`` must not hold its connection.
+        if self._response is not None:
+            self._response.close()
+
+    @property
+    def response(self) -> aiohttp.ClientResponse | None:
+        """The underlying response once started (headers, status)."""
+        return self._response
+
+    # -- iteration -----------------------------------------------------------
+
+    def __aiter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        items = self._items
+        if self._pos < len(items):
+            item = items[self._pos]
+            self._pos += 1
+            return item  # type: ignore[no-any-return]
+        return await self._refill()
+
+    async def _refill(self) -> T:
+        while True:
+            if self._done:
+                raise StopAsyncIteration
+            if self._response is None:
+                await self._start()
+            assert self._response is not None
+            try:
+                chunk = await self._response.content.readany()
+                if chunk:
+                    raw = self._decoder.feed(chunk)
+                else:
+                    self._decoder.eof()
+                    raw = []
+            except _TRANSPORT_ERRORS as exc:
+                self._release()
+                raise transport_error(exc, self._what) from exc
+            except BaseException:
+                self._release()
+                raise
+            if not chunk:
+                # Body finished: hand the connection back to the pool.
+                response, self._response = self._response, None
+                self._done = True
+                response.release()
+            if raw:
+                convert = self._convert
+                if convert is not None:
+                    try:
+                        raw = [convert(x) for x in raw]
+                    except BaseException:
+                        self._release()
+                        raise
+                self._items = raw
+                self._pos = 1
+                return raw[0]  # type: ignore[no-any-return]
+
+    async def collect(self) -> list[T]:
+        """Read the stream to its end and return every item."""
+        async with self:
+            return [item async for item in self]
+
+
+class FrameStream(AsyncStream[Frame]):
+    """A stream of :class:`~aiodock.Frame` (logs, attach, exec output)."""
+
+    __slots__ = ()
+
+    async def lines(self) -> AsyncIterator[Frame]:
+        """Yield one frame per line (``\\n`` kept), stdout and stderr kept apart."""
+        splitter = LineSplitter()
+        async with self:
+            async for frame in self:
+                for line in splitter.feed(frame):
+                    yield line
+            for line in splitter.flush():
+                yield line
+
+    async def demux(self) -> Output:
+        """Read to the end and return stdout and stderr separately."""
+        out: list[bytes] = []
+        err: list[bytes] = []
+        async with self:
+            async for stream, data in self:
+                (err if stream == StreamType.STDERR else out).append(data)
+        return Output(b"".join(out), b"".join(err))
+
+    async def read(self) -> bytes:
+        """Read to the end and return all output bytes, streams interleaved in order."""
+        async with self:
+            return b"".join([frame.data async for frame in self])
+
+
+# --- hijacked connections -------------------------------------------------------
+
+
+class HijackedStream:
+    """A bidirectional attach/exec connection after the HTTP upgrade.
+
+    Iterate it for output frames; ``write`` sends stdin; ``close_stdin``
+    half-closes the write side so the process sees end of input.
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        tty: bool,
+        what: str,
+        process: asyncio.subprocess.Process | None = None,
+        read_timeout: float | None = None,
+        initial: bytes = b"",
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._tty = tty
+        self._what = what
+        self._process = process
+        self._read_timeout = read_timeout
+        self._decoder: RawDecoder | MultiplexDecoder = RawDecoder() if tty else MultiplexDecoder()
+        self._items: list[Frame] = []
+        self._pos = 0
+        self._done = False
+        self._closed = False
+        self._stdin_closed = False
+        self._initial = initial
+
+    @property
+    def tty(self) -> bool:
+        return self._tty
+
+    async def __aenter__(self) -> HijackedStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> HijackedStream:
+        return self
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the process's stdin."""
+        if self._closed or self._stdin_closed:
+            raise UsageError(f"{self._what}: stdin is closed")
+        try:
+            self._writer.write(data)
+            await self._writer.drain()
+        except (OSError, ConnectionError) as exc:
+            raise transport_error(exc, f"{self._what}: writing stdin") from exc
+
+    async def close_stdin(self) -> None:
+        """Half-close: the process reads end-of-file; output keeps flowing."""
+        if self._stdin_closed or self._closed:
+            return
+        self._stdin_closed = True
+        try:
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+            else:
+                raise UsageError(
+                    f"{self._what}: this transport (TLS) cannot half-close; "
+                    "close the stream instead"
+                )
+        except (OSError, ConnectionError) as exc:
+            raise transport_error(exc, f"{self._what}: closing stdin") from exc
+
+    async def __anext__(self) -> Frame:
+        while True:
+            if self._pos < len(self._items):
+                item = self._items[self._pos]
+                self._pos += 1
+                return item
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                if self._initial:
+                    chunk, self._initial = self._initial, b""
+                elif self._read_timeout is None:
+                    chunk = await self._reader.read(2**18)
+                else:
+                    chunk = await asyncio.wait_for(self._reader.read(2**18), self._read_timeout)
+                if chunk:
+                    self._items = self._decoder.feed(chunk)
+                else:
+                    self._done = True
+                    self._items = []
+                    self._decoder.eof()
+                self._pos = 0
+            except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+                await self.aclose()
+                raise transport_error(exc, self._what) from exc
+            except BaseException:
+                await self.aclose()
+                raise
+
+    async def demux(self) -> Output:
+        """Read to the end and return stdout and stderr separately."""
+        out: list[bytes] = []
+        err: list[bytes] = []
+        async for stream, data in self:
+            (err if stream == StreamType.STDERR else out).append(data)
+        await self.aclose()
+        return Output(b"".join(out), b"".join(err))
+
+    async def aclose(self) -> None:
+        """Close the connection; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._done = True
+        self._writer.close()
+        with contextlib.suppress(Exception):
+            await self._writer.wait_closed()
+        if self._process is not None:
+            from ._transport import reap_process
+
+            reap_process(self._process)
+
+    def __del__(self) -> None:
+        if not self._closed:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+
+
+def _status_and_headers(head: bytes) -> tuple[int, dict[str, str]]:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        raise DockerConnectionError(f"bad HTTP status line from daemon: {lines[0][:100]!r}")
+    try:
+        status = int(parts[1])
+    except ValueError:
+        raise DockerConnectionError(f"bad HTTP status line: {lines[0][:100]!r}") from None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            key, value = line.split(":", 1)
+            headers[key.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def read_response_head(
+    reader: asyncio.StreamReader, what: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Read an HTTP/1.1 status line and headers; return them and any body bytes for errors."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        raise DockerConnectionError(f"{what}: connection closed before a response") from exc
+    except asyncio.LimitOverrunError as exc:
+        raise DockerConnectionError(f"{what}: response headers too large") from exc
+    status, headers = _status_and_headers(head[:-4])
+    body = b""
+    if status >= 400:
+        length = headers.get("content-length")
+        if length is not None and length.isdigit():
+            body = await reader.readexactly(min(int(length), 2**20))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body = await _read_chunked(reader)
+    return status, headers, body
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size_line = await reader.readline()
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)

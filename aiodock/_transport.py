@@ -1,0 +1,274 @@
+"""Where the daemon lives and how to open connections to it.
+
+``parse_host`` turns a ``DOCKER_HOST``-style string into an :class:`Endpoint`.
+``make_connector`` builds the aiohttp connector for ordinary HTTP traffic and
+``open_raw`` opens a bare byte stream for hijacked (upgraded) connections;
+both speak to the same endpoint kinds: unix sockets, TCP (optionally TLS) and
+``ssh://`` (``ssh host docker system dial-stdio`` over a socketpair).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import subprocess
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+import attrs
+
+from .errors import DockerConnectionError, InvalidArgument
+
+if TYPE_CHECKING:
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.tracing import Trace
+
+__all__ = ["DEFAULT_HOST", "Endpoint", "make_connector", "open_raw", "parse_host"]
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+_SCHEMES = ("unix", "tcp", "http", "https", "ssh")
+
+
+@attrs.frozen
+class Endpoint:
+    """A parsed daemon address."""
+
+    kind: str  # "unix", "tcp" or "ssh"
+    url: str  # the original host string, for messages
+    base_url: str  # what aiohttp requests go to (no trailing slash)
+    socket_path: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    user: str | None = None
+    tls: bool = False
+
+    @property
+    def http_host(self) -> str:
+        """The Host header value for requests over this endpoint."""
+        if self.kind == "tcp":
+            return f"{self.hostname}:{self.port}"
+        return "docker"
+
+
+def parse_host(host: str, *, tls: bool = False) -> Endpoint:
+    """Parse a daemon address like the docker CLI's ``-H``/``DOCKER_HOST``.
+
+    ``tls`` selects https for ``tcp://`` hosts (as ``--tls``/TLS config does).
+    """
+    if not isinstance(host, str) or not host.strip():
+        raise InvalidArgument("host", host, "expected an address like unix:///var/run/docker.sock")
+    text = host.strip()
+    if "://" not in text:
+        if text.startswith("/"):
+            text = "unix://" + text
+        else:
+            text = "tcp://" + text
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in _SCHEMES:
+        raise InvalidArgument(
+            "host", host, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
+        )
+    if any(c in text for c in "\r\n\x00 "):
+        raise InvalidArgument("host", host, "contains whitespace or control characters")
+    if scheme == "unix":
+        path = text[len("unix://") :]
+        if not path:
+            raise InvalidArgument("host", host, "unix socket path is empty")
+        return Endpoint(kind="unix", url=host, base_url="http://docker", socket_path=path)
+
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidArgument("host", host, f"bad port: {exc}") from None
+    hostname = parts.hostname
+    if not hostname:
+        raise InvalidArgument("host", host, "no host name")
+    if parts.query or parts.fragment:
+        raise InvalidArgument("host", host, "must not carry a query or fragment")
+    path = parts.path.rstrip("/")
+
+    if scheme == "ssh":
+        if path:
+            raise InvalidArgument("host", host, "ssh:// addresses take no path")
+        user = unquote(parts.username) if parts.username else None
+        return Endpoint(
+            kind="ssh",
+            url=host,
+            base_url="http://docker",
+            hostname=hostname,
+            port=port,
+            user=user,
+        )
+    if parts.username or parts.password:
+        raise InvalidArgument("host", host, "credentials in a tcp address are not supported")
+    use_tls = tls or scheme == "https"
+    if scheme == "http" and tls:
+        raise InvalidArgument("host", host, "http:// cannot be combined with TLS; use https://")
+    if port is None:
+        port = 2376 if use_tls else 2375
+    netloc = f"[{hostname}]" if ":" in hostname else hostname
+    base = f"{'https' if use_tls else 'http'}://{netloc}:{port}{path}"
+    return Endpoint(kind="tcp", url=host, base_url=base, hostname=hostname, port=port, tls=use_tls)
+
+
+def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:
+    """The argv that runs ``docker system dial-stdio`` on the ssh endpoint."""
+    assert endpoint.kind == "ssh" and endpoint.hostname is not None
+    argv = ["ssh", "-T", "-o", "BatchMode=yes", *options]
+    if endpoint.port is not None:
+        argv += ["-p", str(endpoint.port)]
+    if endpoint.user:
+        argv += ["-l", endpoint.user]
+    argv += ["--", endpoint.hostname, "docker", "system", "dial-stdio"]
+    return argv
+
+
+async def _spawn_ssh(argv: Sequence[str]) -> tuple[socket.socket, asyncio.subprocess.Process]:
+    """Start ssh with one end of a socketpair as its stdin/stdout; return the other end."""
+    ours, theirs = socket.socketpair()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=theirs,
+            stdout=theirs,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        ours.close()
+        raise DockerConnectionError(f"cannot start ssh ({argv[0]}): {exc}") from exc
+    finally:
+        theirs.close()
+    ours.setblocking(False)
+    return ours, proc
+
+
+def _reap(proc: asyncio.subprocess.Process) -> None:
+    """Make sure an ssh child does not outlive its connection."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+
+
+class _SSHConnector(aiohttp.BaseConnector):
+    """aiohttp connector whose connections are ``ssh ... docker system dial-stdio`` pipes.
+
+    One ssh process per pooled connection; keep-alive reuses it.
+    """
+
+    def __init__(self, endpoint: Endpoint, options: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._argv = ssh_command(endpoint, options)
+        self._procs: set[asyncio.subprocess.Process] = set()
+
+    async def _create_connection(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> ResponseHandler:
+        sock, proc = await _spawn_ssh(self._argv)
+        self._procs.add(proc)
+        try:
+            _, protocol = await self._loop.create_unix_connection(self._factory, sock=sock)
+        except BaseException:
+            sock.close()
+            _reap(proc)
+            self._procs.discard(proc)
+            raise
+        proc_ref = proc
+
+        def _on_lost() -> None:
+            _reap(proc_ref)
+            self._procs.discard(proc_ref)
+
+        _watch_connection_lost(protocol, _on_lost)
+        return protocol
+
+    async def close(self) -> None:  # type: ignore[override]
+        await super().close()
+        for proc in list(self._procs):
+            _reap(proc)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+        self._procs.clear()
+
+
+def _watch_connection_lost(protocol: ResponseHandler, callback: Any) -> None:
+    """Call ``callback`` when the aiohttp protocol loses its transport."""
+    original = protocol.connection_lost
+
+    def connection_lost(exc: BaseException | None) -> None:
+        try:
+            original(exc)
+        finally:
+            callback()
+
+    protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+
+
+def make_connector(
+    endpoint: Endpoint,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    ssh_options: Sequence[str] = (),
+) -> aiohttp.BaseConnector:
+    """The connector for ordinary requests.
+
+    The pool is unbounded: the client limits ordinary calls itself, so open
+    streams can never starve them (aiohttp's default ``limit=100`` would).
+    """
+    common: dict[str, Any] = {"limit": 0, "limit_per_host": 0, "keepalive_timeout": 30.0}
+    if endpoint.kind == "unix":
+        assert endpoint.socket_path is not None
+        return aiohttp.UnixConnector(endpoint.socket_path, **common)
+    if endpoint.kind == "ssh":
+        return _SSHConnector(endpoint, ssh_options, **common)
+    tls: ssl.SSLContext | bool = ssl_context if endpoint.tls and ssl_context else endpoint.tls
+    return aiohttp.TCPConnector(ssl=tls if endpoint.tls else False, **common)
+
+
+async def open_raw(
+    endpoint: Endpoint,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    ssh_options: Sequence[str] = (),
+    connect_timeout: float | None = None,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.subprocess.Process | None]:
+    """Open a bare byte stream to the daemon (for hijacked attach/exec connections)."""
+    proc: asyncio.subprocess.Process | None = None
+    try:
+        if endpoint.kind == "unix":
+            coro = asyncio.open_unix_connection(endpoint.socket_path, limit=2**20)
+            reader, writer = await asyncio.wait_for(coro, connect_timeout)
+        elif endpoint.kind == "ssh":
+            sock, proc = await _spawn_ssh(ssh_command(endpoint, ssh_options))
+            reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
+        else:
+            ctx: ssl.SSLContext | None = None
+            if endpoint.tls:
+                ctx = ssl_context or ssl.create_default_context()
+            coro = asyncio.open_connection(
+                endpoint.hostname, endpoint.port, ssl=ctx, limit=2**20
+            )
+            reader, writer = await asyncio.wait_for(coro, connect_timeout)
+    except asyncio.TimeoutError as exc:
+        if proc is not None:
+            _reap(proc)
+        raise DockerConnectionError(
+            f"timed out connecting to {endpoint.url} after {connect_timeout}s"
+        ) from exc
+    except (OSError, ssl.SSLError) as exc:
+        if proc is not None:
+            _reap(proc)
+        raise DockerConnectionError(f"cannot connect to {endpoint.url}: {exc}") from exc
+    return reader, writer, proc
+
+
+def reap_process(proc: asyncio.subprocess.Process | None) -> None:
+    """Terminate an ssh helper process, if any."""
+    if proc is not None:
+        _reap(proc)

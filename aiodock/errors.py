@@ -1,0 +1,228 @@
+"""The exception tree of aiodock.
+
+Everything aiodock raises on purpose derives from :class:`DockerError`.
+HTTP answers from the daemon become :class:`APIError` subclasses picked by
+status code; transport failures become :class:`DockerConnectionError` or
+:class:`DockerTimeoutError` chained ``from`` the underlying aiohttp/OS error;
+errors the daemon reports inside a stream become :class:`StreamError`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "APIVersionError",
+    "BadRequest",
+    "BuildError",
+    "ClientClosedError",
+    "Conflict",
+    "ContainerError",
+    "ContainerNotFound",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerTimeoutError",
+    "Forbidden",
+    "ImageNotFound",
+    "InvalidArgument",
+    "NetworkNotFound",
+    "NodeNotFound",
+    "NotFound",
+    "NotInSwarm",
+    "PluginNotFound",
+    "ServerError",
+    "ServiceNotFound",
+    "StreamError",
+    "TruncatedStreamError",
+    "Unauthorized",
+    "UsageError",
+    "VolumeNotFound",
+]
+
+
+class DockerError(Exception):
+    """Base class of every error aiodock raises on purpose."""
+
+
+# --- client misuse -----------------------------------------------------------
+
+
+class UsageError(DockerError):
+    """The client was used in a way it does not support (for example after close)."""
+
+
+class ClientClosedError(UsageError):
+    """A call was made on a :class:`~aiodock.DockerClient` that was closed."""
+
+
+class InvalidArgument(UsageError, ValueError):
+    """An argument was rejected before any request was sent.
+
+    ``parameter`` names the argument and ``value`` is what was given.
+    """
+
+    def __init__(self, parameter: str, value: object, reason: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {parameter}={value!r}: {reason}")
+
+
+class APIVersionError(UsageError):
+    """An option needs a newer Engine API than the one negotiated with the daemon."""
+
+    def __init__(self, option: str, required: str, negotiated: str) -> None:
+        self.option = option
+        self.required = required
+        self.negotiated = negotiated
+        super().__init__(
+            f"{option} needs Engine API {required} or newer, "
+            f"but this client speaks API {negotiated} with the daemon"
+        )
+
+
+# --- transport ----------------------------------------------------------------
+
+
+class DockerConnectionError(DockerError, ConnectionError):
+    """The daemon could not be reached, or the connection broke mid-request."""
+
+
+class DockerTimeoutError(DockerError, TimeoutError):
+    """A request or a stream took longer than the configured timeout."""
+
+
+# --- HTTP status errors --------------------------------------------------------
+
+
+class APIError(DockerError):
+    """The daemon answered with an error status.
+
+    ``message`` is the daemon's own explanation (its JSON ``message`` field,
+    or the body text when there is none).
+    """
+
+    status: int
+
+    def __init__(self, status: int, message: str, method: str, path: str) -> None:
+        self.status = status
+        self.message = message
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path} failed with {status}: {message}")
+
+
+class BadRequest(APIError):
+    """400: the daemon rejected the parameters."""
+
+
+class Unauthorized(APIError):
+    """401: credentials are missing or wrong."""
+
+
+class Forbidden(APIError):
+    """403: the operation is not allowed."""
+
+
+class NotFound(APIError):
+    """404: the object does not exist."""
+
+
+class ContainerNotFound(NotFound):
+    """404 on a container operation."""
+
+
+class ImageNotFound(NotFound):
+    """404 on an image operation."""
+
+
+class NetworkNotFound(NotFound):
+    """404 on a network operation."""
+
+
+class VolumeNotFound(NotFound):
+    """404 on a volume operation."""
+
+
+class ServiceNotFound(NotFound):
+    """404 on a service operation."""
+
+
+class NodeNotFound(NotFound):
+    """404 on a node operation."""
+
+
+class PluginNotFound(NotFound):
+    """404 on a plugin operation."""
+
+
+class Conflict(APIError):
+    """409: the object is in a state that forbids the operation (or the name is taken)."""
+
+
+class ServerError(APIError):
+    """5xx: the daemon failed to carry out the request."""
+
+
+class NotInSwarm(ServerError):
+    """503: the node is not part of a swarm (or not a manager)."""
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+}
+
+
+def error_class_for(status: int, not_found: type[NotFound] = NotFound) -> type[APIError]:
+    """Pick the exception class for an HTTP error status."""
+    if status == 404:
+        return not_found
+    cls = _STATUS_CLASSES.get(status)
+    if cls is not None:
+        return cls
+    if status >= 500:
+        return ServerError
+    return APIError
+
+
+# --- in-band stream errors ----------------------------------------------------
+
+
+class StreamError(DockerError):
+    """The daemon reported an error inside a stream (log frame type 3, ``errorDetail``)."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+class TruncatedStreamError(StreamError, DockerConnectionError):
+    """A stream ended in the middle of a frame or a JSON document."""
+
+
+class BuildError(StreamError):
+    """An image build failed; ``log`` holds the build output received before the error."""
+
+    def __init__(self, message: str, *, log: str = "", code: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.log = log
+
+
+class ContainerError(DockerError):
+    """A container run by :meth:`~aiodock.resources.containers.Containers.run` exited non-zero."""
+
+    def __init__(self, container_id: str, exit_code: int, stderr: bytes, image: str = "") -> None:
+        self.container_id = container_id
+        self.exit_code = exit_code
+        self.stderr = stderr
+        self.image = image
+        tail = stderr[-2000:].decode("utf-8", "replace").strip()
+        where = f" (image {image})" if image else ""
+        super().__init__(
+            f"container {container_id[:12]}{where} exited with code {exit_code}"
+            + (f": {tail}" if tail else "")
+        )
