@@ -1,0 +1,355 @@
+"""The one cattrs converter of aiodock, plus the JSON helpers.
+
+Docker's JSON is inconsistent in ways a model layer has to absorb:
+
+* keys are PascalCase, camelCase or snake_case and acronyms are spelled every
+  possible way (``OOMKilled`` next to ``OomKillDisable``, ``CpuShares`` next to
+  ``IPAddress``). Each model field therefore carries its wire key in
+  ``metadata={"wire": ...}``; fields without one use the PascalCase form of
+  their name (``cpu_shares`` -> ``CpuShares``).
+* the daemon sends ``null`` for empty lists, maps, numbers and objects. Structuring
+  turns ``null`` into the field's zero value (``[]``, ``{}``, ``0``, ``""``,
+  ``False``) or ``None`` for optional fields and nested objects.
+* newer daemons add keys; unknown keys are ignored.
+
+Unstructuring is the reverse mapping and leaves out every attribute equal to its
+default (Go's ``omitempty``), so a request body built from a model only carries
+what the caller set.
+
+Hooks are generated once per class, lazily, on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from types import NoneType, UnionType
+from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+
+def _find_orjson() -> Any:
+    try:
+        return importlib.import_module("orjson")
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+
+
+_orjson = _find_orjson()
+
+__all__ = [
+    "HAS_ORJSON",
+    "converter",
+    "json_dumps",
+    "json_loads",
+    "parse_time",
+    "structure",
+    "structure_list",
+    "unstructure",
+    "wire_name",
+]
+
+T = TypeVar("T")
+StructureHook = Callable[[Any, Any], Any]
+
+#: Whether the JSON helpers use orjson (``pip install aiodock[speedups]``).
+HAS_ORJSON: Final = _orjson is not None
+
+#: The converter every model goes through. Use the module functions below
+#: rather than calling it directly, unless you register hooks of your own.
+converter: Final = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+
+
+# --- names --------------------------------------------------------------------
+
+
+def _pascal_case(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.strip("_").split("_"))
+
+
+def _wire_key(field: attrs.Attribute[Any]) -> str:
+    wire = field.metadata.get("wire")
+    return wire if isinstance(wire, str) else _pascal_case(field.name)
+
+
+def wire_name(cls: type[Any], field: str) -> str:
+    """Return the JSON key the daemon uses for attribute ``field`` of model ``cls``."""
+    for a in attrs.fields(cls):
+        if a.name == field:
+            return _wire_key(a)
+    raise AttributeError(f"{cls.__name__} has no field {field!r}")
+
+
+# --- structure hooks -------------------------------------------------------------
+# Each hook takes (value, type) as cattrs expects. ``null`` becomes the zero value.
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if value.__class__ is str:
+        return value
+    return "" if value is None else str(value)
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if value.__class__ is int:
+        return value
+    return 0 if value is None else int(value)
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if value.__class__ is float:
+        return value
+    return 0.0 if value is None else float(value)
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if value.__class__ is bool:
+        return value
+    return False if value is None else bool(value)
+
+
+def _structure_any(value: Any, _: Any) -> Any:
+    return value
+
+
+_SCALAR_HOOKS: Final[dict[Any, StructureHook]] = {
+    str: _structure_str,
+    int: _structure_int,
+    float: _structure_float,
+    bool: _structure_bool,
+    Any: _structure_any,
+}
+_ZERO: Final[dict[Any, Any]] = {str: "", int: 0, float: 0.0, bool: False}
+
+for _type, _hook in _SCALAR_HOOKS.items():
+    if _type is not Any:
+        converter.register_structure_hook(_type, _hook)
+
+
+def _hook_for(t: Any) -> StructureHook:
+    """The structure hook for ``t``; lazy if ``t`` is still being generated."""
+    scalar = _SCALAR_HOOKS.get(t)
+    if scalar is not None:
+        return scalar
+    try:
+        return converter.get_structure_hook(t)
+    except RecursionError:
+        # A class that (indirectly) contains itself: resolve at call time.
+        def lazy(value: Any, _: Any) -> Any:
+            return converter.structure(value, t)
+
+        return lazy
+
+
+def _optional_arg(t: Any) -> Any:
+    """``X`` for ``X | None`` (exactly one other member), else ``None``."""
+    if get_origin(t) in (Union, UnionType):
+        args = [a for a in get_args(t) if a is not NoneType]
+        if len(args) == 1 and len(get_args(t)) == 2:
+            return args[0]
+    return None
+
+
+def _is_optional(t: Any) -> bool:
+    return _optional_arg(t) is not None
+
+
+def _optional_factory(t: Any) -> StructureHook:
+    inner = _optional_arg(t)
+    hook = _hook_for(inner)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure_optional
+
+
+def _is_list(t: Any) -> bool:
+    return t is list or get_origin(t) is list
+
+
+def _list_factory(t: Any) -> StructureHook:
+    args = get_args(t)
+    elem: Any = args[0] if args else Any
+    if elem is Any:
+
+        def structure_any_list(value: Any, _: Any) -> list[Any]:
+            return [] if value is None else list(value)
+
+        return structure_any_list
+
+    if elem in _ZERO:
+        cls: Callable[[Any], Any] = elem
+        zero = _ZERO[elem]
+
+        def structure_scalar_list(value: Any, _: Any) -> list[Any]:
+            if value is None:
+                return []
+            return [e if e.__class__ is cls else (zero if e is None else cls(e)) for e in value]
+
+        return structure_scalar_list
+
+    hook = _hook_for(elem)
+    if attrs.has(elem):
+        # A null element of a list of objects carries nothing: drop it.
+        def structure_model_list(value: Any, _: Any) -> list[Any]:
+            if value is None:
+                return []
+            return [hook(e, elem) for e in value if e is not None]
+
+        return structure_model_list
+
+    def structure_list(value: Any, _: Any) -> list[Any]:
+        return [] if value is None else [hook(e, elem) for e in value]
+
+    return structure_list
+
+
+def _is_dict(t: Any) -> bool:
+    return t is dict or get_origin(t) in (dict, Mapping)
+
+
+def _dict_factory(t: Any) -> StructureHook:
+    args = get_args(t)
+    key: Any = args[0] if args else Any
+    val: Any = args[1] if len(args) > 1 else Any
+    if key in (Any, str) and val is Any:
+
+        def structure_any_dict(value: Any, _: Any) -> dict[Any, Any]:
+            return {} if value is None else dict(value)
+
+        return structure_any_dict
+
+    key_hook = None if key in (Any, str) else _hook_for(key)
+    val_hook = _hook_for(val)
+
+    def structure_dict(value: Any, _: Any) -> dict[Any, Any]:
+        if value is None:
+            return {}
+        if key_hook is None:
+            return {k: val_hook(v, val) for k, v in value.items()}
+        return {key_hook(k, key): val_hook(v, val) for k, v in value.items()}
+
+    return structure_dict
+
+
+def _renames(cls: type[Any]) -> dict[str, Any]:
+    """Per-field cattrs overrides mapping attribute names to wire keys."""
+    return {a.name: override(rename=_wire_key(a)) for a in attrs.fields(cls)}
+
+
+def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
+    return make_dict_structure_fn(
+        cls,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        _cattrs_detailed_validation=False,
+        **_renames(cls),
+    )
+
+
+def _attrs_unstructure_factory(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    return make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **_renames(cls))
+
+
+# Later registrations take precedence over cattrs' built-in handling.
+converter.register_structure_hook_factory(_is_list, _list_factory)
+converter.register_structure_hook_factory(_is_dict, _dict_factory)
+converter.register_structure_hook_factory(_is_optional, _optional_factory)
+converter.register_structure_hook_factory(attrs.has, _attrs_structure_factory)
+converter.register_unstructure_hook_factory(attrs.has, _attrs_unstructure_factory)
+
+
+# --- public helpers ----------------------------------------------------------------
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a ``cls`` instance from decoded JSON (``null``-tolerant, unknown keys ignored)."""
+    return converter.structure(data, cls)
+
+
+def structure_list(data: Any, cls: type[T]) -> list[T]:
+    """Build a list of ``cls`` from a decoded JSON array; ``None`` gives ``[]``."""
+    if data is None:
+        return []
+    hook = converter.get_structure_hook(cls)
+    return [hook(item, cls) for item in data]
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn a model (or list/dict of models) into wire-keyed JSON-ready data.
+
+    Attributes equal to their default are left out, recursively.
+    """
+    return converter.unstructure(obj)
+
+
+# --- JSON -------------------------------------------------------------------------
+
+
+def _stdlib_dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+if _orjson is not None:
+    _orjson_dumps = _orjson.dumps
+    _orjson_loads = _orjson.loads
+
+    def json_dumps(obj: Any) -> bytes:
+        """Encode ``obj`` as compact UTF-8 JSON **bytes** (orjson when installed)."""
+        try:
+            return cast(bytes, _orjson_dumps(obj))
+        except TypeError:  # e.g. non-str keys or ints beyond 64 bits
+            return _stdlib_dumps(obj)
+
+    def json_loads(data: bytes | bytearray | memoryview | str) -> Any:
+        """Decode JSON from bytes or str (orjson when installed)."""
+        return _orjson_loads(data)
+
+else:  # pragma: no cover - depends on the environment
+
+    def json_dumps(obj: Any) -> bytes:
+        """Encode ``obj`` as compact UTF-8 JSON **bytes** (orjson when installed)."""
+        return _stdlib_dumps(obj)
+
+    def json_loads(data: bytes | bytearray | memoryview | str) -> Any:
+        """Decode JSON from bytes or str (orjson when installed)."""
+        if isinstance(data, memoryview):
+            data = data.tobytes()
+        return json.loads(data)
+
+
+# --- times --------------------------------------------------------------------------
+
+_TIME_RE: Final = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$"
+)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Parse a daemon timestamp (RFC 3339, nanoseconds) into an aware ``datetime``.
+
+    Empty strings and Go's zero time (``0001-01-01T00:00:00Z``, which the daemon
+    sends for "never") give ``None``. Precision is cut to microseconds; keep the
+    string if you need the nanoseconds.
+    """
+    if not value or value.startswith("0001-01-01"):
+        return None
+    m = _TIME_RE.match(value)
+    if m is None:
+        raise ValueError(f"not a daemon timestamp: {value!r}")
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    frac, zone = m.group(7), m.group(8)
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
