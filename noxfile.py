@@ -1,0 +1,41 @@
+"""nox sessions: ``nox`` runs tests, lint and typing; ``nox -s bench`` runs the benchmarks.
+
+Integration tests need the real engine first: ``bash scripts/engine.sh install start``.
+Arguments after ``--`` go to pytest (``nox -s tests -- -k events``) or to the benchmarks.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_venv = "yes"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The pytest suite, unit and integration."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the package (configured in pyproject.toml)."""
+    session.install("-e", ".[test]", "mypy")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """aiodock against aiodocker, docker-py and bare aiohttp on the real engine."""
+    session.install("-e", ".[test]", "aiodocker", "docker")
+    session.run("python", "-m", "benchmarks", *session.posargs)

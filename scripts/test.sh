@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole check, the same on a developer machine and in CI:
+#
+#   bash scripts/test.sh [pytest arguments...]
+#
+# 1. installs the Debian packages and starts a real Docker Engine (scripts/engine.sh);
+# 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff and mypy;
+# 3. runs ruff check, ruff format --check and mypy, then the whole pytest suite (unit and
+#    integration) last, so that pytest's summary line closes the output.
+# Every step runs even if an earlier one failed; the exit status is non-zero if any did,
+# including pytest's "no tests collected" (exit 5).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+PYTEST_TIMEOUT="${AIODOCK_TEST_TIMEOUT:-1800}"
+
+# Create .venv if needed and install "$@" into it, unless the same request was already
+# satisfied for this pyproject.toml (a stamp file records it).
+ensure_venv() {
+    if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+        echo "test.sh: creating $VENV" >&2
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.aiodock-install" want
+    want="$(printf '%s\n' "$*" | cat - pyproject.toml | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && grep -qx "$want" "$stamp"; then
+        return 0
+    fi
+    echo "test.sh: installing $* into $VENV" >&2
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -q "$@"
+    echo "$want" >>"$stamp"
+}
+
+bash scripts/engine.sh install start
+started=$SECONDS
+ensure_venv -e ".[test]" nox ruff mypy
+echo "test.sh: virtualenv ready in $((SECONDS - started))s" >&2
+
+PY="$VENV/bin/python"
+failed=()
+step() {
+    local name="$1"
+    shift
+    echo "==> $name" >&2
+    local rc=0
+    "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        failed+=("$name (exit $rc)")
+    fi
+}
+
+step "ruff check" "$PY" -m ruff check .
+step "ruff format --check" "$PY" -m ruff format --check .
+step "mypy" "$PY" -m mypy
+# pytest exits 5 when it collected no test: that is a failure like any other non-zero.
+step "pytest" timeout --foreground --signal=INT --kill-after=60 "$PYTEST_TIMEOUT" \
+    "$PY" -m pytest -ra "$@"
+
+if [ "${#failed[@]}" -ne 0 ]; then
+    printf 'test.sh: FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi

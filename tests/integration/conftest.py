@@ -1,0 +1,159 @@
+"""Fixtures for tests against the real Docker Engine and real auxiliary daemons.
+
+The engine must answer at unix:///var/run/docker.sock (``bash scripts/engine.sh start``).
+Without it, integration tests are skipped on a developer machine and the whole run fails
+under CI (``CI`` set), so that a broken machine can never pass for a green run.
+
+Fixtures:
+- ``docker``: an ``aiodock.DockerClient`` on the main engine (function scope).
+- ``busybox``: the name of the local test image, built if missing (session scope).
+- ``test_label``: a fresh copy of ``TEST_LABEL`` to put on everything a test creates.
+- ``tls_daemon``: a second dockerd speaking only mutual TLS (``_infra.TLSDaemon``).
+- ``sshd``: an sshd that lets a generated key in as root (``_infra.SSHServer``).
+- ``registry``: a docker-registry with htpasswd auth on 127.0.0.1:5000 (``_infra.Registry``).
+
+Leftovers labelled ``aiodock-test=1`` are removed at the start and at the end of the
+session, over plain HTTP (``AIODOCK_TEST_CLEANUP``: ``all``, ``stale`` or ``none``; the
+default is ``all`` under CI and ``stale`` elsewhere, which only removes what is older than
+ten minutes so that concurrent runs on one engine leave each other alone).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+import pytest
+
+try:
+    from . import _infra
+except ImportError:  # rootdir-relative import mode without packages
+    import _infra  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    import aiodock
+
+BUSYBOX = _infra.BUSYBOX
+TEST_LABEL = _infra.TEST_LABEL
+DOCKER_HOST = _infra.DOCKER_HOST
+STALE_AFTER = 600.0
+
+_ENGINE_HINT = "integration tests need a real engine; run scripts/engine.sh start"
+_T = TypeVar("_T")
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip for lack of infrastructure, except under CI, where that is a failure."""
+    if _infra.ci_mode():
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    problem = _infra.engine_ping()
+    if problem is not None:
+        return f"engine: not available ({problem})"
+    try:
+        version = _infra.engine_version()
+    except (OSError, _infra.InfraError) as exc:
+        return f"engine: answers /_ping, /version failed: {exc}"
+    return f"engine: {version.get('Version')} (API {version.get('ApiVersion')}) at {DOCKER_HOST}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    integration = [item for item in items if item.get_closest_marker("integration")]
+    if not integration:
+        return
+    problem = _infra.engine_ping()
+    if problem is None:
+        return
+    message = f"{_ENGINE_HINT} ({problem})"
+    if _infra.ci_mode():
+        pytest.exit(f"CI is set and {message}", returncode=pytest.ExitCode.INTERNAL_ERROR)
+    skip = pytest.mark.skip(reason=message)
+    for item in integration:
+        item.add_marker(skip)
+
+
+def _cleanup(when: str) -> None:
+    mode = os.environ.get("AIODOCK_TEST_CLEANUP") or ("all" if _infra.ci_mode() else "stale")
+    if mode == "none" or _infra.engine_ping() is not None:
+        return
+    older_than = None if mode == "all" else STALE_AFTER
+    report = _infra.cleanup_labelled(older_than=older_than)
+    if report.failed:
+        warnings.warn(
+            f"cleanup {when} the session could not remove: {'; '.join(report.failed)}",
+            stacklevel=1,
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_labelled_leftovers() -> Iterator[None]:
+    _cleanup("before")
+    yield
+    _cleanup("after")
+
+
+@pytest.fixture(scope="session")
+def busybox() -> str:
+    """The local test image (FROM scratch + static busybox); never pulled."""
+    problem = _infra.engine_ping()
+    if problem is not None:
+        _unavailable(f"{_ENGINE_HINT} ({problem})")
+    return _infra.ensure_busybox()
+
+
+@pytest.fixture
+def test_label() -> dict[str, str]:
+    """Labels to put on everything a test creates (a fresh dict each time)."""
+    return dict(TEST_LABEL)
+
+
+@pytest.fixture
+async def docker() -> AsyncIterator[aiodock.DockerClient]:
+    """A client of the library under test, connected to the main engine."""
+    import aiodock
+
+    async with aiodock.DockerClient(DOCKER_HOST) as client:
+        yield client
+
+
+def _start(start: Callable[[], _T], what: str) -> _T:
+    try:
+        return start()
+    except _infra.InfraError as exc:
+        _unavailable(f"cannot start the {what}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def tls_daemon() -> Iterator[_infra.TLSDaemon]:
+    """A second dockerd on tcp://127.0.0.1:PORT requiring client certificates."""
+    server = _start(_infra.start_tls_daemon, "TLS dockerd")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[_infra.SSHServer]:
+    """An sshd on 127.0.0.1 for ssh:// hosts (root, one generated ed25519 key)."""
+    server = _start(_infra.start_sshd, "sshd")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[_infra.Registry]:
+    """A private registry with htpasswd auth (testuser/testpassword) on 127.0.0.1:5000."""
+    server = _start(_infra.start_registry, "registry")
+    try:
+        yield server
+    finally:
+        server.stop()
