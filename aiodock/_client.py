@@ -19,11 +19,11 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from ._version import __version__
 from ._config import MAX_API_VERSION, MIN_API_VERSION, TLSConfig, parse_api_version, resolve
 from ._convert import json_dumps, json_loads, structure, structure_list
 from ._streaming import AsyncStream, Decoder, HijackedStream, read_response_head, transport_error
 from ._transport import DEFAULT_HOST, Endpoint, make_connector, open_raw, parse_host
+from ._version import __version__
 from .errors import (
     APIError,
     APIVersionError,

@@ -19,7 +19,7 @@ import aiohttp
 import attrs
 
 from ._frames import Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
-from .errors import DockerConnectionError, DockerTimeoutError, UsageError
+from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
 
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
 
@@ -32,7 +32,7 @@ class Decoder(Protocol):
 
     def feed(self, data: bytes) -> list[Any]: ...
 
-    def eof(self) -> None: ...
+    def eof(self) -> list[Any]: ...
 
 
 class BytesDecoder:
@@ -43,8 +43,8 @@ class BytesDecoder:
     def feed(self, data: bytes) -> list[Any]:
         return [data]
 
-    def eof(self) -> None:
-        return None
+    def eof(self) -> list[Any]:
+        return []
 
 
 @attrs.frozen
@@ -168,11 +168,10 @@ class AsyncStream(Generic[T]):
             assert self._response is not None
             try:
                 chunk = await self._response.content.readany()
-                if chunk:
-                    raw = self._decoder.feed(chunk)
-                else:
-                    self._decoder.eof()
-                    raw = []
+                raw = self._decoder.feed(chunk) if chunk else self._decoder.eof()
+            except DockerError:
+                self._release()
+                raise
             except _TRANSPORT_ERRORS as exc:
                 self._release()
                 raise transport_error(exc, self._what) from exc
@@ -325,10 +324,12 @@ class HijackedStream:
                     self._items = self._decoder.feed(chunk)
                 else:
                     self._done = True
-                    self._items = []
-                    self._decoder.eof()
+                    self._items = self._decoder.eof()
                 self._pos = 0
-            except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            except DockerError:
+                await self.aclose()
+                raise
+            except (OSError, asyncio.TimeoutError) as exc:
                 await self.aclose()
                 raise transport_error(exc, self._what) from exc
             except BaseException:

@@ -64,10 +64,7 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         raise InvalidArgument("host", host, "expected an address like unix:///var/run/docker.sock")
     text = host.strip()
     if "://" not in text:
-        if text.startswith("/"):
-            text = "unix://" + text
-        else:
-            text = "tcp://" + text
+        text = ("unix://" if text.startswith("/") else "tcp://") + text
     scheme = text.split("://", 1)[0].lower()
     if scheme not in _SCHEMES:
         raise InvalidArgument(
@@ -135,8 +132,8 @@ async def _spawn_ssh(argv: Sequence[str]) -> tuple[socket.socket, asyncio.subpro
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
-            stdin=theirs,
-            stdout=theirs,
+            stdin=theirs.fileno(),
+            stdout=theirs.fileno(),
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
@@ -251,9 +248,7 @@ async def open_raw(
             ctx: ssl.SSLContext | None = None
             if endpoint.tls:
                 ctx = ssl_context or ssl.create_default_context()
-            coro = asyncio.open_connection(
-                endpoint.hostname, endpoint.port, ssl=ctx, limit=2**20
-            )
+            coro = asyncio.open_connection(endpoint.hostname, endpoint.port, ssl=ctx, limit=2**20)
             reader, writer = await asyncio.wait_for(coro, connect_timeout)
     except asyncio.TimeoutError as exc:
         if proc is not None:

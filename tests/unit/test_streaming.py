@@ -1,0 +1,241 @@
+"""AsyncStream behaviour: errors before iteration, release on every exit path."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from aiodock import DockerClient, FrameStream, StreamType
+from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
+from aiodock._streaming import AsyncStream
+from aiodock.errors import (
+    DockerConnectionError,
+    DockerTimeoutError,
+    NotFound,
+    StreamError,
+    TruncatedStreamError,
+    UsageError,
+)
+from tests.unit._server import ping_app, serve
+
+
+def _acquired(client: DockerClient) -> int:
+    session = client._shared.session
+    assert session is not None and session.connector is not None
+    return len(session.connector._acquired)
+
+
+def stream_app() -> web.Application:
+    app = ping_app()
+
+    async def frames(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"out1\n") + encode_frame(2, b"err1\n")[:5])
+        await asyncio.sleep(0.01)
+        await response.write(encode_frame(2, b"err1\n")[5:] + encode_frame(1, b"out2"))
+        await response.write(encode_frame(1, b" tail\n"))
+        return response
+
+    async def forever(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        n = 0
+        while True:
+            await response.write(b'{"n": %d}\n' % n)
+            n += 1
+            await asyncio.sleep(0.01)
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b'{"n": 0}\n')
+        await asyncio.sleep(30)
+        return response
+
+    async def truncated(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 100
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"hello") + encode_frame(1, b"cut")[:6])
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    async def cut_mid_frame(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"hello") + encode_frame(1, b"cut")[:6])
+        await response.write_eof()
+        return response
+
+    async def daemon_error(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"ok\n") + encode_frame(3, b"log driver failed\n"))
+        return response
+
+    async def missing(request: web.Request) -> web.Response:
+        return web.json_response({"message": "No such container: x"}, status=404)
+
+    app.router.add_get("/v1.41/frames", frames)
+    app.router.add_get("/v1.41/forever", forever)
+    app.router.add_get("/v1.41/stall", stall)
+    app.router.add_get("/v1.41/truncated", truncated)
+    app.router.add_get("/v1.41/cut", cut_mid_frame)
+    app.router.add_get("/v1.41/daemon-error", daemon_error)
+    app.router.add_get("/v1.41/missing", missing)
+    return app
+
+
+def frames(client: DockerClient, path: str) -> FrameStream:
+    return client._stream("GET", path, MultiplexDecoder(), stream_class=FrameStream)
+
+
+def json_stream(client: DockerClient, path: str, **kwargs: Any) -> AsyncStream[Any]:
+    return client._stream("GET", path, JSONStreamDecoder(), **kwargs)
+
+
+async def test_frames_split_across_chunks_are_reassembled() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        output = await frames(client, "/frames").demux()
+        assert output.stdout == b"out1\nout2 tail\n"
+        assert output.stderr == b"err1\n"
+        lines = [(f.stream, f.data) async for f in frames(client, "/frames").lines()]
+        assert lines == [
+            (StreamType.STDOUT, b"out1\n"),
+            (StreamType.STDERR, b"err1\n"),
+            (StreamType.STDOUT, b"out2 tail\n"),
+        ]
+        assert await frames(client, "/frames").read() == b"out1\nerr1\nout2 tail\n"
+        assert _acquired(client) == 0
+
+
+async def test_await_raises_http_error_before_iteration() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        stream = frames(client, "/missing")
+        with pytest.raises(NotFound, match="No such container"):
+            await stream
+        with pytest.raises(NotFound):
+            async for _ in frames(client, "/missing"):
+                pass
+
+
+async def test_break_inside_async_with_releases_connection() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        async with json_stream(client, "/forever") as stream:
+            async for item in stream:
+                if item["n"] == 3:
+                    break
+            assert _acquired(client) == 1
+        assert _acquired(client) == 0
+        with pytest.raises(UsageError, match="closed"):
+            await stream
+
+
+async def test_abandoned_stream_releases_connection_when_collected() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        async for item in json_stream(client, "/forever"):
+            if item["n"] == 2:
+                break
+        gc.collect()
+        assert _acquired(client) == 0
+
+
+async def test_cancellation_releases_connection() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        stream = json_stream(client, "/forever")
+
+        async def consume() -> None:
+            async for _ in stream:
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.1)
+        assert _acquired(client) == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert _acquired(client) == 0
+
+
+async def test_many_cancelled_streams_leave_nothing_held() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+
+        async def consume() -> None:
+            async with json_stream(client, "/forever") as stream:
+                async for _ in stream:
+                    pass
+
+        tasks = [asyncio.ensure_future(consume()) for _ in range(50)]
+        await asyncio.sleep(0.3)
+        assert await client.system.ping()  # streams do not starve ordinary calls
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert _acquired(client) == 0
+
+
+async def test_inactivity_timeout_fires_on_a_stalled_stream() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        stream = json_stream(client, "/stall", inactivity_timeout=0.2)
+        items = []
+        with pytest.raises(DockerTimeoutError):
+            async for item in stream:
+                items.append(item)
+        assert items == [{"n": 0}]
+        assert _acquired(client) == 0
+
+
+async def test_streams_have_no_total_timeout() -> None:
+    async with serve(stream_app()) as host, DockerClient(host, timeout=0.2) as client:
+        count = 0
+        async with json_stream(client, "/forever") as stream:
+            async for _ in stream:
+                count += 1
+                if count == 50:  # about 0.5 s, beyond the 0.2 s ordinary-call timeout
+                    break
+        assert count == 50
+
+
+async def test_connection_dropped_mid_body_raises_connection_error() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        received = []
+        with pytest.raises(DockerConnectionError):
+            async for frame in frames(client, "/truncated"):
+                received.append(frame.data)
+        assert received == [b"hello"]
+
+
+async def test_frame_cut_at_eof_raises_truncated() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        with pytest.raises(TruncatedStreamError):
+            await frames(client, "/cut").read()
+
+
+async def test_daemon_error_frame_raises_not_yielded() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        received = []
+        with pytest.raises(StreamError, match="log driver failed"):
+            async for frame in frames(client, "/daemon-error"):
+                received.append(frame.data)
+        assert b"log driver failed" not in b"".join(received)
+        assert _acquired(client) == 0
+
+
+async def test_collect_reads_to_the_end() -> None:
+    app = ping_app()
+
+    async def three(request: web.Request) -> web.Response:
+        return web.Response(body=b'{"a":1}\n{"a":2}{"a":3}')
+
+    app.router.add_get("/v1.41/three", three)
+    async with serve(app) as host, DockerClient(host) as client:
+        assert await json_stream(client, "/three").collect() == [{"a": 1}, {"a": 2}, {"a": 3}]
+        converted = client._stream("GET", "/three", JSONStreamDecoder(), lambda d: d["a"] * 10)
+        assert await converted.collect() == [10, 20, 30]
+        assert _acquired(client) == 0
