@@ -110,7 +110,10 @@ def test_cleanup_removes_labelled_objects(busybox: str, unique_label: dict[str, 
         )
         assert status == 201, body
 
-    post(f"/containers/create?name={name}", {"Image": busybox, "Cmd": ["true"], "Labels": unique_label})
+    post(
+        f"/containers/create?name={name}",
+        {"Image": busybox, "Cmd": ["true"], "Labels": unique_label},
+    )
     post("/networks/create", {"Name": name, "Labels": unique_label})
     post("/volumes/create", {"Name": name, "Labels": unique_label})
     try:
