@@ -136,6 +136,7 @@ class _Shared:
         self.negotiated: str | None = None
         self.negotiation: asyncio.Lock | None = None
         self.limiter = asyncio.Semaphore(max_connections)
+        self.server_hostname: str | None = None
 
     def open_session(self) -> aiohttp.ClientSession:
         connector = make_connector(
@@ -195,6 +196,8 @@ class DockerClient:
         elif tls is True or endpoint.tls:
             ssl_context = ssl.create_default_context()
         self._shared = _Shared(endpoint, ssl_context, ssh_options, headers or {}, max_connections)
+        if isinstance(tls, TLSConfig) and tls.server_hostname:
+            self._shared.server_hostname = tls.server_hostname
         self._owner = True
         self._configure(api_version, timeout, stream_timeout, connect_timeout)
 
@@ -495,6 +498,7 @@ class DockerClient:
                 headers=headers,
                 timeout=timeout or self._timeout,
                 allow_redirects=False,
+                server_hostname=shared.server_hostname,
             )
         except _TRANSPORT_ERRORS as exc:
             raise transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
@@ -632,6 +636,7 @@ class DockerClient:
         reader, writer, process = await open_raw(
             shared.endpoint,
             ssl_context=shared.ssl_context,
+            server_hostname=shared.server_hostname,
             ssh_options=shared.ssh_options,
             connect_timeout=self._connect_timeout,
         )

@@ -234,6 +234,7 @@ async def open_raw(
     ssl_context: ssl.SSLContext | None,
     ssh_options: Sequence[str] = (),
     connect_timeout: float | None = None,
+    server_hostname: str | None = None,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.subprocess.Process | None]:
     """Open a bare byte stream to the daemon (for hijacked attach/exec connections)."""
     proc: asyncio.subprocess.Process | None = None
@@ -248,7 +249,13 @@ async def open_raw(
             ctx: ssl.SSLContext | None = None
             if endpoint.tls:
                 ctx = ssl_context or ssl.create_default_context()
-            coro = asyncio.open_connection(endpoint.hostname, endpoint.port, ssl=ctx, limit=2**20)
+            coro = asyncio.open_connection(
+                endpoint.hostname,
+                endpoint.port,
+                ssl=ctx,
+                limit=2**20,
+                server_hostname=(server_hostname or endpoint.hostname) if ctx else None,
+            )
             reader, writer = await asyncio.wait_for(coro, connect_timeout)
     except asyncio.TimeoutError as exc:
         if proc is not None:
