@@ -1,0 +1,206 @@
+"""The checked-in generated models match the generator and follow its rules."""
+
+from __future__ import annotations
+
+import importlib.util
+import keyword
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pytest
+
+from aiodock import models
+from aiodock.models import _generated
+
+REPO = Path(__file__).resolve().parents[2]
+GENERATED = REPO / "aiodock" / "models" / "_generated.py"
+ALL_MODELS = [getattr(_generated, name) for name in _generated.__all__]
+
+
+def _load_generator() -> ModuleType:
+    path = REPO / "tools" / "gen_models.py"
+    spec = importlib.util.spec_from_file_location("gen_models", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_models"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+gen_models = _load_generator()
+
+
+def _spec_paths() -> tuple[Path, Path]:
+    spec = Path(gen_models.DEFAULT_SPEC)
+    legacy = spec.parent / gen_models.LEGACY_NAME
+    if not (spec.is_file() and legacy.is_file()):
+        reason = f"Engine API specs not found at {spec.parent} (expected next to the repo)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason + "; CI must provide them")
+        pytest.skip(reason)
+    return spec, legacy
+
+
+def test_regenerating_gives_the_checked_in_file(tmp_path: Path) -> None:
+    spec, legacy = _spec_paths()
+    out = tmp_path / "_generated.py"
+    assert gen_models.main([str(spec), "--legacy", str(legacy), "-o", str(out)]) == 0
+    assert out.read_bytes() == GENERATED.read_bytes(), (
+        "aiodock/models/_generated.py is stale: run `python tools/gen_models.py`"
+    )
+
+
+def test_generation_is_deterministic() -> None:
+    spec, legacy = _spec_paths()
+    assert gen_models.generate(spec, legacy) == gen_models.generate(spec, legacy)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_generated_file_is_ruff_formatted() -> None:
+    result = subprocess.run(
+        ["ruff", "format", "--check", "--diff", str(GENERATED)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "wire, expected",
+    [
+        ("OOMKilled", "oom_killed"),
+        ("OomKillDisable", "oom_kill_disable"),
+        ("IPAddress", "ip_address"),
+        ("CpuShares", "cpu_shares"),
+        ("CPUShares", "cpu_shares"),
+        ("IPv6Address", "ipv6_address"),
+        ("GlobalIPv6PrefixLen", "global_ipv6_prefix_len"),
+        ("LinkLocalIPv6Address", "link_local_ipv6_address"),
+        ("EnableIPv4", "enable_ipv4"),
+        ("ID", "id"),
+        ("NanoCPUs", "nano_cpus"),
+        ("NanoCpus", "nano_cpus"),
+        ("RepoDigests", "repo_digests"),
+        ("ExecIDs", "exec_ids"),
+        ("IPsInUse", "ips_in_use"),
+        ("InsecureRegistryCIDRs", "insecure_registry_cidrs"),
+        ("BlkioDeviceReadIOps", "blkio_device_read_iops"),
+        ("SELinuxContext", "selinux_context"),
+        ("NEventsListener", "n_events_listener"),
+        ("NCPU", "ncpu"),
+        ("TLSInfo", "tls_info"),
+        ("timeNano", "time_nano"),
+        ("io_service_bytes_recursive", "io_service_bytes_recursive"),
+        ("com.docker.network.bridge.name", "com_docker_network_bridge_name"),
+        ("os.features", "os_features"),
+        ("some-key", "some_key"),
+        ("80/tcp", "f_80_tcp"),
+        ("from", "from_"),
+        ("Global", "global_"),
+        ("str", "str_"),
+    ],
+)
+def test_snake_case(wire: str, expected: str) -> None:
+    assert gen_models.snake_case(wire) == expected
+
+
+def test_models_reexport_everything() -> None:
+    assert models.__all__ == _generated.__all__
+    assert len(set(_generated.__all__)) == len(_generated.__all__) > 200
+    for name in _generated.__all__:
+        assert getattr(models, name) is getattr(_generated, name)
+    defined = {n for n, v in vars(_generated).items() if isinstance(v, type) and attrs.has(v)}
+    assert defined == set(_generated.__all__)
+
+
+@pytest.mark.parametrize("cls", ALL_MODELS, ids=lambda c: c.__name__)
+def test_model_rules(cls: type[Any]) -> None:
+    fields = attrs.fields(cls)
+    instance = cls()  # every field has a default
+    if fields:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(instance, fields[0].name, None)
+    wires = [a.metadata["wire"] for a in fields]
+    assert len(set(wires)) == len(wires)
+    for a in fields:
+        assert a.kw_only
+        assert a.name.isidentifier() and not keyword.iskeyword(a.name)
+        assert a.name == a.name.lower()
+
+
+def test_field_types_follow_the_spec() -> None:
+    hints = {a.name: a for a in attrs.fields(attrs.resolve_types(_generated.HostConfig))}
+    assert hints["cpu_shares"].type is int and hints["cpu_shares"].default == 0
+    assert hints["binds"].type == list[str]
+    assert hints["binds"].default == attrs.Factory(list)
+    assert hints["port_bindings"].type == dict[str, list[_generated.PortBinding] | None]
+    assert hints["log_config"].type == _generated.HostConfigLogConfig | None
+    assert hints["pids_limit"].type == int | None  # x-nullable keeps None apart from 0
+    assert hints["privileged"].default is False
+    inspect = attrs.fields(attrs.resolve_types(_generated.ContainerInspectResponse))
+    assert inspect.created.type == str | None  # date-time stays a raw string
+    assert attrs.fields(_generated.ContainerState).oom_killed.metadata == {"wire": "OOMKilled"}
+    stats = attrs.fields(attrs.resolve_types(_generated.ServiceSpecUpdateConfig))
+    assert stats.max_failure_ratio.type is float and stats.max_failure_ratio.default == 0.0
+
+
+def test_operation_and_inline_class_names() -> None:
+    for name in [
+        "ContainerTopResponse",
+        "ContainerWaitResponse",
+        "ContainerUpdateResponse",
+        "ImageDeleteResponseItem",
+        "ImageSearchResponseItem",
+        "SystemDataUsageResponse",
+        "ContainerCreateRequest",
+        "ExecInspectResponse",
+        "ContainerSummaryHostConfig",
+        "TaskSpecContainerSpecPrivileges",
+        "HostConfigLogConfig",
+        "GenericResourcesItem",
+        "NetworkContainer",  # only in the 1.41 spec, merged in
+    ]:
+        assert name in _generated.__all__, name
+
+
+def test_generated_file_has_no_spec_prose() -> None:
+    spec, legacy = _spec_paths()
+    import yaml
+
+    descriptions: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "description" and isinstance(value, str):
+                    descriptions.update(line.strip() for line in value.splitlines())
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in (spec, legacy):
+        walk(yaml.safe_load(path.read_text()))
+    text = GENERATED.read_text()
+    leaked = [d for d in descriptions if len(d) > 25 and d in text]
+    assert leaked == []
+    assert '"""' not in text
+
+
+def test_repr_lists_only_fields_that_differ_from_defaults() -> None:
+    hc = _generated.HostConfig(
+        cpu_shares=512, binds=["/a:/b"], log_config=_generated.HostConfigLogConfig(type="local")
+    )
+    assert repr(hc) == (
+        "HostConfig(cpu_shares=512, binds=['/a:/b'], log_config=HostConfigLogConfig(type='local'))"
+    )
+    assert repr(_generated.ContainerState()) == "ContainerState()"
+    assert eval(repr(hc), vars(_generated)) == hc
