@@ -1,11 +1,93 @@
-"""The ``system`` namespace: ping, version, info and friends."""
+"""The ``system`` namespace: ping, version, info, disk usage and the event stream."""
 
 from __future__ import annotations
 
-from ..models import SystemInfo, SystemVersion
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+import aiohttp
+
+from .._client import Repeated
+from .._filters import Filters, encode_filters
+from .._frames import JSONStreamDecoder
+from .._streaming import AsyncStream
+from ..errors import InvalidArgument
+from ..models import SystemDataUsageResponse, SystemInfo, SystemVersion
+from ..models.events import Event, parse_event
 from ._base import Resource
 
-__all__ = ["System"]
+__all__ = ["DF_TYPES", "EventTime", "System", "format_event_time"]
+
+#: What ``since``/``until`` accept: a ``datetime`` (naive means local time),
+#: seconds since the epoch as ``int``/``float``, or a string the daemon parses
+#: itself (``"1700000000.5"``, an RFC 3339 time, or a duration such as ``"10m"``
+#: meaning that long ago).
+EventTime: TypeAlias = _dt.datetime | int | float | str
+
+#: Object kinds ``System.df(types=...)`` can restrict the report to.
+DF_TYPES = frozenset({"container", "image", "volume", "build-cache"})
+
+_NS = 1_000_000_000
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_UNSET: Any = object()
+
+
+def _from_ns(ns: int) -> str:
+    seconds, nanos = divmod(ns, _NS)
+    return f"{seconds}.{nanos:09d}"
+
+
+def format_event_time(value: EventTime, parameter: str = "since") -> str:
+    """Encode a ``since``/``until`` value the way the daemon parses it (``seconds.nanos``).
+
+    Raises :class:`~aiodock.errors.InvalidArgument` for negative, non-finite
+    or empty values and for other types.
+    """
+    if isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected a datetime, seconds or a string")
+    if isinstance(value, _dt.datetime):
+        aware = value if value.tzinfo is not None else value.astimezone()
+        delta = aware - _EPOCH
+        ns = (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1000
+        if ns < 0:
+            raise InvalidArgument(parameter, value, "must not be before 1970")
+        return _from_ns(ns)
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidArgument(parameter, value, "must not be negative")
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidArgument(parameter, value, "must be a finite, non-negative number")
+        try:
+            exact = Decimal(repr(value))
+            ns = int((exact * _NS).to_integral_value())
+        except (InvalidOperation, ValueError, OverflowError) as exc:
+            raise InvalidArgument(parameter, value, "not a usable number of seconds") from exc
+        return _from_ns(ns)
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidArgument(parameter, value, "must not be empty")
+        if "\x00" in value:
+            raise InvalidArgument(parameter, value, "must not contain NUL")
+        return value
+    raise InvalidArgument(
+        parameter,
+        value,
+        f"expected a datetime, int/float seconds or a string, not {type(value).__name__}",
+    )
+
+
+def _as_seconds(value: EventTime) -> float | None:
+    """Absolute seconds for values comparable on the client (not strings)."""
+    if isinstance(value, _dt.datetime):
+        return (value if value.tzinfo else value.astimezone()).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 class System(Resource):
@@ -28,3 +110,83 @@ class System(Resource):
     async def info(self) -> SystemInfo:
         """System-wide information about the daemon and host."""
         return await self._client._model("GET", "/info", SystemInfo)
+
+    async def df(self, *, types: Sequence[str] | None = None) -> SystemDataUsageResponse:
+        """Disk usage of images, containers, volumes and the build cache.
+
+        ``types`` (Engine API 1.42+) limits the report to some of ``container``,
+        ``image``, ``volume`` and ``build-cache``; the daemon may take a while to
+        compute sizes, so this call has no total time limit.
+        """
+        params: dict[str, Any] = {}
+        if types is not None:
+            if isinstance(types, str) or not all(isinstance(t, str) for t in types):
+                raise InvalidArgument("types", types, "expected a sequence of strings")
+            unknown = sorted(set(types) - DF_TYPES)
+            if unknown:
+                raise InvalidArgument(
+                    "types", types, f"unknown kinds {unknown}; expected some of {sorted(DF_TYPES)}"
+                )
+            await self._client._require_api("df(types=...)", "1.42")
+            params["type"] = Repeated(list(types))
+        return await self._client._model(
+            "GET",
+            "/system/df",
+            SystemDataUsageResponse,
+            params=params,
+            timeout=aiohttp.ClientTimeout(total=None),
+        )
+
+    def events(
+        self,
+        *,
+        filters: Filters | None = None,
+        since: EventTime | None = None,
+        until: EventTime | None = None,
+        inactivity_timeout: float | None = _UNSET,
+    ) -> AsyncStream[Event]:
+        """Stream daemon events as :class:`~aiodock.models.events.Event`.
+
+        Without ``until`` the stream stays open and yields events as they
+        happen; with ``since`` it first replays what the daemon still holds
+        from that time on (the daemon keeps only its most recent events); with
+        ``until`` in the past the stream ends after the replay. ``filters``
+        follows :func:`aiodock._filters.encode_filters` (``type``, ``event``,
+        ``container``, ``image``, ``label``, ``network``, ``volume``, ``scope``...).
+
+        Use it as ``async with docker.system.events(...) as stream: async for e
+        in stream`` so the connection is released however the loop ends. For a
+        long-running consumer that reconnects and fans out, see
+        :class:`aiodock.watcher.EventWatcher`. ``inactivity_timeout`` ends the
+        stream with ``DockerTimeoutError`` after that many silent seconds
+        (default: the client's ``stream_timeout``).
+        """
+        params: dict[str, Any] = {"filters": encode_filters(filters)}
+        if since is not None:
+            params["since"] = format_event_time(since, "since")
+        if until is not None:
+            params["until"] = format_event_time(until, "until")
+        if since is not None and until is not None:
+            start, end = _as_seconds(since), _as_seconds(until)
+            if start is not None and end is not None and end < start:
+                raise InvalidArgument("until", until, f"is before since={since!r}")
+        if (
+            inactivity_timeout is not _UNSET
+            and inactivity_timeout is not None
+            and not inactivity_timeout > 0
+        ):
+            raise InvalidArgument(
+                "inactivity_timeout", inactivity_timeout, "must be positive or None"
+            )
+        kwargs: dict[str, Any] = {}
+        if inactivity_timeout is not _UNSET:
+            kwargs["inactivity_timeout"] = inactivity_timeout
+        stream: AsyncStream[Event] = self._client._stream(
+            "GET",
+            "/events",
+            JSONStreamDecoder(),
+            parse_event,
+            params=params,
+            **kwargs,
+        )
+        return stream
