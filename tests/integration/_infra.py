@@ -95,7 +95,7 @@ def engine_request(
 ) -> tuple[int, bytes]:
     """Send one request to the engine over its unix socket; return (status, body)."""
     if params:
-        path = f"{path}?{urllib.parse.urlencode(params)}"
+        path += ("&" if "?" in path else "?") + urllib.parse.urlencode(params)
     conn = _UnixHTTPConnection(sock, timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -192,18 +192,25 @@ def cleanup_labelled(
     in-flight objects. Errors are collected, never raised.
     """
     report = CleanupReport()
+    key, _, value = label.partition("=")
     filters = json.dumps({"label": [label]})
     cutoff = None if older_than is None else time.time() - older_than
 
-    def old_enough(created: Any) -> bool:
+    def wanted(obj: dict[str, Any], created: Any) -> bool:
+        # Check the label here too: a filter the engine ignored must never widen the sweep.
+        labels = obj.get("Labels") or (obj.get("Spec") or {}).get("Labels") or {}
+        if labels.get(key) != value:
+            return False
         if cutoff is None:
             return True
         stamp = _parse_created(created)
         return stamp is not None and stamp <= cutoff
 
-    def listing(path: str, key: str | None = None) -> list[dict[str, Any]]:
+    def listing(path: str, **params: Any) -> list[dict[str, Any]]:
         try:
-            status, body = engine_request("GET", path, params={"filters": filters}, sock=sock)
+            status, body = engine_request(
+                "GET", path, params={**params, "filters": filters}, sock=sock
+            )
         except OSError as exc:
             report.failed.append(f"GET {path}: {exc}")
             return []
@@ -213,8 +220,8 @@ def cleanup_labelled(
                 report.failed.append(f"GET {path}: HTTP {status} {body[:200]!r}")
             return []
         data = json.loads(body)
-        if key is not None:
-            data = data.get(key) or []
+        if isinstance(data, dict):  # GET /volumes wraps its list
+            data = data.get("Volumes")
         return list(data or [])
 
     def remove(kind: str, ident: str, path: str, params: dict[str, Any] | None = None) -> None:
@@ -229,26 +236,26 @@ def cleanup_labelled(
             report.failed.append(f"{kind} {ident}: HTTP {status} {body[:200]!r}")
 
     for svc in listing("/services"):
-        if old_enough(svc.get("CreatedAt")):
+        if wanted(svc, svc.get("CreatedAt")):
             remove("service", svc["ID"], f"/services/{svc['ID']}")
-    for ctr in listing("/containers/json?all=1"):
-        if old_enough(ctr.get("Created")):
+    for ctr in listing("/containers/json", all=1):
+        if wanted(ctr, ctr.get("Created")):
             remove("container", ctr["Id"], f"/containers/{ctr['Id']}", {"force": 1, "v": 1})
     for net in listing("/networks"):
-        if old_enough(net.get("Created")):
+        if wanted(net, net.get("Created")):
             remove("network", net["Id"], f"/networks/{net['Id']}")
-    for vol in listing("/volumes", key="Volumes"):
-        if old_enough(vol.get("CreatedAt")):
+    for vol in listing("/volumes"):
+        if wanted(vol, vol.get("CreatedAt")):
             name = urllib.parse.quote(vol["Name"], safe="")
             remove("volume", vol["Name"], f"/volumes/{name}", {"force": 1})
     for secret in listing("/secrets"):
-        if old_enough(secret.get("CreatedAt")):
+        if wanted(secret, secret.get("CreatedAt")):
             remove("secret", secret["ID"], f"/secrets/{secret['ID']}")
     for cfg in listing("/configs"):
-        if old_enough(cfg.get("CreatedAt")):
+        if wanted(cfg, cfg.get("CreatedAt")):
             remove("config", cfg["ID"], f"/configs/{cfg['ID']}")
     for img in listing("/images/json"):
-        if old_enough(img.get("Created")):
+        if wanted(img, img.get("Created")):
             remove("image", img["Id"], f"/images/{img['Id']}", {"force": 1})
     return report
 

@@ -88,8 +88,13 @@ def test_busybox_image_runs_a_shell(busybox: str, unique_label: dict[str, str]) 
         _main_engine, busybox, ["sh", "-c", "echo out; echo err >&2; exit 3"], unique_label
     )
     assert code == 3
-    # Multiplexed log frames: [stream, 0, 0, 0, size]; stdout first, then stderr.
-    assert logs == b"\x01\x00\x00\x00\x00\x00\x00\x04out\n\x02\x00\x00\x00\x00\x00\x00\x04err\n"
+    # Multiplexed log frames: [stream, 0, 0, 0, size]. The engine copies stdout and stderr
+    # separately, so their relative order in the log is not guaranteed.
+    frames = {logs[:12], logs[12:]}
+    assert frames == {
+        b"\x01\x00\x00\x00\x00\x00\x00\x04out\n",
+        b"\x02\x00\x00\x00\x00\x00\x00\x04err\n",
+    }
 
 
 def test_busybox_image_has_no_registry_origin(busybox: str) -> None:
@@ -99,31 +104,46 @@ def test_busybox_image_has_no_registry_origin(busybox: str) -> None:
     assert (image["Config"].get("Labels") or {}) == {}  # containers inherit no test label
 
 
-def test_cleanup_removes_labelled_objects(busybox: str, unique_label: dict[str, str]) -> None:
+def test_cleanup_removes_exactly_the_labelled_objects(
+    busybox: str, unique_label: dict[str, str]
+) -> None:
     label = "aiodock-test-infra=" + unique_label["aiodock-test-infra"]
+    # Same label key, another value: must survive, as must everything else on the engine.
+    bystander_label = {**unique_label, "aiodock-test-infra": uuid.uuid4().hex}
     name = f"aiodock-test-infra-{uuid.uuid4().hex[:12]}"
     headers = {"Content-Type": "application/json"}
 
-    def post(path: str, payload: dict[str, object]) -> None:
+    def post(path: str, payload: dict[str, object]) -> str:
         status, body = _infra.engine_request(
             "POST", path, body=json.dumps(payload).encode(), headers=headers
         )
         assert status == 201, body
+        created = json.loads(body)
+        return str(created.get("Id") or created.get("Name"))
 
-    post(
-        f"/containers/create?name={name}",
-        {"Image": busybox, "Cmd": ["true"], "Labels": unique_label},
+    def all_containers() -> set[str]:
+        listed = _json(_infra.engine_request("GET", "/containers/json?all=1"))
+        assert isinstance(listed, list)
+        return {c["Id"] for c in listed}
+
+    container = {"Image": busybox, "Cmd": ["true"]}
+    ids = {
+        post(f"/containers/create?name={name}", {**container, "Labels": unique_label}),
+        post("/networks/create", {"Name": name, "Labels": unique_label}),
+        post("/volumes/create", {"Name": name, "Labels": unique_label}),
+    }
+    bystander = post(
+        f"/containers/create?name={name}-bystander", {**container, "Labels": bystander_label}
     )
-    post("/networks/create", {"Name": name, "Labels": unique_label})
-    post("/volumes/create", {"Name": name, "Labels": unique_label})
     try:
         # Objects younger than the grace period survive a "stale" cleanup...
         kept = _infra.cleanup_labelled(older_than=600, label=label)
         assert kept.removed == [] and kept.failed == []
         assert _infra.engine_request("GET", f"/containers/{name}/json")[0] == 200
-        # ...and a full cleanup removes all three kinds.
+        # ...and a full cleanup removes all three kinds, and nothing else.
         report = _infra.cleanup_labelled(label=label)
         assert report.failed == []
+        assert {entry.split()[1] for entry in report.removed} == ids
         assert sorted(entry.split()[0] for entry in report.removed) == [
             "container",
             "network",
@@ -132,10 +152,15 @@ def test_cleanup_removes_labelled_objects(busybox: str, unique_label: dict[str, 
         assert _infra.engine_request("GET", f"/containers/{name}/json")[0] == 404
         assert _infra.engine_request("GET", f"/networks/{name}")[0] == 404
         assert _infra.engine_request("GET", f"/volumes/{name}")[0] == 404
+        assert bystander in all_containers()
     finally:
-        _infra.engine_request("DELETE", f"/containers/{name}?force=1")
-        _infra.engine_request("DELETE", f"/networks/{name}")
-        _infra.engine_request("DELETE", f"/volumes/{name}")
+        for path in (
+            f"/containers/{name}?force=1",
+            f"/containers/{name}-bystander?force=1",
+            f"/networks/{name}",
+            f"/volumes/{name}",
+        ):
+            _infra.engine_request("DELETE", path)
 
 
 @pytest.mark.parametrize(
