@@ -244,13 +244,28 @@ def _renames(cls: type[Any]) -> dict[str, Any]:
     return {a.name: override(rename=_wire_key(a)) for a in attrs.fields(cls)}
 
 
+def _null_to_default(t: type[Any]) -> StructureHook:
+    """Hook for a non-optional model field: ``null`` gives the model's default instance."""
+    hook = _hook_for(t)
+
+    def structure_or_default(value: Any, _: Any) -> Any:
+        return t() if value is None else hook(value, t)
+
+    return structure_or_default
+
+
 def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
+    overrides = _renames(cls)
+    # Generated models make every nested object optional; hand-made ones may not.
+    for a in attrs.fields(attrs.resolve_types(cls)):
+        if isinstance(a.type, type) and attrs.has(a.type):
+            overrides[a.name] = override(rename=_wire_key(a), struct_hook=_null_to_default(a.type))
     return make_dict_structure_fn(
         cls,
         converter,
         _cattrs_forbid_extra_keys=False,
         _cattrs_detailed_validation=False,
-        **_renames(cls),
+        **overrides,
     )
 
 
@@ -275,11 +290,14 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 def structure_list(data: Any, cls: type[T]) -> list[T]:
-    """Build a list of ``cls`` from a decoded JSON array; ``None`` gives ``[]``."""
+    """Build a list of ``cls`` from a decoded JSON array.
+
+    ``None`` gives ``[]`` and ``null`` items are skipped.
+    """
     if data is None:
         return []
     hook = converter.get_structure_hook(cls)
-    return [hook(item, cls) for item in data]
+    return [hook(item, cls) for item in data if item is not None]
 
 
 def unstructure(obj: Any) -> Any:

@@ -37,6 +37,7 @@ from aiodock.models import (
     ContainerState,
     ContainerStatsResponse,
     ContainerSummary,
+    EventActor,
     EventMessage,
     ExecInspectResponse,
     HealthConfig,
@@ -277,6 +278,7 @@ def test_nulls_become_zero_values() -> None:
     inspect = structure({"Mounts": [None, {"Type": "bind"}]}, ContainerInspectResponse)
     assert [m.type for m in inspect.mounts] == ["bind"]
     assert structure_list(None, ContainerSummary) == []
+    assert structure_list([None, {"Id": "x"}], ContainerSummary) == [ContainerSummary(id="x")]
 
 
 def test_unknown_keys_are_ignored() -> None:
@@ -374,6 +376,7 @@ class Handmade:
     state: ContainerState | None = None
     bindings: list[PortBinding] = attrs.Factory(list)
     from_: str = ""
+    actor: EventActor = attrs.field(factory=EventActor)
 
 
 def test_handmade_class_derives_wire_names() -> None:
@@ -391,12 +394,16 @@ def test_handmade_class_derives_wire_names() -> None:
             "State": {"OOMKilled": True},
             "Bindings": None,
             "From": "x",
+            "Actor": None,
         },
         Handmade,
     )
     assert h == Handmade(
         cpu_shares=3, oom_kill_disable=True, state=ContainerState(oom_killed=True), from_="x"
     )
+    assert h.actor == EventActor()
+    h2 = structure({"Actor": {"ID": "abc", "Attributes": None}}, Handmade)
+    assert h2.actor == EventActor(id="abc")
     assert unstructure(h) == {
         "CpuShares": 3,
         "OomKillDisable": True,
