@@ -270,8 +270,9 @@ class _Model:
         for a in getattr(type(self), "__attrs_attrs__", ()):
             value = getattr(self, a.name)
             default = a.default
-            if isinstance(default, attrs.Factory):
-                default = default.factory()
+            make = getattr(default, "factory", None)  # an attrs.Factory
+            if make is not None:
+                default = make()
             if value is not default and value != default:
                 parts.append(f"{a.name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
