@@ -1,13 +1,288 @@
-"""The ``networks`` namespace."""
+"""The ``networks`` namespace: list, inspect, create, remove, connect, disconnect, prune."""
 
 from __future__ import annotations
 
+import builtins
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+
+from .._client import quote_path
+from .._convert import unstructure
+from .._filters import Filters, encode_filters
+from ..errors import InvalidArgument, NetworkNotFound, NotFound
+from ..models import (
+    IPAM,
+    ConfigReference,
+    EndpointIPAMConfig,
+    EndpointSettings,
+    NetworkCreateResponse,
+    NetworkInspect,
+    NetworkPruneResponse,
+    NetworkSummary,
+)
 from ._base import Resource
 
 __all__ = ["Networks"]
+
+_NO_LIMIT = aiohttp.ClientTimeout(total=None)
+
+
+def _str_map(parameter: str, value: Mapping[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(parameter, value, "expected a mapping of str to str")
+    for k, v in value.items():
+        if not isinstance(k, str) or not k or not isinstance(v, str):
+            raise InvalidArgument(parameter, value, "keys must be non-empty str and values str")
+    return dict(value)
+
+
+def _str_list(parameter: str, value: Sequence[str] | None) -> builtins.list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidArgument(parameter, value, "expected a sequence of non-empty strings")
+    return builtins.list(value)
+
+
+def _optional_bool(parameter: str, value: bool | None) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected True, False or None")
+    return value
+
+
+def _check_ip(parameter: str, value: str, *, network: bool) -> None:
+    if not value:
+        return
+    try:
+        if network:
+            ipaddress.ip_network(value, strict=False)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError as exc:
+        kind = "a CIDR subnet such as 10.250.0.0/24" if network else "an IP address"
+        raise InvalidArgument(parameter, value, f"expected {kind}: {exc}") from None
+
+
+def _check_ipam(ipam: IPAM) -> None:
+    if not isinstance(ipam, IPAM):
+        raise InvalidArgument("ipam", ipam, "expected an aiodock.models.IPAM")
+    for i, config in enumerate(ipam.config):
+        where = f"ipam.config[{i}]"
+        _check_ip(f"{where}.subnet", config.subnet, network=True)
+        _check_ip(f"{where}.ip_range", config.ip_range, network=True)
+        _check_ip(f"{where}.gateway", config.gateway, network=False)
+        for host, address in config.auxiliary_addresses.items():
+            _check_ip(f"{where}.auxiliary_addresses[{host!r}]", address, network=False)
+
+
+def _check_name(parameter: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(parameter, value, "expected a non-empty string")
+    return value
 
 
 class Networks(Resource):
     """Operations on networks."""
 
     __slots__ = ()
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[NetworkSummary]:
+        """Networks known to the daemon.
+
+        ``filters``: ``name``, ``id``, ``driver``, ``label`` (``{"app": "web"}``
+        or ``{"app": True}``), ``scope`` (``local``, ``swarm``, ``global``),
+        ``type`` (``custom``, ``builtin``), ``dangling``.
+        """
+        return await self._client._models(
+            "GET", "/networks", NetworkSummary, params={"filters": encode_filters(filters)}
+        )
+
+    async def inspect(
+        self, network_id: str, *, verbose: bool = False, scope: str | None = None
+    ) -> NetworkInspect:
+        """Details of one network, including its attached containers.
+
+        ``verbose`` adds swarm service details; ``scope`` restricts the lookup to
+        ``local``, ``swarm`` or ``global`` networks. Raises ``NetworkNotFound``.
+        """
+        if scope is not None and scope not in ("local", "swarm", "global"):
+            raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
+        return await self._client._model(
+            "GET",
+            f"/networks/{quote_path(network_id, 'network_id')}",
+            NetworkInspect,
+            params={"verbose": verbose or None, "scope": scope},
+            not_found=NetworkNotFound,
+        )
+
+    async def create(
+        self,
+        name: str,
+        *,
+        driver: str | None = None,
+        ipam: IPAM | None = None,
+        internal: bool | None = None,
+        attachable: bool | None = None,
+        ingress: bool | None = None,
+        enable_ipv4: bool | None = None,
+        enable_ipv6: bool | None = None,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        scope: str | None = None,
+        config_only: bool | None = None,
+        config_from: str | None = None,
+        check_duplicate: bool = True,
+    ) -> NetworkCreateResponse:
+        """Create a network; returns its id (and the daemon's warning, if any).
+
+        ``ipam`` sets the address management, for example
+        ``IPAM(config=[IPAMConfig(subnet="10.250.1.0/24", gateway="10.250.1.1")])``.
+        ``options`` are driver options; ``config_from`` names a ``config_only``
+        network to copy the configuration from. Options left ``None`` take the
+        daemon's defaults. ``enable_ipv4`` needs Engine API 1.47.
+
+        Daemons before API 1.44 allow two networks with the same name unless
+        asked to check; ``check_duplicate`` (default ``True``) asks them to,
+        newer daemons always refuse duplicates.
+        """
+        _check_name("name", name)
+        if driver is not None:
+            _check_name("driver", driver)
+        if scope is not None and scope not in ("local", "swarm", "global"):
+            raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
+        if config_from is not None:
+            _check_name("config_from", config_from)
+        flags = {
+            "Internal": _optional_bool("internal", internal),
+            "Attachable": _optional_bool("attachable", attachable),
+            "Ingress": _optional_bool("ingress", ingress),
+            "EnableIPv4": _optional_bool("enable_ipv4", enable_ipv4),
+            "EnableIPv6": _optional_bool("enable_ipv6", enable_ipv6),
+            "ConfigOnly": _optional_bool("config_only", config_only),
+        }
+        body: dict[str, Any] = {"Name": name}
+        if driver is not None:
+            body["Driver"] = driver
+        if scope is not None:
+            body["Scope"] = scope
+        body.update({k: v for k, v in flags.items() if v is not None})
+        if ipam is not None:
+            _check_ipam(ipam)
+            body["IPAM"] = unstructure(ipam)
+        opts = _str_map("options", options)
+        if opts is not None:
+            body["Options"] = opts
+        labs = _str_map("labels", labels)
+        if labs is not None:
+            body["Labels"] = labs
+        if config_from is not None:
+            body["ConfigFrom"] = unstructure(ConfigReference(network=config_from))
+        if enable_ipv4 is not None:
+            await self._client._require_api("enable_ipv4", "1.47")
+        if check_duplicate and not await self._client._api_at_least("1.44"):
+            body["CheckDuplicate"] = True
+        return await self._client._model(
+            "POST", "/networks/create", NetworkCreateResponse, body=body
+        )
+
+    async def remove(self, network_id: str) -> None:
+        """Remove a network (raises ``NetworkNotFound``, or ``Conflict``/``Forbidden``
+        while containers use it or for the predefined networks)."""
+        await self._client._status(
+            "DELETE",
+            f"/networks/{quote_path(network_id, 'network_id')}",
+            not_found=NetworkNotFound,
+        )
+
+    async def connect(
+        self,
+        network_id: str,
+        container: str,
+        *,
+        endpoint_config: EndpointSettings | None = None,
+        aliases: Sequence[str] | None = None,
+        ipv4_address: str | None = None,
+        ipv6_address: str | None = None,
+        links: Sequence[str] | None = None,
+    ) -> None:
+        """Attach a container to a network.
+
+        ``endpoint_config`` is the full endpoint description; ``aliases``,
+        ``ipv4_address``, ``ipv6_address`` and ``links`` are shortcuts for its
+        common fields and override what ``endpoint_config`` says about them.
+        A missing network or container raises ``NotFound``.
+        """
+        _check_name("container", container)
+        if endpoint_config is not None and not isinstance(endpoint_config, EndpointSettings):
+            raise InvalidArgument(
+                "endpoint_config", endpoint_config, "expected an aiodock.models.EndpointSettings"
+            )
+        endpoint = endpoint_config or EndpointSettings()
+        changes: dict[str, Any] = {}
+        alias_list = _str_list("aliases", aliases)
+        if alias_list is not None:
+            changes["aliases"] = alias_list
+        link_list = _str_list("links", links)
+        if link_list is not None:
+            changes["links"] = link_list
+        if ipv4_address is not None or ipv6_address is not None:
+            ipam = endpoint.ipam_config or EndpointIPAMConfig()
+            if ipv4_address is not None:
+                _check_ip("ipv4_address", ipv4_address, network=False)
+                if ":" in ipv4_address:
+                    raise InvalidArgument("ipv4_address", ipv4_address, "not an IPv4 address")
+                ipam = attrs.evolve(ipam, ipv4_address=ipv4_address)
+            if ipv6_address is not None:
+                _check_ip("ipv6_address", ipv6_address, network=False)
+                if ":" not in ipv6_address:
+                    raise InvalidArgument("ipv6_address", ipv6_address, "not an IPv6 address")
+                ipam = attrs.evolve(ipam, ipv6_address=ipv6_address)
+            changes["ipam_config"] = ipam
+        if changes:
+            endpoint = attrs.evolve(endpoint, **changes)
+        if endpoint.ipam_config is not None:
+            _check_ip("ipv4_address", endpoint.ipam_config.ipv4_address, network=False)
+            _check_ip("ipv6_address", endpoint.ipam_config.ipv6_address, network=False)
+        body: dict[str, Any] = {"Container": container}
+        wire = unstructure(endpoint)
+        if wire:
+            body["EndpointConfig"] = wire
+        await self._client._status(
+            "POST",
+            f"/networks/{quote_path(network_id, 'network_id')}/connect",
+            body=body,
+            not_found=NotFound,
+        )
+
+    async def disconnect(self, network_id: str, container: str, *, force: bool = False) -> None:
+        """Detach a container from a network (``force`` also works when it is not running
+        or, for swarm networks, when the container is gone)."""
+        _check_name("container", container)
+        if not isinstance(force, bool):
+            raise InvalidArgument("force", force, "expected a bool")
+        body: dict[str, Any] = {"Container": container}
+        if force:
+            body["Force"] = True
+        await self._client._status(
+            "POST",
+            f"/networks/{quote_path(network_id, 'network_id')}/disconnect",
+            body=body,
+            not_found=NotFound,
+        )
+
+    async def prune(self, *, filters: Filters | None = None) -> NetworkPruneResponse:
+        """Remove every unused network matching ``filters`` (``until``, ``label``,
+        ``label!``); returns the names removed. Has no total time limit."""
+        return await self._client._model(
+            "POST",
+            "/networks/prune",
+            NetworkPruneResponse,
+            params={"filters": encode_filters(filters)},
+            timeout=_NO_LIMIT,
+        )

@@ -1,13 +1,150 @@
-"""The ``volumes`` namespace."""
+"""The ``volumes`` namespace: list, create, inspect, update, remove, prune."""
 
 from __future__ import annotations
 
+import builtins
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from .._client import quote_path
+from .._convert import unstructure
+from .._filters import Filters, encode_filters, normalize_filters
+from ..errors import InvalidArgument, VolumeNotFound
+from ..models import ClusterVolumeSpec, Volume, VolumeListResponse, VolumePruneResponse
 from ._base import Resource
 
 __all__ = ["Volumes"]
+
+_log = logging.getLogger("aiodock.volumes")
+_NO_LIMIT = aiohttp.ClientTimeout(total=None)
+
+
+def _str_map(parameter: str, value: Mapping[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(parameter, value, "expected a mapping of str to str")
+    for k, v in value.items():
+        if not isinstance(k, str) or not k or not isinstance(v, str):
+            raise InvalidArgument(parameter, value, "keys must be non-empty str and values str")
+    return dict(value)
+
+
+def _check_name(parameter: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(parameter, value, "expected a non-empty string")
+    return value
 
 
 class Volumes(Resource):
     """Operations on volumes."""
 
     __slots__ = ()
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[Volume]:
+        """Volumes known to the daemon.
+
+        ``filters``: ``name``, ``driver``, ``label`` (``{"app": "web"}`` or
+        ``{"app": True}``), ``dangling`` (``True``: not used by any container).
+        Warnings the daemon sends with the list are logged on ``aiodock.volumes``.
+        """
+        response = await self._client._model(
+            "GET", "/volumes", VolumeListResponse, params={"filters": encode_filters(filters)}
+        )
+        for warning in response.warnings:
+            _log.warning("volume list: %s", warning)
+        return response.volumes
+
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        driver: str | None = None,
+        driver_opts: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        cluster_volume_spec: ClusterVolumeSpec | None = None,
+    ) -> Volume:
+        """Create a volume (the daemon picks a random name when ``name`` is ``None``).
+
+        Creating a volume whose name already exists with the same driver returns
+        the existing one. ``cluster_volume_spec`` (swarm CSI volumes) needs
+        Engine API 1.42.
+        """
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["Name"] = _check_name("name", name)
+        if driver is not None:
+            body["Driver"] = _check_name("driver", driver)
+        opts = _str_map("driver_opts", driver_opts)
+        if opts is not None:
+            body["DriverOpts"] = opts
+        labs = _str_map("labels", labels)
+        if labs is not None:
+            body["Labels"] = labs
+        if cluster_volume_spec is not None:
+            if not isinstance(cluster_volume_spec, ClusterVolumeSpec):
+                raise InvalidArgument(
+                    "cluster_volume_spec",
+                    cluster_volume_spec,
+                    "expected an aiodock.models.ClusterVolumeSpec",
+                )
+            await self._client._require_api("cluster_volume_spec", "1.42")
+            body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
+        return await self._client._model("POST", "/volumes/create", Volume, body=body)
+
+    async def inspect(self, name: str) -> Volume:
+        """Details of one volume (raises ``VolumeNotFound``)."""
+        return await self._client._model(
+            "GET", f"/volumes/{quote_path(name, 'name')}", Volume, not_found=VolumeNotFound
+        )
+
+    async def update(self, name: str, *, version: int, spec: ClusterVolumeSpec) -> None:
+        """Change the spec of a swarm cluster (CSI) volume; needs Engine API 1.42.
+
+        ``version`` is the volume's current ``cluster_volume.version.index``
+        (the daemon refuses a stale one, so concurrent updates cannot overwrite
+        each other). Only cluster volumes can be updated.
+        """
+        quoted = quote_path(name, "name")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise InvalidArgument("version", version, "expected a non-negative int")
+        if not isinstance(spec, ClusterVolumeSpec):
+            raise InvalidArgument("spec", spec, "expected an aiodock.models.ClusterVolumeSpec")
+        await self._client._require_api("volumes.update", "1.42")
+        await self._client._status(
+            "PUT",
+            f"/volumes/{quoted}",
+            params={"version": version},
+            body={"Spec": unstructure(spec)},
+            not_found=VolumeNotFound,
+        )
+
+    async def remove(self, name: str, *, force: bool = False) -> None:
+        """Remove a volume (``Conflict`` while a container uses it; ``force`` removes
+        it even if the driver fails to). Raises ``VolumeNotFound``."""
+        if not isinstance(force, bool):
+            raise InvalidArgument("force", force, "expected a bool")
+        await self._client._status(
+            "DELETE",
+            f"/volumes/{quote_path(name, 'name')}",
+            params={"force": force or None},
+            not_found=VolumeNotFound,
+        )
+
+    async def prune(self, *, filters: Filters | None = None) -> VolumePruneResponse:
+        """Remove unused volumes matching ``filters`` (``label``, ``label!``; from API
+        1.42 also ``all``: since then only anonymous volumes go unless ``all`` is
+        true). Returns the names removed and the space freed; no total time limit."""
+        normalized = normalize_filters(filters)
+        if "all" in normalized:
+            await self._client._require_api("prune filter 'all'", "1.42")
+        return await self._client._model(
+            "POST",
+            "/volumes/prune",
+            VolumePruneResponse,
+            params={"filters": encode_filters(filters)},
+            timeout=_NO_LIMIT,
+        )
