@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import aiodock
+
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
@@ -409,3 +411,11 @@ def test_daemon_wait_until_reports_an_early_exit(tmp_path: Path) -> None:
             daemon.wait_until(lambda: False, timeout=10, what="be ready")
     finally:
         daemon.stop()
+
+
+# --------------------------------------------------------------------------------------
+# the client fixture (the only test here that goes through aiodock)
+
+
+async def test_docker_fixture_talks_to_the_main_engine(docker: aiodock.DockerClient) -> None:
+    assert await docker.system.ping() is True
