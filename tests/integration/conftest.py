@@ -51,17 +51,6 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    problem = _infra.engine_ping()
-    if problem is not None:
-        return f"engine: not available ({problem})"
-    try:
-        version = _infra.engine_version()
-    except (OSError, _infra.InfraError) as exc:
-        return f"engine: answers /_ping, /version failed: {exc}"
-    return f"engine: {version.get('Version')} (API {version.get('ApiVersion')}) at {DOCKER_HOST}"
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     integration = [item for item in items if item.get_closest_marker("integration")]
