@@ -21,7 +21,8 @@ from yarl import URL
 
 from ._config import MAX_API_VERSION, MIN_API_VERSION, TLSConfig, parse_api_version, resolve
 from ._convert import json_dumps, json_loads, structure, structure_list
-from ._streaming import AsyncStream, Decoder, HijackedStream, read_response_head, transport_error
+from ._frames import Decoder
+from ._streaming import AsyncStream, HijackedStream, read_response_head, transport_error
 from ._transport import DEFAULT_HOST, Endpoint, make_connector, open_raw, parse_host
 from ._version import __version__
 from .errors import (
@@ -585,7 +586,7 @@ class DockerClient:
         self,
         method: str,
         path: str,
-        decoder: Decoder,
+        decoder: Decoder[Any],
         convert: Callable[[Any], Any] | None = None,
         *,
         stream_class: type[S] = AsyncStream,  # type: ignore[assignment]

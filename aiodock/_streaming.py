@@ -13,26 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 import attrs
 
-from ._frames import Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
+from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
 from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
 
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-
-class Decoder(Protocol):
-    """What every sans-IO decoder in ``_frames`` offers."""
-
-    def feed(self, data: bytes) -> list[Any]: ...
-
-    def eof(self) -> list[Any]: ...
 
 
 class BytesDecoder:
@@ -91,7 +83,7 @@ class AsyncStream(Generic[T]):
     def __init__(
         self,
         open: Opener,
-        decoder: Decoder,
+        decoder: Decoder[Any],
         convert: Callable[[Any], T] | None = None,
         *,
         what: str = "stream",
@@ -161,6 +153,12 @@ class AsyncStream(Generic[T]):
 
     async def _refill(self) -> T:
         while True:
+            # A decoder that met an in-band error hands out the items before it
+            # first; raise as soon as those are used, not at the next read.
+            error = getattr(self._decoder, "error", None)
+            if error is not None:
+                self._release()
+                raise error
             if self._done:
                 raise StopAsyncIteration
             if self._response is None:
@@ -206,9 +204,13 @@ class FrameStream(AsyncStream[Frame]):
 
     __slots__ = ()
 
-    async def lines(self) -> AsyncIterator[Frame]:
-        """Yield one frame per line (``\\n`` kept), stdout and stderr kept apart."""
-        splitter = LineSplitter()
+    async def lines(self, *, max_line_length: int = 1 << 20) -> AsyncIterator[Frame]:
+        """Yield one frame per line (``\\n`` kept), stdout and stderr kept apart.
+
+        A line longer than ``max_line_length`` bytes comes out in pieces of
+        that size rather than being buffered without bound.
+        """
+        splitter = LineSplitter(max_line_length=max_line_length)
         async with self:
             async for frame in self:
                 for line in splitter.feed(frame):
@@ -311,6 +313,10 @@ class HijackedStream:
                 item = self._items[self._pos]
                 self._pos += 1
                 return item
+            error = getattr(self._decoder, "error", None)
+            if error is not None:
+                await self.aclose()
+                raise error
             if self._done:
                 raise StopAsyncIteration
             try:

@@ -79,6 +79,13 @@ def stream_app() -> web.Application:
         await response.write(encode_frame(1, b"ok\n") + encode_frame(3, b"log driver failed\n"))
         return response
 
+    async def error_then_silence(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"ok\n") + encode_frame(3, b"driver gone\n"))
+        await asyncio.sleep(30)
+        return response
+
     async def missing(request: web.Request) -> web.Response:
         return web.json_response({"message": "No such container: x"}, status=404)
 
@@ -89,6 +96,7 @@ def stream_app() -> web.Application:
     app.router.add_get("/v1.41/cut", cut_mid_frame)
     app.router.add_get("/v1.41/daemon-error", daemon_error)
     app.router.add_get("/v1.41/missing", missing)
+    app.router.add_get("/v1.41/error-then-silence", error_then_silence)
     return app
 
 
@@ -239,3 +247,35 @@ async def test_collect_reads_to_the_end() -> None:
         converted = client._stream("GET", "/three", JSONStreamDecoder(), lambda d: d["a"] * 10)
         assert await converted.collect() == [10, 20, 30]
         assert _acquired(client) == 0
+
+
+async def test_daemon_error_raises_without_waiting_for_more_data() -> None:
+    async with serve(stream_app()) as host, DockerClient(host) as client:
+        received = []
+
+        async def consume() -> None:
+            async for frame in frames(client, "/error-then-silence"):
+                received.append(frame.data)
+
+        with pytest.raises(StreamError, match="driver gone"):
+            await asyncio.wait_for(consume(), 5)
+        assert received == [b"ok\n"]
+        assert _acquired(client) == 0
+
+
+async def test_lines_hands_out_a_line_that_never_ends() -> None:
+    app = ping_app()
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(encode_frame(1, b"x" * 3000))
+        await asyncio.sleep(30)
+        return response
+
+    app.router.add_get("/v1.41/endless", endless)
+    async with serve(app) as host, DockerClient(host) as client:
+        lines = frames(client, "/endless").lines(max_line_length=1000)
+        first = await asyncio.wait_for(lines.__anext__(), 5)
+        await lines.aclose()
+    assert first.data == b"x" * 3000
