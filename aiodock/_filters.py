@@ -26,6 +26,7 @@ naming ``filters`` before a request is sent.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TypeAlias
 
 from ._convert import json_dumps
@@ -35,7 +36,9 @@ __all__ = ["FilterValue", "Filters", "encode_filters", "normalize_filters"]
 
 _Scalar: TypeAlias = str | bool | int
 #: What one key of a filters mapping may hold (see the module documentation).
-FilterValue: TypeAlias = _Scalar | Sequence[_Scalar] | Mapping[str, _Scalar] | None
+FilterValue: TypeAlias = (
+    _Scalar | Sequence[_Scalar] | AbstractSet[_Scalar] | Mapping[str, _Scalar] | None
+)
 #: The natural Python form of the ``filters`` query parameter.
 Filters: TypeAlias = Mapping[str, FilterValue]
 

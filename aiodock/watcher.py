@@ -175,7 +175,9 @@ _EVENT_TYPES = (
     "volume",
 )
 _FUZZY_EVENTS = frozenset({"health_status", "exec_create", "exec_start"})
-_MATCHER_KEYS = frozenset({"event", "type", "scope", "label", "image", *_EVENT_TYPES})
+# Kinds matched by actor id prefix or name; ``image`` has its own rule.
+_NAMED_KINDS = tuple(k for k in _EVENT_TYPES if k != "image")
+_MATCHER_KEYS = frozenset({"event", "type", "scope", "label", *_EVENT_TYPES})
 
 
 def _strip_tag(image: str) -> str:
@@ -245,7 +247,7 @@ class EventMatcher:
         if scopes is not None and event.scope not in scopes:
             return False
         attributes = event.attributes
-        for kind in _EVENT_TYPES:
+        for kind in _NAMED_KINDS:
             values = f.get(kind)
             if values is not None and not (
                 self._fuzzy(values, event.actor_id)

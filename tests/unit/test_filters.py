@@ -107,7 +107,7 @@ def test_invalid_input_names_filters(filters: Any, bad: Any) -> None:
 
 def test_invalid_argument_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="filters"):
-        encode_filters({"a": 1.5})
+        encode_filters({"a": 1.5})  # type: ignore[dict-item]
 
 
 # --- properties -------------------------------------------------------------------
