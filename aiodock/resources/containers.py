@@ -1,13 +1,1737 @@
-"""The ``containers`` namespace."""
+"""The ``containers`` namespace: every Container operation of the Engine API.
+
+Ordinary calls return models; output comes as streams that are lazy (nothing
+is sent until they are awaited or iterated) and never decode bytes:
+
+* ``logs`` returns a :class:`LogStream` of :class:`~aiodock.Frame` items,
+  demultiplexed in one request. Whether the body is framed is decided from
+  the response's ``Content-Type`` on API 1.42+, and from the container's
+  ``Config.Tty`` (one inspect, before the request) on older engines, which
+  label neither kind.
+* ``attach`` returns a :class:`~aiodock.HijackedStream` (stdin and output on
+  one upgraded connection); ``attach_websocket`` an :class:`AttachWebSocket`.
+* ``stats`` streams :class:`~aiodock.models.containers.Stats` samples.
+* ``get_archive`` streams a tar archive (:class:`ArchiveStream`, with the
+  path's stat); ``put_archive`` uploads bytes, a file object, an async
+  iterable or a local directory packed on the fly.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import builtins
+import contextlib
+import ipaddress
+import os
+import re
+import shlex
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
+
+import aiohttp
+import attrs
+
+from .._archive import PATH_STAT_HEADER, iter_fileobj, pack_path, parse_path_stat
+from .._client import quote_path
+from .._convert import json_loads, structure, unstructure
+from .._frames import Frame, JSONStreamDecoder, MultiplexDecoder, RawDecoder
+from .._streaming import AsyncStream, BytesDecoder, FrameStream, HijackedStream
+from ..errors import (
+    ContainerError,
+    ContainerNotFound,
+    DockerConnectionError,
+    DockerError,
+    DockerTimeoutError,
+    ImageNotFound,
+    InvalidArgument,
+    NotFound,
+    UsageError,
+    error_class_for,
+)
+from ..models import (
+    ContainerConfig,
+    ContainerCreateRequest,
+    ContainerCreateResponse,
+    ContainerInspectResponse,
+    ContainerPruneResponse,
+    ContainerSummary,
+    ContainerTopResponse,
+    ContainerUpdateRequest,
+    ContainerUpdateResponse,
+    ContainerWaitResponse,
+    EndpointSettings,
+    FilesystemChange,
+    HealthConfig,
+    HostConfig,
+    HostConfigLogConfig,
+    Mount,
+    NetworkingConfig,
+    PortBinding,
+    RestartPolicy,
+)
+from ..models.containers import PathStat, RunResult, Stats
 from ._base import Resource
 
-__all__ = ["Containers"]
+if TYPE_CHECKING:
+    from .._client import DockerClient
+    from ..models.containers import ExecResult
+
+__all__ = ["ArchiveStream", "AttachWebSocket", "Containers", "LogStream"]
+
+_MUX_TYPE = "application/vnd.docker.multiplexed-stream"
+_RAW_TYPE = "application/vnd.docker.raw-stream"
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+_WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+_RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
+_BUILTIN_NETWORKS = ("bridge", "host", "none", "default")
+_PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+# --- argument checks (all run before any request) -------------------------------
+
+
+def _flag(value: Any, parameter: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected True or False")
+    return value
+
+
+def _int(value: Any, parameter: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(parameter, value, "expected an integer")
+    if value < minimum:
+        raise InvalidArgument(parameter, value, f"must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise InvalidArgument(parameter, value, f"must be at most {maximum}")
+    return value
+
+
+def _text(value: Any, parameter: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument(parameter, value, "expected a non-empty string")
+    if "\x00" in value:
+        raise InvalidArgument(parameter, value, "must not contain NUL")
+    return value
+
+
+def _strings(value: Any, parameter: str) -> builtins.list[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidArgument(parameter, value, "expected a list of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise InvalidArgument(parameter, value, f"item {item!r} is not a string")
+    return builtins.list(value)
+
+
+def _command(value: Any, parameter: str) -> builtins.list[str]:
+    """A command as a list; a string is split like a POSIX shell would."""
+    if isinstance(value, str):
+        try:
+            parts = shlex.split(value)
+        except ValueError as exc:
+            raise InvalidArgument(parameter, value, f"cannot split it: {exc}") from None
+        if not parts:
+            raise InvalidArgument(parameter, value, "the command is empty")
+        return parts
+    parts = _strings(value, parameter)
+    if not parts:
+        raise InvalidArgument(parameter, value, "the command is empty")
+    return parts
+
+
+def _env(value: Any, parameter: str) -> builtins.list[str]:
+    """``{"K": "v"}`` or ``["K=v"]`` as the daemon's list; a ``None`` value unsets ``K``."""
+    if isinstance(value, Mapping):
+        out = []
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or "=" in key or "\x00" in key:
+                raise InvalidArgument(parameter, value, f"bad variable name {key!r}")
+            if item is None:
+                out.append(key)
+            elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                out.append(f"{key}={item}")
+            else:
+                raise InvalidArgument(parameter, value, f"value of {key!r} is not a string")
+        return out
+    items = _strings(value, parameter)
+    for item in items:
+        if not item or item.startswith("="):
+            raise InvalidArgument(parameter, value, f"bad entry {item!r} (expected NAME=value)")
+    return items
+
+
+def _labels(value: Any, parameter: str) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or not isinstance(item, str):
+                raise InvalidArgument(parameter, value, "expected string keys and values")
+        return dict(value)
+    out: dict[str, str] = {}
+    for item in _strings(value, parameter):
+        key, _, val = item.partition("=")
+        if not key:
+            raise InvalidArgument(parameter, value, f"bad label {item!r}")
+        out[key] = val
+    return out
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_bytes(value: int | str, parameter: str = "size", *, allow_unlimited: bool = False) -> int:
+    """A size in bytes from an int or a string like ``"512m"``, ``"1.5g"``, ``"64MiB"``.
+
+    Units are binary (``k`` = 1024). With ``allow_unlimited``, ``-1`` (or
+    ``"-1"``) is accepted and means no limit.
+    """
+    if allow_unlimited and value in (-1, "-1"):
+        return -1
+    if isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected bytes as an int or a string like '512m'")
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidArgument(parameter, value, "must not be negative")
+        return value
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value.strip())
+        if match is not None:
+            return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    raise InvalidArgument(
+        parameter, value, "expected bytes as an int or a string like '512m', '1g', '64MiB'"
+    )
+
+
+def _seconds(value: Any, parameter: str) -> float:
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise InvalidArgument(parameter, value, "expected seconds (a number >= 0 or a timedelta)")
+    return float(value)
+
+
+def _nanoseconds(value: Any, parameter: str) -> int:
+    return round(_seconds(value, parameter) * 1e9)
+
+
+def _cpus(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidArgument("cpus", value, "expected a number of CPUs greater than 0")
+    nano = round(value * 1e9)
+    if nano < 1_000_000:
+        raise InvalidArgument("cpus", value, "must be at least 0.001")
+    return nano
+
+
+_SIGNAL = re.compile(r"(?:SIG)?[A-Z][A-Z0-9]*(?:[+-]\d+)?", re.IGNORECASE)
+
+
+def _signal(value: Any, parameter: str = "signal") -> str:
+    if isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected a signal name or number")
+    if isinstance(value, int):
+        if not 0 < value < 128:
+            raise InvalidArgument(parameter, value, "signal numbers are 1..127")
+        return str(value)
+    if isinstance(value, str) and (value.isdigit() or _SIGNAL.fullmatch(value)):
+        return value
+    raise InvalidArgument(parameter, value, "expected a signal name ('SIGTERM', 'HUP') or number")
+
+
+_DETACH_KEY = re.compile(r"[\x20-\x7e]|ctrl-[a-z@\[\\\]^_]")
+
+
+def _detach_keys(value: Any) -> str:
+    """Validate a detach sequence such as ``"ctrl-p,ctrl-q"`` (comma-separated keys)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument("detach_keys", value, "expected keys like 'ctrl-p,ctrl-q'")
+    for key in value.split(","):
+        if not _DETACH_KEY.fullmatch(key):
+            raise InvalidArgument(
+                "detach_keys",
+                value,
+                f"unknown key {key!r} (use one printable character or ctrl-<a-z@[\\]^_>)",
+            )
+    return value
+
+
+def detach_key_bytes(keys: str) -> bytes:
+    """The bytes a detach sequence like ``"ctrl-p,ctrl-q"`` stands for (write them to detach)."""
+    out = bytearray()
+    for key in _detach_keys(keys).split(","):
+        if len(key) == 1:
+            out.append(ord(key))
+        else:
+            char = key[-1]
+            out.append(ord(char) - 96 if "a" <= char <= "z" else ord(char) - 64)
+    return bytes(out)
+
+
+def _timestamp(value: Any, parameter: str) -> str:
+    """``since``/``until`` as the daemon reads them: Unix seconds, RFC 3339 or a duration."""
+    if isinstance(value, datetime):
+        return f"{value.timestamp():.9f}"
+    if isinstance(value, timedelta):
+        return f"{time.time() - value.total_seconds():.9f}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise InvalidArgument(parameter, value, "must not be negative")
+        return f"{value:.9f}" if isinstance(value, float) else str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise InvalidArgument(
+        parameter, value, "expected a datetime, a timedelta (ago), Unix seconds or a string"
+    )
+
+
+def _encode_filters(filters: Any) -> dict[str, dict[str, bool]] | None:
+    """Encode a natural filter mapping into the daemon's ``{"key": {"value": true}}`` form.
+
+    Values may be a string, a bool, an int, a list of those, or (for
+    ``label``) a mapping ``{"key": "value"}`` (``None`` for "has the key").
+    """
+    if filters is None:
+        return None
+    if not isinstance(filters, Mapping):
+        raise InvalidArgument("filters", filters, "expected a mapping of filter name to values")
+    out: dict[str, dict[str, bool]] = {}
+    for key, raw in filters.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidArgument("filters", filters, f"bad filter name {key!r}")
+        values: builtins.list[str] = []
+        items: Any
+        if isinstance(raw, Mapping):
+            items = [k if v is None else f"{k}={v}" for k, v in raw.items()]
+        elif isinstance(raw, (str, int, bool)):
+            items = [raw]
+        elif isinstance(raw, Sequence):
+            items = raw
+        else:
+            raise InvalidArgument("filters", filters, f"bad value for {key!r}: {raw!r}")
+        for item in items:
+            if isinstance(item, bool):
+                values.append("true" if item else "false")
+            elif isinstance(item, (str, int)):
+                values.append(str(item))
+            else:
+                raise InvalidArgument("filters", filters, f"bad value for {key!r}: {item!r}")
+        out[key] = dict.fromkeys(values, True)
+    return out
+
+
+_shared_encode_filters: Any
+try:  # the shared encoder, when the project has one
+    from .._filters import (  # type: ignore[import-not-found,unused-ignore]
+        encode_filters as _shared_encode_filters,
+    )
+except ImportError:  # pragma: no cover - depends on the tree
+    _shared_encode_filters = None
+
+
+def _filters(filters: Any) -> Any:
+    if filters is None:
+        return None
+    if _shared_encode_filters is not None:
+        return _shared_encode_filters(filters)
+    return _encode_filters(filters)
+
+
+# --- ports and volumes --------------------------------------------------------------
+
+_PORT_KEY = re.compile(r"(\d{1,5})(?:/([a-z]+))?")
+
+
+def _port_key(key: Any, parameter: str) -> str:
+    if isinstance(key, bool):
+        raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
+    if isinstance(key, int):
+        port, proto = key, "tcp"
+    elif isinstance(key, str) and (match := _PORT_KEY.fullmatch(key.strip().lower())):
+        port, proto = int(match.group(1)), match.group(2) or "tcp"
+    else:
+        raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
+    if not 1 <= port <= 65535:
+        raise InvalidArgument(parameter, key, "container ports are 1..65535")
+    if proto not in _PROTOCOLS:
+        raise InvalidArgument(parameter, key, f"protocol must be one of {', '.join(_PROTOCOLS)}")
+    return f"{port}/{proto}"
+
+
+def _host_ip(ip: Any, spec: Any) -> str:
+    if ip in (None, ""):
+        return ""
+    if isinstance(ip, str):
+        with contextlib.suppress(ValueError):
+            return str(ipaddress.ip_address(ip.strip("[]")))
+    raise InvalidArgument("ports", spec, f"bad host IP {ip!r}")
+
+
+def _host_port(port: Any, spec: Any) -> str:
+    if port is None or port == "":
+        return ""
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidArgument("ports", spec, f"bad host port {port!r} (0..65535; 0 = any)")
+    return str(port) if port else ""
+
+
+def _binding(value: Any, spec: Any) -> PortBinding:
+    if value is None:
+        return PortBinding()
+    if isinstance(value, (int, bool)):
+        return PortBinding(host_port=_host_port(value, spec))
+    if isinstance(value, str):
+        ip, sep, port = value.rpartition(":")
+        if not sep:
+            return PortBinding(host_port=_host_port(value, spec))
+        return PortBinding(host_ip=_host_ip(ip, spec), host_port=_host_port(port, spec))
+    if isinstance(value, tuple) and 1 <= len(value) <= 2:
+        host_port = value[1] if len(value) == 2 else None
+        return PortBinding(host_ip=_host_ip(value[0], spec), host_port=_host_port(host_port, spec))
+    raise InvalidArgument(
+        "ports",
+        spec,
+        f"bad binding {value!r} (use a port, 'ip:port', (ip, port), (ip,), None or a list)",
+    )
+
+
+def _ports(
+    value: Any,
+) -> tuple[dict[str, dict[str, Any]], dict[str, builtins.list[PortBinding] | None]]:
+    """``{"80/tcp": ("127.0.0.1", 8080)}`` and friends -> (exposed ports, port bindings)."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgument("ports", value, "expected a mapping of container port to binding")
+    exposed: dict[str, dict[str, Any]] = {}
+    bindings: dict[str, builtins.list[PortBinding] | None] = {}
+    for key, binding in value.items():
+        port = _port_key(key, "ports")
+        items = binding if isinstance(binding, builtins.list) else [binding]
+        if not items:
+            raise InvalidArgument("ports", value, f"no binding given for {key!r}")
+        exposed[port] = {}
+        bindings.setdefault(port, [])
+        bindings[port] = [*(bindings[port] or []), *(_binding(b, value) for b in items)]
+    return exposed, bindings
+
+
+def _volumes(value: Any) -> tuple[builtins.list[str], dict[str, dict[str, Any]]]:
+    """``-v`` style specs -> (binds, anonymous volumes).
+
+    ``"/data"`` is an anonymous volume; ``"src:/dst[:mode]"`` binds a host
+    path or a named volume. A mapping ``{src: "/dst"}`` or ``{src: {"bind":
+    "/dst", "mode": "ro"}}`` binds too.
+    """
+    binds: builtins.list[str] = []
+    anonymous: dict[str, dict[str, Any]] = {}
+    if isinstance(value, Mapping):
+        for source, target in value.items():
+            mode = ""
+            if isinstance(target, Mapping):
+                unknown = set(target) - {"bind", "mode"}
+                if unknown:
+                    raise InvalidArgument("volumes", value, f"unknown keys {sorted(unknown)}")
+                mode = target.get("mode", "")
+                target = target.get("bind")
+            if not isinstance(source, str) or not source:
+                raise InvalidArgument("volumes", value, f"bad source {source!r}")
+            if not isinstance(target, str) or not target.startswith("/"):
+                raise InvalidArgument("volumes", value, f"bad target {target!r} for {source!r}")
+            if not isinstance(mode, str):
+                raise InvalidArgument("volumes", value, f"bad mode {mode!r}")
+            binds.append(f"{source}:{target}:{mode}" if mode else f"{source}:{target}")
+        return binds, anonymous
+    for spec in _strings(value, "volumes"):
+        parts = spec.split(":")
+        if len(parts) == 1:
+            if not spec.startswith("/"):
+                raise InvalidArgument("volumes", value, f"{spec!r}: a path must be absolute")
+            anonymous[spec] = {}
+        elif len(parts) in (2, 3) and parts[0] and parts[1].startswith("/"):
+            if len(parts) == 3 and not parts[2]:
+                raise InvalidArgument("volumes", value, f"{spec!r}: empty mode")
+            binds.append(spec)
+        else:
+            raise InvalidArgument("volumes", value, f"{spec!r}: expected 'src:/dst[:mode]'")
+    return binds, anonymous
+
+
+def _restart_policy(value: Any) -> RestartPolicy:
+    if isinstance(value, RestartPolicy):
+        return value
+    if isinstance(value, str):
+        name, _, count = value.partition(":")
+        if name in _RESTART_NAMES:
+            if not count:
+                return RestartPolicy(name=name)
+            if name == "on-failure" and count.isdigit():
+                return RestartPolicy(name=name, maximum_retry_count=int(count))
+    raise InvalidArgument(
+        "restart_policy",
+        value,
+        "expected 'no', 'always', 'unless-stopped', 'on-failure[:N]' or a RestartPolicy",
+    )
+
+
+def _healthcheck(value: Any) -> HealthConfig:
+    if isinstance(value, HealthConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidArgument("healthcheck", value, "expected a HealthConfig or a mapping")
+    known = {"test", "interval", "timeout", "retries", "start_period", "start_interval"}
+    unknown = set(value) - known
+    if unknown:
+        raise InvalidArgument("healthcheck", value, f"unknown keys {sorted(unknown)}")
+    test: Any = value.get("test")
+    if isinstance(test, str):
+        test = ["CMD-SHELL", test]
+    elif test is not None:
+        test = _strings(test, "healthcheck")
+        if test and test[0] not in ("NONE", "CMD", "CMD-SHELL"):
+            test = ["CMD", *test]
+    fields: dict[str, Any] = {"test": test or []}
+    for key in ("interval", "timeout", "start_period", "start_interval"):
+        if value.get(key) is not None:
+            fields[key] = _nanoseconds(value[key], f"healthcheck {key}")
+    if value.get("retries") is not None:
+        fields["retries"] = _int(value["retries"], "healthcheck retries")
+    return HealthConfig(**fields)
+
+
+def _extra_hosts(value: Any) -> builtins.list[str]:
+    if isinstance(value, Mapping):
+        out = []
+        for host, ip in value.items():
+            if not isinstance(host, str) or not host or not isinstance(ip, str) or not ip:
+                raise InvalidArgument("extra_hosts", value, "expected {hostname: ip}")
+            out.append(f"{host}:{ip}")
+        return out
+    return _strings(value, "extra_hosts")
+
+
+def _tmpfs(value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        for path, options in value.items():
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise InvalidArgument("tmpfs", value, f"bad mount point {path!r}")
+            if not isinstance(options, str):
+                raise InvalidArgument("tmpfs", value, f"options of {path!r} must be a string")
+        return dict(value)
+    out: dict[str, str] = {}
+    for spec in _strings(value, "tmpfs"):
+        path, _, options = spec.partition(":")
+        if not path.startswith("/"):
+            raise InvalidArgument("tmpfs", value, f"bad mount point {path!r}")
+        out[path] = options
+    return out
+
+
+def _container_name(value: Any) -> str:
+    name = _text(value, "name")
+    if not re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
+        raise InvalidArgument("name", value, "allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+    return name
+
+
+def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | None, str | None]:
+    """Build the create body from :meth:`Containers.create` keywords.
+
+    Returns the request, the container name and the platform (both query
+    parameters). Raises :class:`~aiodock.errors.InvalidArgument` naming the
+    first bad keyword; nothing is sent.
+    """
+    options = {k: v for k, v in options.items() if v is not None}
+    config = options.pop("config", None) or ContainerConfig()
+    host = options.pop("host_config", None) or HostConfig()
+    networking = options.pop("networking_config", None)
+    if not isinstance(config, ContainerConfig):
+        raise InvalidArgument("config", config, "expected a ContainerConfig")
+    if not isinstance(host, HostConfig):
+        raise InvalidArgument("host_config", host, "expected a HostConfig")
+    if networking is not None and not isinstance(networking, NetworkingConfig):
+        raise InvalidArgument("networking_config", networking, "expected a NetworkingConfig")
+    name = options.pop("name", None)
+    if name is not None:
+        name = _container_name(name)
+    platform = options.pop("platform", None)
+    if platform is not None:
+        platform = _text(platform, "platform")
+    if "env" in options and "environment" in options:
+        raise InvalidArgument("environment", options["environment"], "give env or environment")
+    if "environment" in options:
+        options["env"] = options.pop("environment")
+
+    cfg: dict[str, Any] = {}
+    hst: dict[str, Any] = {}
+    for key in ("image", "working_dir", "user", "hostname", "domainname", "stop_signal"):
+        if key in options:
+            cfg[key] = _text(options.pop(key), key)
+    if "stop_signal" in cfg:
+        _signal(cfg["stop_signal"], "stop_signal")
+    for key in ("tty", "network_disabled"):
+        if key in options:
+            cfg[key] = _flag(options.pop(key), key)
+    if "stdin_open" in options:
+        cfg["open_stdin"] = _flag(options.pop("stdin_open"), "stdin_open")
+    if "stdin_once" in options:
+        cfg["stdin_once"] = _flag(options.pop("stdin_once"), "stdin_once")
+    if "stop_timeout" in options:
+        cfg["stop_timeout"] = _int(options.pop("stop_timeout"), "stop_timeout", minimum=-1)
+    if "cmd" in options:
+        cfg["cmd"] = _command(options.pop("cmd"), "cmd")
+    if "entrypoint" in options:
+        entry = options.pop("entrypoint")
+        cfg["entrypoint"] = [""] if entry in ("", []) else _command(entry, "entrypoint")
+    if "env" in options:
+        cfg["env"] = _env(options.pop("env"), "env")
+    if "labels" in options:
+        cfg["labels"] = _labels(options.pop("labels"), "labels")
+    if "healthcheck" in options:
+        cfg["healthcheck"] = _healthcheck(options.pop("healthcheck"))
+    exposed: dict[str, dict[str, Any]] = {}
+    if "expose" in options:
+        expose = options.pop("expose")
+        if isinstance(expose, (str, int)):
+            expose = [expose]
+        if not isinstance(expose, Sequence):
+            raise InvalidArgument("expose", expose, "expected a list of ports")
+        exposed.update({_port_key(p, "expose"): {} for p in expose})
+    if "ports" in options:
+        ports, bindings = _ports(options.pop("ports"))
+        exposed.update(ports)
+        hst["port_bindings"] = bindings
+    if exposed:
+        cfg["exposed_ports"] = exposed
+    if "volumes" in options:
+        binds, anonymous = _volumes(options.pop("volumes"))
+        if binds:
+            hst["binds"] = binds
+        if anonymous:
+            cfg["volumes"] = anonymous
+
+    for key in ("auto_remove", "privileged", "init", "publish_all_ports", "oom_kill_disable"):
+        if key in options:
+            hst[key] = _flag(options.pop(key), key)
+    if "read_only" in options:
+        hst["readonly_rootfs"] = _flag(options.pop("read_only"), "read_only")
+    for key in ("memory", "memory_reservation", "shm_size"):
+        if key in options:
+            hst[key] = parse_bytes(options.pop(key), key)
+    if "memory_swap" in options:
+        hst["memory_swap"] = parse_bytes(
+            options.pop("memory_swap"), "memory_swap", allow_unlimited=True
+        )
+    if "cpus" in options:
+        hst["nano_cpus"] = _cpus(options.pop("cpus"))
+    if "cpu_shares" in options:
+        hst["cpu_shares"] = _int(options.pop("cpu_shares"), "cpu_shares", minimum=2)
+    if "cpuset_cpus" in options:
+        hst["cpuset_cpus"] = _text(options.pop("cpuset_cpus"), "cpuset_cpus")
+    if "pids_limit" in options:
+        hst["pids_limit"] = _int(options.pop("pids_limit"), "pids_limit", minimum=-1)
+    if "restart_policy" in options:
+        hst["restart_policy"] = _restart_policy(options.pop("restart_policy"))
+    for key in (
+        "cap_add",
+        "cap_drop",
+        "dns",
+        "dns_search",
+        "security_opt",
+        "volumes_from",
+        "group_add",
+    ):
+        if key in options:
+            hst[key] = _strings(options.pop(key), key)
+    if "extra_hosts" in options:
+        hst["extra_hosts"] = _extra_hosts(options.pop("extra_hosts"))
+    if "tmpfs" in options:
+        hst["tmpfs"] = _tmpfs(options.pop("tmpfs"))
+    if "sysctls" in options:
+        hst["sysctls"] = _labels(options.pop("sysctls"), "sysctls")
+    if "mounts" in options:
+        mounts = options.pop("mounts")
+        if not isinstance(mounts, Sequence) or not all(isinstance(m, Mount) for m in mounts):
+            raise InvalidArgument("mounts", mounts, "expected a list of aiodock.models.Mount")
+        hst["mounts"] = builtins.list(mounts)
+    log_options = options.pop("log_options", None)
+    if "log_driver" in options:
+        driver = _text(options.pop("log_driver"), "log_driver")
+        hst["log_config"] = HostConfigLogConfig(
+            type=driver, config=_labels(log_options or {}, "log_options")
+        )
+    elif log_options is not None:
+        raise InvalidArgument("log_options", log_options, "needs log_driver")
+    aliases = options.pop("network_aliases", None)
+    if "network" in options:
+        network = _text(options.pop("network"), "network")
+        hst["network_mode"] = network
+        builtin = network in _BUILTIN_NETWORKS or network.startswith("container:")
+        if aliases is not None and builtin:
+            raise InvalidArgument("network_aliases", aliases, "need a user-defined network")
+        if not builtin:
+            endpoint = EndpointSettings(aliases=_strings(aliases or [], "network_aliases"))
+            endpoints = dict(networking.endpoints_config) if networking else {}
+            endpoints.setdefault(network, endpoint)
+            networking = NetworkingConfig(endpoints_config=endpoints)
+    elif aliases is not None:
+        raise InvalidArgument("network_aliases", aliases, "needs network")
+    if options:
+        unknown = ", ".join(sorted(options))
+        raise TypeError(f"create() got unexpected keyword arguments: {unknown}")
+
+    config = attrs.evolve(config, **cfg)
+    if not config.image:
+        raise InvalidArgument("image", None, "an image is required (image=... or config.image)")
+    host = attrs.evolve(host, **hst)
+    fields = {f.name: getattr(config, f.name) for f in attrs.fields(ContainerConfig)}
+    request = ContainerCreateRequest(
+        **fields,
+        host_config=host if host != HostConfig() else None,
+        networking_config=networking,
+    )
+    return request, name, platform
+
+
+# --- streams ---------------------------------------------------------------------------
+
+
+class _Framing:
+    """The decoder of one logs call: multiplexed or raw, chosen when the request is made."""
+
+    __slots__ = ("_container", "_containers", "_inner", "_tty")
+
+    def __init__(self, containers: Containers, container_id: str, tty: bool | None) -> None:
+        self._containers = containers
+        self._container = container_id
+        self._tty = tty
+        self._inner: MultiplexDecoder | RawDecoder | None = None
+
+    def _select(self, tty: bool) -> None:
+        self._inner = RawDecoder() if tty else MultiplexDecoder()
+
+    async def before_request(self) -> None:
+        if self._inner is not None:
+            return
+        if self._tty is not None:
+            self._select(self._tty)
+        elif not await self._containers._client._api_at_least("1.42"):
+            # Old engines label neither kind of body: ask the container.
+            self._select(await self._containers._tty(self._container))
+
+    async def after_response(self, response: aiohttp.ClientResponse) -> None:
+        if self._inner is not None:
+            return
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.startswith(_MUX_TYPE):
+            self._select(False)
+        elif content_type.startswith(_RAW_TYPE):
+            self._select(True)
+        else:
+            self._select(await self._containers._tty(self._container))
+
+    @property
+    def tty(self) -> bool | None:
+        """Whether the body turned out raw (TTY); ``None`` before the request."""
+        return None if self._inner is None else isinstance(self._inner, RawDecoder)
+
+    def feed(self, data: bytes) -> builtins.list[Frame]:
+        assert self._inner is not None
+        return self._inner.feed(data)
+
+    def eof(self) -> builtins.list[Frame]:
+        assert self._inner is not None
+        return self._inner.eof()
+
+
+class LogStream(FrameStream):
+    """A :class:`~aiodock.FrameStream` of container logs.
+
+    Before the request is sent (or once the response arrives) it works out
+    whether the body is multiplexed; :attr:`tty` tells the outcome.
+    """
+
+    __slots__ = ("_framing",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._framing: _Framing | None = None
+
+    async def _start(self) -> LogStream:
+        framing = self._framing
+        if self._response is None and not self._closed and framing is not None:
+            await framing.before_request()
+            await super()._start()
+            try:
+                assert self._response is not None
+                await framing.after_response(self._response)
+            except BaseException:
+                self._release()
+                raise
+            return self
+        await super()._start()
+        return self
+
+    def __await__(self) -> Generator[Any, None, LogStream]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> LogStream:
+        return await self._start()
+
+    @property
+    def tty(self) -> bool | None:
+        """True for a TTY container's raw output; ``None`` until the request was made."""
+        return self._framing.tty if self._framing is not None else None
+
+
+def _archive_not_found(exc: NotFound, container_id: str, path: str) -> NotFound:
+    """Tell a missing container from a missing path (both are 404 on archive calls)."""
+    if isinstance(exc, ContainerNotFound) or "no such container" in exc.message.lower():
+        return ContainerNotFound(exc.status, exc.message, exc.method, exc.path)
+    message = exc.message
+    if not message or message == "no message from the daemon":
+        message = f"no such path in container {container_id}: {path}"
+    return NotFound(exc.status, message, exc.method, exc.path)
+
+
+class ArchiveStream(AsyncStream[bytes]):
+    """The chunks of a tar archive from ``get_archive``; :attr:`stat` describes the path."""
+
+    __slots__ = ("_stat", "_target")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stat: PathStat | None = None
+        self._target = ("", "")
+
+    async def _start(self) -> ArchiveStream:
+        started = self._response is not None
+        try:
+            await super()._start()
+        except NotFound as exc:
+            raise _archive_not_found(exc, *self._target) from None
+        if not started and self._response is not None:
+            try:
+                self._stat = parse_path_stat(self._response.headers.get(PATH_STAT_HEADER))
+            except BaseException:
+                self._release()
+                raise
+        return self
+
+    def __await__(self) -> Generator[Any, None, ArchiveStream]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> ArchiveStream:
+        return await self._start()
+
+    @property
+    def stat(self) -> PathStat:
+        """The stat of the archived path (available once the stream is started)."""
+        if self._stat is None:
+            raise UsageError("the archive stream has not been started; await it first")
+        return self._stat
+
+
+class AttachWebSocket:
+    """A container attached over a WebSocket (``/containers/{id}/attach/ws``).
+
+    Iterate it for output as ``bytes`` messages (never multiplexed: stdout
+    and stderr arrive mixed); :meth:`send` writes to stdin. Use it as an
+    ``async with`` block or call :meth:`aclose`.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse[bool], what: str) -> None:
+        self._ws = ws
+        self._what = what
+
+    async def __aenter__(self) -> AttachWebSocket:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            try:
+                msg = await self._ws.receive()
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                await self.aclose()
+                raise DockerConnectionError(f"{self._what}: {exc or type(exc).__name__}") from exc
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                return bytes(msg.data)
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                return str(msg.data).encode()
+            if msg.type == aiohttp.WSMsgType.ERROR:
+                await self.aclose()
+                raise DockerConnectionError(f"{self._what}: {msg.data}")
+            if msg.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
+                await self.aclose()
+                raise StopAsyncIteration
+
+    async def send(self, data: bytes) -> None:
+        """Write ``data`` to the container's stdin."""
+        if self._ws.closed:
+            raise UsageError(f"{self._what}: the WebSocket is closed")
+        try:
+            await self._ws.send_bytes(bytes(data))
+        except (aiohttp.ClientError, OSError, ConnectionError) as exc:
+            raise DockerConnectionError(f"{self._what}: writing stdin: {exc}") from exc
+
+    async def read(self) -> bytes:
+        """Read until the connection closes; return all output."""
+        return b"".join([chunk async for chunk in self])
+
+    @property
+    def closed(self) -> bool:
+        return self._ws.closed
+
+    async def aclose(self) -> None:
+        """Close the WebSocket; safe to call more than once."""
+        if not self._ws.closed:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+
+
+# --- the namespace -------------------------------------------------------------------------
+
+
+def _stats(data: Any) -> Stats:
+    return structure(data, Stats)
 
 
 class Containers(Resource):
-    """Operations on containers."""
+    """Operations on containers (``docker.containers``)."""
 
     __slots__ = ()
+
+    def _path(self, container_id: str, suffix: str = "") -> str:
+        return f"/containers/{quote_path(container_id, 'container_id')}{suffix}"
+
+    async def _tty(self, container_id: str) -> bool:
+        data = await self._client._json(
+            "GET", self._path(container_id, "/json"), not_found=ContainerNotFound
+        )
+        return bool(((data or {}).get("Config") or {}).get("Tty"))
+
+    # -- listing and inspection ------------------------------------------------------
+
+    async def list(
+        self,
+        *,
+        all: bool = False,
+        limit: int | None = None,
+        size: bool = False,
+        filters: Mapping[str, Any] | None = None,
+    ) -> builtins.list[ContainerSummary]:
+        """List containers (running ones unless ``all=True``).
+
+        ``filters`` takes a natural form, e.g. ``{"label": {"app": "web"},
+        "status": ["running", "paused"]}``.
+        """
+        params = {
+            "all": _flag(all, "all"),
+            "limit": None if limit is None else _int(limit, "limit", minimum=1),
+            "size": _flag(size, "size"),
+            "filters": _filters(filters),
+        }
+        return await self._client._models(
+            "GET", "/containers/json", ContainerSummary, params=params
+        )
+
+    async def inspect(self, container_id: str, *, size: bool = False) -> ContainerInspectResponse:
+        """Everything the daemon knows about one container."""
+        return await self._client._model(
+            "GET",
+            self._path(container_id, "/json"),
+            ContainerInspectResponse,
+            params={"size": _flag(size, "size") or None},
+            not_found=ContainerNotFound,
+        )
+
+    async def top(self, container_id: str, *, ps_args: str | None = None) -> ContainerTopResponse:
+        """The processes running in a container (``ps_args`` go to ``ps``, e.g. ``"aux"``)."""
+        params = {"ps_args": None if ps_args is None else _text(ps_args, "ps_args")}
+        return await self._client._model(
+            "GET",
+            self._path(container_id, "/top"),
+            ContainerTopResponse,
+            params=params,
+            not_found=ContainerNotFound,
+        )
+
+    async def changes(self, container_id: str) -> builtins.list[FilesystemChange]:
+        """Files changed in the container's filesystem (kind 0 modified, 1 added, 2 deleted)."""
+        return await self._client._models(
+            "GET",
+            self._path(container_id, "/changes"),
+            FilesystemChange,
+            not_found=ContainerNotFound,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        image: str | None = None,
+        cmd: str | Sequence[str] | None = None,
+        entrypoint: str | Sequence[str] | None = None,
+        env: Mapping[str, str | None] | Sequence[str] | None = None,
+        environment: Mapping[str, str | None] | Sequence[str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
+        name: str | None = None,
+        platform: str | None = None,
+        tty: bool | None = None,
+        stdin_open: bool | None = None,
+        stdin_once: bool | None = None,
+        working_dir: str | None = None,
+        user: str | None = None,
+        hostname: str | None = None,
+        domainname: str | None = None,
+        expose: Sequence[int | str] | None = None,
+        ports: Mapping[int | str, Any] | None = None,
+        publish_all_ports: bool | None = None,
+        volumes: Sequence[str] | Mapping[str, str | Mapping[str, str]] | None = None,
+        volumes_from: Sequence[str] | None = None,
+        mounts: Sequence[Mount] | None = None,
+        tmpfs: Mapping[str, str] | Sequence[str] | None = None,
+        network: str | None = None,
+        network_aliases: Sequence[str] | None = None,
+        network_disabled: bool | None = None,
+        dns: Sequence[str] | None = None,
+        dns_search: Sequence[str] | None = None,
+        extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
+        memory: int | str | None = None,
+        memory_reservation: int | str | None = None,
+        memory_swap: int | str | None = None,
+        shm_size: int | str | None = None,
+        cpus: float | None = None,
+        cpu_shares: int | None = None,
+        cpuset_cpus: str | None = None,
+        pids_limit: int | None = None,
+        restart_policy: str | RestartPolicy | None = None,
+        auto_remove: bool | None = None,
+        privileged: bool | None = None,
+        read_only: bool | None = None,
+        init: bool | None = None,
+        oom_kill_disable: bool | None = None,
+        cap_add: Sequence[str] | None = None,
+        cap_drop: Sequence[str] | None = None,
+        group_add: Sequence[str] | None = None,
+        security_opt: Sequence[str] | None = None,
+        sysctls: Mapping[str, str] | None = None,
+        log_driver: str | None = None,
+        log_options: Mapping[str, str] | None = None,
+        healthcheck: HealthConfig | Mapping[str, Any] | None = None,
+        stop_signal: str | None = None,
+        stop_timeout: int | None = None,
+        config: ContainerConfig | None = None,
+        host_config: HostConfig | None = None,
+        networking_config: NetworkingConfig | None = None,
+    ) -> ContainerCreateResponse:
+        """Create a container (not started). Returns its ``id`` and the daemon's ``warnings``.
+
+        Keywords cover the usual options; ``config``, ``host_config`` and
+        ``networking_config`` take full models for anything else, and the
+        keywords replace the matching fields of those models. Notable forms:
+
+        - ``cmd``/``entrypoint``: a list, or a string split like a shell does.
+        - ``env``: ``{"K": "v"}`` or ``["K=v"]``.
+        - ``ports``: ``{"80/tcp": ("127.0.0.1", 8080)}``; a binding is a host
+          port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port), ``None``
+          (any port, all interfaces) or a list of these.
+        - ``volumes``: ``["/data", "named:/srv", "/host:/mnt:ro"]`` or
+          ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
+        - ``memory``: bytes or ``"512m"``; ``cpus``: ``1.5``.
+        - ``restart_policy``: ``"on-failure:3"``; ``healthcheck``:
+          ``{"test": "wget -q localhost", "interval": 5}`` (seconds).
+        - ``network``: a network mode or a user-defined network (joined with
+          ``network_aliases``).
+        - ``platform`` (``"linux/amd64"``) needs API 1.41.
+
+        An unknown image raises :class:`~aiodock.errors.ImageNotFound` (images
+        are never pulled here).
+        """
+        request, container_name, platform_value = build_create_request(
+            image=image,
+            cmd=cmd,
+            entrypoint=entrypoint,
+            env=env,
+            environment=environment,
+            labels=labels,
+            name=name,
+            platform=platform,
+            tty=tty,
+            stdin_open=stdin_open,
+            stdin_once=stdin_once,
+            working_dir=working_dir,
+            user=user,
+            hostname=hostname,
+            domainname=domainname,
+            expose=expose,
+            ports=ports,
+            publish_all_ports=publish_all_ports,
+            volumes=volumes,
+            volumes_from=volumes_from,
+            mounts=mounts,
+            tmpfs=tmpfs,
+            network=network,
+            network_aliases=network_aliases,
+            network_disabled=network_disabled,
+            dns=dns,
+            dns_search=dns_search,
+            extra_hosts=extra_hosts,
+            memory=memory,
+            memory_reservation=memory_reservation,
+            memory_swap=memory_swap,
+            shm_size=shm_size,
+            cpus=cpus,
+            cpu_shares=cpu_shares,
+            cpuset_cpus=cpuset_cpus,
+            pids_limit=pids_limit,
+            restart_policy=restart_policy,
+            auto_remove=auto_remove,
+            privileged=privileged,
+            read_only=read_only,
+            init=init,
+            oom_kill_disable=oom_kill_disable,
+            cap_add=cap_add,
+            cap_drop=cap_drop,
+            group_add=group_add,
+            security_opt=security_opt,
+            sysctls=sysctls,
+            log_driver=log_driver,
+            log_options=log_options,
+            healthcheck=healthcheck,
+            stop_signal=stop_signal,
+            stop_timeout=stop_timeout,
+            config=config,
+            host_config=host_config,
+            networking_config=networking_config,
+        )
+        if platform_value is not None:
+            await self._client._require_api("platform", "1.41")
+        return await self._client._model(
+            "POST",
+            "/containers/create",
+            ContainerCreateResponse,
+            params={"name": container_name, "platform": platform_value},
+            body=unstructure(request),
+            not_found=ImageNotFound,
+        )
+
+    async def start(self, container_id: str, *, detach_keys: str | None = None) -> bool:
+        """Start a container. Returns ``False`` if it was already running (not an error)."""
+        params = {"detachKeys": None if detach_keys is None else _detach_keys(detach_keys)}
+        status = await self._client._status(
+            "POST", self._path(container_id, "/start"), params=params, not_found=ContainerNotFound
+        )
+        return status != 304
+
+    def _stop_timeout(self, seconds: int | None) -> aiohttp.ClientTimeout:
+        ordinary = self._client._timeout_value
+        if seconds is None or ordinary is None:
+            return _NO_TIMEOUT
+        return aiohttp.ClientTimeout(total=ordinary + max(seconds, 0))
+
+    async def _stop_params(self, timeout: int | None, signal: str | int | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if timeout is not None:
+            params["t"] = _int(timeout, "timeout", minimum=-1)
+        if signal is not None:
+            params["signal"] = _signal(signal)
+            await self._client._require_api("signal", "1.42")
+        return params
+
+    async def stop(
+        self, container_id: str, *, timeout: int | None = None, signal: str | int | None = None
+    ) -> bool:
+        """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds.
+
+        Returns ``False`` if it was not running (not an error). ``signal``
+        needs API 1.42.
+        """
+        params = await self._stop_params(timeout, signal)
+        status = await self._client._status(
+            "POST",
+            self._path(container_id, "/stop"),
+            params=params,
+            timeout=self._stop_timeout(timeout),
+            not_found=ContainerNotFound,
+        )
+        return status != 304
+
+    async def restart(
+        self, container_id: str, *, timeout: int | None = None, signal: str | int | None = None
+    ) -> None:
+        """Stop (as :meth:`stop`) and start a container again."""
+        params = await self._stop_params(timeout, signal)
+        await self._client._status(
+            "POST",
+            self._path(container_id, "/restart"),
+            params=params,
+            timeout=self._stop_timeout(timeout),
+            not_found=ContainerNotFound,
+        )
+
+    async def kill(self, container_id: str, *, signal: str | int | None = None) -> None:
+        """Send a signal (default SIGKILL) to a running container."""
+        params = {"signal": None if signal is None else _signal(signal)}
+        await self._client._status(
+            "POST", self._path(container_id, "/kill"), params=params, not_found=ContainerNotFound
+        )
+
+    async def pause(self, container_id: str) -> None:
+        """Freeze every process of a container."""
+        await self._client._status(
+            "POST", self._path(container_id, "/pause"), not_found=ContainerNotFound
+        )
+
+    async def unpause(self, container_id: str) -> None:
+        """Resume a paused container."""
+        await self._client._status(
+            "POST", self._path(container_id, "/unpause"), not_found=ContainerNotFound
+        )
+
+    async def rename(self, container_id: str, *, name: str) -> None:
+        """Give a container a new name."""
+        await self._client._status(
+            "POST",
+            self._path(container_id, "/rename"),
+            params={"name": _container_name(name)},
+            not_found=ContainerNotFound,
+        )
+
+    async def resize(self, container_id: str, *, height: int, width: int) -> None:
+        """Resize the TTY of a container (rows and columns)."""
+        params = {
+            "h": _int(height, "height", minimum=1, maximum=65535),
+            "w": _int(width, "width", minimum=1, maximum=65535),
+        }
+        await self._client._status(
+            "POST", self._path(container_id, "/resize"), params=params, not_found=ContainerNotFound
+        )
+
+    async def update(
+        self,
+        container_id: str,
+        *,
+        memory: int | str | None = None,
+        memory_reservation: int | str | None = None,
+        memory_swap: int | str | None = None,
+        cpus: float | None = None,
+        cpu_shares: int | None = None,
+        cpuset_cpus: str | None = None,
+        pids_limit: int | None = None,
+        restart_policy: str | RestartPolicy | None = None,
+        resources: ContainerUpdateRequest | None = None,
+    ) -> ContainerUpdateResponse:
+        """Change resource limits or the restart policy of a container.
+
+        ``resources`` takes the full model; keywords replace its fields.
+        """
+        base = resources if resources is not None else ContainerUpdateRequest()
+        if not isinstance(base, ContainerUpdateRequest):
+            raise InvalidArgument("resources", resources, "expected a ContainerUpdateRequest")
+        changes: dict[str, Any] = {}
+        for key, value in (("memory", memory), ("memory_reservation", memory_reservation)):
+            if value is not None:
+                changes[key] = parse_bytes(value, key)
+        if memory_swap is not None:
+            changes["memory_swap"] = parse_bytes(memory_swap, "memory_swap", allow_unlimited=True)
+        if cpus is not None:
+            changes["nano_cpus"] = _cpus(cpus)
+        if cpu_shares is not None:
+            changes["cpu_shares"] = _int(cpu_shares, "cpu_shares", minimum=2)
+        if cpuset_cpus is not None:
+            changes["cpuset_cpus"] = _text(cpuset_cpus, "cpuset_cpus")
+        if pids_limit is not None:
+            changes["pids_limit"] = _int(pids_limit, "pids_limit", minimum=-1)
+        if restart_policy is not None:
+            changes["restart_policy"] = _restart_policy(restart_policy)
+        request = attrs.evolve(base, **changes)
+        if request == ContainerUpdateRequest():
+            raise InvalidArgument("resources", None, "nothing to update")
+        return await self._client._model(
+            "POST",
+            self._path(container_id, "/update"),
+            ContainerUpdateResponse,
+            body=unstructure(request),
+            not_found=ContainerNotFound,
+        )
+
+    async def wait(
+        self,
+        container_id: str,
+        *,
+        condition: str | None = None,
+        timeout: float | None = None,
+    ) -> ContainerWaitResponse:
+        """Wait until a container stops and return its exit status (``.status_code``).
+
+        ``condition`` is ``"not-running"`` (default), ``"next-exit"`` or
+        ``"removed"``. ``timeout`` (seconds) raises
+        :class:`~aiodock.errors.DockerTimeoutError`; by default it waits as long
+        as it takes. A waiting call does not count against the client's
+        limit of concurrent ordinary calls.
+        """
+        stream = self._wait_stream(container_id, condition, timeout)
+        return await self._wait_result(container_id, stream, timeout)
+
+    def _wait_stream(
+        self, container_id: str, condition: str | None, timeout: float | None
+    ) -> AsyncStream[bytes]:
+        if condition is not None and condition not in _WAIT_CONDITIONS:
+            raise InvalidArgument("condition", condition, f"one of {', '.join(_WAIT_CONDITIONS)}")
+        if timeout is not None:
+            _seconds(timeout, "timeout")
+        stream: AsyncStream[bytes] = self._client._stream(
+            "POST",
+            self._path(container_id, "/wait"),
+            BytesDecoder(),
+            params={"condition": condition},
+            inactivity_timeout=None,
+            not_found=ContainerNotFound,
+        )
+        return stream
+
+    async def _wait_result(
+        self, container_id: str, stream: AsyncStream[bytes], timeout: float | None
+    ) -> ContainerWaitResponse:
+        async def read() -> bytes:
+            async with stream:
+                return b"".join([chunk async for chunk in stream])
+
+        try:
+            body = await asyncio.wait_for(read(), timeout)
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, DockerError):
+                raise
+            raise DockerTimeoutError(
+                f"container {container_id} did not stop within {timeout} seconds"
+            ) from None
+        try:
+            return structure(json_loads(body), ContainerWaitResponse)
+        except ValueError as exc:
+            raise DockerConnectionError(
+                f"waiting for container {container_id}: unreadable answer {body[:200]!r}"
+            ) from exc
+
+    async def remove(
+        self,
+        container_id: str,
+        *,
+        force: bool = False,
+        volumes: bool = False,
+        link: bool = False,
+    ) -> None:
+        """Remove a container (``force`` kills it first; ``volumes`` removes anonymous ones)."""
+        params = {
+            "force": _flag(force, "force"),
+            "v": _flag(volumes, "volumes"),
+            "link": _flag(link, "link") or None,
+        }
+        await self._client._status(
+            "DELETE", self._path(container_id), params=params, not_found=ContainerNotFound
+        )
+
+    async def prune(self, *, filters: Mapping[str, Any] | None = None) -> ContainerPruneResponse:
+        """Remove every stopped container matching ``filters`` (``until``, ``label``)."""
+        return await self._client._model(
+            "POST",
+            "/containers/prune",
+            ContainerPruneResponse,
+            params={"filters": _filters(filters)},
+            timeout=_NO_TIMEOUT,
+        )
+
+    # -- output ------------------------------------------------------------------------------
+
+    def logs(
+        self,
+        container_id: str,
+        *,
+        follow: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        since: datetime | timedelta | float | str | None = None,
+        until: datetime | timedelta | float | str | None = None,
+        timestamps: bool = False,
+        tail: int | str | None = None,
+        details: bool = False,
+        tty: bool | None = None,
+    ) -> LogStream:
+        """A container's output as a lazy :class:`LogStream` of frames (one request).
+
+        Each frame says whether its bytes came from stdout or stderr (a TTY
+        container has only stdout). ``follow`` keeps the stream open for new
+        output until the container stops; it is not subject to the client's
+        ordinary-call timeout. ``since``/``until`` take a ``datetime``, a
+        ``timedelta`` (that long ago), Unix seconds or a daemon time string;
+        ``tail`` the number of last lines or ``"all"``. ``tty`` skips the
+        inspect old engines need to know the framing, when you know it.
+        Use ``.demux()``, ``.read()``, ``.lines()`` or ``async for``.
+        """
+        if not _flag(stdout, "stdout") and not _flag(stderr, "stderr"):
+            raise InvalidArgument("stdout", stdout, "select stdout, stderr or both")
+        if tail is not None and tail != "all":
+            tail = _int(tail, "tail")
+        params = {
+            "follow": _flag(follow, "follow"),
+            "stdout": stdout,
+            "stderr": stderr,
+            "since": None if since is None else _timestamp(since, "since"),
+            "until": None if until is None else _timestamp(until, "until"),
+            "timestamps": _flag(timestamps, "timestamps"),
+            "tail": None if tail is None else str(tail),
+            "details": _flag(details, "details") or None,
+        }
+        if tty is not None:
+            _flag(tty, "tty")
+        framing = _Framing(self, container_id, tty)
+        stream: LogStream = self._client._stream(
+            "GET",
+            self._path(container_id, "/logs"),
+            framing,
+            stream_class=LogStream,
+            params=params,
+            not_found=ContainerNotFound,
+        )
+        stream._framing = framing
+        return stream
+
+    async def attach(
+        self,
+        container_id: str,
+        *,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        logs: bool = False,
+        stream: bool = True,
+        detach_keys: str | None = None,
+        tty: bool | None = None,
+    ) -> HijackedStream:
+        """Attach to a container: write its stdin, read its output frames, on one connection.
+
+        Attach before :meth:`start` to see all output. ``close_stdin()``
+        half-closes so the process reads end-of-file (with ``stdin_once``
+        the container's stdin closes then). Writing ``detach_keys`` ends the
+        attachment without stopping the container. ``tty`` skips the inspect
+        that finds out whether output is framed. Close the stream when done.
+        """
+        params = {
+            "stdin": _flag(stdin, "stdin"),
+            "stdout": _flag(stdout, "stdout"),
+            "stderr": _flag(stderr, "stderr"),
+            "logs": _flag(logs, "logs"),
+            "stream": _flag(stream, "stream"),
+            "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
+        }
+        if tty is None:
+            tty = await self._tty(container_id)
+        return await self._client._hijack(
+            "POST",
+            self._path(container_id, "/attach"),
+            tty=_flag(tty, "tty"),
+            params=params,
+            not_found=ContainerNotFound,
+        )
+
+    async def attach_websocket(
+        self,
+        container_id: str,
+        *,
+        stdin: bool = True,
+        stdout: bool = True,
+        stderr: bool = True,
+        logs: bool = False,
+        stream: bool = True,
+        detach_keys: str | None = None,
+    ) -> AttachWebSocket:
+        """Attach over a WebSocket; output arrives as unframed ``bytes`` messages.
+
+        Engines before API 1.42 ignore the stream selection and attach all three.
+        """
+        params = {
+            "stdin": _flag(stdin, "stdin"),
+            "stdout": _flag(stdout, "stdout"),
+            "stderr": _flag(stderr, "stderr"),
+            "logs": _flag(logs, "logs"),
+            "stream": _flag(stream, "stream"),
+            "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
+        }
+        client: DockerClient = self._client
+        client._check_open()
+        path = self._path(container_id, "/attach/ws")
+        url = await client._url(path, params, True)
+        shared = client._shared
+        session = shared.session or shared.open_session()
+        what = f"GET {path} (websocket) on {shared.endpoint.url}"
+        timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)
+        timeouts: dict[str, Any] = (
+            {"timeout": timeout_cls(ws_receive=None, ws_close=10.0)}
+            if timeout_cls is not None
+            else {"receive_timeout": None}
+        )
+        try:
+            ws = await session.ws_connect(
+                url,
+                **timeouts,
+                autoping=True,
+                max_msg_size=0,
+                server_hostname=shared.server_hostname,
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            cls = error_class_for(exc.status, ContainerNotFound)
+            message = exc.message or "websocket handshake failed"
+            if exc.status == 404:
+                message = f"no such container: {container_id}"
+            raise cls(exc.status, message, "GET", path) from exc
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise DockerConnectionError(f"{what}: {exc or type(exc).__name__}") from exc
+        return AttachWebSocket(ws, what)
+
+    def stats(self, container_id: str) -> AsyncStream[Stats]:
+        """A stream of :class:`~aiodock.models.containers.Stats`, about one per second.
+
+        ``cpu_percent``, ``memory_usage`` and friends give what ``docker stats`` shows.
+        """
+        stream: AsyncStream[Stats] = self._client._stream(
+            "GET",
+            self._path(container_id, "/stats"),
+            JSONStreamDecoder(),
+            _stats,
+            params={"stream": True},
+            not_found=ContainerNotFound,
+        )
+        return stream
+
+    async def stats_once(self, container_id: str, *, one_shot: bool = False) -> Stats:
+        """One stats sample. The daemon takes about a second to include the previous
+        CPU sample that ``cpu_percent`` needs; ``one_shot=True`` (API 1.41) answers at once
+        without it.
+        """
+        if _flag(one_shot, "one_shot"):
+            await self._client._require_api("one_shot", "1.41")
+        return await self._client._model(
+            "GET",
+            self._path(container_id, "/stats"),
+            Stats,
+            params={"stream": False, "one-shot": one_shot or None},
+            not_found=ContainerNotFound,
+        )
+
+    def export(self, container_id: str) -> AsyncStream[bytes]:
+        """The container's filesystem as a tar archive, streamed in chunks."""
+        stream: AsyncStream[bytes] = self._client._stream(
+            "GET", self._path(container_id, "/export"), BytesDecoder(), not_found=ContainerNotFound
+        )
+        return stream
+
+    # -- archives -------------------------------------------------------------------------
+
+    def _archive_stream(self, method: str, container_id: str, path: str) -> ArchiveStream:
+        stream: ArchiveStream = self._client._stream(
+            method,
+            self._path(container_id, "/archive"),
+            BytesDecoder(),
+            stream_class=ArchiveStream,
+            params={"path": _text(path, "path")},
+            not_found=NotFound,
+        )
+        stream._target = (container_id, path)
+        return stream
+
+    def get_archive(self, container_id: str, *, path: str) -> ArchiveStream:
+        """A tar archive of ``path`` inside the container, streamed (never buffered whole).
+
+        After the stream is awaited (or entered), :attr:`ArchiveStream.stat`
+        describes the path. Feed it to :func:`aiodock.extract_archive` or
+        iterate the chunks. A missing path raises
+        :class:`~aiodock.errors.NotFound`, a missing container
+        :class:`~aiodock.errors.ContainerNotFound`.
+        """
+        return self._archive_stream("GET", container_id, path)
+
+    async def head_archive(self, container_id: str, *, path: str) -> PathStat:
+        """Stat ``path`` inside the container without transferring it."""
+        stream = self._archive_stream("HEAD", container_id, path)
+        try:
+            async with stream:
+                async for _ in stream:  # no body: this hands the connection back
+                    pass
+                return stream.stat
+        except ContainerNotFound:
+            raise
+        except NotFound:
+            # A HEAD answer has no text: find out which of the two is missing.
+            await self._tty(container_id)
+            raise
+
+    async def put_archive(
+        self,
+        container_id: str,
+        *,
+        path: str,
+        data: bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes] | os.PathLike[str],
+        no_overwrite_dir_non_dir: bool = False,
+        copy_uid_gid: bool = False,
+    ) -> None:
+        """Extract a tar archive into directory ``path`` inside the container.
+
+        ``data`` is the archive as bytes, a binary file object or an async
+        iterable of chunks, or a local path (``pathlib.Path``): a directory
+        is uploaded with its contents placed in ``path``, a file under its
+        own name; it is packed while it is sent, never whole in memory.
+        """
+        params = {
+            "path": _text(path, "path"),
+            "noOverwriteDirNonDir": _flag(no_overwrite_dir_non_dir, "no_overwrite_dir_non_dir")
+            or None,
+            "copyUIDGID": _flag(copy_uid_gid, "copy_uid_gid") or None,
+        }
+        body: Any
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            body = bytes(data)
+        elif isinstance(data, os.PathLike):
+            local = os.fspath(data)
+            if not await asyncio.to_thread(os.path.exists, local):
+                raise InvalidArgument("data", data, "no such file or directory")
+            body = pack_path(local)
+        elif isinstance(data, AsyncIterable):
+            body = data
+        elif hasattr(data, "read"):
+            body = iter_fileobj(data)
+        else:
+            raise InvalidArgument(
+                "data", data, "expected bytes, a file object, an async iterable or a pathlib.Path"
+            )
+        try:
+            await self._client._status(
+                "PUT",
+                self._path(container_id, "/archive"),
+                params=params,
+                data=body,
+                headers={"Content-Type": "application/x-tar"},
+                timeout=_NO_TIMEOUT,
+                not_found=NotFound,
+            )
+        except NotFound as exc:
+            raise _archive_not_found(exc, container_id, path) from None
+        finally:
+            closer = getattr(body, "aclose", None)
+            if closer is not None and not isinstance(data, AsyncIterable):
+                await closer()
+
+    # -- conveniences ------------------------------------------------------------------
+
+    async def run(
+        self,
+        image: str,
+        cmd: str | Sequence[str] | None = None,
+        *,
+        stdin: bytes | None = None,
+        check: bool = True,
+        remove: bool = True,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Create and start a container, collect its output, wait for it to exit.
+
+        Like ``docker run``: it attaches before starting, so no output is
+        lost and any log driver works; ``stdin`` bytes are written to the
+        container's stdin, which is then closed. ``options`` are
+        :meth:`create` keywords. With ``check`` (the default) a non-zero exit
+        raises :class:`~aiodock.errors.ContainerError` carrying the exit code and
+        stderr. ``remove`` removes the container afterwards (also on errors);
+        ``timeout`` (seconds) stops waiting with
+        :class:`~aiodock.errors.DockerTimeoutError`. The image must be local.
+        """
+        _flag(check, "check")
+        _flag(remove, "remove")
+        if options.get("auto_remove"):
+            raise InvalidArgument(
+                "auto_remove", True, "run() removes the container itself; use remove=True"
+            )
+        if stdin is not None:
+            if not isinstance(stdin, (bytes, bytearray, memoryview)):
+                raise InvalidArgument("stdin", stdin, "expected bytes")
+            options.setdefault("stdin_open", True)
+            options.setdefault("stdin_once", True)
+        if timeout is not None:
+            _seconds(timeout, "timeout")
+        created = await self.create(image=image, cmd=cmd, **options)
+        container_id = created.id
+        try:
+            tty = options.get("tty")
+            if not isinstance(tty, bool) or options.get("config") is not None:
+                tty = await self._tty(container_id)
+            waiter = await self._wait_stream(container_id, "next-exit", None)
+            try:
+                attached = await self.attach(container_id, stdin=stdin is not None, tty=tty)
+                try:
+                    await self.start(container_id)
+
+                    async def feed() -> None:
+                        if stdin is not None:
+                            with contextlib.suppress(DockerConnectionError):
+                                await attached.write(bytes(stdin))
+                                await attached.close_stdin()
+
+                    async def collect() -> Any:
+                        return await attached.demux()
+
+                    output = await _within(timeout, container_id, asyncio.gather(feed(), collect()))
+                    status = await self._wait_result(container_id, waiter, timeout)
+                finally:
+                    await attached.aclose()
+            finally:
+                await waiter.aclose()
+        finally:
+            if remove:
+                with contextlib.suppress(NotFound):
+                    await self.remove(container_id, force=True)
+        out = output[1]
+        if status.error is not None and status.error.message:
+            raise ContainerError(
+                container_id, status.status_code, status.error.message.encode(), image
+            )
+        if check and status.status_code != 0:
+            raise ContainerError(container_id, status.status_code, out.stderr or out.stdout, image)
+        return RunResult(
+            container_id=container_id,
+            exit_code=status.status_code,
+            stdout=out.stdout,
+            stderr=out.stderr,
+        )
+
+    async def exec_run(
+        self,
+        container_id: str,
+        cmd: str | Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        **options: Any,
+    ) -> ExecResult:
+        """Run a command in a running container; see :meth:`aiodock.resources.exec.Exec.run`."""
+        return await self._client.exec.run(container_id, cmd, stdin=stdin, **options)
+
+
+async def _within(timeout: float | None, container_id: str, awaitable: Any) -> Any:
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError as exc:
+        if isinstance(exc, DockerError):
+            raise
+        raise DockerTimeoutError(
+            f"container {container_id} did not finish within {timeout} seconds"
+        ) from None
