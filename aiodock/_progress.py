@@ -1,0 +1,494 @@
+"""Progress streams of pull, push, build, load and import, and a progress aggregator.
+
+- :class:`ProgressStream` is the ``AsyncStream[ProgressMessage]`` those
+  operations return. Errors the daemon reports inside the stream raise
+  (:class:`~aiodock.errors.StreamError`, or :class:`RegistryAuthError` when
+  the registry refused the credentials) exactly where they occur: every
+  message before the error is yielded first. :meth:`ProgressStream.wait`
+  reads to the end (the daemon cancels the operation if the stream is
+  dropped early).
+- :class:`BuildStream` adds the build log, the built image id
+  (:attr:`BuildStream.image_id`, :meth:`BuildStream.result`) and raises
+  :class:`~aiodock.errors.BuildError` with the log received so far.
+- :class:`ProgressTracker` folds messages into per-layer and overall byte
+  counts for a progress bar; every stream keeps one up to date in
+  ``stream.tracker``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, TypeVar
+
+import attrs
+
+from ._streaming import AsyncStream
+from .errors import DockerConnectionError, ServerError, StreamError, Unauthorized
+from .models.progress import ProgressMessage
+
+__all__ = [
+    "BodyGuard",
+    "BuildStream",
+    "LayerProgress",
+    "ProgressStream",
+    "ProgressTracker",
+    "RegistryAuthError",
+    "is_auth_failure",
+]
+
+_PS = TypeVar("_PS", bound="ProgressStream")
+
+# What the daemon says when a registry turns the credentials down (in-band or as a 500).
+_AUTH_MARKERS = (
+    "no basic auth credentials",
+    "unauthorized",
+    "authentication required",
+    "incorrect username or password",
+    "requested access to the resource is denied",
+)
+
+
+def is_auth_failure(message: str) -> bool:
+    """Whether a daemon error message says the registry refused (or wanted) credentials."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _AUTH_MARKERS)
+
+
+class RegistryAuthError(Unauthorized, StreamError):
+    """The registry refused the credentials (or needed some and got none).
+
+    The daemon reports this in different ways (inside a push stream, as an
+    HTTP 500 for a pull or a login); all of them raise this one class, which
+    is both an :class:`~aiodock.errors.Unauthorized` and a
+    :class:`~aiodock.errors.StreamError`. ``status`` is 401;
+    ``http_status`` is the status the daemon actually answered with
+    (``None`` when the error came inside a stream). The message never
+    contains the credentials.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        http_status: int | None = None,
+        code: int | None = None,
+    ) -> None:
+        self.status = 401
+        self.http_status = http_status
+        self.message = message
+        self.method = method
+        self.path = path
+        self.code = code
+        Exception.__init__(
+            self, f"{method} {path}: the registry refused the credentials: {message}"
+        )
+
+
+# --- aggregation ---------------------------------------------------------------------
+
+_TRANSFER = frozenset({"Downloading", "Pushing", "Loading layer", "Importing"})
+_TRANSFER_DONE = frozenset({"Download complete", "Verifying Checksum"})
+_LAYER_DONE = frozenset({"Pushed", "Layer already exists", "Already exists", "Pull complete"})
+_WAITING = frozenset({"Pulling fs layer", "Waiting", "Preparing"})
+_LAYER_STATUSES = (
+    _TRANSFER
+    | _TRANSFER_DONE
+    | _LAYER_DONE
+    | _WAITING
+    | {
+        "Extracting",
+        "Mounted",
+        "Retrying",
+    }
+)
+
+
+@attrs.define
+class LayerProgress:
+    """Byte counts of one layer.
+
+    ``transferred``/``transfer_total`` count the download, upload or load;
+    ``extracted``/``extract_total`` the unpacking after a download. A total
+    is 0 until the daemon reports it.
+    """
+
+    id: str
+    status: str = ""
+    transferred: int = 0
+    transfer_total: int = 0
+    extracted: int = 0
+    extract_total: int = 0
+    done: bool = False
+
+
+class ProgressTracker:
+    """Fold progress messages into per-layer and overall byte counts.
+
+    Feed it every message (:meth:`update`); read :attr:`transferred` of
+    :attr:`transfer_total` (or :attr:`fraction`) to draw an overall bar,
+    :attr:`layers` for one bar per layer, and :attr:`status` for the last
+    message about the whole operation. Totals grow as the daemon reports
+    the size of each layer, so the fraction can step back when a new layer
+    starts.
+    """
+
+    __slots__ = ("layers", "messages", "status")
+
+    def __init__(self) -> None:
+        self.layers: dict[str, LayerProgress] = {}
+        self.status = ""
+        self.messages = 0
+
+    def update(self, message: ProgressMessage) -> LayerProgress | None:
+        """Account for one message; returns the layer it changed, if any."""
+        self.messages += 1
+        status = message.status
+        layer_id = message.id
+        if not layer_id or not status:
+            if status:
+                self.status = status
+            return None
+        if status.startswith("Mounted from"):
+            kind = "Mounted"
+        elif status.startswith("Retrying in"):
+            kind = "Retrying"
+        else:
+            kind = status
+        if kind not in _LAYER_STATUSES:
+            # e.g. ``{"id": "latest", "status": "Pulling from library/x"}``: not a layer
+            self.status = status
+            return None
+        layer = self.layers.get(layer_id)
+        if layer is None:
+            layer = self.layers[layer_id] = LayerProgress(layer_id)
+        layer.status = status
+        detail = message.progress_detail
+        if kind in _TRANSFER:
+            if detail is not None:
+                total = detail.total
+                if total > 0:
+                    layer.transfer_total = total
+                    layer.transferred = min(detail.current, total)
+                else:
+                    layer.transferred = detail.current
+            if kind == "Loading layer" and 0 < layer.transfer_total <= layer.transferred:
+                layer.done = True
+        elif kind == "Extracting":
+            layer.transferred = max(layer.transferred, layer.transfer_total)
+            if detail is not None and detail.total > 0:
+                layer.extract_total = detail.total
+                layer.extracted = min(detail.current, detail.total)
+        elif kind in _TRANSFER_DONE:
+            layer.transferred = max(layer.transferred, layer.transfer_total)
+        elif kind in _LAYER_DONE or kind == "Mounted":
+            layer.transferred = max(layer.transferred, layer.transfer_total)
+            layer.extracted = max(layer.extracted, layer.extract_total)
+            layer.done = True
+        elif kind == "Retrying":
+            layer.transferred = 0
+        return layer
+
+    @property
+    def transferred(self) -> int:
+        """Bytes downloaded, pushed or loaded so far, over all layers."""
+        return sum(layer.transferred for layer in self.layers.values())
+
+    @property
+    def transfer_total(self) -> int:
+        """Bytes to download, push or load, over the layers whose size is known."""
+        return sum(layer.transfer_total for layer in self.layers.values())
+
+    @property
+    def extracted(self) -> int:
+        return sum(layer.extracted for layer in self.layers.values())
+
+    @property
+    def extract_total(self) -> int:
+        return sum(layer.extract_total for layer in self.layers.values())
+
+    @property
+    def fraction(self) -> float | None:
+        """``transferred / transfer_total`` (``None`` while no size is known)."""
+        total = self.transfer_total
+        if total <= 0:
+            return None
+        return min(1.0, self.transferred / total)
+
+    @property
+    def layers_done(self) -> int:
+        return sum(1 for layer in self.layers.values() if layer.done)
+
+    @property
+    def layers_total(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ProgressTracker {self.layers_done}/{self.layers_total} layers, "
+            f"{self.transferred}/{self.transfer_total} bytes>"
+        )
+
+
+# --- streams -----------------------------------------------------------------------
+
+
+class BodyGuard:
+    """Wraps a streamed request body and remembers the error that stopped it, if any.
+
+    aiohttp reports a failing body as a broken connection; the stream uses
+    the remembered error (an unreadable context file, the caller's own
+    iterator failing) to raise what actually went wrong.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    async def wrap(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in body:
+                yield chunk
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+class ProgressStream(AsyncStream[ProgressMessage]):
+    """A stream of :class:`~aiodock.models.progress.ProgressMessage` (pull, push, load, import).
+
+    Read it to the end (``async for``, :meth:`wait` or ``collect()``): the
+    daemon cancels the operation when the stream is closed early. An error
+    reported inside the stream raises where it occurs; messages before it
+    are yielded first.
+    """
+
+    __slots__ = (
+        "_auth_errors",
+        "_body",
+        "_prepare",
+        "aux",
+        "digest",
+        "image_id",
+        "loaded",
+        "tracker",
+    )
+
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Callable[[Any], ProgressMessage] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        super().__init__(open, decoder, None, what=what)
+        self._prepare: Callable[[], Awaitable[None]] | None = None
+        self._auth_errors = False
+        self._body: BodyGuard | None = None
+        #: Folds every message into byte counts (see :class:`ProgressTracker`).
+        self.tracker = ProgressTracker()
+        #: The last ``aux`` object the daemon sent (a push's ``Tag``/``Digest``/``Size``).
+        self.aux: dict[str, Any] | None = None
+        #: The image digest reported by a pull (``Digest: ...``) or a push (``aux``).
+        self.digest: str | None = None
+        #: Images a load reported (``Loaded image: name:tag`` or ``Loaded image ID: ...``).
+        self.loaded: list[str] = []
+        #: The image an import or a build created, once the daemon has reported it.
+        self.image_id: str | None = None
+
+    def _setup(
+        self,
+        *,
+        prepare: Callable[[], Awaitable[None]] | None = None,
+        auth_errors: bool = False,
+        body: BodyGuard | None = None,
+    ) -> None:
+        """Run ``prepare`` once before the request; map registry auth failures if asked.
+
+        ``body`` is the guard around a streamed request body: when producing
+        the body failed, that error is raised instead of the broken connection
+        it caused.
+        """
+        self._prepare = prepare
+        self._auth_errors = auth_errors
+        self._body = body
+
+    async def _start(self) -> AsyncStream[ProgressMessage]:
+        prepare = self._prepare
+        if prepare is not None and not self._closed:
+            self._prepare = None
+            await prepare()
+        try:
+            return await super()._start()
+        except ServerError as exc:
+            if self._auth_errors and is_auth_failure(exc.message):
+                raise RegistryAuthError(
+                    exc.message, method=exc.method, path=exc.path, http_status=exc.status
+                ) from exc
+            raise
+        except DockerConnectionError as exc:
+            body = self._body
+            if body is not None and body.error is not None:
+                raise body.error from exc
+            raise
+
+    def __await__(self: _PS) -> Generator[Any, None, _PS]:
+        return self._start_self().__await__()
+
+    async def _start_self(self: _PS) -> _PS:
+        await self._start()
+        return self
+
+    async def __aenter__(self: _PS) -> _PS:
+        await self._start()
+        return self
+
+    def __aiter__(self: _PS) -> _PS:
+        return self
+
+    async def __anext__(self) -> ProgressMessage:
+        raw: Any = await AsyncStream.__anext__(self)
+        if raw.__class__ is not dict:
+            self._release()
+            raise StreamError(f"{self._what}: expected a JSON object, got {str(raw)[:200]!r}")
+        if raw.get("errorDetail") or raw.get("error"):
+            self._release()
+            raise self._error(raw)
+        message = ProgressMessage.from_wire(raw)
+        self._observe(message)
+        return message
+
+    def _observe(self, message: ProgressMessage) -> None:
+        self.tracker.update(message)
+        aux = message.aux
+        if aux is not None:
+            self.aux = aux
+            digest = aux.get("Digest")
+            if isinstance(digest, str) and digest:
+                self.digest = digest
+        status = message.status
+        if status.startswith("Digest: "):
+            self.digest = status[8:].strip()
+        elif status.startswith("sha256:") and not message.id:
+            self.image_id = status.strip()  # the last message of an import
+        text = message.stream
+        if text.startswith("Loaded image"):
+            for line in text.splitlines():
+                name = line.partition(": ")[2].strip()
+                if line.startswith(("Loaded image: ", "Loaded image ID: ")) and name:
+                    self.loaded.append(name)
+
+    def _error(self, raw: dict[str, Any]) -> StreamError:
+        message, code = _error_parts(raw)
+        if self._auth_errors and is_auth_failure(message):
+            method, _, path = self._what.partition(" ")
+            return RegistryAuthError(message, method=method, path=path, code=code)
+        return StreamError(f"{self._what}: {message}", code=code)
+
+    async def wait(self) -> None:
+        """Read the stream to its end (raising any error it reports) and release it."""
+        async with self:
+            async for _ in self:
+                pass
+
+
+_MAX_LOG = 4 << 20
+
+
+class BuildStream(ProgressStream):
+    """The output of an image build.
+
+    Iterate it for :class:`~aiodock.models.progress.ProgressMessage` items
+    (build output is in ``message.stream``), or ``await stream.result()`` to
+    read to the end and get the image id. A failed build raises
+    :class:`~aiodock.errors.BuildError` whose ``log`` holds the output
+    received before the error.
+    """
+
+    __slots__ = ("_context_counter", "_log", "_log_size", "tags")
+
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Callable[[Any], ProgressMessage] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        super().__init__(open, decoder, convert, what=what)
+        self._log: list[str] = []
+        self._log_size = 0
+        #: Tags the daemon reported applying (``Successfully tagged ...``).
+        self.tags: list[str] = []
+        self._context_counter: Any = None
+
+    @property
+    def context_bytes(self) -> int:
+        """Bytes of build context handed to the connection so far."""
+        counter = self._context_counter
+        return int(counter.count) if counter is not None else 0
+
+    @property
+    def log(self) -> str:
+        """Build output received so far (the last 4 MiB of it for very long builds)."""
+        return "".join(self._log)
+
+    def _observe(self, message: ProgressMessage) -> None:
+        super()._observe(message)
+        aux = message.aux
+        if aux is not None:
+            image_id = aux.get("ID")
+            if isinstance(image_id, str) and image_id:
+                self.image_id = image_id
+        text = message.stream
+        if text:
+            self._append_log(text)
+            stripped = text.strip()
+            if stripped.startswith("Successfully tagged "):
+                self.tags.append(stripped[len("Successfully tagged ") :])
+            elif self.image_id is None:
+                if stripped.startswith("Successfully built "):
+                    self.image_id = stripped[len("Successfully built ") :]
+                elif stripped.startswith("sha256:") and "\n" not in stripped:
+                    self.image_id = stripped  # quiet mode prints just the id
+        elif message.status and not message.id:
+            self._append_log(message.status + "\n")
+
+    def _append_log(self, text: str) -> None:
+        self._log.append(text)
+        self._log_size += len(text)
+        while self._log_size > _MAX_LOG and len(self._log) > 1:
+            self._log_size -= len(self._log.pop(0))
+
+    def _error(self, raw: dict[str, Any]) -> StreamError:
+        from .errors import BuildError
+
+        message, code = _error_parts(raw)
+        return BuildError(message, log=self.log, code=code)
+
+    async def result(self) -> str:
+        """Read to the end and return the id of the built image."""
+        await self.wait()
+        if self.image_id is None:
+            raise StreamError(f"{self._what}: the build ended without reporting an image id")
+        return self.image_id
+
+
+def _error_parts(raw: dict[str, Any]) -> tuple[str, int | None]:
+    detail = raw.get("errorDetail")
+    message = ""
+    code: int | None = None
+    if isinstance(detail, dict):
+        message = str(detail.get("message") or "")
+        value = detail.get("code")
+        if isinstance(value, int) and not isinstance(value, bool):
+            code = value
+    elif detail:
+        message = str(detail)
+    if not message:
+        error = raw.get("error")
+        message = str(error) if error else "the daemon reported an error without a message"
+    return message, code
