@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 
 from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
+from ._transport import stop_process
 from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
 
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
@@ -360,10 +361,7 @@ class HijackedStream:
         self._writer.close()
         with contextlib.suppress(Exception):
             await self._writer.wait_closed()
-        if self._process is not None:
-            from ._transport import reap_process
-
-            reap_process(self._process)
+        await stop_process(self._process)
 
     def __del__(self) -> None:
         if not self._closed:

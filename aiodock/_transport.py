@@ -146,23 +146,39 @@ async def _spawn_ssh(argv: Sequence[str]) -> tuple[socket.socket, asyncio.subpro
     return ours, proc
 
 
-def _reap(proc: asyncio.subprocess.Process) -> None:
-    """Make sure an ssh child does not outlive its connection."""
+async def stop_process(proc: asyncio.subprocess.Process | None, grace: float = 5.0) -> None:
+    """End an ssh helper process and wait for it, so no child or transport is left behind."""
+    if proc is None:
+        return
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except asyncio.TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
 
 
 class _SSHConnector(aiohttp.BaseConnector):
     """aiohttp connector whose connections are ``ssh ... docker system dial-stdio`` pipes.
 
-    One ssh process per pooled connection; keep-alive reuses it.
+    One ssh process per pooled connection; keep-alive reuses it. A process
+    ends when its connection is lost, and ``close`` waits for all of them.
     """
 
     def __init__(self, endpoint: Endpoint, options: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._argv = ssh_command(endpoint, options)
         self._procs: set[asyncio.subprocess.Process] = set()
+        self._stopping: set[asyncio.Future[None]] = set()
+
+    def _stop(self, proc: asyncio.subprocess.Process) -> None:
+        self._procs.discard(proc)
+        task = asyncio.ensure_future(stop_process(proc))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     async def _create_connection(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
@@ -173,25 +189,17 @@ class _SSHConnector(aiohttp.BaseConnector):
             _, protocol = await self._loop.create_unix_connection(self._factory, sock=sock)
         except BaseException:
             sock.close()
-            _reap(proc)
-            self._procs.discard(proc)
+            self._stop(proc)
             raise
-        proc_ref = proc
-
-        def _on_lost() -> None:
-            _reap(proc_ref)
-            self._procs.discard(proc_ref)
-
-        _watch_connection_lost(protocol, _on_lost)
+        _watch_connection_lost(protocol, lambda: self._stop(proc))
         return protocol
 
     async def close(self) -> None:  # type: ignore[override]
         await super().close()
         for proc in list(self._procs):
-            _reap(proc)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), 5)
-        self._procs.clear()
+            self._stop(proc)
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)
 
 
 def _watch_connection_lost(protocol: ResponseHandler, callback: Any) -> None:
@@ -258,19 +266,11 @@ async def open_raw(
             )
             reader, writer = await asyncio.wait_for(coro, connect_timeout)
     except asyncio.TimeoutError as exc:
-        if proc is not None:
-            _reap(proc)
+        await stop_process(proc)
         raise DockerConnectionError(
             f"timed out connecting to {endpoint.url} after {connect_timeout}s"
         ) from exc
     except (OSError, ssl.SSLError) as exc:
-        if proc is not None:
-            _reap(proc)
+        await stop_process(proc)
         raise DockerConnectionError(f"cannot connect to {endpoint.url}: {exc}") from exc
     return reader, writer, proc
-
-
-def reap_process(proc: asyncio.subprocess.Process | None) -> None:
-    """Terminate an ssh helper process, if any."""
-    if proc is not None:
-        _reap(proc)
