@@ -173,6 +173,12 @@ class _QueueReader:
 # --- packing -----------------------------------------------------------------------
 
 
+def _owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
 def _pack(source: str, bridge: _Bridge) -> None:
     writer: Any = _QueueWriter(bridge)
     with tarfile.open(
@@ -180,9 +186,11 @@ def _pack(source: str, bridge: _Bridge) -> None:
     ) as tar:
         if os.path.isdir(source):
             for entry in sorted(os.listdir(source)):
-                tar.add(os.path.join(source, entry), arcname=entry, recursive=True)
+                path = os.path.join(source, entry)
+                tar.add(path, arcname=entry, recursive=True, filter=_owned_by_root)
         else:
-            tar.add(source, arcname=os.path.basename(source), recursive=False)
+            name = os.path.basename(source)
+            tar.add(source, arcname=name, recursive=False, filter=_owned_by_root)
 
 
 async def pack_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
@@ -190,7 +198,8 @@ async def pack_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
 
     A directory contributes its contents (not itself) at the archive root; a
     regular file contributes itself under its base name. Symbolic links are
-    stored as links. Memory use stays at a few chunks whatever the size.
+    stored as links; entries are owned by ``0:0`` (root at the destination,
+    as ``docker cp`` does). Memory use stays at a few chunks whatever the size.
     """
     path = os.fspath(source)
     loop = asyncio.get_running_loop()
@@ -237,15 +246,16 @@ def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def _member_path(name: str, what: str) -> str | None:
+def _member_path(name: str, what: str, member: str | None = None) -> str | None:
     """The member name as a clean relative path; ``None`` for the archive root itself."""
+    member = name if member is None else member
     if "\x00" in name:
-        raise UnsafeArchiveError(name, f"{what} contains a NUL byte")
+        raise UnsafeArchiveError(member, f"{what} contains a NUL byte")
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(name, f"{what} is an absolute path")
+        raise UnsafeArchiveError(member, f"{what} {name!r} is an absolute path")
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise UnsafeArchiveError(name, f"{what} contains a '..' component")
+        raise UnsafeArchiveError(member, f"{what} {name!r} contains a '..' component")
     return "/".join(parts) or None
 
 
@@ -279,6 +289,15 @@ class _Extractor:
         if not _inside(self.root, resolved):
             raise UnsafeArchiveError(member.name, f"symbolic link {link!r} leaves the target")
 
+    def _hardlink_source(self, member: tarfile.TarInfo) -> str:
+        source_rel = _member_path(member.linkname, "the hard link target", member.name)
+        if source_rel is None:
+            raise UnsafeArchiveError(member.name, "hard link to the archive root")
+        source = os.path.realpath(os.path.join(self.root, source_rel))
+        if not _inside(self.root, source):
+            raise UnsafeArchiveError(member.name, "hard link leaves the target")
+        return source
+
     @staticmethod
     def _clear(target: str) -> None:
         """Remove a non-directory already at ``target`` (never write through a link)."""
@@ -296,6 +315,15 @@ class _Extractor:
         if member.isdev() or member.isfifo():
             return  # device nodes and FIFOs are not created
         target = self._target(member, rel)
+        if member.issym():
+            try:
+                self._check_symlink(member, rel, target)
+            except UnsafeArchiveError:
+                if self.skip_unsafe_links:
+                    return
+                raise
+        elif member.islnk():
+            source = self._hardlink_source(member)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         mode = member.mode & 0o777
         if member.isdir():
@@ -306,21 +334,9 @@ class _Extractor:
                 raise UnsafeArchiveError(member.name, "directory leads outside the target")
             self._dir_modes.append((target, mode, member.mtime))
         elif member.issym():
-            try:
-                self._check_symlink(member, rel, target)
-            except UnsafeArchiveError:
-                if self.skip_unsafe_links:
-                    return
-                raise
             self._clear(target)
             os.symlink(member.linkname, target)
         elif member.islnk():
-            source_rel = _member_path(member.linkname, "the hard link target")
-            if source_rel is None:
-                raise UnsafeArchiveError(member.name, "hard link to the archive root")
-            source = os.path.realpath(os.path.join(self.root, source_rel))
-            if not _inside(self.root, source):
-                raise UnsafeArchiveError(member.name, "hard link leaves the target")
             self._clear(target)
             os.link(source, target, follow_symlinks=False)
         else:  # regular file (and anything tarfile treats like one)

@@ -36,6 +36,7 @@ import attrs
 from .._archive import PATH_STAT_HEADER, iter_fileobj, pack_path, parse_path_stat
 from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
+from .._filters import Filters, encode_filters
 from .._frames import Frame, JSONStreamDecoder, MultiplexDecoder, RawDecoder
 from .._streaming import AsyncStream, BytesDecoder, FrameStream, HijackedStream
 from ..errors import (
@@ -286,56 +287,8 @@ def _timestamp(value: Any, parameter: str) -> str:
     )
 
 
-def _encode_filters(filters: Any) -> dict[str, dict[str, bool]] | None:
-    """Encode a natural filter mapping into the daemon's ``{"key": {"value": true}}`` form.
-
-    Values may be a string, a bool, an int, a list of those, or (for
-    ``label``) a mapping ``{"key": "value"}`` (``None`` for "has the key").
-    """
-    if filters is None:
-        return None
-    if not isinstance(filters, Mapping):
-        raise InvalidArgument("filters", filters, "expected a mapping of filter name to values")
-    out: dict[str, dict[str, bool]] = {}
-    for key, raw in filters.items():
-        if not isinstance(key, str) or not key:
-            raise InvalidArgument("filters", filters, f"bad filter name {key!r}")
-        values: builtins.list[str] = []
-        items: Any
-        if isinstance(raw, Mapping):
-            items = [k if v is None else f"{k}={v}" for k, v in raw.items()]
-        elif isinstance(raw, (str, int, bool)):
-            items = [raw]
-        elif isinstance(raw, Sequence):
-            items = raw
-        else:
-            raise InvalidArgument("filters", filters, f"bad value for {key!r}: {raw!r}")
-        for item in items:
-            if isinstance(item, bool):
-                values.append("true" if item else "false")
-            elif isinstance(item, (str, int)):
-                values.append(str(item))
-            else:
-                raise InvalidArgument("filters", filters, f"bad value for {key!r}: {item!r}")
-        out[key] = dict.fromkeys(values, True)
-    return out
-
-
-_shared_encode_filters: Any
-try:  # the shared encoder, when the project has one
-    from .._filters import (  # type: ignore[import-not-found,unused-ignore]
-        encode_filters as _shared_encode_filters,
-    )
-except ImportError:  # pragma: no cover - depends on the tree
-    _shared_encode_filters = None
-
-
-def _filters(filters: Any) -> Any:
-    if filters is None:
-        return None
-    if _shared_encode_filters is not None:
-        return _shared_encode_filters(filters)
-    return _encode_filters(filters)
+def _filters(filters: Filters | None) -> str | None:
+    return encode_filters(filters)
 
 
 # --- ports and volumes --------------------------------------------------------------
@@ -929,7 +882,7 @@ class Containers(Resource):
         all: bool = False,
         limit: int | None = None,
         size: bool = False,
-        filters: Mapping[str, Any] | None = None,
+        filters: Filters | None = None,
     ) -> builtins.list[ContainerSummary]:
         """List containers (running ones unless ``all=True``).
 
@@ -1343,7 +1296,7 @@ class Containers(Resource):
             "DELETE", self._path(container_id), params=params, not_found=ContainerNotFound
         )
 
-    async def prune(self, *, filters: Mapping[str, Any] | None = None) -> ContainerPruneResponse:
+    async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
         """Remove every stopped container matching ``filters`` (``until``, ``label``)."""
         return await self._client._model(
             "POST",
