@@ -1,13 +1,261 @@
-"""The ``swarm`` namespace."""
+"""The ``swarm`` namespace, and the error mapping every swarm namespace shares.
+
+Swarm endpoints answer 503 when the daemon is not a swarm manager (or its
+swarm is locked); :class:`SwarmResource` turns that into
+:class:`~aiodock.errors.NotInSwarm` with a hint on what to do, and an update
+sent with a stale ``version`` (the engine's 500 "update out of sequence")
+into :class:`~aiodock.errors.Conflict` naming the version that was sent.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+import aiohttp
+
+from .._convert import unstructure
+from ..errors import APIError, Conflict, InvalidArgument, NotInSwarm
+from ..models import ObjectVersion, SwarmSpec, UnlockKeyResponse
+from ..models import Swarm as SwarmInfo
 from ._base import Resource
 
-__all__ = ["Swarm"]
+__all__ = ["Swarm", "SwarmResource", "map_swarm_error", "version_index"]
+
+T = TypeVar("T")
+
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+_NOT_MANAGER = ("not a swarm manager", "not part of a swarm")
+_LOCKED = ("needs to be unlocked", "swarm is locked", "is encrypted")
+_OUT_OF_SEQUENCE = "update out of sequence"
 
 
-class Swarm(Resource):
-    """Operations on swarm."""
+def map_swarm_error(exc: APIError, *, version: int | None = None) -> APIError | None:
+    """The clearer error for a swarm endpoint's answer, or ``None`` to keep ``exc``."""
+    message = exc.message
+    lowered = message.lower()
+    if exc.status == 503 and not isinstance(exc, NotInSwarm):
+        if any(marker in lowered for marker in _NOT_MANAGER):
+            return NotInSwarm(
+                exc.status,
+                f"{message} [this daemon is not a swarm manager: create a swarm with "
+                "`await docker.swarm.init(...)` or join one with `await docker.swarm.join(...)`]",
+                exc.method,
+                exc.path,
+            )
+        if any(marker in lowered for marker in _LOCKED):
+            return NotInSwarm(
+                exc.status,
+                f"{message} [the swarm is locked: unlock it with `await docker.swarm.unlock(key)`]",
+                exc.method,
+                exc.path,
+            )
+    if _OUT_OF_SEQUENCE in lowered and not isinstance(exc, Conflict):
+        sent = f"version {version}" if version is not None else "the version sent"
+        return Conflict(
+            exc.status,
+            f"{message} [{sent} is stale: the object was changed since it was read; "
+            "inspect it again and retry with its current version.index]",
+            exc.method,
+            exc.path,
+        )
+    return None
+
+
+def version_index(version: int | ObjectVersion | None, parameter: str = "version") -> int:
+    """The object version to send with an update (``obj.version`` or ``obj.version.index``)."""
+    if isinstance(version, ObjectVersion):
+        return version.index
+    if version is None:
+        raise InvalidArgument(parameter, version, "the object has no version; inspect it first")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise InvalidArgument(
+            parameter,
+            version,
+            "expected the object's version index (an int, or the ObjectVersion from inspect)",
+        )
+    return version
+
+
+class SwarmResource(Resource):
+    """A namespace whose endpoints belong to swarm mode (503 becomes ``NotInSwarm``)."""
 
     __slots__ = ()
+
+    async def _guard(self, call: Awaitable[T], *, version: int | None = None) -> T:
+        try:
+            return await call
+        except APIError as exc:
+            mapped = map_swarm_error(exc, version=version)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+
+def _addr_list(value: str | Sequence[str], parameter: str) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise InvalidArgument(parameter, value, "expected one or more 'host:port' addresses")
+    return items
+
+
+def _optional_str(value: str | None, parameter: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgument(parameter, value, "expected a string")
+    return value or None
+
+
+def _secret_str(value: str, parameter: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        # never echo what was given: it may be (part of) a secret
+        raise InvalidArgument(parameter, f"<{type(value).__name__}>", f"expected the {what}")
+    return value
+
+
+class Swarm(SwarmResource):
+    """Create, join, leave, inspect, update and unlock the swarm.
+
+    Everything but :meth:`init`, :meth:`join` and :meth:`unlock` needs the
+    daemon to be a swarm manager, and raises
+    :class:`~aiodock.errors.NotInSwarm` otherwise.
+    """
+
+    __slots__ = ()
+
+    async def init(
+        self,
+        *,
+        advertise_addr: str | None = None,
+        listen_addr: str = "0.0.0.0:2377",
+        data_path_addr: str | None = None,
+        data_path_port: int | None = None,
+        default_addr_pool: Sequence[str] | None = None,
+        subnet_size: int | None = None,
+        force_new_cluster: bool = False,
+        spec: SwarmSpec | None = None,
+    ) -> str:
+        """Make this daemon the first manager of a new swarm; returns this node's id.
+
+        ``listen_addr`` is where managers talk to each other (``host:port``),
+        ``advertise_addr`` what other nodes are told to use (an address,
+        ``host:port`` or an interface name). ``spec`` sets the swarm's
+        settings (raft, dispatcher, CA, autolock...).
+        """
+        if not isinstance(listen_addr, str) or not listen_addr:
+            raise InvalidArgument("listen_addr", listen_addr, "expected 'host:port'")
+        body: dict[str, Any] = {
+            "ListenAddr": listen_addr,
+            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
+            "ForceNewCluster": bool(force_new_cluster),
+        }
+        if data_path_addr:
+            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
+        if data_path_port is not None:
+            if isinstance(data_path_port, bool) or not (
+                isinstance(data_path_port, int) and 1024 <= data_path_port <= 49151
+            ):
+                raise InvalidArgument("data_path_port", data_path_port, "expected 1024..49151")
+            await self._client._require_api("data_path_port", "1.40")
+            body["DataPathPort"] = data_path_port
+        if default_addr_pool is not None:
+            pools = _addr_list(default_addr_pool, "default_addr_pool")
+            await self._client._require_api("default_addr_pool", "1.39")
+            body["DefaultAddrPool"] = pools
+        if subnet_size is not None:
+            if isinstance(subnet_size, bool) or not (
+                isinstance(subnet_size, int) and 0 < subnet_size <= 32
+            ):
+                raise InvalidArgument("subnet_size", subnet_size, "expected 1..32")
+            await self._client._require_api("subnet_size", "1.39")
+            body["SubnetSize"] = subnet_size
+        if spec is not None:
+            if not isinstance(spec, SwarmSpec):
+                raise InvalidArgument("spec", spec, "expected a SwarmSpec")
+            body["Spec"] = unstructure(spec)
+        node_id = await self._guard(
+            self._client._json("POST", "/swarm/init", body=body, timeout=_NO_TIMEOUT)
+        )
+        return str(node_id or "")
+
+    async def join(
+        self,
+        remote_addrs: str | Sequence[str],
+        join_token: str,
+        *,
+        listen_addr: str = "0.0.0.0:2377",
+        advertise_addr: str | None = None,
+        data_path_addr: str | None = None,
+    ) -> None:
+        """Join an existing swarm through one of its managers (``remote_addrs``).
+
+        ``join_token`` is the worker or manager token of that swarm
+        (``swarm.inspect().join_tokens``); it never appears in an error.
+        """
+        body: dict[str, Any] = {
+            "ListenAddr": listen_addr,
+            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
+            "RemoteAddrs": _addr_list(remote_addrs, "remote_addrs"),
+            "JoinToken": _secret_str(join_token, "join_token", "swarm's join token"),
+        }
+        if data_path_addr:
+            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
+        await self._guard(
+            self._client._status("POST", "/swarm/join", body=body, timeout=_NO_TIMEOUT)
+        )
+
+    async def leave(self, *, force: bool = False) -> None:
+        """Leave the swarm. A manager must pass ``force=True`` (it may break the swarm)."""
+        await self._guard(
+            self._client._status(
+                "POST", "/swarm/leave", params={"force": bool(force)}, timeout=_NO_TIMEOUT
+            )
+        )
+
+    async def inspect(self) -> SwarmInfo:
+        """The swarm's id, version, settings and join tokens."""
+        return await self._guard(self._client._model("GET", "/swarm", SwarmInfo))
+
+    async def update(
+        self,
+        spec: SwarmSpec,
+        *,
+        version: int | ObjectVersion | None,
+        rotate_worker_token: bool = False,
+        rotate_manager_token: bool = False,
+        rotate_manager_unlock_key: bool = False,
+    ) -> None:
+        """Replace the swarm's settings with ``spec``.
+
+        Read the current ones first (``s = await docker.swarm.inspect()``),
+        change what you need (``attrs.evolve(s.spec, ...)``) and pass
+        ``version=s.version``; a stale version raises
+        :class:`~aiodock.errors.Conflict`.
+        """
+        if not isinstance(spec, SwarmSpec):
+            raise InvalidArgument("spec", spec, "expected a SwarmSpec (from swarm.inspect())")
+        index = version_index(version)
+        params = {
+            "version": index,
+            "rotateWorkerToken": bool(rotate_worker_token),
+            "rotateManagerToken": bool(rotate_manager_token),
+            "rotateManagerUnlockKey": bool(rotate_manager_unlock_key),
+        }
+        await self._guard(
+            self._client._status("POST", "/swarm/update", params=params, body=unstructure(spec)),
+            version=index,
+        )
+
+    async def unlock_key(self) -> str:
+        """The key that unlocks this swarm after a restart when autolock is on (``""`` if off)."""
+        answer = await self._guard(
+            self._client._model("GET", "/swarm/unlockkey", UnlockKeyResponse)
+        )
+        return answer.unlock_key
+
+    async def unlock(self, key: str) -> None:
+        """Unlock a locked manager with its unlock key (the key never appears in an error).
+
+        A swarm that is not locked answers :class:`~aiodock.errors.Conflict`.
+        """
+        body = {"UnlockKey": _secret_str(key, "key", "swarm's unlock key")}
+        await self._guard(self._client._status("POST", "/swarm/unlock", body=body))

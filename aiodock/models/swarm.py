@@ -1,0 +1,472 @@
+"""Hand-made helpers for swarm request bodies, and the swarm types that are not generated.
+
+The generated models (:class:`~aiodock.models.ServiceSpec`,
+:class:`~aiodock.models.TaskSpec`, :class:`~aiodock.models.EndpointSpec`...)
+are the request bodies of services, nodes and the swarm itself; every field
+has a default and unset fields are left out of the JSON. What is here fills
+the places where building them by hand is awkward:
+
+* :func:`service_spec` builds a complete ``ServiceSpec`` for the common case
+  from flat keyword arguments (image, command, replicas, ports, secrets...).
+* :class:`ServiceMode` makes the four service modes (``ServiceMode.replicated(3)``,
+  ``ServiceMode.global_()``, ``ServiceMode.replicated_job(...)``,
+  ``ServiceMode.global_job()``).
+* :func:`secret_ref` / :func:`config_ref` attach a secret or config to a
+  container with the file target, owner and mode the engine insists on.
+* :func:`duration_ns` turns seconds or a ``timedelta`` into the nanoseconds
+  the engine uses for delays, timeouts and grace periods.
+* :class:`SecretCreate` is the body of ``POST /secrets/create``; its data is
+  never shown by ``repr``.
+* :class:`ServiceConvergence` is what ``services.wait_converged`` returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ..errors import InvalidArgument
+from ._generated import (
+    Config,
+    Driver,
+    EndpointPortConfig,
+    EndpointSpec,
+    Limit,
+    Mount,
+    NetworkAttachmentConfig,
+    Secret,
+    Service,
+    ServiceSpec,
+    ServiceSpecMode,
+    ServiceSpecModeReplicated,
+    ServiceSpecModeReplicatedJob,
+    ServiceSpecUpdateConfig,
+    Task,
+    TaskSpec,
+    TaskSpecContainerSpec,
+    TaskSpecContainerSpecConfigs,
+    TaskSpecContainerSpecConfigsFile,
+    TaskSpecContainerSpecSecrets,
+    TaskSpecContainerSpecSecretsFile,
+    TaskSpecLogDriver,
+    TaskSpecPlacement,
+    TaskSpecResources,
+    TaskSpecRestartPolicy,
+)
+
+__all__ = [
+    "SecretCreate",
+    "ServiceConvergence",
+    "ServiceMode",
+    "config_ref",
+    "decode_data",
+    "duration_ns",
+    "encode_data",
+    "mode_name",
+    "secret_ref",
+    "service_spec",
+]
+
+_NS = 1_000_000_000
+
+
+def duration_ns(value: float | _dt.timedelta, parameter: str = "duration") -> int:
+    """Seconds (``int``/``float``) or a ``timedelta`` as whole nanoseconds.
+
+    The engine counts every swarm duration (update delay, restart delay, stop
+    grace period, health check interval...) in nanoseconds.
+    """
+    if isinstance(value, bool):
+        raise InvalidArgument(parameter, value, "expected seconds or a timedelta")
+    if isinstance(value, _dt.timedelta):
+        ns = (value.days * 86_400 + value.seconds) * _NS + value.microseconds * 1000
+    elif isinstance(value, int):
+        ns = value * _NS
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgument(parameter, value, "must be finite")
+        ns = round(value * _NS)
+    else:
+        raise InvalidArgument(
+            parameter, value, f"expected seconds or a timedelta, not {type(value).__name__}"
+        )
+    if ns < 0:
+        raise InvalidArgument(parameter, value, "must not be negative")
+    return ns
+
+
+# --- modes ---------------------------------------------------------------------------
+
+
+def _count(value: int, parameter: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgument(parameter, value, f"expected an integer >= {minimum}")
+    return value
+
+
+class ServiceMode:
+    """Builders for :class:`~aiodock.models.ServiceSpecMode` (how many tasks a service runs)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def replicated(replicas: int = 1) -> ServiceSpecMode:
+        """``replicas`` copies of the task, spread over the nodes (``0`` is allowed)."""
+        return ServiceSpecMode(
+            replicated=ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
+        )
+
+    @staticmethod
+    def global_() -> ServiceSpecMode:
+        """One task on every node that satisfies the placement constraints."""
+        return ServiceSpecMode(global_={})
+
+    @staticmethod
+    def replicated_job(
+        total_completions: int | None = None, *, max_concurrent: int | None = None
+    ) -> ServiceSpecMode:
+        """A job: run tasks to completion, ``max_concurrent`` at a time.
+
+        The engine's defaults: one task at a time, and as many completions as
+        ``max_concurrent``.
+        """
+        job = ServiceSpecModeReplicatedJob(
+            max_concurrent=0
+            if max_concurrent is None
+            else _count(max_concurrent, "max_concurrent", 1),
+            total_completions=0
+            if total_completions is None
+            else _count(total_completions, "total_completions", 1),
+        )
+        return ServiceSpecMode(replicated_job=job)
+
+    @staticmethod
+    def global_job() -> ServiceSpecMode:
+        """A job that runs one task to completion on every eligible node."""
+        return ServiceSpecMode(global_job={})
+
+
+def mode_name(mode: ServiceSpecMode | None) -> str:
+    """``"replicated"``, ``"global"``, ``"replicated-job"`` or ``"global-job"``.
+
+    A spec without a mode is replicated (the engine runs one task).
+    Several modes at once raise :class:`~aiodock.errors.InvalidArgument`.
+    """
+    if mode is None:
+        return "replicated"
+    names = [
+        name
+        for name, value in (
+            ("replicated", mode.replicated),
+            ("global", mode.global_),
+            ("replicated-job", mode.replicated_job),
+            ("global-job", mode.global_job),
+        )
+        if value is not None
+    ]
+    if len(names) > 1:
+        raise InvalidArgument("mode", names, "a service has exactly one mode")
+    return names[0] if names else "replicated"
+
+
+# --- secrets and configs ---------------------------------------------------------------
+
+
+def encode_data(data: bytes | bytearray | memoryview | str, parameter: str = "data") -> str:
+    """``data`` (bytes, or text sent as UTF-8) as the base64 the engine expects.
+
+    Errors never show the data itself.
+    """
+    if isinstance(data, str):
+        raw = data.encode("utf-8")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+    else:
+        raise InvalidArgument(parameter, f"<{type(data).__name__}>", "expected bytes or str")
+    return base64.b64encode(raw).decode("ascii")
+
+
+def decode_data(value: Config | Secret | str) -> bytes:
+    """The payload of a config (from ``configs.inspect``), or base64 text, as bytes.
+
+    The engine never returns the payload of a secret, so for a ``Secret``
+    this is ``b""``.
+    """
+    if isinstance(value, (Config, Secret)):
+        text = value.spec.data if value.spec is not None else ""
+    else:
+        text = value
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidArgument("value", "<data>", "not valid base64") from exc
+
+
+def _masked(value: bytes) -> str:
+    return f"<{len(value)} bytes hidden>"
+
+
+@attrs.frozen(kw_only=True)
+class SecretCreate:
+    """The body of ``POST /secrets/create``.
+
+    ``data`` is the raw secret (bytes); it is sent base64-encoded and the
+    ``repr`` shows only its length. ``driver`` names an external secret store
+    (then ``data`` stays empty); ``templating`` a template driver.
+    """
+
+    name: str
+    data: bytes = attrs.field(default=b"", repr=_masked)
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    driver: Driver | None = None
+    templating: Driver | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body, keys as the engine spells them."""
+        body: dict[str, Any] = {"Name": self.name, "Labels": dict(self.labels)}
+        if self.data:
+            body["Data"] = base64.b64encode(self.data).decode("ascii")
+        if self.driver is not None:
+            body["Driver"] = _driver_wire(self.driver)
+        if self.templating is not None:
+            body["Templating"] = _driver_wire(self.templating)
+        return body
+
+
+def _driver_wire(driver: Driver) -> dict[str, Any]:
+    out: dict[str, Any] = {"Name": driver.name}
+    if driver.options:
+        out["Options"] = dict(driver.options)
+    return out
+
+
+def _file_mode(mode: int) -> int:
+    if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777:
+        raise InvalidArgument("mode", mode, "expected permission bits such as 0o444")
+    return mode
+
+
+def _object_id_name(obj: Secret | Config | str, name: str | None, what: str) -> tuple[str, str]:
+    if isinstance(obj, (Secret, Config)):
+        ident = obj.id
+        name = name or (obj.spec.name if obj.spec is not None else "")
+    else:
+        ident = obj
+    if not isinstance(ident, str) or not ident:
+        raise InvalidArgument(what, ident, f"expected a {what} id or a {what.title()} model")
+    if not name:
+        raise InvalidArgument(
+            f"{what}_name", name, f"the engine needs the {what}'s name as well as its id"
+        )
+    return ident, name
+
+
+def secret_ref(
+    secret: Secret | str,
+    secret_name: str | None = None,
+    *,
+    target: str | None = None,
+    uid: str = "0",
+    gid: str = "0",
+    mode: int = 0o444,
+) -> TaskSpecContainerSpecSecrets:
+    """Mount a secret into a service's containers, as ``docker service create --secret``.
+
+    ``secret`` is a :class:`~aiodock.models.Secret` (from ``secrets.inspect``)
+    or a secret id together with ``secret_name``. The file appears as
+    ``/run/secrets/<target>`` (default: the secret's name).
+    """
+    ident, name = _object_id_name(secret, secret_name, "secret")
+    return TaskSpecContainerSpecSecrets(
+        secret_id=ident,
+        secret_name=name,
+        file=TaskSpecContainerSpecSecretsFile(
+            name=target or name, uid=uid, gid=gid, mode=_file_mode(mode)
+        ),
+    )
+
+
+def config_ref(
+    config: Config | str,
+    config_name: str | None = None,
+    *,
+    target: str | None = None,
+    uid: str = "0",
+    gid: str = "0",
+    mode: int = 0o444,
+) -> TaskSpecContainerSpecConfigs:
+    """Mount a config into a service's containers, as ``docker service create --config``.
+
+    ``config`` is a :class:`~aiodock.models.Config` or a config id together
+    with ``config_name``. ``target`` is the path in the container (default
+    ``/<name>``).
+    """
+    ident, name = _object_id_name(config, config_name, "config")
+    return TaskSpecContainerSpecConfigs(
+        config_id=ident,
+        config_name=name,
+        file=TaskSpecContainerSpecConfigsFile(
+            name=target or "/" + name, uid=uid, gid=gid, mode=_file_mode(mode)
+        ),
+    )
+
+
+# --- a whole service spec ----------------------------------------------------------------
+
+
+def _str_list(value: str | Sequence[str] | None, parameter: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidArgument(parameter, value, "expected strings")
+    return items
+
+
+def _env_list(env: Mapping[str, str] | Sequence[str] | None) -> list[str]:
+    if env is None:
+        return []
+    if isinstance(env, Mapping):
+        out = []
+        for key, value in env.items():
+            if not isinstance(key, str) or not key or "=" in key:
+                raise InvalidArgument("env", key, "variable names must be non-empty, without '='")
+            out.append(f"{key}={value}")
+        return out
+    return _str_list(env, "env")
+
+
+def _port(value: EndpointPortConfig | int | str | tuple[int, int]) -> EndpointPortConfig:
+    """``8080`` (target only), ``"8080:80"``/``(8080, 80)`` (published:target), ``"53/udp"``."""
+    if isinstance(value, EndpointPortConfig):
+        return value
+    if isinstance(value, bool):
+        raise InvalidArgument("ports", value, "expected a port")
+    if isinstance(value, int):
+        return EndpointPortConfig(target_port=value, protocol="tcp")
+    if isinstance(value, tuple) and len(value) == 2:
+        published, target = value
+        return EndpointPortConfig(published_port=published, target_port=target, protocol="tcp")
+    if isinstance(value, str):
+        text, _, proto = value.partition("/")
+        published_text, sep, target_text = text.rpartition(":")
+        try:
+            target = int(target_text)
+            published = int(published_text) if sep else 0
+        except ValueError:
+            raise InvalidArgument(
+                "ports", value, "expected 'published:target[/proto]' or 'target[/proto]'"
+            ) from None
+        return EndpointPortConfig(
+            published_port=published, target_port=target, protocol=proto or "tcp"
+        )
+    raise InvalidArgument("ports", value, "expected an EndpointPortConfig, int, str or a pair")
+
+
+def service_spec(
+    image: str,
+    *,
+    name: str = "",
+    command: Sequence[str] | None = None,
+    args: Sequence[str] | None = None,
+    env: Mapping[str, str] | Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    container_labels: Mapping[str, str] | None = None,
+    workdir: str = "",
+    user: str = "",
+    tty: bool = False,
+    mode: ServiceSpecMode | None = None,
+    replicas: int | None = None,
+    ports: Sequence[EndpointPortConfig | int | str | tuple[int, int]] = (),
+    mounts: Sequence[Mount] = (),
+    secrets: Sequence[TaskSpecContainerSpecSecrets] = (),
+    configs: Sequence[TaskSpecContainerSpecConfigs] = (),
+    networks: Sequence[str | NetworkAttachmentConfig] = (),
+    constraints: Sequence[str] = (),
+    restart_policy: TaskSpecRestartPolicy | None = None,
+    limits: Limit | None = None,
+    update_config: ServiceSpecUpdateConfig | None = None,
+    log_driver: str | TaskSpecLogDriver | None = None,
+    stop_grace_period: float | _dt.timedelta | None = None,
+) -> ServiceSpec:
+    """A :class:`~aiodock.models.ServiceSpec` for the common case, from flat arguments.
+
+    ``command`` replaces the image's entrypoint, ``args`` its command.
+    ``replicas`` is a shortcut for ``mode=ServiceMode.replicated(replicas)``.
+    ``ports`` items are :class:`~aiodock.models.EndpointPortConfig`, a target
+    port (``80``), ``"8080:80"``, ``"53/udp"`` or ``(published, target)``.
+    ``networks`` are network names/ids or attachment configs. For anything
+    else, build the spec from the generated models, or ``attrs.evolve`` this
+    one.
+    """
+    if not isinstance(image, str) or not image:
+        raise InvalidArgument("image", image, "expected an image reference or id")
+    if mode is not None and replicas is not None:
+        raise InvalidArgument("replicas", replicas, "give either mode or replicas, not both")
+    if replicas is not None:
+        mode = ServiceMode.replicated(replicas)
+    mode_name(mode)
+    container = TaskSpecContainerSpec(
+        image=image,
+        command=_str_list(command, "command"),
+        args=_str_list(args, "args"),
+        env=_env_list(env),
+        labels=dict(container_labels or {}),
+        dir=workdir,
+        user=user,
+        tty=tty,
+        mounts=list(mounts),
+        secrets=list(secrets),
+        configs=list(configs),
+        stop_grace_period=0
+        if stop_grace_period is None
+        else duration_ns(stop_grace_period, "stop_grace_period"),
+    )
+    if isinstance(log_driver, str):
+        log_driver = TaskSpecLogDriver(name=log_driver)
+    task = TaskSpec(
+        container_spec=container,
+        restart_policy=restart_policy,
+        resources=TaskSpecResources(limits=limits) if limits is not None else None,
+        placement=TaskSpecPlacement(constraints=list(constraints)) if constraints else None,
+        networks=[NetworkAttachmentConfig(target=n) if isinstance(n, str) else n for n in networks],
+        log_driver=log_driver,
+    )
+    endpoint = EndpointSpec(ports=[_port(p) for p in ports]) if ports else None
+    return ServiceSpec(
+        name=name,
+        labels=dict(labels or {}),
+        task_template=task,
+        mode=mode,
+        update_config=update_config,
+        endpoint_spec=endpoint,
+    )
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ServiceConvergence:
+    """A service that reached its desired state (``services.wait_converged``).
+
+    ``tasks`` are the service's current tasks (those the orchestrator wants
+    running, or the completed tasks of the current job iteration);
+    ``running``/``completed`` count them by state and ``desired`` is the
+    target count.
+    """
+
+    service: Service
+    tasks: list[Task] = attrs.field(factory=list)
+    desired: int = 0
+    running: int = 0
+    completed: int = 0
