@@ -1,13 +1,116 @@
-"""The ``configs`` namespace."""
+"""The ``configs`` namespace: non-sensitive files that swarm services mount.
+
+Unlike secrets, a config's data comes back from inspect (base64 in
+``config.spec.data``; :func:`aiodock.models.swarm.decode_data` gives the bytes).
+"""
 
 from __future__ import annotations
 
-from ._base import Resource
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from .._client import quote_path
+from .._filters import Filters, encode_filters
+from ..errors import InvalidArgument, NotFound
+from ..models import Config, Driver, ObjectVersion
+from .secrets import driver_of, labels_of
+from .swarm import SwarmResource, version_index
 
 __all__ = ["Configs"]
 
 
-class Configs(Resource):
-    """Operations on configs."""
+class Configs(SwarmResource):
+    """Create, list, inspect, relabel and remove swarm configs."""
 
     __slots__ = ()
+
+    def _path(self, config_id: str, suffix: str = "") -> str:
+        return "/configs/" + quote_path(config_id, "config_id") + suffix
+
+    async def list(self, *, filters: Filters | None = None) -> list[Config]:
+        """Configs, optionally filtered (``id``, ``name``, ``label``)."""
+        await self._client._require_api("configs", "1.30")
+        return await self._guard(
+            self._client._models(
+                "GET", "/configs", Config, params={"filters": encode_filters(filters)}
+            )
+        )
+
+    async def create(
+        self,
+        name: str,
+        data: bytes | bytearray | memoryview | str,
+        *,
+        labels: Mapping[str, str] | None = None,
+        templating: str | Driver | None = None,
+    ) -> str:
+        """Store a config; returns its id. ``data`` is bytes, or text sent as UTF-8."""
+        await self._client._require_api("configs", "1.30")
+        if not isinstance(name, str) or not name:
+            raise InvalidArgument("name", name, "expected a non-empty name")
+        if isinstance(data, str):
+            raw = data.encode("utf-8")
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            raw = bytes(data)
+        else:
+            raise InvalidArgument("data", type(data).__name__, "expected bytes or str")
+        body: dict[str, Any] = {
+            "Name": name,
+            "Labels": labels_of(labels),
+            "Data": base64.b64encode(raw).decode("ascii"),
+        }
+        driver = driver_of(templating, "templating")
+        if driver is not None:
+            body["Templating"] = {"Name": driver.name, "Options": dict(driver.options)}
+        answer = await self._guard(self._client._json("POST", "/configs/create", body=body))
+        return str((answer or {}).get("ID", ""))
+
+    async def inspect(self, config_id: str) -> Config:
+        """A config, data included (base64 in ``spec.data``)."""
+        await self._client._require_api("configs", "1.30")
+        return await self._guard(
+            self._client._model("GET", self._path(config_id), Config, not_found=NotFound)
+        )
+
+    async def update(
+        self,
+        config_id: str,
+        *,
+        labels: Mapping[str, str],
+        version: int | ObjectVersion | None = None,
+    ) -> None:
+        """Replace a config's labels (the only thing the engine lets change).
+
+        The current spec is read first and sent back with the new labels;
+        ``version`` (from an earlier inspect) makes a concurrent change fail
+        with :class:`~aiodock.errors.Conflict`.
+        """
+        await self._client._require_api("configs", "1.30")
+        new_labels = labels_of(labels)
+        index = None if version is None else version_index(version)
+        current = await self.inspect(config_id)
+        if index is None:
+            index = version_index(current.version)
+        spec = current.spec
+        body: dict[str, Any] = {"Name": spec.name if spec else "", "Labels": new_labels}
+        if spec is not None and spec.templating is not None:
+            body["Templating"] = {
+                "Name": spec.templating.name,
+                "Options": dict(spec.templating.options),
+            }
+        await self._guard(
+            self._client._status(
+                "POST",
+                self._path(current.id or config_id, "/update"),
+                params={"version": index},
+                body=body,
+                not_found=NotFound,
+            ),
+            version=index,
+        )
+
+    async def remove(self, config_id: str) -> None:
+        """Remove a config (refused while a service uses it)."""
+        await self._client._require_api("configs", "1.30")
+        await self._guard(self._client._status("DELETE", self._path(config_id), not_found=NotFound))

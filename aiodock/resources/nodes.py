@@ -1,13 +1,76 @@
-"""The ``nodes`` namespace."""
+"""The ``nodes`` namespace: the machines of a swarm."""
 
 from __future__ import annotations
 
-from ._base import Resource
+from .._client import quote_path
+from .._convert import unstructure
+from .._filters import Filters, encode_filters
+from ..errors import InvalidArgument, NodeNotFound
+from ..models import Node, NodeSpec, ObjectVersion
+from .swarm import SwarmResource, version_index
 
 __all__ = ["Nodes"]
 
 
-class Nodes(Resource):
-    """Operations on nodes."""
+class Nodes(SwarmResource):
+    """List, inspect, update (role, availability, labels) and remove swarm nodes."""
 
     __slots__ = ()
+
+    def _path(self, node_id: str, suffix: str = "") -> str:
+        return "/nodes/" + quote_path(node_id, "node_id") + suffix
+
+    async def list(self, *, filters: Filters | None = None) -> list[Node]:
+        """Nodes, optionally filtered (``id``, ``name``, ``role``, ``membership``,
+        ``label``, ``node.label``): ``filters={"role": "manager"}``."""
+        return await self._guard(
+            self._client._models("GET", "/nodes", Node, params={"filters": encode_filters(filters)})
+        )
+
+    async def inspect(self, node_id: str) -> Node:
+        """One node (``"self"`` is not special: use the id from ``system.info()``)."""
+        return await self._guard(
+            self._client._model("GET", self._path(node_id), Node, not_found=NodeNotFound)
+        )
+
+    async def update(
+        self, node_id: str, spec: NodeSpec, *, version: int | ObjectVersion | None
+    ) -> None:
+        """Replace a node's spec: its name, labels, role and availability.
+
+        Read the node first and change its spec
+        (``attrs.evolve(node.spec, labels={...})``); ``version`` is
+        ``node.version``. A stale version raises
+        :class:`~aiodock.errors.Conflict`.
+        """
+        if not isinstance(spec, NodeSpec):
+            raise InvalidArgument("spec", type(spec).__name__, "expected a NodeSpec")
+        if spec.role not in ("", "worker", "manager"):
+            raise InvalidArgument("spec.role", spec.role, "expected 'worker' or 'manager'")
+        if spec.availability not in ("", "active", "pause", "drain"):
+            raise InvalidArgument(
+                "spec.availability", spec.availability, "expected 'active', 'pause' or 'drain'"
+            )
+        index = version_index(version)
+        await self._guard(
+            self._client._status(
+                "POST",
+                self._path(node_id, "/update"),
+                params={"version": index},
+                body=unstructure(spec),
+                not_found=NodeNotFound,
+            ),
+            version=index,
+        )
+
+    async def remove(self, node_id: str, *, force: bool = False) -> None:
+        """Remove a node from the swarm. A manager must be demoted first; a node that
+        is still up needs ``force=True``."""
+        await self._guard(
+            self._client._status(
+                "DELETE",
+                self._path(node_id),
+                params={"force": True if force else None},
+                not_found=NodeNotFound,
+            )
+        )

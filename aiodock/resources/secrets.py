@@ -1,13 +1,152 @@
-"""The ``secrets`` namespace."""
+"""The ``secrets`` namespace: sensitive data that swarm services mount as files.
+
+Secret data goes to the engine base64-encoded and never comes back (inspect
+shows only the metadata). It is never put in a ``repr``, a log or an error.
+"""
 
 from __future__ import annotations
 
-from ._base import Resource
+from collections.abc import Mapping
 
-__all__ = ["Secrets"]
+from .._client import quote_path
+from .._filters import Filters, encode_filters
+from ..errors import InvalidArgument, NotFound
+from ..models import Driver, ObjectVersion, Secret
+from ..models.swarm import SecretCreate
+from .swarm import SwarmResource, version_index
+
+__all__ = ["Secrets", "driver_of", "labels_of"]
 
 
-class Secrets(Resource):
-    """Operations on secrets."""
+def labels_of(labels: Mapping[str, str] | None) -> dict[str, str]:
+    """Validated labels (``None`` gives ``{}``)."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise InvalidArgument("labels", labels, "expected a mapping of str to str")
+    out: dict[str, str] = {}
+    for key, value in labels.items():
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise InvalidArgument("labels", labels, "expected a mapping of str to str")
+        out[key] = value
+    return out
+
+
+def driver_of(driver: str | Driver | None, parameter: str) -> Driver | None:
+    """A driver given by name or as a :class:`~aiodock.models.Driver`."""
+    if driver is None or isinstance(driver, Driver):
+        return driver
+    if isinstance(driver, str) and driver:
+        return Driver(name=driver)
+    raise InvalidArgument(parameter, driver, "expected a driver name or a Driver")
+
+
+def _name(name: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise InvalidArgument("name", name, "expected a non-empty name")
+    return name
+
+
+def _raw(data: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise InvalidArgument("data", f"<{type(data).__name__}>", "expected bytes or str")
+
+
+class Secrets(SwarmResource):
+    """Create, list, inspect, relabel and remove swarm secrets."""
 
     __slots__ = ()
+
+    def _path(self, secret_id: str, suffix: str = "") -> str:
+        return "/secrets/" + quote_path(secret_id, "secret_id") + suffix
+
+    async def list(self, *, filters: Filters | None = None) -> list[Secret]:
+        """Secrets (metadata only), optionally filtered (``id``, ``name``, ``label``)."""
+        await self._client._require_api("secrets", "1.25")
+        return await self._guard(
+            self._client._models(
+                "GET", "/secrets", Secret, params={"filters": encode_filters(filters)}
+            )
+        )
+
+    async def create(
+        self,
+        name: str,
+        data: bytes | bytearray | memoryview | str = b"",
+        *,
+        labels: Mapping[str, str] | None = None,
+        driver: str | Driver | None = None,
+        templating: str | Driver | None = None,
+    ) -> str:
+        """Store a secret; returns its id.
+
+        ``data`` is bytes (or text, sent as UTF-8) of at most 500 KiB. With
+        ``driver`` the secret lives in an external store and ``data`` stays
+        empty.
+        """
+        await self._client._require_api("secrets", "1.25")
+        request = SecretCreate(
+            name=_name(name),
+            data=_raw(data),
+            labels=labels_of(labels),
+            driver=driver_of(driver, "driver"),
+            templating=driver_of(templating, "templating"),
+        )
+        if not request.data and request.driver is None:
+            raise InvalidArgument("data", "<empty>", "a secret needs data (or a driver)")
+        answer = await self._guard(
+            self._client._json("POST", "/secrets/create", body=request.to_wire())
+        )
+        return str((answer or {}).get("ID", ""))
+
+    async def inspect(self, secret_id: str) -> Secret:
+        """A secret's metadata (the engine never returns the data)."""
+        await self._client._require_api("secrets", "1.25")
+        return await self._guard(
+            self._client._model("GET", self._path(secret_id), Secret, not_found=NotFound)
+        )
+
+    async def update(
+        self,
+        secret_id: str,
+        *,
+        labels: Mapping[str, str],
+        version: int | ObjectVersion | None = None,
+    ) -> None:
+        """Replace a secret's labels (the only thing the engine lets change).
+
+        The current spec is read first; ``version`` (from an earlier inspect)
+        makes the update fail with :class:`~aiodock.errors.Conflict` if the
+        secret changed since; without it the version just read is used.
+        """
+        await self._client._require_api("secret update", "1.26")
+        new_labels = labels_of(labels)
+        index = None if version is None else version_index(version)
+        current = await self.inspect(secret_id)
+        if index is None:
+            index = version_index(current.version)
+        spec = current.spec
+        body = SecretCreate(
+            name=spec.name if spec is not None else "",
+            labels=new_labels,
+            driver=spec.driver if spec is not None else None,
+            templating=spec.templating if spec is not None else None,
+        ).to_wire()
+        await self._guard(
+            self._client._status(
+                "POST",
+                self._path(current.id or secret_id, "/update"),
+                params={"version": index},
+                body=body,
+                not_found=NotFound,
+            ),
+            version=index,
+        )
+
+    async def remove(self, secret_id: str) -> None:
+        """Remove a secret (refused while a service uses it)."""
+        await self._client._require_api("secrets", "1.25")
+        await self._guard(self._client._status("DELETE", self._path(secret_id), not_found=NotFound))
