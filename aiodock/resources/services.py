@@ -1,13 +1,506 @@
-"""The ``services`` namespace."""
+"""The ``services`` namespace: swarm services, their logs, and waiting for convergence.
+
+A service is described by a :class:`~aiodock.models.ServiceSpec`; build one
+from the generated models or with :func:`aiodock.models.swarm.service_spec`.
+Logs come back as :class:`~aiodock.FrameStream` exactly like container logs:
+multiplexed stdout/stderr frames, or raw bytes when the service has a TTY
+(one inspect per call decides which, unless ``tty=`` says so).
+"""
 
 from __future__ import annotations
 
-from ._base import Resource
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["Services"]
+import attrs
+
+from .._auth import AuthLike, encode_registry_auth
+from .._client import quote_path
+from .._convert import parse_time, unstructure
+from .._filters import Filters, encode_filters
+from .._frames import Decoder, Frame, MultiplexDecoder, RawDecoder
+from .._streaming import FrameStream
+from ..errors import DockerError, DockerTimeoutError, InvalidArgument, ServiceNotFound
+from ..models import (
+    ObjectVersion,
+    Service,
+    ServiceCreateResponse,
+    ServiceSpec,
+    ServiceUpdateResponse,
+    Task,
+)
+from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
+from .swarm import SwarmResource, version_index
+from .system import EventTime, format_event_time
+
+if TYPE_CHECKING:
+    from .._client import DockerClient
+
+__all__ = ["ConvergenceError", "Services"]
+
+_RUNNING = "running"
+_FAILED_STATES = frozenset({"failed", "rejected"})
+_UPDATE_BUSY = frozenset({"updating", "rollback_started"})
+_UPDATE_STUCK = frozenset({"paused", "rollback_paused"})
 
 
-class Services(Resource):
-    """Operations on services."""
+class ConvergenceError(DockerError):
+    """A service's tasks failed instead of reaching the desired state.
+
+    ``errors`` holds one line per failed task (its state and the engine's
+    ``Status.Err``); ``tasks`` the failed tasks themselves.
+    """
+
+    def __init__(self, service_id: str, errors: list[str], tasks: list[Task]) -> None:
+        self.service_id = service_id
+        self.errors = errors
+        self.tasks = tasks
+        super().__init__(f"service {service_id} did not converge: " + "; ".join(errors))
+
+
+# --- logs (shared with tasks) ---------------------------------------------------------
+
+
+class LogStream(FrameStream):
+    """A :class:`~aiodock.FrameStream` that checks the API version and picks raw or
+    multiplexed framing just before the request (from one inspect, if needed)."""
+
+    __slots__ = ("_prepare",)
+
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Callable[[Any], Frame] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        super().__init__(open, decoder, convert, what=what)
+        self._prepare: Callable[[], Awaitable[bool | None]] | None = None
+
+    async def _start(self) -> FrameStream:
+        prepare = self._prepare
+        if prepare is not None and not self._closed:
+            self._prepare = None
+            tty = await prepare()
+            if tty is not None:
+                self._decoder = RawDecoder() if tty else MultiplexDecoder()
+        await super()._start()
+        return self
+
+
+def _tail(tail: int | Literal["all"] | None) -> str | None:
+    if tail is None or tail == "all":
+        return None if tail is None else "all"
+    if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
+        raise InvalidArgument("tail", tail, "expected a number of lines >= 0 or 'all'")
+    return str(tail)
+
+
+def log_stream(
+    client: DockerClient,
+    path: str,
+    *,
+    choose_tty: Callable[[], Awaitable[bool]],
+    tty: bool | None,
+    stdout: bool,
+    stderr: bool,
+    follow: bool,
+    since: EventTime | None,
+    timestamps: bool,
+    tail: int | Literal["all"] | None,
+    details: bool,
+    not_found: type[Any],
+    operation: str,
+    min_api: str,
+) -> LogStream:
+    """The logs of a service or task (``path`` ends in ``/logs``)."""
+    if not (stdout or stderr):
+        raise InvalidArgument("stdout", stdout, "ask for stdout, stderr or both")
+    params = {
+        "stdout": bool(stdout),
+        "stderr": bool(stderr),
+        "follow": bool(follow),
+        "timestamps": bool(timestamps),
+        "details": bool(details),
+        "since": None if since is None else format_event_time(since),
+        "tail": _tail(tail),
+    }
+    if tty is not None and not isinstance(tty, bool):
+        raise InvalidArgument("tty", tty, "expected True, False or None (ask the engine)")
+    decoder: Decoder[Frame] = RawDecoder() if tty else MultiplexDecoder()
+    stream: LogStream = client._stream(
+        "GET", path, decoder, stream_class=LogStream, params=params, not_found=not_found
+    )
+
+    async def prepare() -> bool | None:
+        await client._require_api(operation, min_api)
+        return await choose_tty() if tty is None else None
+
+    stream._prepare = prepare
+    return stream
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+def spec_body(spec: ServiceSpec) -> dict[str, Any]:
+    """The JSON body for a service spec.
+
+    Unset fields are left out, except ``Mode.Replicated.Replicas``: the
+    engine reads a missing count as 1, so a count of 0 is sent as 0.
+    """
+    if not isinstance(spec, ServiceSpec):
+        raise InvalidArgument(
+            "spec", type(spec).__name__, "expected a ServiceSpec (see aiodock.models.swarm)"
+        )
+    mode_name(spec.mode)
+    task = spec.task_template
+    container = task.container_spec if task is not None else None
+    if task is None or (
+        container is None and task.plugin_spec is None and task.network_attachment_spec is None
+    ):
+        raise InvalidArgument("spec", "task_template", "the spec needs a task template")
+    if container is not None and not container.image:
+        raise InvalidArgument("spec", "image", "the container spec needs an image")
+    body: dict[str, Any] = unstructure(spec)
+    if spec.mode is not None and spec.mode.replicated is not None:
+        body["Mode"]["Replicated"]["Replicas"] = spec.mode.replicated.replicas
+    return body
+
+
+def _auth_headers(auth: AuthLike | None) -> dict[str, str] | None:
+    if auth is None:
+        return None
+    return {"X-Registry-Auth": encode_registry_auth(auth)}
+
+
+# --- convergence ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Assessment:
+    done: bool
+    desired: int
+    running: int
+    completed: int
+    current: list[Task]
+    failures: list[Task]
+    stuck: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{self.running}/{self.desired} running"
+            + (f", {self.completed} completed" if self.completed else "")
+            + (f"; {len(self.failures)} failed" if self.failures else "")
+        )
+
+
+def _state(task: Task) -> str:
+    return task.status.state if task.status is not None else ""
+
+
+def _failure_line(task: Task) -> str:
+    status = task.status
+    reason = ""
+    if status is not None:
+        reason = status.err or status.message
+    slot = f" (slot {task.slot})" if task.slot else ""
+    return f"task {task.id[:12]}{slot} {_state(task)}: {reason or 'no reason given'}"
+
+
+def _iteration(obj: ObjectVersion | None) -> int | None:
+    return obj.index if obj is not None else None
+
+
+def assess(service: Service, tasks: list[Task], desired_hint: int | None = None) -> _Assessment:
+    """Where a service stands: converged, still moving, or failing."""
+    spec = service.spec
+    mode = spec.mode if spec is not None else None
+    kind = mode_name(mode)
+    update = service.update_status
+    stuck = ""
+    if update is not None and update.state in _UPDATE_STUCK:
+        stuck = f"the update is {update.state}: {update.message or 'no message'}"
+    busy = update is not None and update.state in _UPDATE_BUSY
+
+    if kind.endswith("-job"):
+        iteration = _iteration(service.job_status.job_iteration if service.job_status else None)
+        current = [t for t in tasks if _iteration(t.job_iteration) == iteration]
+        completed = sum(1 for t in current if _state(t) == "complete")
+        running = sum(1 for t in current if _state(t) == _RUNNING)
+        failures = [t for t in current if _state(t) in _FAILED_STATES]
+        if kind == "replicated-job":
+            job = mode.replicated_job if mode is not None else None
+            desired = 1
+            if job is not None:
+                desired = job.total_completions or job.max_concurrent or 1
+        else:
+            desired = desired_hint if desired_hint else len(current)
+        done = completed >= desired > 0
+        return _Assessment(done, desired, running, completed, current, failures, stuck)
+
+    since = parse_time(service.updated_at) or parse_time(service.created_at)
+    current = [t for t in tasks if t.desired_state == _RUNNING]
+    running = sum(1 for t in current if _state(t) == _RUNNING)
+    lingering = sum(1 for t in tasks if t.desired_state != _RUNNING and _state(t) == _RUNNING)
+    failures = []
+    for t in tasks:
+        if _state(t) in _FAILED_STATES:
+            created = parse_time(t.created_at)
+            if since is None or created is None or created >= since:
+                failures.append(t)
+    if kind == "replicated":
+        replicated = mode.replicated if mode is not None else None
+        desired = replicated.replicas if replicated is not None else 1
+    else:
+        desired = desired_hint if desired_hint is not None else max(len(current), 1)
+    done = (
+        not busy and not stuck and running == desired and len(current) == desired and lingering == 0
+    )
+    return _Assessment(done, desired, running, 0, current, failures, stuck)
+
+
+# --- the namespace ------------------------------------------------------------------------
+
+
+class Services(SwarmResource):
+    """Create, inspect, update, scale, remove swarm services and read their logs."""
 
     __slots__ = ()
+
+    def _path(self, service_id: str, suffix: str = "") -> str:
+        return "/services/" + quote_path(service_id, "service_id") + suffix
+
+    async def list(self, *, filters: Filters | None = None, status: bool = False) -> list[Service]:
+        """Services, optionally filtered (``id``, ``name``, ``label``, ``mode``).
+
+        With ``status=True`` each service carries ``service_status`` (running,
+        desired and completed task counts; API 1.41).
+        """
+        if status:
+            await self._client._require_api("status", "1.41")
+        params = {"filters": encode_filters(filters), "status": True if status else None}
+        return await self._guard(self._client._models("GET", "/services", Service, params=params))
+
+    async def create(
+        self, spec: ServiceSpec, *, auth: AuthLike | None = None
+    ) -> ServiceCreateResponse:
+        """Create a service from ``spec``; returns its id (and the engine's warnings).
+
+        ``auth`` is sent to the nodes to pull the image from a private
+        registry. Nodes try to pull a tagged image before every task start,
+        even if it is present locally; reference a local-only image by its id
+        (``sha256:...``) to keep them from contacting a registry.
+        """
+        body = spec_body(spec)
+        return await self._guard(
+            self._client._model(
+                "POST",
+                "/services/create",
+                ServiceCreateResponse,
+                body=body,
+                headers=_auth_headers(auth),
+            )
+        )
+
+    async def inspect(self, service_id: str, *, insert_defaults: bool = False) -> Service:
+        """One service; ``insert_defaults=True`` fills in the engine's defaults in the spec."""
+        return await self._guard(
+            self._client._model(
+                "GET",
+                self._path(service_id),
+                Service,
+                params={"insertDefaults": True if insert_defaults else None},
+                not_found=ServiceNotFound,
+            )
+        )
+
+    async def update(
+        self,
+        service_id: str,
+        spec: ServiceSpec,
+        *,
+        version: int | ObjectVersion | None,
+        auth: AuthLike | None = None,
+        registry_auth_from: Literal["spec", "previous-spec"] | None = None,
+        rollback: bool = False,
+    ) -> ServiceUpdateResponse:
+        """Replace a service's spec with ``spec``.
+
+        ``version`` is the service's ``version`` (or ``version.index``) as
+        read by :meth:`inspect`; if the service changed since, the engine
+        refuses and this raises :class:`~aiodock.errors.Conflict` naming the
+        version sent. ``rollback=True`` returns to the previous spec.
+        """
+        index = version_index(version)
+        if registry_auth_from not in (None, "spec", "previous-spec"):
+            raise InvalidArgument(
+                "registry_auth_from", registry_auth_from, "expected 'spec' or 'previous-spec'"
+            )
+        body = spec_body(spec)
+        params = {
+            "version": index,
+            "registryAuthFrom": registry_auth_from,
+            "rollback": "previous" if rollback else None,
+        }
+        return await self._guard(
+            self._client._model(
+                "POST",
+                self._path(service_id, "/update"),
+                ServiceUpdateResponse,
+                params=params,
+                body=body,
+                headers=_auth_headers(auth),
+                not_found=ServiceNotFound,
+            ),
+            version=index,
+        )
+
+    async def scale(self, service_id: str, replicas: int) -> ServiceUpdateResponse:
+        """Set the number of replicas of a replicated service (inspect, then update)."""
+        mode = ServiceMode.replicated(replicas)
+        service = await self.inspect(service_id)
+        spec = service.spec
+        if spec is None or mode_name(spec.mode) != "replicated":
+            raise InvalidArgument(
+                "service_id",
+                service_id,
+                f"only a replicated service can be scaled (this one is "
+                f"{mode_name(spec.mode if spec else None)})",
+            )
+        return await self.update(service.id, attrs.evolve(spec, mode=mode), version=service.version)
+
+    async def rollback(self, service_id: str) -> ServiceUpdateResponse:
+        """Return a service to its previous spec (inspect, then update with rollback)."""
+        service = await self.inspect(service_id)
+        if service.spec is None:
+            raise InvalidArgument("service_id", service_id, "the engine returned no spec")
+        return await self.update(service.id, service.spec, version=service.version, rollback=True)
+
+    async def remove(self, service_id: str) -> None:
+        """Remove a service (its tasks are stopped and removed)."""
+        await self._guard(
+            self._client._status("DELETE", self._path(service_id), not_found=ServiceNotFound)
+        )
+
+    def logs(
+        self,
+        service_id: str,
+        *,
+        stdout: bool = True,
+        stderr: bool = True,
+        follow: bool = False,
+        since: EventTime | None = None,
+        timestamps: bool = False,
+        tail: int | Literal["all"] | None = None,
+        details: bool = False,
+        tty: bool | None = None,
+    ) -> FrameStream:
+        """The logs of every task of a service, as :class:`~aiodock.Frame` items.
+
+        Bytes are passed through untouched. The framing depends on whether
+        the service's containers have a TTY; unless ``tty`` says so, one
+        inspect finds out just before the logs are requested. With a TTY,
+        stdout and stderr arrive merged as stdout.
+        """
+        path = self._path(service_id, "/logs")
+
+        async def choose_tty() -> bool:
+            service = await self.inspect(service_id)
+            task = service.spec.task_template if service.spec is not None else None
+            container = task.container_spec if task is not None else None
+            return bool(container is not None and container.tty)
+
+        return log_stream(
+            self._client,
+            path,
+            choose_tty=choose_tty,
+            tty=tty,
+            stdout=stdout,
+            stderr=stderr,
+            follow=follow,
+            since=since,
+            timestamps=timestamps,
+            tail=tail,
+            details=details,
+            not_found=ServiceNotFound,
+            operation="service logs",
+            min_api="1.25",
+        )
+
+    async def wait_converged(
+        self,
+        service_id: str,
+        *,
+        timeout: float | None = 60.0,
+        poll_interval: float = 0.5,
+        max_failures: int = 0,
+    ) -> ServiceConvergence:
+        """Wait until a service's tasks reach their desired state, and return them.
+
+        Replicated: as many running tasks as replicas (and no update in
+        progress). Global: a running task on every eligible node. Jobs: the
+        current iteration has completed. When more than ``max_failures``
+        tasks created for the current version of the service fail or are
+        rejected, or its update pauses, this raises :class:`ConvergenceError`
+        with each task's error; after ``timeout`` seconds,
+        :class:`~aiodock.errors.DockerTimeoutError` with the last counts.
+        """
+        if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
+            raise InvalidArgument("timeout", timeout, "expected seconds >= 0 or None")
+        if isinstance(poll_interval, bool) or not poll_interval > 0:
+            raise InvalidArgument("poll_interval", poll_interval, "expected seconds > 0")
+        if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+            raise InvalidArgument("max_failures", max_failures, "expected an integer >= 0")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        service = await self.inspect(service_id)
+        ident = service.id or service_id
+        with_status = await self._client._api_at_least("1.41")
+        while True:
+            desired_hint: int | None = None
+            if with_status:
+                listed = [
+                    s for s in await self.list(filters={"id": ident}, status=True) if s.id == ident
+                ]
+                if not listed:
+                    raise ServiceNotFound(404, f"service {ident} not found", "GET", "/services")
+                service = listed[0]
+                if service.service_status is not None:
+                    desired_hint = service.service_status.desired_tasks
+            else:
+                service = await self.inspect(ident)
+            tasks = await self._guard(
+                self._client._models(
+                    "GET", "/tasks", Task, params={"filters": encode_filters({"service": ident})}
+                )
+            )
+            state = assess(service, tasks, desired_hint)
+            name = service.spec.name if service.spec is not None and service.spec.name else ident
+            if state.stuck:
+                raise ConvergenceError(
+                    name, [state.stuck, *map(_failure_line, state.failures)], state.failures
+                )
+            if len(state.failures) > max_failures:
+                raise ConvergenceError(
+                    name, [_failure_line(t) for t in state.failures], state.failures
+                )
+            if state.done:
+                return ServiceConvergence(
+                    service=service,
+                    tasks=state.current,
+                    desired=state.desired,
+                    running=state.running,
+                    completed=state.completed,
+                )
+            delay = poll_interval
+            if deadline is not None:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise DockerTimeoutError(
+                        f"service {name} did not converge within {timeout} s ({state.summary()})"
+                    )
+                delay = min(delay, remaining)
+            await asyncio.sleep(delay)

@@ -1,13 +1,79 @@
-"""The ``tasks`` namespace."""
+"""The ``tasks`` namespace: the units of work swarm services schedule onto nodes."""
 
 from __future__ import annotations
 
-from ._base import Resource
+from typing import Literal
+
+from .._client import quote_path
+from .._filters import Filters, encode_filters
+from .._streaming import FrameStream
+from ..errors import NotFound
+from ..models import Task
+from .services import log_stream
+from .swarm import SwarmResource
+from .system import EventTime
 
 __all__ = ["Tasks"]
 
 
-class Tasks(Resource):
-    """Operations on tasks."""
+class Tasks(SwarmResource):
+    """List and inspect swarm tasks and read their logs."""
 
     __slots__ = ()
+
+    def _path(self, task_id: str, suffix: str = "") -> str:
+        return "/tasks/" + quote_path(task_id, "task_id") + suffix
+
+    async def list(self, *, filters: Filters | None = None) -> list[Task]:
+        """Tasks, optionally filtered (``service``, ``node``, ``desired-state``, ``label``,
+        ``name``, ``id``): ``filters={"service": svc_id, "desired-state": "running"}``."""
+        return await self._guard(
+            self._client._models("GET", "/tasks", Task, params={"filters": encode_filters(filters)})
+        )
+
+    async def inspect(self, task_id: str) -> Task:
+        """One task: its spec, node, slot, desired state and current status."""
+        return await self._guard(
+            self._client._model("GET", self._path(task_id), Task, not_found=NotFound)
+        )
+
+    def logs(
+        self,
+        task_id: str,
+        *,
+        stdout: bool = True,
+        stderr: bool = True,
+        follow: bool = False,
+        since: EventTime | None = None,
+        timestamps: bool = False,
+        tail: int | Literal["all"] | None = None,
+        details: bool = False,
+        tty: bool | None = None,
+    ) -> FrameStream:
+        """The logs of one task, as :class:`~aiodock.Frame` items (bytes untouched).
+
+        As for service logs, one inspect of the task decides between raw
+        (TTY) and multiplexed framing unless ``tty`` is given.
+        """
+
+        async def choose_tty() -> bool:
+            task = await self.inspect(task_id)
+            container = task.spec.container_spec if task.spec is not None else None
+            return bool(container is not None and container.tty)
+
+        return log_stream(
+            self._client,
+            self._path(task_id, "/logs"),
+            choose_tty=choose_tty,
+            tty=tty,
+            stdout=stdout,
+            stderr=stderr,
+            follow=follow,
+            since=since,
+            timestamps=timestamps,
+            tail=tail,
+            details=details,
+            not_found=NotFound,
+            operation="task logs",
+            min_api="1.29",
+        )
