@@ -1,13 +1,375 @@
-"""The ``plugins`` namespace."""
+"""The ``plugins`` namespace: managed (v2) Engine plugins.
+
+Pull, upgrade and push return a :class:`~aiodock._progress.ProgressStream`
+of :class:`~aiodock.models.progress.ProgressMessage`: read it to the end
+(``await stream.wait()``); errors the daemon reports inside it raise. A
+plugin asks for privileges (host network, mounts, capabilities...): fetch
+them with :meth:`Plugins.privileges`, review them, and pass them to
+:meth:`Plugins.pull` / :meth:`Plugins.upgrade` (or pass
+``grant_all_privileges=True`` to accept whatever the plugin asks for).
+
+:meth:`Plugins.create` builds a plugin from a directory holding ``rootfs/``
+and ``config.json`` (or a ``config`` given here), sent as a tar made on the
+fly.
+"""
 
 from __future__ import annotations
 
+import builtins
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+
+from .._auth import AuthLike, encode_registry_auth, resolve_auth
+from .._client import quote_path
+from .._convert import json_dumps, unstructure
+from .._dockerignore import PatternMatcher
+from .._filters import Filters, encode_filters
+from .._frames import JSONStreamDecoder
+from .._progress import ProgressStream
+from .._reference import parse_reference
+from .._tarstream import aiter_sync, body_stream, tar_directory
+from ..errors import InvalidArgument, PluginNotFound
+from ..models import Plugin, PluginConfig, PluginPrivilege
 from ._base import Resource
 
 __all__ = ["Plugins"]
 
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+_CONFIG_FILE = "config.json"
+
+
+def _name(name: str, parameter: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(
+            parameter, name, "expected a plugin name such as 'vieux/sshfs:latest'"
+        )
+    return name
+
+
+def _registry(remote: str, parameter: str) -> str:
+    try:
+        return parse_reference(remote).registry_for_auth
+    except InvalidArgument as exc:
+        raise InvalidArgument(parameter, remote, exc.reason) from None
+
+
+def _check_auth(auth: AuthLike | None) -> None:
+    if auth is not None:
+        encode_registry_auth(auth)  # validates keys and types; never shows a secret
+
+
+async def _auth_header(auth: AuthLike | None, registry: str) -> str:
+    if auth is None:
+        auth = await resolve_auth(registry)
+    return encode_registry_auth(auth)
+
+
+def _privileges_body(privileges: Sequence[PluginPrivilege] | None) -> list[dict[str, Any]]:
+    if privileges is None:
+        return []
+    out = []
+    for item in privileges:
+        if not isinstance(item, PluginPrivilege):
+            raise InvalidArgument(
+                "privileges", item, "expected PluginPrivilege items (from plugins.privileges())"
+            )
+        out.append({"Name": item.name, "Description": item.description, "Value": list(item.value)})
+    return out
+
+
+def _settings(settings: Mapping[str, str] | Sequence[str]) -> list[str]:
+    if isinstance(settings, Mapping):
+        out = []
+        for key, value in settings.items():
+            if not isinstance(key, str) or not key or "=" in key or not isinstance(value, str):
+                raise InvalidArgument(
+                    "settings", key, "expected names without '=' mapped to string values"
+                )
+            out.append(f"{key}={value}")
+        return out
+    if isinstance(settings, str):
+        settings = [settings]
+    items = list(settings)
+    for item in items:
+        if not isinstance(item, str) or "=" not in item or item.startswith("="):
+            raise InvalidArgument("settings", item, "expected 'NAME=value' strings")
+    return items
+
+
+def _config_bytes(config: PluginConfig | Mapping[str, Any]) -> bytes:
+    if isinstance(config, PluginConfig):
+        return json_dumps(unstructure(config))
+    if isinstance(config, Mapping):
+        return json_dumps(dict(config))
+    raise InvalidArgument("config", type(config).__name__, "expected a PluginConfig or a mapping")
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _plugin_tar(root: str, config: PluginConfig | Mapping[str, Any] | None) -> Any:
+    """The tar stream of a plugin directory (``rootfs/`` + ``config.json``), checked first."""
+    if not _is_dir(root):
+        raise InvalidArgument("path", root, "is not a directory")
+    if not _is_dir(os.path.join(root, "rootfs")):
+        raise InvalidArgument("path", root, "has no rootfs/ directory")
+    extra: dict[str, bytes] = {}
+    excludes = None
+    if config is not None:
+        extra[_CONFIG_FILE] = _config_bytes(config)
+        excludes = PatternMatcher([_CONFIG_FILE])
+    elif not os.path.isfile(os.path.join(root, _CONFIG_FILE)):
+        raise InvalidArgument("config", None, f"{root} has no {_CONFIG_FILE}; pass config=")
+    return aiter_sync(tar_directory(root, excludes=excludes, extra_files=extra))
+
 
 class Plugins(Resource):
-    """Operations on plugins."""
+    """Install, configure, enable, share and remove managed plugins."""
 
     __slots__ = ()
+
+    def _path(self, name: str, suffix: str = "") -> str:
+        return "/plugins/" + quote_path(_name(name), "name") + suffix
+
+    async def list(self, *, filters: Filters | None = None) -> list[Plugin]:
+        """Installed plugins, optionally filtered (``capability``, ``enable``)."""
+        return await self._client._models(
+            "GET", "/plugins", Plugin, params={"filters": encode_filters(filters)}
+        )
+
+    async def privileges(
+        self, remote: str, *, auth: AuthLike | None = None
+    ) -> builtins.list[PluginPrivilege]:
+        """What the plugin at ``remote`` asks to be allowed, before pulling it.
+
+        Credentials come from ``auth`` or, when it is ``None``, from the
+        docker config.
+        """
+        _name(remote, "remote")
+        registry = _registry(remote, "remote")
+        _check_auth(auth)
+        await self._client._require_api("plugin privileges", "1.25")
+        header = await _auth_header(auth, registry)
+        return await self._client._models(
+            "GET",
+            "/plugins/privileges",
+            PluginPrivilege,
+            params={"remote": remote},
+            headers={"X-Registry-Auth": header},
+        )
+
+    def _install_stream(
+        self,
+        path: str,
+        params: dict[str, Any],
+        remote: str,
+        *,
+        privileges: Sequence[PluginPrivilege] | None,
+        grant_all_privileges: bool,
+        auth: AuthLike | None,
+        min_api: str,
+        operation: str,
+    ) -> ProgressStream:
+        registry = _registry(remote, "remote")
+        _check_auth(auth)
+        if grant_all_privileges and privileges is not None:
+            raise InvalidArgument(
+                "grant_all_privileges", True, "give either privileges or grant_all_privileges"
+            )
+        # Sent as JSON when the request goes out, so ``prepare`` can still fill it in.
+        body = _privileges_body(privileges)
+        headers: dict[str, str] = {}
+        client = self._client
+
+        async def prepare() -> None:
+            await client._require_api(operation, min_api)
+            headers["X-Registry-Auth"] = await _auth_header(auth, registry)
+            if grant_all_privileges:
+                body[:] = _privileges_body(await self.privileges(remote, auth=auth))
+
+        stream: ProgressStream = client._stream(
+            "POST",
+            path,
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            params=params,
+            headers=headers,
+            body=body,
+            not_found=PluginNotFound,
+        )
+        stream._setup(prepare=prepare, auth_errors=True)
+        return stream
+
+    def pull(
+        self,
+        remote: str,
+        *,
+        name: str | None = None,
+        privileges: Sequence[PluginPrivilege] | None = None,
+        grant_all_privileges: bool = False,
+        auth: AuthLike | None = None,
+    ) -> ProgressStream:
+        """Install the plugin at ``remote`` (disabled), optionally under a local ``name``.
+
+        ``privileges`` must match what the plugin asks for
+        (:meth:`privileges`); ``grant_all_privileges=True`` fetches and
+        accepts them. Enable the plugin afterwards with :meth:`enable`.
+        """
+        _name(remote, "remote")
+        if name is not None:
+            _name(name)
+        return self._install_stream(
+            "/plugins/pull",
+            {"remote": remote, "name": name},
+            remote,
+            privileges=privileges,
+            grant_all_privileges=grant_all_privileges,
+            auth=auth,
+            min_api="1.24",
+            operation="plugin pull",
+        )
+
+    def upgrade(
+        self,
+        name: str,
+        remote: str,
+        *,
+        privileges: Sequence[PluginPrivilege] | None = None,
+        grant_all_privileges: bool = False,
+        auth: AuthLike | None = None,
+    ) -> ProgressStream:
+        """Replace a (disabled) plugin's files with those of ``remote``, keeping its settings."""
+        path = self._path(name, "/upgrade")
+        _name(remote, "remote")
+        return self._install_stream(
+            path,
+            {"remote": remote},
+            remote,
+            privileges=privileges,
+            grant_all_privileges=grant_all_privileges,
+            auth=auth,
+            min_api="1.26",
+            operation="plugin upgrade",
+        )
+
+    def push(self, name: str, *, auth: AuthLike | None = None) -> ProgressStream:
+        """Push a plugin to the registry its name points at.
+
+        Credentials come from ``auth`` or, when it is ``None``, from the
+        docker config. A refused login raises
+        :class:`~aiodock._progress.RegistryAuthError`.
+        """
+        path = self._path(name, "/push")
+        registry = _registry(name, "name")
+        _check_auth(auth)
+        headers: dict[str, str] = {}
+        client = self._client
+
+        async def prepare() -> None:
+            await client._require_api("plugin push", "1.25")
+            headers["X-Registry-Auth"] = await _auth_header(auth, registry)
+
+        stream: ProgressStream = client._stream(
+            "POST",
+            path,
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            headers=headers,
+            not_found=PluginNotFound,
+        )
+        stream._setup(prepare=prepare, auth_errors=True)
+        return stream
+
+    async def inspect(self, name: str) -> Plugin:
+        """One installed plugin: its config, settings and whether it is enabled."""
+        path = self._path(name, "/json")
+        await self._client._require_api("plugin inspect", "1.25")
+        return await self._client._model("GET", path, Plugin, not_found=PluginNotFound)
+
+    async def remove(self, name: str, *, force: bool = False) -> None:
+        """Remove a plugin; an enabled one needs ``force=True``."""
+        await self._client._status(
+            "DELETE",
+            self._path(name),
+            params={"force": True if force else None},
+            not_found=PluginNotFound,
+        )
+
+    async def enable(self, name: str, *, timeout: int = 0) -> None:
+        """Start a plugin; ``timeout`` is how many seconds it may take to answer (0: the
+        engine's default)."""
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+            raise InvalidArgument("timeout", timeout, "expected whole seconds >= 0")
+        await self._client._status(
+            "POST",
+            self._path(name, "/enable"),
+            params={"timeout": timeout},
+            not_found=PluginNotFound,
+            timeout=_NO_TIMEOUT if timeout else None,
+        )
+
+    async def disable(self, name: str, *, force: bool = False) -> None:
+        """Stop a plugin; ``force=True`` even while something uses it."""
+        await self._client._status(
+            "POST",
+            self._path(name, "/disable"),
+            params={"force": True if force else None},
+            not_found=PluginNotFound,
+        )
+
+    async def set(self, name: str, settings: Mapping[str, str] | Sequence[str]) -> None:
+        """Change a (disabled) plugin's settable values.
+
+        ``settings`` maps names to values, or is a list of ``"NAME=value"``:
+        environment variables (``DEBUG=1``), ``<mount>.source=/path``,
+        ``<device>.path=/dev/x`` and ``args=...``.
+        """
+        path = self._path(name, "/set")
+        body = _settings(settings)
+        await self._client._require_api("plugin set", "1.25")
+        await self._client._status("POST", path, body=body, not_found=PluginNotFound)
+
+    async def create(
+        self,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        config: PluginConfig | Mapping[str, Any] | None = None,
+        archive: Any = None,
+    ) -> None:
+        """Create a plugin from local files (``docker plugin create``).
+
+        ``path`` is a directory holding ``rootfs/`` (the plugin's filesystem)
+        and ``config.json``; ``config`` (a :class:`~aiodock.models.PluginConfig`
+        or a mapping in the engine's JSON form) replaces that file. They are
+        sent as a tar made on the fly. Alternatively ``archive`` is such a
+        tar already (bytes, a binary file object or an async iterator of
+        bytes). The plugin is created disabled.
+        """
+        _name(name)
+        if (path is None) == (archive is None):
+            raise InvalidArgument("path", path, "give either a plugin directory or an archive")
+        data: Any
+        if path is not None:
+            data = _plugin_tar(os.fspath(path), config)
+        else:
+            if config is not None:
+                raise InvalidArgument("config", "<config>", "an archive already holds config.json")
+            data = body_stream(archive, parameter="archive")
+        await self._client._require_api("plugin create", "1.25")
+        await self._client._status(
+            "POST",
+            "/plugins/create",
+            params={"name": name},
+            data=data,
+            headers={"Content-Type": "application/x-tar"},
+            timeout=_NO_TIMEOUT,
+        )
