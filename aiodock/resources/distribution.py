@@ -1,13 +1,45 @@
-"""The ``distribution`` namespace."""
+"""The ``distribution`` namespace: what a registry holds for an image reference."""
 
 from __future__ import annotations
 
+from .._client import quote_path
+from .._progress import RegistryAuthError, is_auth_failure
+from ..errors import ImageNotFound, ServerError
+from ..models import DistributionInspect
 from ._base import Resource
+from .images import AuthLike, _auth_header, _check_auth, _reference
 
 __all__ = ["Distribution"]
 
 
 class Distribution(Resource):
-    """Operations on distribution."""
+    """Registry-side information, fetched by the daemon."""
 
     __slots__ = ()
+
+    async def inspect(self, image: str, *, auth: AuthLike | None = None) -> DistributionInspect:
+        """The manifest descriptor (digest, media type, size) and platforms of ``image``.
+
+        Asks the registry through the daemon without pulling anything.
+        Credentials come from ``auth`` or, when it is ``None``, the docker
+        config. A refused login raises
+        :class:`~aiodock._progress.RegistryAuthError`.
+        """
+        ref = _reference(image, "image")
+        _check_auth(auth)
+        path = f"/distribution/{quote_path(image, 'image')}/json"
+        header = await _auth_header(auth, ref.registry_for_auth)
+        try:
+            return await self._client._model(
+                "GET",
+                path,
+                DistributionInspect,
+                headers={"X-Registry-Auth": header},
+                not_found=ImageNotFound,
+            )
+        except ServerError as exc:
+            if is_auth_failure(exc.message):
+                raise RegistryAuthError(
+                    exc.message, method=exc.method, path=exc.path, http_status=exc.status
+                ) from exc
+            raise

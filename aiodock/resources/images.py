@@ -1,13 +1,1043 @@
-"""The ``images`` namespace."""
+"""The ``images`` namespace: list, inspect, pull, push, build, save, load and friends.
+
+Pull, push, build, load and import return a :class:`~aiodock._progress.ProgressStream`
+(builds a :class:`~aiodock._progress.BuildStream`): nothing is sent until the
+stream is awaited or iterated, and it must be read to the end (``async for``,
+``await stream.wait()``) because the daemon cancels the operation when the
+connection goes away early. Errors the daemon reports inside the stream raise.
+
+Registry credentials are looked up like the docker CLI does (``config.json``
+``auths``, ``credsStore``, ``credHelpers``; see :mod:`aiodock._auth`) unless
+given per call with ``auth=``. A registry refusing them raises
+:class:`~aiodock._progress.RegistryAuthError` (an ``Unauthorized``), however
+the daemon reports it. Credentials never appear in a repr, a log or an error.
+"""
 
 from __future__ import annotations
 
+import builtins
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import attrs
+
+from .._auth import AuthConfig, all_auths, encode_registry_auth, encode_registry_config
+from .._auth import resolve_auth as _resolve_auth
+from .._client import Repeated, quote_path
+from .._convert import json_dumps, unstructure
+from .._dockerignore import PatternMatcher, clean_path, context_excludes, parse_dockerignore
+from .._filters import Filters, encode_filters
+from .._frames import JSONStreamDecoder
+from .._progress import BodyGuard, BuildStream, ProgressStream, RegistryAuthError, is_auth_failure
+from .._reference import Reference, parse_reference
+from .._streaming import AsyncStream, BytesDecoder
+from .._tarstream import aiter_sync, body_stream, tar_directory
+from ..errors import ImageNotFound, InvalidArgument, ServerError
+from ..models import (
+    AttestationStatement,
+    AuthResponse,
+    BuildPruneResponse,
+    IDResponse,
+    ImageDeleteResponseItem,
+    ImageHistoryResponseItem,
+    ImageInspect,
+    ImagePruneResponse,
+    ImageSearchResponseItem,
+    ImageSummary,
+)
 from ._base import Resource
 
-__all__ = ["Images"]
+if TYPE_CHECKING:
+    from .._client import DockerClient
+
+__all__ = ["AuthLike", "Images", "PlatformLike", "auth_login"]
+
+#: Credentials for one registry: an :class:`~aiodock._auth.AuthConfig` or a mapping
+#: with the Engine's keys (``username``, ``password``, ``serveraddress``...).
+AuthLike = AuthConfig | Mapping[str, Any]
+#: A platform as ``"os/arch[/variant]"`` or an OCI platform mapping
+#: (``{"os": "linux", "architecture": "arm64", "variant": "v8"}``).
+PlatformLike = str | Mapping[str, Any]
+
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+_TAR = "application/x-tar"
+_PLATFORM_KEYS = ("os", "architecture", "variant", "os.version", "os.features")
+
+
+# --- argument helpers ------------------------------------------------------------------
+
+
+def _oci_platform(value: PlatformLike, parameter: str = "platform") -> dict[str, Any]:
+    if isinstance(value, str):
+        parts = value.split("/")
+        if not 1 <= len(parts) <= 3 or not all(parts):
+            raise InvalidArgument(parameter, value, "expected 'os[/architecture[/variant]]'")
+        out: dict[str, Any] = {"os": parts[0]}
+        if len(parts) > 1:
+            out["architecture"] = parts[1]
+        if len(parts) > 2:
+            out["variant"] = parts[2]
+        return out
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in _PLATFORM_KEYS]
+        if unknown:
+            raise InvalidArgument(
+                parameter, value, f"unknown keys {unknown}; allowed: {', '.join(_PLATFORM_KEYS)}"
+            )
+        return {k: v for k, v in value.items() if v}
+    raise InvalidArgument(parameter, value, "expected 'os/arch[/variant]' or an OCI platform map")
+
+
+def _platform_json(value: PlatformLike | None, parameter: str = "platform") -> str | None:
+    if value is None:
+        return None
+    return json_dumps(_oci_platform(value, parameter)).decode()
+
+
+def _platform_str(value: PlatformLike | None, parameter: str = "platform") -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        _oci_platform(value, parameter)
+        return value
+    oci = _oci_platform(value, parameter)
+    if "os" not in oci:
+        raise InvalidArgument(parameter, value, "an 'os' is required")
+    return "/".join(str(oci[k]) for k in ("os", "architecture", "variant") if k in oci)
+
+
+def _platforms(
+    value: PlatformLike | Sequence[PlatformLike] | None, parameter: str
+) -> Repeated | None:
+    if value is None:
+        return None
+    items: Sequence[PlatformLike] = [value] if isinstance(value, (str, Mapping)) else list(value)
+    return Repeated([_platform_json(item, parameter) for item in items])
+
+
+def _reference(value: str, parameter: str) -> Reference:
+    try:
+        return parse_reference(value)
+    except InvalidArgument as exc:
+        raise InvalidArgument(parameter, value, exc.reason) from None
+
+
+def _name_and_tag(image: str, tag: str | None, parameter: str) -> tuple[Reference, str | None]:
+    """Parse ``image`` and apply an explicit ``tag``; returns the reference and the tag to use."""
+    ref = _reference(image, parameter)
+    if tag is not None:
+        if ref.tag is not None or ref.digest is not None:
+            raise InvalidArgument("tag", tag, f"{image!r} already names a tag or digest")
+        ref = _reference(f"{image}:{tag}", "tag")
+    return ref, ref.api_tag
+
+
+def _repository_text(image: str, ref: Reference) -> str:
+    """``image`` as the caller spelled it, without its tag and digest."""
+    text = image.partition("@")[0]
+    if ref.tag is not None and text.endswith(":" + ref.tag):
+        text = text[: -len(ref.tag) - 1]
+    return text
+
+
+def _split_target(target: str, tag: str | None, parameter: str) -> tuple[str, str | None]:
+    """``repo[:tag]`` (plus an optional separate tag) as the ``repo``/``tag`` query pair."""
+    ref, api_tag = _name_and_tag(target, tag, parameter)
+    if ref.digest is not None:
+        raise InvalidArgument(parameter, target, "cannot tag with a digest")
+    return _repository_text(target, ref), api_tag
+
+
+def _changes(changes: Sequence[str] | str | None) -> Repeated | None:
+    if changes is None:
+        return None
+    items = [changes] if isinstance(changes, str) else list(changes)
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidArgument("changes", changes, "expected Dockerfile instructions as strings")
+    return Repeated(items)
+
+
+def _check_auth(auth: AuthLike | None) -> None:
+    if auth is not None:
+        encode_registry_auth(auth)  # validates keys and types, raises InvalidArgument
+
+
+async def _auth_header(auth: AuthLike | None, registry: str) -> str:
+    if auth is None:
+        auth = await _resolve_auth(registry)
+    return encode_registry_auth(auth)
+
+
+def _non_negative(value: int | None, parameter: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgument(parameter, value, "expected a non-negative integer")
+    return value
+
+
+def _tags(tags: str | Sequence[str]) -> list[str]:
+    items = [tags] if isinstance(tags, str) else list(tags)
+    for item in items:
+        ref = _reference(item, "tags")
+        if ref.digest is not None:
+            raise InvalidArgument("tags", item, "a build tag cannot carry a digest")
+    return items
+
+
+def _str_map(value: Mapping[str, Any] | None, parameter: str, *, allow_none: bool = False) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(parameter, value, "expected a mapping of strings")
+    out: dict[str, str | None] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidArgument(parameter, key, "keys must be non-empty strings")
+        if item is None and allow_none:
+            out[key] = None
+        elif isinstance(item, str):
+            out[key] = item
+        else:
+            raise InvalidArgument(parameter, {key: item}, "values must be strings")
+    return out
+
+
+def _extra_hosts(value: Mapping[str, str] | Sequence[str] | None) -> Repeated | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        items = [f"{host}:{address}" for host, address in value.items()]
+    elif isinstance(value, str):
+        items = [value]
+    else:
+        items = list(value)
+    for item in items:
+        if not isinstance(item, str) or ":" not in item:
+            raise InvalidArgument("extra_hosts", item, "expected 'host:ip' entries")
+    return Repeated(items)
+
+
+def _is_within(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+# --- the namespace -----------------------------------------------------------------------
 
 
 class Images(Resource):
-    """Operations on images."""
+    """Operations on images (``docker image ...``, ``docker build``, ``docker pull/push``)."""
 
     __slots__ = ()
+
+    # -- local images -------------------------------------------------------------
+
+    async def list(
+        self,
+        *,
+        all: bool = False,
+        filters: Filters | None = None,
+        digests: bool = False,
+        shared_size: bool = False,
+        manifests: bool = False,
+        identity: bool = False,
+    ) -> list[ImageSummary]:
+        """Images on the daemon (``docker image ls``).
+
+        ``filters``: ``reference``, ``dangling``, ``label``, ``before``,
+        ``since``, ``until`` (e.g. ``{"label": {"app": "web"}, "dangling": True}``).
+        ``shared_size`` needs API 1.42, ``manifests`` 1.47, ``identity`` 1.53.
+        """
+        c = self._client
+        if shared_size:
+            await c._require_api("shared_size", "1.42")
+        if manifests:
+            await c._require_api("manifests", "1.47")
+        if identity:
+            await c._require_api("identity", "1.53")
+        params = {
+            "all": all or None,
+            "filters": encode_filters(filters),
+            "digests": digests or None,
+            "shared-size": shared_size or None,
+            "manifests": manifests or None,
+            "identity": identity or None,
+        }
+        return await c._models("GET", "/images/json", ImageSummary, params=params)
+
+    async def inspect(
+        self, name: str, *, manifests: bool = False, platform: PlatformLike | None = None
+    ) -> ImageInspect:
+        """Low-level information about one image (``docker image inspect``).
+
+        A missing image raises :class:`~aiodock.errors.ImageNotFound`.
+        ``manifests`` needs API 1.48, ``platform`` 1.49.
+        """
+        path = f"/images/{quote_path(name, 'name')}/json"
+        platform_json = _platform_json(platform)
+        c = self._client
+        if manifests:
+            await c._require_api("manifests", "1.48")
+        if platform_json is not None:
+            await c._require_api("platform", "1.49")
+        params = {"manifests": manifests or None, "platform": platform_json}
+        return await c._model("GET", path, ImageInspect, params=params, not_found=ImageNotFound)
+
+    async def exists(self, name: str) -> bool:
+        """Whether an image with this name or id is on the daemon."""
+        try:
+            await self.inspect(name)
+        except ImageNotFound:
+            return False
+        return True
+
+    async def history(
+        self, name: str, *, platform: PlatformLike | None = None
+    ) -> builtins.list[ImageHistoryResponseItem]:
+        """The layers an image was built from, newest first (``docker image history``)."""
+        path = f"/images/{quote_path(name, 'name')}/history"
+        platform_json = _platform_json(platform)
+        if platform_json is not None:
+            await self._client._require_api("platform", "1.48")
+        return await self._client._models(
+            "GET",
+            path,
+            ImageHistoryResponseItem,
+            params={"platform": platform_json},
+            not_found=ImageNotFound,
+        )
+
+    async def tag(self, name: str, target: str, *, tag: str | None = None) -> None:
+        """Give image ``name`` the reference ``target`` (``repo[:tag]``; ``docker tag``).
+
+        ``tag`` may be passed separately instead of in ``target``.
+        """
+        path = f"/images/{quote_path(name, 'name')}/tag"
+        repo, api_tag = _split_target(target, tag, "target")
+        await self._client._status(
+            "POST", path, params={"repo": repo, "tag": api_tag}, not_found=ImageNotFound
+        )
+
+    async def remove(
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        noprune: bool = False,
+        platforms: PlatformLike | Sequence[PlatformLike] | None = None,
+    ) -> builtins.list[ImageDeleteResponseItem]:
+        """Remove an image or a tag of it (``docker image rm``); returns what was untagged/deleted.
+
+        ``platforms`` (API 1.50) removes only those platform variants.
+        """
+        path = f"/images/{quote_path(name, 'name')}"
+        selected = _platforms(platforms, "platforms")
+        if selected is not None:
+            await self._client._require_api("platforms", "1.50")
+        params = {"force": force or None, "noprune": noprune or None, "platforms": selected}
+        return await self._client._models(
+            "DELETE",
+            path,
+            ImageDeleteResponseItem,
+            params=params,
+            not_found=ImageNotFound,
+            timeout=_NO_TIMEOUT,
+        )
+
+    async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
+        """Remove unused images (dangling only unless ``filters={"dangling": False}``).
+
+        Other filters: ``until``, ``label`` (``label!`` to exclude).
+        """
+        return await self._client._model(
+            "POST",
+            "/images/prune",
+            ImagePruneResponse,
+            params={"filters": encode_filters(filters)},
+            timeout=_NO_TIMEOUT,
+        )
+
+    async def search(
+        self,
+        term: str,
+        *,
+        limit: int | None = None,
+        filters: Filters | None = None,
+        auth: AuthLike | None = None,
+    ) -> builtins.list[ImageSearchResponseItem]:
+        """Search the registry index (Docker Hub) for repositories matching ``term``.
+
+        ``filters``: ``is-official``, ``stars``. ``auth`` is sent only when given.
+        """
+        if not isinstance(term, str) or not term:
+            raise InvalidArgument("term", term, "expected a non-empty string")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise InvalidArgument("limit", limit, "expected a positive integer")
+        headers = None if auth is None else {"X-Registry-Auth": encode_registry_auth(auth)}
+        return await self._client._models(
+            "GET",
+            "/images/search",
+            ImageSearchResponseItem,
+            params={"term": term, "limit": limit, "filters": encode_filters(filters)},
+            headers=headers,
+            timeout=_NO_TIMEOUT,
+        )
+
+    async def attestations(
+        self,
+        name: str,
+        *,
+        platform: PlatformLike | None = None,
+        types: Sequence[str] | None = None,
+        statement: bool = False,
+    ) -> builtins.list[AttestationStatement]:
+        """Attestations (SBOM, provenance...) attached to an image (API 1.55).
+
+        ``types`` filters by in-toto predicate type; ``statement`` includes
+        the statement bodies.
+        """
+        path = f"/images/{quote_path(name, 'name')}/attestations"
+        platform_json = _platform_json(platform)
+        type_list = None
+        if types is not None:
+            type_list = [types] if isinstance(types, str) else list(types)
+        await self._client._require_api("attestations", "1.55")
+        params = {
+            "platform": platform_json,
+            "type": Repeated(type_list) if type_list else None,
+            "statement": statement or None,
+        }
+        return await self._client._models(
+            "GET", path, AttestationStatement, params=params, not_found=ImageNotFound
+        )
+
+    async def commit(
+        self,
+        container: str,
+        repository: str | None = None,
+        *,
+        tag: str | None = None,
+        comment: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: Sequence[str] | str | None = None,
+        config: Any = None,
+    ) -> IDResponse:
+        """Create an image from a container's changes (``docker commit``).
+
+        ``repository`` may carry the tag (``repo:tag``). ``changes`` are
+        Dockerfile instructions applied to the image (``["CMD ...", "ENV a=b"]``);
+        ``config`` a ``ContainerConfig`` (model or mapping) for the image.
+        """
+        quote_path(container, "container")  # validates the id
+        repo: str | None = None
+        api_tag: str | None = None
+        if repository is not None:
+            repo, api_tag = _split_target(repository, tag, "repository")
+        elif tag is not None:
+            raise InvalidArgument("tag", tag, "a tag needs a repository")
+        body: Any = {}
+        if config is not None:
+            if attrs.has(type(config)):
+                body = unstructure(config)
+            elif isinstance(config, Mapping):
+                body = dict(config)
+            else:
+                raise InvalidArgument("config", config, "expected a ContainerConfig or a mapping")
+        params = {
+            "container": container,
+            "repo": repo,
+            "tag": api_tag,
+            "comment": comment,
+            "author": author,
+            "pause": pause,
+            "changes": _changes(changes),
+        }
+        return await self._client._model(
+            "POST", "/commit", IDResponse, params=params, body=body, timeout=_NO_TIMEOUT
+        )
+
+    # -- registry ------------------------------------------------------------------
+
+    def pull(
+        self,
+        image: str,
+        *,
+        tag: str | None = None,
+        all_tags: bool = False,
+        platform: PlatformLike | None = None,
+        auth: AuthLike | None = None,
+    ) -> ProgressStream:
+        """Pull an image (``docker pull``); returns the progress stream.
+
+        ``image`` is ``[registry/]repo[:tag|@digest]``; without a tag,
+        ``latest`` is pulled (all tags with ``all_tags=True``). Credentials
+        come from ``auth`` or, when it is ``None``, from the docker config.
+        Read the stream to the end: ``await docker.images.pull("x").wait()``.
+        """
+        ref, api_tag = _name_and_tag(image, tag, "image")
+        if all_tags:
+            if api_tag is not None:
+                raise InvalidArgument("all_tags", True, f"{image!r} already names a tag or digest")
+        elif api_tag is None:
+            api_tag = "latest"
+        _check_auth(auth)
+        params = {
+            "fromImage": _repository_text(image, ref),
+            "tag": api_tag,
+            "platform": _platform_str(platform),
+        }
+        headers: dict[str, str] = {}
+
+        async def prepare() -> None:
+            headers["X-Registry-Auth"] = await _auth_header(auth, ref.registry_for_auth)
+
+        stream: ProgressStream = self._client._stream(
+            "POST",
+            "/images/create",
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            params=params,
+            headers=headers,
+            not_found=ImageNotFound,
+        )
+        stream._setup(prepare=prepare, auth_errors=True)
+        return stream
+
+    def push(
+        self,
+        image: str,
+        *,
+        tag: str | None = None,
+        all_tags: bool = False,
+        platform: PlatformLike | None = None,
+        auth: AuthLike | None = None,
+    ) -> ProgressStream:
+        """Push an image to its registry (``docker push``); returns the progress stream.
+
+        Without a tag, ``latest`` is pushed (every tag of the repository with
+        ``all_tags=True``). A failed push raises: a refused login as
+        :class:`~aiodock._progress.RegistryAuthError`, anything else as
+        :class:`~aiodock.errors.StreamError`. After the stream ends,
+        ``stream.digest`` is the pushed manifest's digest.
+        """
+        ref, api_tag = _name_and_tag(image, tag, "image")
+        if ref.digest is not None:
+            raise InvalidArgument("image", image, "cannot push by digest")
+        if all_tags:
+            if api_tag is not None:
+                raise InvalidArgument("all_tags", True, f"{image!r} already names a tag")
+        elif api_tag is None:
+            api_tag = "latest"
+        platform_json = _platform_json(platform)
+        _check_auth(auth)
+        path = f"/images/{quote_path(_repository_text(image, ref), 'image')}/push"
+        headers: dict[str, str] = {}
+        client = self._client
+
+        async def prepare() -> None:
+            if platform_json is not None:
+                await client._require_api("platform", "1.46")
+            headers["X-Registry-Auth"] = await _auth_header(auth, ref.registry_for_auth)
+
+        stream: ProgressStream = client._stream(
+            "POST",
+            path,
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            params={"tag": api_tag, "platform": platform_json},
+            headers=headers,
+            not_found=ImageNotFound,
+        )
+        stream._setup(prepare=prepare, auth_errors=True)
+        return stream
+
+    # -- build -----------------------------------------------------------------------
+
+    def build(
+        self,
+        context: str | os.PathLike[str] | Any = None,
+        *,
+        dockerfile: str | os.PathLike[str] | None = None,
+        tags: str | Sequence[str] = (),
+        build_args: Mapping[str, str | None] | None = None,
+        labels: Mapping[str, str] | None = None,
+        target: str | None = None,
+        network_mode: str | None = None,
+        cache_from: Sequence[str] = (),
+        platform: PlatformLike | None = None,
+        pull: bool = False,
+        nocache: bool = False,
+        rm: bool = True,
+        forcerm: bool = True,
+        quiet: bool = False,
+        extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
+        shm_size: int | None = None,
+        memory: int | None = None,
+        memswap: int | None = None,
+        cpu_shares: int | None = None,
+        cpuset_cpus: str | None = None,
+        cpu_period: int | None = None,
+        cpu_quota: int | None = None,
+        squash: bool = False,
+        remote: str | None = None,
+        registry_auth: Mapping[str, AuthLike] | None = None,
+        dockerignore: bool = True,
+        chunk_size: int = 1 << 20,
+    ) -> BuildStream:
+        """Build an image (``docker build``, classic builder); returns a :class:`BuildStream`.
+
+        ``context`` is a directory (sent as a tar made on the fly, honouring
+        its ``.dockerignore`` unless ``dockerignore=False``), a path to a tar
+        file, a binary file object or bytes holding a tar (optionally
+        compressed), or an async iterator of tar bytes. Use ``remote=`` (a
+        Git or HTTP URL) instead to let the daemon fetch the context.
+
+        ``dockerfile`` is relative to the context root; an absolute path
+        outside a context directory is sent along under a generated name.
+        Intermediate containers are removed even when the build fails
+        (``rm``/``forcerm``). Credentials for base images come from
+        ``registry_auth`` (registry -> auth) or every credential in the
+        docker config.
+
+        ``await stream.result()`` reads the output and returns the image id;
+        a failed build raises :class:`~aiodock.errors.BuildError` with the log.
+        """
+        body: Any = None
+        extra: dict[str, bytes] = {}
+        dockerfile_name: str | None = None
+        context_dir: str | None = None
+        if dockerfile is not None:
+            dockerfile_name = os.fspath(dockerfile)
+            if not dockerfile_name:
+                raise InvalidArgument("dockerfile", dockerfile, "expected a non-empty path")
+        if remote is not None:
+            if context is not None:
+                raise InvalidArgument("remote", remote, "give either a context or a remote")
+            if not isinstance(remote, str) or not remote:
+                raise InvalidArgument("remote", remote, "expected a URL")
+        elif context is None:
+            raise InvalidArgument("context", None, "a build needs a context (or remote=)")
+        elif isinstance(context, (str, os.PathLike)):
+            path = os.path.abspath(os.fspath(context))
+            if os.path.isdir(path):
+                context_dir = path
+            elif os.path.isfile(path):
+                body = _open_tar(path, chunk_size)
+            else:
+                raise InvalidArgument("context", context, "no such directory or tar file")
+        if context_dir is not None:
+            dockerfile_name = self._dockerfile_in(context_dir, dockerfile_name, extra)
+        elif dockerfile_name is not None and os.path.isabs(dockerfile_name):
+            raise InvalidArgument(
+                "dockerfile", dockerfile, "an absolute path needs a context directory"
+            )
+        tag_list = _tags(tags)
+        cache_list = [cache_from] if isinstance(cache_from, str) else list(cache_from)
+        for name in cache_list:
+            _reference(name, "cache_from")
+        registry_config = None
+        if registry_auth is not None:
+            registry_config = encode_registry_config(registry_auth)
+        for parameter, value in (
+            ("shm_size", shm_size),
+            ("memory", memory),
+            ("cpu_shares", cpu_shares),
+            ("cpu_period", cpu_period),
+            ("cpu_quota", cpu_quota),
+        ):
+            _non_negative(value, parameter)
+        if memswap is not None and (not isinstance(memswap, int) or memswap < -1):
+            raise InvalidArgument("memswap", memswap, "expected an integer >= -1")
+        excludes: PatternMatcher | None = None
+        if context_dir is not None and dockerignore:
+            ignore_file = os.path.join(context_dir, ".dockerignore")
+            patterns: list[str] = []
+            try:
+                with open(ignore_file, "rb") as fh:
+                    patterns = parse_dockerignore(fh.read())
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise InvalidArgument(
+                    "context", ignore_file, f"cannot be read: {exc.strerror or exc}"
+                ) from None
+            patterns = context_excludes(patterns, dockerfile_name or "Dockerfile")
+            excludes = PatternMatcher(patterns)
+        params = {
+            "dockerfile": dockerfile_name,
+            "t": Repeated(tag_list) if tag_list else None,
+            "extrahosts": _extra_hosts(extra_hosts),
+            "remote": remote,
+            "q": quiet or None,
+            "nocache": nocache or None,
+            "cachefrom": cache_list or None,
+            "pull": pull or None,
+            "rm": rm,
+            "forcerm": forcerm,
+            "memory": memory,
+            "memswap": memswap,
+            "cpushares": cpu_shares,
+            "cpusetcpus": cpuset_cpus,
+            "cpuperiod": cpu_period,
+            "cpuquota": cpu_quota,
+            "buildargs": _str_map(build_args, "build_args", allow_none=True),
+            "shmsize": shm_size,
+            "squash": squash or None,
+            "labels": _str_map(labels, "labels"),
+            "networkmode": network_mode,
+            "platform": _platform_str(platform),
+            "target": target,
+        }
+        counter = _ByteCounter()
+        if context_dir is not None:
+            body = aiter_sync(
+                tar_directory(
+                    context_dir, excludes=excludes, extra_files=extra, chunk_size=chunk_size
+                ),
+                on_chunk=counter,
+            )
+        elif body is not None:
+            body = aiter_sync(body, on_chunk=counter)
+        elif context is not None:
+            body = body_stream(
+                context, parameter="context", chunk_size=chunk_size, on_chunk=counter
+            )
+        guard = BodyGuard()
+        if body is not None and not isinstance(body, bytes):
+            body = guard.wrap(body)
+        headers: dict[str, str] = {"Content-Type": _TAR}
+
+        async def prepare() -> None:
+            if registry_config is not None:
+                headers["X-Registry-Config"] = registry_config
+            else:
+                stored = await all_auths()
+                if stored:
+                    headers["X-Registry-Config"] = encode_registry_config(stored)
+
+        stream: BuildStream = self._client._stream(
+            "POST",
+            "/build",
+            JSONStreamDecoder(),
+            stream_class=BuildStream,
+            params=params,
+            data=body,
+            headers=headers,
+        )
+        stream._setup(prepare=prepare, body=guard)
+        stream._context_counter = counter
+        return stream
+
+    @staticmethod
+    def _dockerfile_in(context_dir: str, name: str | None, extra: dict[str, bytes]) -> str | None:
+        """Check the Dockerfile exists; bring one from outside the context along in ``extra``."""
+        if name is None:
+            candidate = os.path.join(context_dir, "Dockerfile")
+            if not os.path.exists(candidate):
+                raise InvalidArgument(
+                    "dockerfile", None, f"no Dockerfile in the context {context_dir}"
+                )
+            return None
+        if os.path.isabs(name):
+            absolute = os.path.normpath(name)
+            if _is_within(absolute, context_dir):
+                name = os.path.relpath(absolute, context_dir)
+            else:
+                try:
+                    with open(absolute, "rb") as fh:
+                        content = fh.read()
+                except OSError as exc:
+                    raise InvalidArgument(
+                        "dockerfile", name, f"cannot be read: {exc.strerror or exc}"
+                    ) from None
+                generated = f".dockerfile.{secrets.token_hex(10)}"
+                extra[generated] = content
+                return generated
+        relative = clean_path(name.replace(os.sep, "/"))
+        if relative.startswith("../") or relative == "..":
+            raise InvalidArgument(
+                "dockerfile", name, "a relative path must stay inside the context"
+            )
+        if not os.path.isfile(os.path.join(context_dir, relative)):
+            raise InvalidArgument("dockerfile", name, f"not found in the context {context_dir}")
+        return relative
+
+    async def build_prune(
+        self,
+        *,
+        all: bool = False,
+        filters: Filters | None = None,
+        keep_storage: int | None = None,
+        reserved_space: int | None = None,
+        max_used_space: int | None = None,
+        min_free_space: int | None = None,
+    ) -> BuildPruneResponse:
+        """Remove build cache (``docker builder prune``).
+
+        ``filters``: ``until``, ``id``, ``parent``, ``type``, ``description``,
+        ``inuse``, ``shared``, ``private``. ``reserved_space``,
+        ``max_used_space`` and ``min_free_space`` need API 1.48; on older
+        APIs ``keep_storage`` (bytes to keep) applies.
+        """
+        for parameter, value in (
+            ("keep_storage", keep_storage),
+            ("reserved_space", reserved_space),
+            ("max_used_space", max_used_space),
+            ("min_free_space", min_free_space),
+        ):
+            _non_negative(value, parameter)
+        c = self._client
+        newer = await c._api_at_least("1.48")
+        if not newer:
+            for option, value in (
+                ("reserved_space", reserved_space),
+                ("max_used_space", max_used_space),
+                ("min_free_space", min_free_space),
+            ):
+                if value is not None:
+                    await c._require_api(option, "1.48")
+            if keep_storage is None:
+                keep_storage = 0  # older daemons refuse a request without it
+        params = {
+            "all": all or None,
+            "filters": encode_filters(filters),
+            "keep-storage": keep_storage,
+            "reserved-space": reserved_space,
+            "max-used-space": max_used_space,
+            "min-free-space": min_free_space,
+        }
+        return await c._model(
+            "POST", "/build/prune", BuildPruneResponse, params=params, timeout=_NO_TIMEOUT
+        )
+
+    # -- archives -----------------------------------------------------------------------
+
+    def save(self, name: str, *, platform: PlatformLike | None = None) -> AsyncStream[bytes]:
+        """Export one image as a tar archive (``docker save``), streamed in chunks.
+
+        ``async for chunk in docker.images.save("app:1")`` writes it anywhere
+        without holding it in memory. ``platform`` needs API 1.48.
+        """
+        path = f"/images/{quote_path(name, 'name')}/get"
+        platforms = _platforms(platform, "platform")
+        stream: AsyncStream[bytes] = self._client._stream(
+            "GET", path, BytesDecoder(), params={"platform": platforms}, not_found=ImageNotFound
+        )
+        if platforms is None:
+            return stream
+        return _gated(self._client, stream, "platform", "1.48")
+
+    def save_many(
+        self,
+        names: Sequence[str],
+        *,
+        platform: PlatformLike | Sequence[PlatformLike] | None = None,
+    ) -> AsyncStream[bytes]:
+        """Export several images into one tar archive, streamed in chunks."""
+        if isinstance(names, str):
+            names = [names]
+        items = list(names)
+        if not items:
+            raise InvalidArgument("names", names, "expected at least one image")
+        for item in items:
+            if not isinstance(item, str) or not item:
+                raise InvalidArgument("names", item, "expected non-empty strings")
+        platforms = _platforms(platform, "platform")
+        stream: AsyncStream[bytes] = self._client._stream(
+            "GET",
+            "/images/get",
+            BytesDecoder(),
+            params={"names": Repeated(items), "platform": platforms},
+            not_found=ImageNotFound,
+        )
+        if platforms is None:
+            return stream
+        return _gated(self._client, stream, "platform", "1.48")
+
+    def load(
+        self,
+        data: Any,
+        *,
+        quiet: bool = False,
+        platform: PlatformLike | Sequence[PlatformLike] | None = None,
+    ) -> ProgressStream:
+        """Load images from a tar archive made by :meth:`save` (``docker load``).
+
+        ``data`` is bytes, a binary file object or an async iterator of
+        bytes; it is streamed, never read whole. After the stream ends,
+        ``stream.loaded`` lists the images the daemon reported.
+        """
+        guard = BodyGuard()
+        body = _guarded(body_stream(data, parameter="data"), guard)
+        platforms = _platforms(platform, "platform")
+        client = self._client
+
+        async def prepare() -> None:
+            if platforms is not None:
+                await client._require_api("platform", "1.48")
+
+        stream: ProgressStream = client._stream(
+            "POST",
+            "/images/load",
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            params={"quiet": quiet, "platform": platforms},
+            data=body,
+            headers={"Content-Type": _TAR},
+        )
+        stream._setup(prepare=prepare, body=guard)
+        return stream
+
+    def import_image(
+        self,
+        source: Any = None,
+        *,
+        url: str | None = None,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        changes: Sequence[str] | str | None = None,
+        platform: PlatformLike | None = None,
+    ) -> ProgressStream:
+        """Create an image from a root filesystem tarball (``docker import``).
+
+        ``source`` is bytes, a binary file object or an async iterator of
+        bytes (streamed); or give ``url=`` for the daemon to download.
+        ``repository`` may carry the tag. After the stream ends,
+        ``stream.image_id`` is the new image's id.
+        """
+        if (source is None) == (url is None):
+            raise InvalidArgument("source", source, "give exactly one of source or url=")
+        repo: str | None = None
+        api_tag: str | None = None
+        if repository is not None:
+            repo, api_tag = _split_target(repository, tag, "repository")
+        elif tag is not None:
+            raise InvalidArgument("tag", tag, "a tag needs a repository")
+        body = None
+        guard = BodyGuard()
+        headers: dict[str, str] = {}
+        if source is not None:
+            body = _guarded(body_stream(source, parameter="source"), guard)
+            headers["Content-Type"] = _TAR
+        elif not isinstance(url, str) or not url:
+            raise InvalidArgument("url", url, "expected a URL")
+        params = {
+            "fromSrc": "-" if source is not None else url,
+            "repo": repo,
+            "tag": api_tag,
+            "message": message,
+            "changes": _changes(changes),
+            "platform": _platform_str(platform),
+        }
+        stream: ProgressStream = self._client._stream(
+            "POST",
+            "/images/create",
+            JSONStreamDecoder(),
+            stream_class=ProgressStream,
+            params=params,
+            data=body,
+            headers=headers,
+        )
+        stream._setup(body=guard)
+        return stream
+
+
+def _guarded(body: bytes | Any, guard: BodyGuard) -> Any:
+    return body if isinstance(body, bytes) else guard.wrap(body)
+
+
+class _ByteCounter:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, size: int) -> None:
+        self.count += size
+
+
+def _open_tar(path: str, chunk_size: int) -> Any:
+    def chunks() -> Any:
+        with open(path, "rb") as fh:
+            while True:
+                data = fh.read(chunk_size)
+                if not data:
+                    return
+                yield data
+
+    return chunks()
+
+
+def _gated(
+    client: DockerClient, stream: AsyncStream[bytes], option: str, version: str
+) -> AsyncStream[bytes]:
+    opener = stream._open
+
+    async def open_checked() -> Any:
+        await client._require_api(option, version)
+        return await opener()
+
+    stream._open = open_checked
+    return stream
+
+
+# --- login --------------------------------------------------------------------------------
+
+
+async def auth_login(
+    client: DockerClient,
+    auth: AuthLike | None = None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    registry: str | None = None,
+    email: str | None = None,
+    identity_token: str | None = None,
+) -> AuthResponse:
+    """Check credentials against a registry through the daemon (``POST /auth``).
+
+    Give an ``AuthConfig``/mapping, or the parts as keywords (``registry``
+    defaults to Docker Hub). Returns the daemon's answer (``status``, and an
+    ``identity_token`` when the registry hands one out). Wrong credentials
+    raise :class:`~aiodock._progress.RegistryAuthError`. Nothing is stored.
+    """
+    if auth is not None:
+        if any(v is not None for v in (username, password, registry, email, identity_token)):
+            raise InvalidArgument("auth", "<auth>", "give either auth or the keyword parts")
+        body = _login_body(auth)
+    else:
+        if not username and not identity_token:
+            raise InvalidArgument("username", username, "a username (or identity_token) is needed")
+        body = AuthConfig(
+            username=username,
+            password=password,
+            email=email,
+            serveraddress=registry or None,
+            identitytoken=identity_token,
+        ).to_dict()
+    try:
+        return await client._model("POST", "/auth", AuthResponse, body=body)
+    except ServerError as exc:
+        if is_auth_failure(exc.message) or "401" in exc.message:
+            raise RegistryAuthError(
+                exc.message, method=exc.method, path=exc.path, http_status=exc.status
+            ) from None
+        raise
+
+
+def _login_body(auth: AuthLike) -> dict[str, Any]:
+    if isinstance(auth, AuthConfig):
+        return auth.to_dict()
+    encode_registry_auth(auth)  # validates keys and value types
+    return {str(k).lower(): v for k, v in auth.items() if v not in (None, "")}

@@ -1,0 +1,953 @@
+"""The images and distribution namespaces against a recording fake daemon.
+
+Checks what goes on the wire (paths, query parameters, auth headers, request
+bodies, the build context tar), validation before any request, and the
+on-the-fly tar of a build context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import stat
+import tarfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from aiodock import DockerClient
+from aiodock._auth import AuthConfig
+from aiodock._dockerignore import PatternMatcher
+from aiodock._progress import RegistryAuthError
+from aiodock._tarstream import aiter_sync, body_stream, tar_directory
+from aiodock.errors import (
+    APIVersionError,
+    BuildError,
+    ImageNotFound,
+    InvalidArgument,
+    ServerError,
+)
+from aiodock.models import ContainerConfig
+from aiodock.resources.images import auth_login
+from tests.unit._server import serve
+
+SECRET = "s3cr3t-pa55"
+
+
+@attrs.define
+class Seen:
+    method: str
+    path: str
+    query: MultiDictProxy[str]
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = Callable[[web.Request, bytes], Any]
+
+
+class FakeDaemon:
+    """Records every request; answers from ``routes`` (``(METHOD, path)`` -> answer)."""
+
+    def __init__(self, api_version: str = "1.41") -> None:
+        self.api_version = api_version
+        self.seen: list[Seen] = []
+        self.routes: dict[tuple[str, str], Any] = {}
+        self.app = web.Application(client_max_size=1 << 30)
+        self.app.router.add_route("*", "/{tail:.*}", self.handle)
+
+    def on(self, method: str, path: str, answer: Any) -> None:
+        self.routes[(method, path)] = answer
+
+    @property
+    def requests(self) -> list[Seen]:
+        return [s for s in self.seen if s.path != "/_ping"]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        path = request.path
+        if path.startswith("/v1."):
+            path = "/" + path.split("/", 2)[2]
+        self.seen.append(Seen(request.method, path, request.query, dict(request.headers), body))
+        if path == "/_ping":
+            return web.Response(text="OK", headers={"API-Version": self.api_version})
+        answer = self.routes.get((request.method, path))
+        if answer is None:
+            return web.json_response({"message": f"no route {path}"}, status=404)
+        if callable(answer):
+            answer = answer(request, body)
+            if asyncio.iscoroutine(answer):
+                answer = await answer
+        if isinstance(answer, web.StreamResponse):
+            return answer
+        if isinstance(answer, bytes):
+            return web.Response(body=answer, content_type="application/json")
+        return web.json_response(answer)
+
+
+def fail(status: int, message: str) -> Answer:
+    """An answer giving a fresh error response each time."""
+    return lambda request, body: web.json_response({"message": message}, status=status)
+
+
+def jsonlines(*objects: dict[str, Any]) -> bytes:
+    return b"".join(json.dumps(o).encode() + b"\r\n" for o in objects)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[tuple[FakeDaemon, DockerClient]]:
+    daemon = FakeDaemon()
+    async with serve(daemon.app) as url, DockerClient(url) as client:
+        yield daemon, client
+
+
+@pytest.fixture
+def no_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    return config
+
+
+def decode_auth(value: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(value))
+    return decoded
+
+
+# --- simple calls ----------------------------------------------------------------------
+
+
+async def test_list_sends_filters_and_flags(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("GET", "/images/json", [{"Id": "sha256:1", "RepoTags": ["a:1"], "Size": 3}])
+    images = await client.images.list(all=True, filters={"label": {"a": "b"}, "dangling": False})
+    assert images[0].id == "sha256:1" and images[0].repo_tags == ["a:1"]
+    q = daemon.requests[-1].query
+    assert q["all"] == "1"
+    assert json.loads(q["filters"]) == {"label": ["a=b"], "dangling": ["false"]}
+    assert "digests" not in q and "shared-size" not in q
+
+
+async def test_newer_options_fail_before_any_request(
+    fake: tuple[FakeDaemon, DockerClient],
+) -> None:
+    daemon, client = fake
+    with pytest.raises(APIVersionError, match=r"shared_size needs Engine API 1\.42"):
+        await client.images.list(shared_size=True)
+    with pytest.raises(APIVersionError, match="manifests"):
+        await client.images.inspect("x", manifests=True)
+    with pytest.raises(APIVersionError, match="platform"):
+        await client.images.history("x", platform="linux/amd64")
+    with pytest.raises(APIVersionError, match="platforms"):
+        await client.images.remove("x", platforms=["linux/arm64"])
+    with pytest.raises(APIVersionError, match="attestations"):
+        await client.images.attestations("x")
+    with pytest.raises(APIVersionError, match="reserved_space"):
+        await client.images.build_prune(reserved_space=1)
+    with pytest.raises(APIVersionError, match="platform"):
+        await client.images.push("127.0.0.1:5000/a", platform="linux/amd64", auth={}).wait()
+    with pytest.raises(APIVersionError):
+        await client.images.save("x", platform="linux/amd64").collect()
+    assert daemon.requests == []
+
+
+async def test_newer_options_are_sent_on_a_newer_api() -> None:
+    daemon = FakeDaemon(api_version="1.55")
+    daemon.on("GET", "/images/x/json", {"Id": "sha256:1"})
+    daemon.on("DELETE", "/images/x", [{"Untagged": "x:latest"}])
+    daemon.on("GET", "/images/x/attestations", [{"PredicateType": "p"}])
+    daemon.on("POST", "/build/prune", {"CachesDeleted": ["c"], "SpaceReclaimed": 5})
+    async with serve(daemon.app) as url, DockerClient(url) as client:
+        await client.images.inspect("x", platform={"os": "linux", "architecture": "arm64"})
+        await client.images.remove("x", platforms=["linux/arm64/v8", "linux/amd64"])
+        statements = await client.images.attestations("x", types=["a", "b"], statement=True)
+        pruned = await client.images.build_prune(reserved_space=10, all=True)
+    inspect, remove, attest, prune = daemon.requests
+    assert json.loads(inspect.query["platform"]) == {"os": "linux", "architecture": "arm64"}
+    assert [json.loads(p) for p in remove.query.getall("platforms")] == [
+        {"os": "linux", "architecture": "arm64", "variant": "v8"},
+        {"os": "linux", "architecture": "amd64"},
+    ]
+    assert attest.query.getall("type") == ["a", "b"] and attest.query["statement"] == "1"
+    assert statements[0].predicate_type == "p"
+    assert prune.query["reserved-space"] == "10" and "keep-storage" not in prune.query
+    assert pruned.caches_deleted == ["c"] and pruned.space_reclaimed == 5
+
+
+async def test_inspect_missing_image_is_image_not_found(
+    fake: tuple[FakeDaemon, DockerClient],
+) -> None:
+    daemon, client = fake
+    with pytest.raises(ImageNotFound):
+        await client.images.inspect("nope:1")
+    assert not await client.images.exists("nope:1")
+    daemon.on("GET", "/images/yes/json", {"Id": "sha256:2"})
+    assert await client.images.exists("yes")
+
+
+async def test_names_are_quoted_into_one_path_segment(
+    fake: tuple[FakeDaemon, DockerClient],
+) -> None:
+    daemon, client = fake
+    daemon.on("GET", "/images/127.0.0.1:5000/a/b:1/json", {"Id": "sha256:3"})
+    await client.images.inspect("127.0.0.1:5000/a/b:1")
+    # aiohttp decodes the path; the raw request line kept the slashes escaped.
+    assert daemon.requests[-1].path == "/images/127.0.0.1:5000/a/b:1/json"
+    with pytest.raises(InvalidArgument):
+        await client.images.inspect("")
+
+
+async def test_tag_splits_repository_and_tag(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/src/tag", lambda r, b: web.Response(status=201))
+    await client.images.tag("src", "127.0.0.1:5000/team/app:v1")
+    await client.images.tag("src", "team/app", tag="v2")
+    await client.images.tag("src", "team/app")
+    q1, q2, q3 = (r.query for r in daemon.requests)
+    assert (q1["repo"], q1["tag"]) == ("127.0.0.1:5000/team/app", "v1")
+    assert (q2["repo"], q2["tag"]) == ("team/app", "v2")
+    assert q3["repo"] == "team/app" and "tag" not in q3
+    for bad in ("Team/App", "app:v1:v2", "app@sha256:" + "a" * 64):
+        with pytest.raises(InvalidArgument):
+            await client.images.tag("src", bad)
+    with pytest.raises(InvalidArgument, match="already names a tag"):
+        await client.images.tag("src", "app:v1", tag="v2")
+    assert len(daemon.requests) == 3
+
+
+async def test_remove_prune_search_history(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("DELETE", "/images/x", [{"Untagged": "x:latest"}, {"Deleted": "sha256:1"}])
+    daemon.on("POST", "/images/prune", {"ImagesDeleted": [{"Deleted": "a"}], "SpaceReclaimed": 9})
+    daemon.on("GET", "/images/search", [{"name": "busybox", "star_count": 3, "is_official": True}])
+    daemon.on("GET", "/images/x/history", [{"Id": "sha256:1", "CreatedBy": "RUN x", "Size": 1}])
+    removed = await client.images.remove("x", force=True, noprune=True)
+    assert [r.untagged or r.deleted for r in removed] == ["x:latest", "sha256:1"]
+    pruned = await client.images.prune(filters={"dangling": False, "until": "24h"})
+    assert pruned.space_reclaimed == 9 and pruned.images_deleted[0].deleted == "a"
+    found = await client.images.search("busybox", limit=5, auth={"username": "u", "password": "p"})
+    assert found[0].name == "busybox" and found[0].star_count == 3
+    history = await client.images.history("x")
+    assert history[0].created_by == "RUN x"
+    rm, prune, search, _ = daemon.requests
+    assert rm.query["force"] == "1" and rm.query["noprune"] == "1"
+    assert json.loads(prune.query["filters"]) == {"dangling": ["false"], "until": ["24h"]}
+    assert search.query["term"] == "busybox" and search.query["limit"] == "5"
+    assert decode_auth(search.headers["X-Registry-Auth"]) == {"username": "u", "password": "p"}
+    with pytest.raises(InvalidArgument):
+        await client.images.search("")
+    with pytest.raises(InvalidArgument):
+        await client.images.search("x", limit=0)
+
+
+async def test_commit(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/commit", lambda r, b: web.json_response({"Id": "sha256:new"}, status=201))
+    result = await client.images.commit(
+        "ctr1",
+        "team/app:snap",
+        comment="c",
+        author="me",
+        pause=False,
+        changes=['CMD ["sh"]', "ENV A=1"],
+        config=ContainerConfig(labels={"aiodock-test": "1"}),
+    )
+    assert result.id == "sha256:new"
+    seen = daemon.requests[-1]
+    assert seen.query["container"] == "ctr1"
+    assert (seen.query["repo"], seen.query["tag"]) == ("team/app", "snap")
+    assert seen.query["pause"] == "0"
+    assert seen.query.getall("changes") == ['CMD ["sh"]', "ENV A=1"]
+    assert json.loads(seen.body) == {"Labels": {"aiodock-test": "1"}}
+    await client.images.commit("ctr1")
+    assert json.loads(daemon.requests[-1].body) == {}
+    with pytest.raises(InvalidArgument):
+        await client.images.commit("ctr1", tag="x")
+    with pytest.raises(InvalidArgument):
+        await client.images.commit("ctr1", changes=[""])
+
+
+# --- pull / push and credentials -------------------------------------------------------------
+
+
+PULL_OK = jsonlines(
+    {"status": "Pulling from team/app", "id": "1"},
+    {"status": "Digest: sha256:" + "a" * 64},
+    {"status": "Status: Downloaded newer image for 127.0.0.1:5000/team/app:1"},
+)
+
+
+async def test_pull_parameters_and_explicit_auth(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", PULL_OK)
+    auth = AuthConfig(username="u", password=SECRET, serveraddress="127.0.0.1:5000")
+    stream = client.images.pull("127.0.0.1:5000/team/app:1", auth=auth, platform="linux/amd64")
+    assert daemon.requests == []  # lazy until awaited or iterated
+    await stream.wait()
+    assert stream.digest == "sha256:" + "a" * 64
+    seen = daemon.requests[-1]
+    assert seen.query["fromImage"] == "127.0.0.1:5000/team/app"
+    assert seen.query["tag"] == "1"
+    assert seen.query["platform"] == "linux/amd64"
+    assert decode_auth(seen.headers["X-Registry-Auth"]) == {
+        "username": "u",
+        "password": SECRET,
+        "serveraddress": "127.0.0.1:5000",
+    }
+
+
+async def test_pull_default_tag_digest_and_all_tags(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", PULL_OK)
+    digest = "sha256:" + "b" * 64
+    await client.images.pull("team/app").wait()
+    await client.images.pull(f"team/app@{digest}").wait()
+    await client.images.pull("team/app", all_tags=True).wait()
+    await client.images.pull("team/app", tag="2").wait()
+    q = [r.query for r in daemon.requests]
+    assert [x.get("tag") for x in q] == ["latest", digest, None, "2"]
+    assert {x["fromImage"] for x in q} == {"team/app"}
+    # No stored credentials: an empty auth object is sent.
+    assert decode_auth(daemon.requests[0].headers["X-Registry-Auth"]) == {}
+    for bad, kwargs in [
+        ("Team/App", {}),
+        ("app:1", {"tag": "2"}),
+        ("app:1", {"all_tags": True}),
+        ("app", {"platform": "linux//amd64"}),
+        ("app", {"auth": {"user": "x"}}),
+    ]:
+        with pytest.raises(InvalidArgument):
+            client.images.pull(bad, **kwargs)
+    assert len(daemon.requests) == 4
+
+
+async def test_pull_auth_from_config_json(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", PULL_OK)
+    token = base64.b64encode(f"cfguser:{SECRET}".encode()).decode()
+    (no_docker_config / "config.json").write_text(
+        json.dumps({"auths": {"http://127.0.0.1:5000/v2/": {"auth": token}}})
+    )
+    await client.images.pull("127.0.0.1:5000/team/app:1").wait()
+    sent = decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])
+    assert sent["username"] == "cfguser" and sent["password"] == SECRET
+
+
+async def test_pull_auth_from_credential_helper(
+    fake: tuple[FakeDaemon, DockerClient],
+    no_docker_config: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", PULL_OK)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    helper = bindir / "docker-credential-fakehelper"
+    helper.write_text(
+        "#!/bin/sh\n"
+        'read server\n[ "$1" = get ] || exit 1\n'
+        f'printf \'{{"ServerURL":"%s","Username":"helperuser","Secret":"{SECRET}"}}\' "$server"\n'
+    )
+    helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    (no_docker_config / "config.json").write_text(
+        json.dumps({"credHelpers": {"127.0.0.1:5000": "fakehelper"}})
+    )
+    await client.images.pull("127.0.0.1:5000/team/app:1").wait()
+    sent = decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])
+    assert sent == {"username": "helperuser", "password": SECRET, "serveraddress": "127.0.0.1:5000"}
+
+
+async def test_pull_http_errors(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on(
+        "POST",
+        "/images/create",
+        fail(500, "Head x: no basic auth credentials"),
+    )
+    with pytest.raises(RegistryAuthError) as info:
+        await client.images.pull("127.0.0.1:5000/team/app:1", auth={"password": SECRET}).wait()
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+    daemon.on("POST", "/images/create", fail(404, "manifest unknown"))
+    with pytest.raises(ImageNotFound):
+        await client.images.pull("team/app:nope").wait()
+
+
+async def test_push_path_tag_and_failure(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    digest = "sha256:" + "c" * 64
+    daemon.on(
+        "POST",
+        "/images/127.0.0.1:5000/team/app/push",
+        jsonlines(
+            {"status": "Pushing", "progressDetail": {"current": 1, "total": 2}, "id": "l"},
+            {"status": "Pushed", "progressDetail": {}, "id": "l"},
+            {"progressDetail": {}, "aux": {"Tag": "v1", "Digest": digest, "Size": 1}},
+        ),
+    )
+    stream = client.images.push("127.0.0.1:5000/team/app:v1", auth={"username": "u"})
+    messages = await stream.collect()
+    assert stream.digest == digest and len(messages) == 3
+    assert stream.tracker.layers_done == 1
+    assert daemon.requests[-1].query["tag"] == "v1"
+    await client.images.push("127.0.0.1:5000/team/app").wait()
+    assert daemon.requests[-1].query["tag"] == "latest"
+    await client.images.push("127.0.0.1:5000/team/app", all_tags=True).wait()
+    assert "tag" not in daemon.requests[-1].query
+    with pytest.raises(InvalidArgument, match="digest"):
+        client.images.push("team/app@sha256:" + "d" * 64)
+
+    daemon.on(
+        "POST",
+        "/images/127.0.0.1:5000/team/app/push",
+        jsonlines(
+            {"status": "Preparing", "progressDetail": {}, "id": "l"},
+            {"errorDetail": {"message": "no basic auth credentials"}, "error": "x"},
+        ),
+    )
+    with pytest.raises(RegistryAuthError, match="no basic auth credentials"):
+        await client.images.push("127.0.0.1:5000/team/app:v1").wait()
+    daemon.on(
+        "POST",
+        "/images/127.0.0.1:5000/team/app/push",
+        fail(404, "An image does not exist locally with the tag: x"),
+    )
+    with pytest.raises(ImageNotFound):
+        await client.images.push("127.0.0.1:5000/team/app:v1").wait()
+
+
+async def test_distribution_inspect(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    digest = "sha256:" + "e" * 64
+    daemon.on(
+        "GET",
+        "/distribution/127.0.0.1:5000/team/app:1/json",
+        {
+            "Descriptor": {"mediaType": "m", "digest": digest, "size": 7},
+            "Platforms": [{"architecture": "amd64", "os": "linux"}],
+        },
+    )
+    info = await client.distribution.inspect(
+        "127.0.0.1:5000/team/app:1", auth={"username": "u", "password": SECRET}
+    )
+    assert info.descriptor is not None and info.descriptor.digest == digest
+    assert info.platforms[0].architecture == "amd64"
+    assert decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])["username"] == "u"
+    daemon.on(
+        "GET",
+        "/distribution/127.0.0.1:5000/team/app:1/json",
+        fail(500, "Head x: no basic auth credentials"),
+    )
+    with pytest.raises(RegistryAuthError):
+        await client.distribution.inspect("127.0.0.1:5000/team/app:1")
+    with pytest.raises(InvalidArgument):
+        await client.distribution.inspect("BadName")
+
+
+async def test_auth_login(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/auth", {"Status": "Login Succeeded", "IdentityToken": ""})
+    answer = await auth_login(client, username="u", password=SECRET, registry="127.0.0.1:5000")
+    assert answer.status == "Login Succeeded"
+    assert json.loads(daemon.requests[-1].body) == {
+        "username": "u",
+        "password": SECRET,
+        "serveraddress": "127.0.0.1:5000",
+    }
+    await auth_login(client, {"Username": "u", "Password": SECRET})
+    assert json.loads(daemon.requests[-1].body) == {"username": "u", "password": SECRET}
+    daemon.on(
+        "POST",
+        "/auth",
+        fail(500, "login attempt to http://r/v2/ failed with status: 401 Unauthorized"),
+    )
+    with pytest.raises(RegistryAuthError) as info:
+        await auth_login(client, username="u", password=SECRET)
+    assert SECRET not in str(info.value)
+    daemon.on("POST", "/auth", fail(500, "disk on fire"))
+    with pytest.raises(ServerError):
+        await auth_login(client, username="u", password="p")
+    with pytest.raises(InvalidArgument):
+        await auth_login(client)
+    with pytest.raises(InvalidArgument):
+        await auth_login(client, {"username": "u"}, password="p")
+
+
+def test_auth_config_repr_hides_secrets() -> None:
+    auth = AuthConfig(username="u", password=SECRET, identitytoken=SECRET)
+    assert SECRET not in repr(auth) and SECRET not in str(auth)
+
+
+# --- save / load / import -----------------------------------------------------------------------
+
+
+async def test_save_streams_bytes_and_save_many_repeats_names(
+    fake: tuple[FakeDaemon, DockerClient],
+) -> None:
+    daemon, client = fake
+    payload = os.urandom(300_000)
+
+    async def tar(request: web.Request, body: bytes) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+        await response.prepare(request)
+        for i in range(0, len(payload), 65536):
+            await response.write(payload[i : i + 65536])
+        return response
+
+    daemon.on("GET", "/images/a:1/get", tar)
+    daemon.on("GET", "/images/get", tar)
+    got = b"".join(await client.images.save("a:1").collect())
+    assert got == payload
+    got = b"".join([chunk async for chunk in client.images.save_many(["a:1", "b", "c:2"])])
+    assert got == payload
+    assert daemon.requests[-1].query.getall("names") == ["a:1", "b", "c:2"]
+    with pytest.raises(InvalidArgument):
+        client.images.save_many([])
+    with pytest.raises(ImageNotFound):
+        await client.images.save("missing").collect()
+
+
+async def test_load_streams_the_body_from_each_kind_of_source(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path
+) -> None:
+    daemon, client = fake
+    daemon.on(
+        "POST",
+        "/images/load",
+        jsonlines(
+            {"status": "Loading layer", "progressDetail": {"current": 5, "total": 5}, "id": "l"},
+            {"stream": "Loaded image: a:1\n"},
+        ),
+    )
+    data = os.urandom(3 << 20)
+    path = tmp_path / "image.tar"
+    path.write_bytes(data)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(data), 1 << 20):
+            yield data[i : i + (1 << 20)]
+
+    with path.open("rb") as fh:
+        sources: list[Any] = [data, fh, chunks()]
+        for source in sources:
+            stream = client.images.load(source)
+            await stream.wait()
+            assert stream.loaded == ["a:1"]
+            seen = daemon.requests[-1]
+            assert seen.body == data
+            assert seen.query["quiet"] == "0"
+            assert seen.headers["Content-Type"] == "application/x-tar"
+    with pytest.raises(InvalidArgument):
+        client.images.load("not bytes")
+    with pytest.raises(InvalidArgument, match="binary"):
+        client.images.load(io.StringIO("text"))
+
+
+async def test_import_from_body_and_url(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", jsonlines({"status": "sha256:" + "f" * 64}))
+    stream = client.images.import_image(
+        b"tar bytes", repository="team/rootfs:1", message="m", changes="ENV A=1"
+    )
+    await stream.wait()
+    assert stream.image_id == "sha256:" + "f" * 64
+    seen = daemon.requests[-1]
+    assert seen.query["fromSrc"] == "-" and seen.body == b"tar bytes"
+    assert (seen.query["repo"], seen.query["tag"]) == ("team/rootfs", "1")
+    assert seen.query.getall("changes") == ["ENV A=1"]
+    await client.images.import_image(url="http://127.0.0.1:1/rootfs.tar").wait()
+    assert daemon.requests[-1].query["fromSrc"] == "http://127.0.0.1:1/rootfs.tar"
+    with pytest.raises(InvalidArgument):
+        client.images.import_image()
+    with pytest.raises(InvalidArgument):
+        client.images.import_image(b"x", url="http://x")
+
+
+async def test_failing_body_raises_its_own_error(fake: tuple[FakeDaemon, DockerClient]) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/load", jsonlines({"stream": "ok"}))
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x" * 1000
+        await asyncio.sleep(0.01)
+        raise RuntimeError("my iterator broke")
+
+    with pytest.raises(RuntimeError, match="my iterator broke"):
+        await client.images.load(broken()).wait()
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+BUILD_OK = jsonlines(
+    {"stream": "Step 1/1 : FROM scratch\n"},
+    {"aux": {"ID": "sha256:" + "9" * 64}},
+    {"stream": "Successfully built 999999999999\n"},
+)
+
+
+def members(body: bytes) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        return {m.name.rstrip("/"): m for m in tar.getmembers()}
+
+
+def make_context(root: Path) -> Path:
+    root.mkdir()
+    (root / "Dockerfile").write_text("FROM scratch\nCOPY . /\n")
+    (root / ".dockerignore").write_text(
+        "# comment\n*.log\n!keep.log\nsecrets\n/build\n**/cache\ndocs/**\n!docs/README.md\n"
+    )
+    (root / "app.py").write_text("print(1)\n")
+    (root / "a.log").write_text("x")
+    (root / "keep.log").write_text("x")
+    (root / "secrets").mkdir()
+    (root / "secrets" / "key").write_text(SECRET)
+    (root / "build").mkdir()
+    (root / "build" / "out.o").write_text("x")
+    (root / "src" / "cache").mkdir(parents=True)
+    (root / "src" / "cache" / "blob").write_text("x")
+    (root / "src" / "main.py").write_text("x")
+    (root / "src" / "build").mkdir()
+    (root / "src" / "build" / "kept").write_text("x")
+    (root / "docs").mkdir()
+    (root / "docs" / "README.md").write_text("x")
+    (root / "docs" / "other.md").write_text("x")
+    (root / "link").symlink_to("app.py")
+    os.link(root / "app.py", root / "hardlink.py")
+    return root
+
+
+async def test_build_context_directory_honours_dockerignore(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    ctx = make_context(tmp_path / "ctx")
+    stream = client.images.build(
+        ctx,
+        tags=["aiodock-test/a:1", "aiodock-test/a:latest"],
+        build_args={"A": "1", "UNSET": None},
+        labels={"aiodock-test": "1"},
+        target="final",
+        network_mode="none",
+        cache_from=["aiodock-test/a:0"],
+        platform="linux/amd64",
+        pull=True,
+        extra_hosts={"db": "127.0.0.1"},
+    )
+    assert await stream.result() == "sha256:" + "9" * 64
+    seen = daemon.requests[-1]
+    names = set(members(seen.body))
+    assert names == {
+        ".dockerignore",
+        "Dockerfile",
+        "app.py",
+        "keep.log",
+        "src",
+        "src/main.py",
+        "src/build",
+        "src/build/kept",
+        "docs",  # ``docs/**`` matches what is below docs, not docs itself
+        "docs/README.md",
+        "link",
+        "hardlink.py",
+    }
+    assert stream.context_bytes == len(seen.body)
+    q = seen.query
+    assert q.getall("t") == ["aiodock-test/a:1", "aiodock-test/a:latest"]
+    assert json.loads(q["buildargs"]) == {"A": "1", "UNSET": None}
+    assert json.loads(q["labels"]) == {"aiodock-test": "1"}
+    assert json.loads(q["cachefrom"]) == ["aiodock-test/a:0"]
+    assert (q["rm"], q["forcerm"], q["pull"]) == ("1", "1", "1")
+    assert (q["target"], q["networkmode"], q["platform"]) == ("final", "none", "linux/amd64")
+    assert q.getall("extrahosts") == ["db:127.0.0.1"]
+    assert "dockerfile" not in q
+    assert seen.headers["Content-Type"] == "application/x-tar"
+    assert "X-Registry-Config" not in seen.headers  # nothing stored
+
+
+async def test_build_ignored_dockerfile_is_still_sent(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    ctx = tmp_path / "ctx"
+    (ctx / "sub").mkdir(parents=True)
+    (ctx / "sub" / "Dockerfile.dev").write_text("FROM scratch\n")
+    (ctx / "sub" / "other").write_text("x")
+    (ctx / "top").write_text("x")
+    (ctx / ".dockerignore").write_text("*\n")
+    await client.images.build(ctx, dockerfile="sub/Dockerfile.dev").result()
+    seen = daemon.requests[-1]
+    assert set(members(seen.body)) == {".dockerignore", "sub/Dockerfile.dev"}
+    assert seen.query["dockerfile"] == "sub/Dockerfile.dev"
+    # dockerignore=False sends everything
+    await client.images.build(ctx, dockerfile="sub/Dockerfile.dev", dockerignore=False).result()
+    assert {"top", "sub/other"} <= set(members(daemon.requests[-1].body))
+
+
+async def test_build_dockerfile_outside_the_context(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "file").write_text("x")
+    outside = tmp_path / "elsewhere.Dockerfile"
+    outside.write_text("FROM scratch\nCOPY file /\n")
+    await client.images.build(ctx, dockerfile=outside).result()
+    seen = daemon.requests[-1]
+    name = seen.query["dockerfile"]
+    assert name.startswith(".dockerfile.")
+    with tarfile.open(fileobj=io.BytesIO(seen.body)) as tar:
+        content = tar.extractfile(name)
+        assert content is not None and content.read() == outside.read_bytes()
+    # An absolute path inside the context becomes relative.
+    (ctx / "Dockerfile.x").write_text("FROM scratch\n")
+    await client.images.build(ctx, dockerfile=ctx / "Dockerfile.x").result()
+    assert daemon.requests[-1].query["dockerfile"] == "Dockerfile.x"
+
+
+async def test_build_from_tar_file_bytes_and_iterator(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        df = b"FROM scratch\n"
+        info.size = len(df)
+        tar.addfile(info, io.BytesIO(df))
+    data = buf.getvalue()
+    path = tmp_path / "ctx.tar"
+    path.write_bytes(data)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield data[:100]
+        yield data[100:]
+
+    with path.open("rb") as fh:
+        for source in (path, data, fh, chunks()):
+            stream = client.images.build(source)
+            await stream.result()
+            assert daemon.requests[-1].body == data
+            assert stream.context_bytes == len(data)
+
+
+async def test_build_remote_and_registry_config(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    await client.images.build(
+        remote="https://example.invalid/repo.git",
+        registry_auth={"127.0.0.1:5000": {"username": "u", "password": SECRET}},
+    ).result()
+    seen = daemon.requests[-1]
+    assert seen.query["remote"] == "https://example.invalid/repo.git"
+    assert seen.body == b""
+    assert decode_auth(seen.headers["X-Registry-Config"]) == {
+        "127.0.0.1:5000": {"username": "u", "password": SECRET}
+    }
+
+
+async def test_build_sends_stored_credentials(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path, tmp_path: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build", BUILD_OK)
+    token = base64.b64encode(f"cfguser:{SECRET}".encode()).decode()
+    (no_docker_config / "config.json").write_text(
+        json.dumps({"auths": {"127.0.0.1:5000": {"auth": token}}})
+    )
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM 127.0.0.1:5000/base\n")
+    await client.images.build(ctx).result()
+    config = decode_auth(daemon.requests[-1].headers["X-Registry-Config"])
+    assert config["127.0.0.1:5000"]["username"] == "cfguser"
+
+
+async def test_build_validation_happens_before_any_request(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path
+) -> None:
+    daemon, client = fake
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch\n")
+    cases: list[tuple[Any, dict[str, Any], str]] = [
+        (None, {}, "context"),
+        (tmp_path / "missing", {}, "no such directory"),
+        (empty, {}, "no Dockerfile"),
+        (ctx, {"dockerfile": "nope"}, "not found"),
+        (ctx, {"dockerfile": "../x"}, "inside the context"),
+        (ctx, {"tags": ["Bad:Tag"]}, "tags"),
+        (ctx, {"tags": ["a@sha256:" + "a" * 64]}, "digest"),
+        (ctx, {"build_args": {"A": 1}}, "strings"),
+        (ctx, {"memory": -1}, "memory"),
+        (ctx, {"extra_hosts": ["nocolon"]}, "host:ip"),
+        (ctx, {"remote": "https://x"}, "either"),
+        (b"x", {"dockerfile": "/abs/Dockerfile"}, "context directory"),
+        ("some text", {}, "no such directory"),
+    ]
+    for context, kwargs, message in cases:
+        with pytest.raises(InvalidArgument, match=message):
+            client.images.build(context, **kwargs)
+    (ctx / ".dockerignore").write_text("a[b\n")
+    with pytest.raises(InvalidArgument, match="unclosed"):
+        client.images.build(ctx)
+    assert daemon.requests == []
+
+
+async def test_build_failure_raises_build_error(
+    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on(
+        "POST",
+        "/build",
+        jsonlines(
+            {"stream": "Step 1/2 : RUN false\n"},
+            {"errorDetail": {"code": 1, "message": "returned a non-zero code: 1"}, "error": "x"},
+        ),
+    )
+    with pytest.raises(BuildError) as info:
+        await client.images.build(b"not really a tar").result()
+    assert info.value.log == "Step 1/2 : RUN false\n"
+
+
+async def test_build_prune_sends_keep_storage_to_old_daemons(
+    fake: tuple[FakeDaemon, DockerClient],
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/build/prune", {"CachesDeleted": None, "SpaceReclaimed": 0})
+    result = await client.images.build_prune(filters={"until": "1h"})
+    assert result.caches_deleted == []
+    q = daemon.requests[-1].query
+    assert q["keep-storage"] == "0"
+    assert json.loads(q["filters"]) == {"until": ["1h"]}
+
+
+# --- the context tar itself ----------------------------------------------------------
+
+
+def test_tar_directory_entries(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path / "ctx")
+    big = ctx / "big.bin"
+    big.write_bytes(os.urandom(3 * 65536 + 123))
+    os.utime(ctx / "app.py", (1_600_000_000, 1_600_000_000))
+    data = b"".join(tar_directory(ctx, chunk_size=65536, extra_files={".extra": b"E"}))
+    assert len(data) % 512 == 0
+    found = members(data)
+    assert found[".extra"].size == 1
+    app = found["app.py"]
+    assert (app.uid, app.gid, app.uname, app.gname) == (0, 0, "", "")
+    assert app.mtime == 1_600_000_000
+    assert found["link"].issym() and found["link"].linkname == "app.py"
+    # app.py sorts before hardlink.py: the second name is the hard link
+    assert found["hardlink.py"].islnk() and found["hardlink.py"].linkname == "app.py"
+    assert found["secrets/key"].isfile()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile("big.bin")
+        assert member is not None and member.read() == big.read_bytes()
+
+
+def test_tar_directory_chunks_are_bounded(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    for i in range(50):
+        (ctx / f"small{i}").write_bytes(os.urandom(1000))
+    (ctx / "big").write_bytes(os.urandom(1 << 20))
+    sizes = [len(c) for c in tar_directory(ctx, chunk_size=64 * 1024)]
+    assert max(sizes) <= 64 * 1024 + 2 * 512 + 1024
+    assert len(sizes) > 10
+
+
+def test_tar_directory_skips_special_files_and_keeps_empty_dirs(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    (ctx / "empty").mkdir(parents=True)
+    os.mkfifo(ctx / "fifo")
+    names = set(members(b"".join(tar_directory(ctx))))
+    assert names == {"empty"}
+
+
+def test_tar_directory_excluded_dir_is_not_walked(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    (ctx / "node_modules" / "deep").mkdir(parents=True)
+    (ctx / "node_modules" / "deep" / "f").write_text("x")
+    (ctx / "node_modules" / "deep").chmod(0)  # would fail if walked (when not root)
+    try:
+        names = set(
+            members(b"".join(tar_directory(ctx, excludes=PatternMatcher(["node_modules"]))))
+        )
+    finally:
+        (ctx / "node_modules" / "deep").chmod(0o755)
+    assert names == set()
+
+
+def test_tar_directory_rejects_non_directories(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        next(tar_directory(tmp_path / "missing"))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidArgument, match="not a directory"):
+        next(tar_directory(tmp_path / "file"))
+
+
+async def test_aiter_sync_closes_the_generator_when_abandoned() -> None:
+    closed: list[bool] = []
+
+    def chunks() -> Any:
+        try:
+            for i in range(100):
+                yield bytes([i]) * 10
+        finally:
+            closed.append(True)
+
+    counted: list[int] = []
+    it = aiter_sync(chunks(), on_chunk=counted.append)
+    got = [await it.__anext__() for _ in range(3)]
+    assert got[0] == b"\x00" * 10 and counted == [10, 10, 10]
+    await it.aclose()  # type: ignore[attr-defined]
+    for _ in range(50):
+        if closed:
+            break
+        await asyncio.sleep(0.01)
+    assert closed == [True]
+
+
+async def test_body_stream_kinds() -> None:
+    assert body_stream(bytearray(b"ab")) == b"ab"
+    with pytest.raises(InvalidArgument):
+        body_stream(42)
+
+    async def bad() -> AsyncIterator[Any]:
+        yield "text"
+
+    with pytest.raises(InvalidArgument, match="must yield bytes"):
+        async for _ in body_stream(bad()):  # type: ignore[union-attr]
+            pass
