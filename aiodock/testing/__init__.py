@@ -1,0 +1,68 @@
+"""Test helpers: :class:`FakeDocker`, an in-process Docker Engine, and a pytest plugin.
+
+::
+
+    from aiodock.testing import FakeDocker
+
+    async def test_lists_nothing():
+        async with FakeDocker() as fake, fake.client() as docker:
+            assert await docker.request("GET", "/containers/json") == []
+
+The pytest plugin (``aiodock.testing.plugin``, registered automatically when
+aiodock is installed) provides the ``fake_docker`` and ``docker_client``
+fixtures. Names are imported lazily so that loading the plugin stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._fake import ExecSession, FakeDocker, PullPlan
+    from ._state import FakeContainer, FakeExec, FakeImage, FakeNetwork, FakeVolume, LogEntry
+    from ._wire import Answer, FakeRequest, RecordedRequest
+
+__all__ = [
+    "Answer",
+    "ExecSession",
+    "FakeContainer",
+    "FakeDocker",
+    "FakeExec",
+    "FakeImage",
+    "FakeNetwork",
+    "FakeRequest",
+    "FakeVolume",
+    "LogEntry",
+    "PullPlan",
+    "RecordedRequest",
+]
+
+_WHERE = {
+    "ExecSession": "._fake",
+    "FakeDocker": "._fake",
+    "PullPlan": "._fake",
+    "FakeContainer": "._state",
+    "FakeExec": "._state",
+    "FakeImage": "._state",
+    "FakeNetwork": "._state",
+    "FakeVolume": "._state",
+    "LogEntry": "._state",
+    "Answer": "._wire",
+    "FakeRequest": "._wire",
+    "RecordedRequest": "._wire",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiodock.testing' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

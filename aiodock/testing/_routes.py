@@ -1,0 +1,1043 @@
+"""The built-in routes of the fake engine: HTTP in, state changes and engine-shaped JSON out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import hashlib
+import platform
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._state import (
+    FakeContainer,
+    FakeExec,
+    FakeNetwork,
+    FakeVolume,
+    LogEntry,
+    check_filter_keys,
+    check_name,
+    labels_match,
+    new_id,
+    normalize_ref,
+    now_ns,
+    parse_filters,
+    parse_signal,
+    rfc3339,
+)
+from ._wire import Abandoned, Answer, FakeRequest, empty_response, json_body, json_response
+
+if TYPE_CHECKING:
+    from ._fake import FakeDocker
+
+__all__ = ["builtin_routes"]
+
+Handler = Callable[[FakeRequest], Any]
+
+
+def _fake(req: FakeRequest) -> FakeDocker:
+    return req.fake  # type: ignore[no-any-return]
+
+
+def _int_arg(req: FakeRequest, key: str, default: int) -> int:
+    value = req.arg(key)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise Answer(400, f"invalid value for {key}: {value!r}") from None
+
+
+def _time_arg(req: FakeRequest, key: str) -> int | None:
+    """A ``since``/``until`` value in nanoseconds (unix seconds, fractions allowed)."""
+    value = req.arg(key)
+    if value is None or value == "":
+        return None
+    try:
+        seconds, _, frac = value.partition(".")
+        return int(seconds) * 1_000_000_000 + int((frac + "000000000")[:9] or 0)
+    except ValueError:
+        raise Answer(400, f"invalid value for {key}: {value!r}") from None
+
+
+# --- system ------------------------------------------------------------------------------
+
+
+async def ping(req: FakeRequest) -> web.StreamResponse:
+    headers = {
+        **_fake(req).common_headers(),
+        "Cache-Control": "no-cache, no-store, must-revalidate",
+        "Pragma": "no-cache",
+        "Content-Type": "text/plain; charset=utf-8",
+    }
+    body = b"" if req.method == "HEAD" else b"OK"
+    return web.Response(body=body, headers=headers)
+
+
+async def version(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    details = {
+        "ApiVersion": fake.api_version,
+        "Arch": "amd64",
+        "BuildTime": "2023-01-01T00:00:00.000000000+00:00",
+        "Experimental": "true" if fake.experimental else "false",
+        "GitCommit": "fake",
+        "GoVersion": "go1.19.8",
+        "KernelVersion": platform.release(),
+        "MinAPIVersion": "1.12",
+        "Os": fake.os_type,
+    }
+    return json_response(
+        {
+            "Platform": {"Name": ""},
+            "Components": [{"Name": "Engine", "Version": fake.engine_version, "Details": details}],
+            "Version": fake.engine_version,
+            "ApiVersion": fake.api_version,
+            "MinAPIVersion": "1.12",
+            "GitCommit": "fake",
+            "GoVersion": "go1.19.8",
+            "Os": fake.os_type,
+            "Arch": "amd64",
+            "KernelVersion": platform.release(),
+            "BuildTime": details["BuildTime"],
+        }
+    )
+
+
+async def info(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    containers = list(fake.containers.values())
+    running = sum(1 for c in containers if c.status == "running")
+    paused = sum(1 for c in containers if c.status == "paused")
+    return json_response(
+        {
+            "ID": "FAKE:AIOD:OCK0:0000:0000:0000:0000:0000:0000:0000:0000:0000",
+            "Containers": len(containers),
+            "ContainersRunning": running,
+            "ContainersPaused": paused,
+            "ContainersStopped": len(containers) - running - paused,
+            "Images": len(fake.images),
+            "Driver": "overlay2",
+            "DriverStatus": [["Backing Filesystem", "extfs"]],
+            "Plugins": {
+                "Volume": ["local"],
+                "Network": ["bridge", "host", "null"],
+                "Authorization": None,
+                "Log": ["json-file", "local"],
+            },
+            "MemoryLimit": True,
+            "SwapLimit": True,
+            "KernelMemory": True,
+            "KernelMemoryTCP": True,
+            "CpuCfsPeriod": True,
+            "CpuCfsQuota": True,
+            "CPUShares": True,
+            "CPUSet": True,
+            "PidsLimit": True,
+            "IPv4Forwarding": True,
+            "BridgeNfIptables": True,
+            "BridgeNfIp6tables": True,
+            "Debug": False,
+            "OomKillDisable": True,
+            "NFd": 20,
+            "NGoroutines": 30,
+            "SystemTime": rfc3339(now_ns()),
+            "LoggingDriver": "json-file",
+            "CgroupDriver": "cgroupfs",
+            "CgroupVersion": "1",
+            "NEventsListener": fake.listener_count,
+            "KernelVersion": platform.release(),
+            "OperatingSystem": "aiodock FakeDocker",
+            "OSVersion": "",
+            "OSType": fake.os_type,
+            "Architecture": "x86_64",
+            "IndexServerAddress": "https://index.docker.io/v1/",
+            "RegistryConfig": {
+                "AllowNondistributableArtifactsCIDRs": [],
+                "AllowNondistributableArtifactsHostnames": [],
+                "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+                "IndexConfigs": {},
+                "Mirrors": [],
+            },
+            "NCPU": 2,
+            "MemTotal": 2 * 1024**3,
+            "GenericResources": None,
+            "DockerRootDir": "/var/lib/docker",
+            "HttpProxy": "",
+            "HttpsProxy": "",
+            "NoProxy": "",
+            "Name": "fake-docker",
+            "Labels": [],
+            "ExperimentalBuild": fake.experimental,
+            "ServerVersion": fake.engine_version,
+            "Runtimes": {"runc": {"path": "runc"}},
+            "DefaultRuntime": "runc",
+            "Swarm": {
+                "NodeID": "",
+                "NodeAddr": "",
+                "LocalNodeState": "inactive",
+                "ControlAvailable": False,
+                "Error": "",
+                "RemoteManagers": None,
+            },
+            "LiveRestoreEnabled": False,
+            "Isolation": "",
+            "InitBinary": "docker-init",
+            "ContainerdCommit": {"ID": "fake", "Expected": "fake"},
+            "RuncCommit": {"ID": "fake", "Expected": "fake"},
+            "InitCommit": {"ID": "", "Expected": ""},
+            "SecurityOptions": ["name=seccomp,profile=default"],
+            "Warnings": None,
+        }
+    )
+
+
+# --- containers -------------------------------------------------------------------------
+
+
+async def container_create(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    body = req.json_object()
+    c = fake.create_container(body, req.arg("name"))
+    return json_response({"Id": c.id, "Warnings": []}, 201)
+
+
+_CONTAINER_FILTERS = ("ancestor", "exited", "id", "label", "name", "status", "network", "volume")
+
+
+def _container_matches(fake: FakeDocker, c: FakeContainer, filters: dict[str, list[str]]) -> bool:
+    if "label" in filters and not labels_match(c.labels, filters["label"]):
+        return False
+    if "id" in filters and not any(c.id.startswith(v) for v in filters["id"]):
+        return False
+    if "name" in filters and not any(v.lstrip("/") in c.name for v in filters["name"]):
+        return False
+    if "status" in filters and c.status not in filters["status"]:
+        return False
+    if "exited" in filters and (c.status != "exited" or str(c.exit_code) not in filters["exited"]):
+        return False
+    if "ancestor" in filters:
+        wanted = set()
+        for ref in filters["ancestor"]:
+            image = fake._find_image(ref)
+            if image is not None:
+                wanted.add(image.id)
+        if c.image_id not in wanted:
+            return False
+    return True
+
+
+async def container_list(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters = parse_filters(req.arg("filters"))
+    check_filter_keys(filters, _CONTAINER_FILTERS)
+    limit = _int_arg(req, "limit", -1)
+    show_all = req.flag("all") or limit > 0
+    items = sorted(fake.containers.values(), key=lambda c: c.created_ns, reverse=True)
+    if not show_all:
+        items = [c for c in items if c.running]
+    items = [c for c in items if _container_matches(fake, c, filters)]
+    if limit > 0:
+        items = items[:limit]
+    bridge = fake._bridge_id()
+    return json_response([c.summary(bridge) for c in items])
+
+
+async def container_inspect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    return json_response(c.inspect(fake._bridge_id()))
+
+
+async def container_start(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    if c.running:
+        return empty_response(304)
+    settled = fake._start_now(c)
+    await settled.wait()
+    return empty_response(204)
+
+
+async def container_stop(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    _int_arg(req, "t", 10)
+    return empty_response(204 if fake.stop_container(c) else 304)
+
+
+async def container_restart(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    fake.stop_container(c)
+    settled = fake._start_now(c)
+    await settled.wait()
+    fake._container_event(c, "restart")
+    return empty_response(204)
+
+
+async def container_kill(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    signum = parse_signal(req.arg("signal"), 9)
+    fake.kill_container(c, signum)
+    return empty_response(204)
+
+
+async def container_pause(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    if c.status == "paused":
+        raise Answer(409, f"Container {c.id} is already paused")
+    if not c.running:
+        raise Answer(409, f"Container {c.id} is not running")
+    c.status = "paused"
+    fake._container_event(c, "pause")
+    fake._notify()
+    return empty_response(204)
+
+
+async def container_unpause(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    if c.status != "paused":
+        raise Answer(409, f"Container {c.id} is not paused")
+    c.status = "running"
+    fake._container_event(c, "unpause")
+    fake._notify()
+    return empty_response(204)
+
+
+async def container_rename(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    new_name = req.arg("name") or ""
+    if not new_name:
+        raise Answer(400, "Neither old nor new names may be empty")
+    new_name = check_name(new_name)
+    taken = next((o for o in fake.containers.values() if o.name == new_name), None)
+    if taken is not None and taken is not c:
+        raise Answer(
+            409,
+            f'Conflict. The container name "/{new_name}" is already in use by container '
+            f'"{taken.id}". You have to remove (or rename) that container to be able to '
+            "reuse that name.",
+        )
+    old = c.name
+    c.name = new_name
+    fake._container_event(c, "rename", {"oldName": "/" + old})
+    return empty_response(204)
+
+
+async def container_wait(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    condition = req.arg("condition") or "not-running"
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise Answer(400, f"invalid condition: {condition!r}")
+    finished = c.finished_ns
+    writer = await fake.open_stream(req, "application/json")
+
+    def done() -> bool:
+        if condition == "removed":
+            return c.removed
+        if condition == "next-exit":
+            return c.finished_ns != finished and not c.running
+        return not c.running
+
+    while not done():
+        if fake.closing:
+            return writer.response
+        await fake._wait_change()
+    await writer.write(json_body({"Error": None, "StatusCode": c.exit_code}))
+    return await writer.finish()
+
+
+async def container_remove(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    fake.remove_container(c, force=req.flag("force"))
+    return empty_response(204)
+
+
+async def container_logs(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    want_out = req.flag("stdout")
+    want_err = req.flag("stderr")
+    if not (want_out or want_err):
+        raise Answer(400, "Bad parameters: you must choose at least one stream")
+    follow = req.flag("follow")
+    timestamps = req.flag("timestamps")
+    tail_arg = (req.arg("tail") or "all").strip()
+    since = _time_arg(req, "since")
+    until = _time_arg(req, "until")
+    tail: int | None = None
+    if tail_arg != "all":
+        try:
+            tail = int(tail_arg)
+        except ValueError:
+            tail = None
+    streams = {s for s, on in ((1, want_out), (2, want_err)) if on}
+
+    def selected(entries: list[LogEntry]) -> list[LogEntry]:
+        out = [e for e in entries if e.stream in streams]
+        if since is not None:
+            out = [e for e in out if e.time_ns >= since]
+        if until is not None:
+            out = [e for e in out if e.time_ns <= until]
+        return out
+
+    def render(entry: LogEntry) -> bytes:
+        data = entry.data
+        if timestamps:
+            data = rfc3339(entry.time_ns).encode() + b" " + data
+        return fake.frame(c, entry.stream, data)
+
+    # Engine 20.10 sends logs without a Content-Type; 1.42+ names the framing.
+    content_type: str | None = None
+    if req.at_least("1.42"):
+        content_type = (
+            "application/vnd.docker.raw-stream"
+            if c.tty
+            else "application/vnd.docker.multiplexed-stream"
+        )
+    writer = await fake.open_stream(req, content_type)
+    history = selected(c.log)
+    if tail is not None and tail >= 0:
+        history = history[-tail:] if tail else []
+    for entry in history:
+        await writer.write(render(entry))
+    if follow and c.running and until is None:
+        cursor = len(c.log)
+        generation = c.generation
+        while True:
+            fresh = c.log[cursor:]
+            cursor = len(c.log)
+            for entry in selected(fresh):
+                await writer.write(render(entry))
+            if cursor != len(c.log):
+                continue
+            if not c.running or c.generation != generation or fake.closing:
+                break
+            await fake._wait_change()
+    return await writer.finish()
+
+
+async def container_attach(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    logs = req.flag("logs")
+    stream = req.flag("stream")
+    want = {s for s, on in ((1, req.flag("stdout")), (2, req.flag("stderr"))) if on}
+    use_stdin = req.flag("stdin") and bool(c.config.get("OpenStdin"))
+    conn, out = await fake.hijack(req)
+    fake._container_event(c, "attach")
+
+    async def pump_stdin() -> None:
+        while True:
+            chunk = await conn.inbox.get()
+            queue = fake._stdin.get(c.id)
+            c.stdin.extend(chunk)
+            if queue is not None:
+                queue.put_nowait(chunk)
+            if not chunk:
+                return
+
+    pump = asyncio.ensure_future(pump_stdin()) if use_stdin else None
+    try:
+        cursor = 0 if logs else len(c.log)
+        generation = c.generation
+        while True:
+            fresh = c.log[cursor:]
+            cursor = len(c.log)
+            for entry in fresh:
+                if entry.stream in want:
+                    await out.write(fake.frame(c, entry.stream, entry.data))
+            if cursor != len(c.log):
+                continue
+            if not stream or not c.running or c.generation != generation or fake.closing:
+                break
+            await fake._wait_change()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(BaseException):
+                await pump
+        fake.release(conn)
+    return Abandoned()
+
+
+# --- exec --------------------------------------------------------------------------------
+
+
+async def exec_create(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    body = req.json_object()
+    if c.status == "paused":
+        raise Answer(409, f"Container {c.id} is paused, unpause the container before exec")
+    if not c.running:
+        raise Answer(409, f"Container {c.id} is not running")
+    cmd = body.get("Cmd")
+    if isinstance(cmd, str):
+        cmd = [cmd]
+    if not cmd:
+        raise Answer(400, "No exec command specified")
+    ex = FakeExec(
+        id=new_id(),
+        container_id=c.id,
+        cmd=[str(a) for a in cmd],
+        tty=bool(body.get("Tty", False)),
+        attach_stdin=bool(body.get("AttachStdin", False)),
+        attach_stdout=bool(body.get("AttachStdout", False)),
+        attach_stderr=bool(body.get("AttachStderr", False)),
+        user=str(body.get("User") or ""),
+        privileged=bool(body.get("Privileged", False)),
+        env=body.get("Env"),
+        working_dir=str(body.get("WorkingDir") or ""),
+    )
+    fake.execs[ex.id] = ex
+    c.exec_ids.append(ex.id)
+    fake._container_event(c, "exec_create: " + " ".join(ex.cmd), {"execID": ex.id})
+    return json_response({"Id": ex.id}, 201)
+
+
+def _exec(fake: FakeDocker, exec_id: str) -> FakeExec:
+    ex = fake.execs.get(exec_id)
+    if ex is None:
+        raise Answer(404, f"No such exec instance: {exec_id}")
+    return ex
+
+
+async def exec_inspect(req: FakeRequest) -> web.StreamResponse:
+    return json_response(_exec(_fake(req), req.params["id"]).inspect())
+
+
+async def exec_resize(req: FakeRequest) -> web.StreamResponse:
+    _exec(_fake(req), req.params["id"])
+    return web.Response(status=200)
+
+
+async def exec_start(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    ex = _exec(fake, req.params["id"])
+    body = req.json_object()
+    c = fake.containers.get(ex.container_id)
+    if c is None or not c.running:
+        raise Answer(409, f"Container {ex.container_id} is not running")
+    if ex.running:
+        raise Answer(409, f"Exec command {ex.id} is already running")
+    if body.get("Tty") is not None:
+        ex.tty = bool(body.get("Tty"))
+
+    async def no_stdin() -> bytes:
+        return b""
+
+    if body.get("Detach"):
+        if ex.started:
+            raise Answer(409, f"Exec command {ex.id} has already run")
+
+        async def discard(stream: int, data: bytes) -> None:
+            return None
+
+        fake._spawn(fake.run_exec(ex, c, discard, no_stdin))
+        return web.Response(status=200)
+
+    conn, out = await fake.hijack(req)
+    try:
+        if ex.started:
+            # Engine 20.10 reports this inside the stream, as stdout text.
+            text = f"Error: Exec command {ex.id} has already run\r\n".encode()
+            await out.write(fake.frame(ex, 1, text))
+            return Abandoned()
+
+        async def write(stream: int, data: bytes) -> None:
+            await out.write(fake.frame(ex, stream, data))
+
+        async def read() -> bytes:
+            if not ex.attach_stdin:
+                return b""
+            chunk = await conn.inbox.get()
+            ex.stdin.extend(chunk)
+            return chunk
+
+        await fake.run_exec(ex, c, write, read)
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        fake.release(conn)
+    return Abandoned()
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+async def image_list(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters = parse_filters(req.arg("filters"))
+    check_filter_keys(filters, ("before", "dangling", "label", "reference", "since"))
+    out = []
+    for image in sorted(fake.images.values(), key=lambda i: i.created, reverse=True):
+        if "label" in filters and not labels_match(image.labels, filters["label"]):
+            continue
+        if "dangling" in filters:
+            dangling = not image.tags
+            if str(dangling).lower() not in [v.lower() for v in filters["dangling"]]:
+                continue
+        if "reference" in filters:
+            patterns = filters["reference"]
+            candidates = [*image.tags, *(t.rsplit(":", 1)[0] for t in image.tags)]
+            if not any(fnmatch.fnmatchcase(n, p) for n in candidates for p in patterns):
+                continue
+        out.append(image.summary())
+    return json_response(out)
+
+
+async def image_inspect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    name = req.params["name"]
+    image = fake._find_image(name)
+    if image is None:
+        raise Answer(404, f"no such image: {name}: No such image: {name}")
+    return json_response(image.inspect())
+
+
+async def image_tag(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    name = req.params["name"]
+    image = fake._find_image(name)
+    if image is None:
+        raise Answer(404, f"No such image: {name}")
+    repo = req.arg("repo") or ""
+    if not repo:
+        raise Answer(400, "repository name must have at least one component")
+    tag = req.arg("tag") or "latest"
+    ref = normalize_ref(f"{repo}:{tag}")
+    for other in fake.images.values():
+        if ref in other.tags and other is not image:
+            other.tags.remove(ref)
+    if ref not in image.tags:
+        image.tags.append(ref)
+    fake.emit_event("image", "tag", image.id, {"name": ref})
+    return web.Response(status=201)
+
+
+async def image_remove(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    name = req.params["name"]
+    force = req.flag("force")
+    image = fake._find_image(name)
+    if image is None:
+        raise Answer(404, f"No such image: {name}")
+    normalized = normalize_ref(name)
+    by_tag = normalized in image.tags
+    if by_tag and len(image.tags) > 1:
+        image.tags.remove(normalized)
+        fake.emit_event("image", "untag", image.id, {"name": normalized})
+        return json_response([{"Untagged": normalized}])
+    users = [c for c in fake.containers.values() if c.image_id == image.id]
+    if users and not force:
+        user = users[0]
+        if by_tag:
+            message = (
+                f'conflict: unable to remove repository reference "{name}" (must force) - '
+                f"container {user.id[:12]} is using its referenced image {image.short_id}"
+            )
+        else:
+            state = "running" if user.running else "stopped"
+            message = (
+                f"conflict: unable to delete {image.short_id} (must be forced) - image is "
+                f"being used by {state} container {user.id[:12]}"
+            )
+        raise Answer(409, message)
+    if not by_tag and len(image.tags) > 1 and not force:
+        raise Answer(
+            409,
+            f"conflict: unable to delete {image.short_id} (must be forced) - image is "
+            "referenced in multiple repositories",
+        )
+    result: list[dict[str, str]] = []
+    for tag in image.tags:
+        result.append({"Untagged": tag})
+        fake.emit_event("image", "untag", image.id, {"name": tag})
+    result.append({"Deleted": image.id})
+    del fake.images[image.id]
+    fake.emit_event("image", "delete", image.id, {"name": image.id})
+    return json_response(result)
+
+
+def _progress_bar(current: int, total: int) -> str:
+    width = 50
+    done = width * current // total if total else width
+    arrow = "=" * max(done - 1, 0) + (">" if done < width else "=")
+    return f"[{arrow}{' ' * (width - len(arrow))}] {current}B/{total}B"
+
+
+async def image_pull(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    from_image = req.arg("fromImage")
+    if not from_image:
+        if req.arg("fromSrc"):
+            raise Answer(501, "importing images is not supported by FakeDocker")
+        raise Answer(400, "fromImage is required")
+    tag = req.arg("tag") or ""
+    ref = from_image
+    if tag:
+        ref = f"{from_image}@{tag}" if tag.startswith("sha256:") else f"{from_image}:{tag}"
+    ref = normalize_ref(ref)
+    plan = fake.pull_plan(ref)
+    repo = fake.image_repo(ref)
+    if plan.status is not None:
+        message = plan.error or (
+            f"pull access denied for {repo}, repository does not exist or may require "
+            "'docker login': denied: requested access to the resource is denied"
+        )
+        raise Answer(plan.status, message)
+    shown_repo = repo if "/" in repo else f"library/{repo}"
+    shown_tag = ref.split("@", 1)[0].rsplit(":", 1)[-1] if "@" not in ref else ref.split("@")[1]
+    writer = await fake.open_stream(req, "application/json")
+    await writer.write(json_body({"status": f"Pulling from {shown_repo}", "id": shown_tag}))
+    existing = fake._find_image(ref)
+    if existing is None or plan.error:
+        for n in range(plan.layers):
+            layer = hashlib.sha256(f"{ref}/{n}".encode()).hexdigest()[:12]
+            total = 1024 * (n + 1)
+            steps: list[dict[str, Any]] = [
+                {"status": "Pulling fs layer", "progressDetail": {}, "id": layer},
+                {
+                    "status": "Downloading",
+                    "progressDetail": {"current": total // 2, "total": total},
+                    "progress": _progress_bar(total // 2, total),
+                    "id": layer,
+                },
+                {"status": "Verifying Checksum", "progressDetail": {}, "id": layer},
+                {"status": "Download complete", "progressDetail": {}, "id": layer},
+                {
+                    "status": "Extracting",
+                    "progressDetail": {"current": total, "total": total},
+                    "progress": _progress_bar(total, total),
+                    "id": layer,
+                },
+                {"status": "Pull complete", "progressDetail": {}, "id": layer},
+            ]
+            if plan.error:
+                steps = steps[:2]
+            for step in steps:
+                await writer.write(json_body(step))
+    if plan.error:
+        await writer.write(json_body({"errorDetail": {"message": plan.error}, "error": plan.error}))
+        return await writer.finish()
+    digest = "sha256:" + hashlib.sha256(f"digest:{ref}".encode()).hexdigest()
+    await writer.write(json_body({"status": f"Digest: {digest}"}))
+    if existing is None:
+        image = fake.add_image(ref)
+        image.digests.append(f"{repo}@{digest}")
+        status = f"Status: Downloaded newer image for {ref}"
+    else:
+        status = f"Status: Image is up to date for {ref}"
+    await writer.write(json_body({"status": status}))
+    fake.emit_event("image", "pull", ref, {"name": repo})
+    return await writer.finish()
+
+
+# --- networks -----------------------------------------------------------------------------
+
+
+def _network_matches(n: FakeNetwork, filters: dict[str, list[str]]) -> bool:
+    if "name" in filters and not any(v in n.name for v in filters["name"]):
+        return False
+    if "id" in filters and not any(n.id.startswith(v) for v in filters["id"]):
+        return False
+    if "driver" in filters and n.driver not in filters["driver"]:
+        return False
+    if "label" in filters and not labels_match(n.labels, filters["label"]):
+        return False
+    if "type" in filters:
+        kind = "builtin" if n.builtin else "custom"
+        if kind not in filters["type"]:
+            return False
+    return not ("scope" in filters and n.scope not in filters["scope"])
+
+
+async def network_list(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters = parse_filters(req.arg("filters"))
+    check_filter_keys(filters, ("dangling", "driver", "id", "label", "name", "scope", "type"))
+    items = [n.inspect() for n in fake.networks.values() if _network_matches(n, filters)]
+    return json_response(items)
+
+
+async def network_inspect(req: FakeRequest) -> web.StreamResponse:
+    return json_response(_fake(req)._network(req.params["id"]).inspect())
+
+
+async def network_create(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    body = req.json_object()
+    name = body.get("Name")
+    if not name:
+        raise Answer(400, "network name is required")
+    existing = [n for n in fake.networks.values() if n.name == name]
+    warning = ""
+    if existing:
+        if body.get("CheckDuplicate") or any(n.builtin for n in existing):
+            raise Answer(409, f"network with name {name} already exists")
+        warning = f"Network with name {name} (id : {existing[0].id}) already exists"
+    ipam = body.get("IPAM") or {"Driver": "default", "Options": None, "Config": []}
+    net = FakeNetwork(
+        id=new_id(),
+        name=str(name),
+        driver=str(body.get("Driver") or "bridge"),
+        internal=bool(body.get("Internal", False)),
+        attachable=bool(body.get("Attachable", False)),
+        ingress=bool(body.get("Ingress", False)),
+        enable_ipv6=bool(body.get("EnableIPv6", False)),
+        ipam={"Driver": "default", "Options": None, "Config": [], **ipam},
+        options=dict(body.get("Options") or {}),
+        labels=dict(body.get("Labels") or {}),
+    )
+    fake.networks[net.id] = net
+    fake.emit_event("network", "create", net.id, {"name": net.name, "type": net.driver})
+    return json_response({"Id": net.id, "Warning": warning}, 201)
+
+
+async def network_remove(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    net = fake._network(req.params["id"])
+    if net.builtin:
+        raise Answer(403, f"{net.name} is a pre-defined network and cannot be removed")
+    del fake.networks[net.id]
+    fake.emit_event("network", "destroy", net.id, {"name": net.name, "type": net.driver})
+    return empty_response(204)
+
+
+# --- volumes ----------------------------------------------------------------------------------
+
+
+def _volume_users(fake: FakeDocker, name: str) -> list[str]:
+    users = []
+    for c in fake.containers.values():
+        binds = c.host_config.get("Binds") or []
+        mounts = c.host_config.get("Mounts") or []
+        if any(str(b).split(":", 1)[0] == name for b in binds) or any(
+            isinstance(m, dict) and m.get("Source") == name for m in mounts
+        ):
+            users.append(c.id)
+    return users
+
+
+async def volume_list(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters = parse_filters(req.arg("filters"))
+    check_filter_keys(filters, ("dangling", "driver", "label", "name"))
+    out = []
+    for vol in fake.volumes.values():
+        if "name" in filters and not any(v in vol.name for v in filters["name"]):
+            continue
+        if "driver" in filters and vol.driver not in filters["driver"]:
+            continue
+        if "label" in filters and not labels_match(vol.labels, filters["label"]):
+            continue
+        if "dangling" in filters:
+            dangling = not _volume_users(fake, vol.name)
+            if str(dangling).lower() not in [v.lower() for v in filters["dangling"]] and not (
+                dangling and "1" in filters["dangling"]
+            ):
+                continue
+        out.append(vol.inspect())
+    return json_response({"Volumes": out, "Warnings": None})
+
+
+async def volume_create(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    body = req.json_object()
+    name = str(body.get("Name") or new_id())
+    vol = fake.volumes.get(name)
+    if vol is None:
+        vol = FakeVolume(
+            name=name,
+            driver=str(body.get("Driver") or "local"),
+            labels=body.get("Labels"),
+            options=body.get("DriverOpts"),
+        )
+        fake.volumes[name] = vol
+        fake.emit_event("volume", "create", name, {"driver": vol.driver})
+    return json_response(vol.inspect(), 201)
+
+
+def _volume(fake: FakeDocker, name: str) -> FakeVolume:
+    vol = fake.volumes.get(name)
+    if vol is None:
+        raise Answer(404, f"get {name}: no such volume")
+    return vol
+
+
+async def volume_inspect(req: FakeRequest) -> web.StreamResponse:
+    return json_response(_volume(_fake(req), req.params["name"]).inspect())
+
+
+async def volume_remove(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    name = req.params["name"]
+    vol = fake.volumes.get(name)
+    if vol is None:
+        if req.flag("force"):
+            return empty_response(204)
+        raise Answer(404, f"get {name}: no such volume")
+    users = _volume_users(fake, name)
+    if users:
+        raise Answer(409, f"remove {name}: volume is in use - [{', '.join(users)}]")
+    del fake.volumes[name]
+    fake.emit_event("volume", "destroy", name, {"driver": vol.driver})
+    return empty_response(204)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+_EVENT_FILTERS = (
+    "config",
+    "container",
+    "daemon",
+    "event",
+    "image",
+    "label",
+    "network",
+    "node",
+    "plugin",
+    "scope",
+    "secret",
+    "service",
+    "type",
+    "volume",
+)
+
+
+def _event_matches(event: dict[str, Any], filters: dict[str, list[str]]) -> bool:
+    kind = event.get("Type", "")
+    action = str(event.get("Action", ""))
+    actor = event.get("Actor") or {}
+    actor_id = str(actor.get("ID", ""))
+    attributes: dict[str, str] = actor.get("Attributes") or {}
+    if "type" in filters and kind not in filters["type"]:
+        return False
+    if "event" in filters and not any(
+        action == v or action.split(":", 1)[0] == v for v in filters["event"]
+    ):
+        return False
+    if "scope" in filters and event.get("scope") not in filters["scope"]:
+        return False
+    if "label" in filters and not labels_match(attributes, filters["label"]):
+        return False
+    for key in ("container", "network", "volume"):
+        if key in filters:
+            if kind != key:
+                return False
+            name = attributes.get("name", "")
+            if not any(actor_id.startswith(v) or name == v for v in filters[key]):
+                return False
+    if "image" in filters:
+        wanted = set(filters["image"]) | {normalize_ref(v) for v in filters["image"]}
+        if kind == "container":
+            candidates = {attributes.get("image", "")}
+        else:
+            candidates = {actor_id, attributes.get("name", "")}
+        candidates |= {normalize_ref(x) for x in candidates if x}
+        if not candidates & wanted:
+            return False
+    return True
+
+
+async def events(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters = parse_filters(req.arg("filters"))
+    check_filter_keys(filters, _EVENT_FILTERS)
+    since = _time_arg(req, "since")
+    until = _time_arg(req, "until")
+    queue = fake._listen()
+    history = list(fake.events)
+    try:
+        content_type = "application/jsonl" if req.at_least("1.52") else "application/json"
+        writer = await fake.open_stream(req, content_type)
+        if since is not None or until is not None:
+            for event in history:
+                if since is not None and event["timeNano"] < since:
+                    continue
+                if until is not None and event["timeNano"] > until:
+                    continue
+                if _event_matches(event, filters):
+                    await writer.write(json_body(event))
+        if until is not None and until <= now_ns():
+            return await writer.finish()
+        closing = asyncio.ensure_future(fake._wait_closed())
+        try:
+            while True:
+                timeout = None if until is None else max((until - now_ns()) / 1e9, 0)
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter not in done:
+                    getter.cancel()
+                    break
+                event = getter.result()
+                if until is not None and event["timeNano"] > until:
+                    break
+                if _event_matches(event, filters):
+                    await writer.write(json_body(event))
+        finally:
+            closing.cancel()
+        return await writer.finish()
+    finally:
+        fake._unlisten(queue)
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def builtin_routes() -> list[tuple[str, str, Handler]]:
+    """``(method, pattern, handler)`` for every built-in route, most specific first."""
+    return [
+        ("GET", "/_ping", ping),
+        ("HEAD", "/_ping", ping),
+        ("GET", "/version", version),
+        ("GET", "/info", info),
+        ("GET", "/events", events),
+        ("POST", "/containers/create", container_create),
+        ("GET", "/containers/json", container_list),
+        ("GET", "/containers/{id}/json", container_inspect),
+        ("POST", "/containers/{id}/start", container_start),
+        ("POST", "/containers/{id}/stop", container_stop),
+        ("POST", "/containers/{id}/restart", container_restart),
+        ("POST", "/containers/{id}/kill", container_kill),
+        ("POST", "/containers/{id}/pause", container_pause),
+        ("POST", "/containers/{id}/unpause", container_unpause),
+        ("POST", "/containers/{id}/rename", container_rename),
+        ("POST", "/containers/{id}/wait", container_wait),
+        ("GET", "/containers/{id}/logs", container_logs),
+        ("POST", "/containers/{id}/attach", container_attach),
+        ("POST", "/containers/{id}/exec", exec_create),
+        ("DELETE", "/containers/{id}", container_remove),
+        ("POST", "/exec/{id}/start", exec_start),
+        ("POST", "/exec/{id}/resize", exec_resize),
+        ("GET", "/exec/{id}/json", exec_inspect),
+        ("GET", "/images/json", image_list),
+        ("POST", "/images/create", image_pull),
+        ("GET", "/images/{name:.+}/json", image_inspect),
+        ("POST", "/images/{name:.+}/tag", image_tag),
+        ("DELETE", "/images/{name:.+}", image_remove),
+        ("GET", "/networks", network_list),
+        ("POST", "/networks/create", network_create),
+        ("GET", "/networks/{id}", network_inspect),
+        ("DELETE", "/networks/{id}", network_remove),
+        ("GET", "/volumes", volume_list),
+        ("POST", "/volumes/create", volume_create),
+        ("GET", "/volumes/{name}", volume_inspect),
+        ("DELETE", "/volumes/{name}", volume_remove),
+    ]

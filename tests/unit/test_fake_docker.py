@@ -1,0 +1,1098 @@
+"""Tests of ``aiodock.testing.FakeDocker`` over plain aiohttp and aiodock's client core."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from aiodock import DockerClient, FrameStream
+from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
+from aiodock.errors import (
+    BadRequest,
+    Conflict,
+    DockerConnectionError,
+    DockerTimeoutError,
+    NotFound,
+    ServerError,
+    TruncatedStreamError,
+)
+from aiodock.testing import ExecSession, FakeDocker, FakeRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDocker]:
+    async with FakeDocker() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def http(fake: FakeDocker) -> AsyncIterator[aiohttp.ClientSession]:
+    assert fake.socket_path is not None
+    connector = aiohttp.UnixConnector(fake.socket_path)
+    async with aiohttp.ClientSession("http://docker", connector=connector) as session:
+        yield session
+
+
+@pytest.fixture
+async def client(fake: FakeDocker) -> AsyncIterator[DockerClient]:
+    async with fake.client(timeout=10) as client:
+        yield client
+
+
+async def get_json(http: aiohttp.ClientSession, path: str, **kwargs: Any) -> Any:
+    async with http.get(path, **kwargs) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def post(http: aiohttp.ClientSession, path: str, body: Any = None, **kw: Any) -> Any:
+    async with http.post(path, json=body, **kw) as resp:
+        text = await resp.read()
+        return resp.status, (json.loads(text) if text.strip() else None)
+
+
+async def create(http: aiohttp.ClientSession, name: str | None = None, **body: Any) -> str:
+    body.setdefault("Image", "busybox")
+    params = {"name": name} if name else {}
+    status, answer = await post(http, "/v1.41/containers/create", body, params=params)
+    assert status == 201, answer
+    return str(answer["Id"])
+
+
+def unframe(data: bytes) -> list[tuple[int, bytes]]:
+    decoder = MultiplexDecoder(coalesce=False)
+    frames = decoder.feed(data) + decoder.eof()
+    return [(int(f.stream), f.data) for f in frames]
+
+
+# --- lifecycle ------------------------------------------------------------------------
+
+
+async def test_unix_socket_lives_in_a_private_dir_removed_on_close() -> None:
+    fake = FakeDocker()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = fake.host
+    await fake.start()
+    assert fake.host.startswith("unix://")
+    path = fake.socket_path
+    assert path is not None and stat.S_ISSOCK(os.stat(path).st_mode)
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    await fake.close()
+    await fake.close()
+    assert not Path(path).parent.exists()
+    with pytest.raises(RuntimeError, match="closed"):
+        await fake.start()
+
+
+async def test_tcp_mode_listens_on_loopback() -> None:
+    async with FakeDocker(tcp=True) as fake:
+        assert fake.host.startswith("tcp://127.0.0.1:")
+        assert fake.socket_path is None
+        async with fake.client() as client:
+            assert await client.system.ping()
+            assert await client.api_version() == "1.41"
+
+
+async def test_clients_made_by_the_fake_are_closed_with_it() -> None:
+    async with FakeDocker() as fake:
+        client = fake.client()
+        assert await client.system.ping()
+    assert client.closed
+
+
+# --- system ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_ping_headers_like_the_engine(http: aiohttp.ClientSession, method: str) -> None:
+    async with http.request(method, "/_ping") as resp:
+        body = await resp.read()
+        assert resp.status == 200
+        assert resp.headers["API-Version"] == "1.41"
+        assert resp.headers["Ostype"] == "linux"
+        assert resp.headers["Docker-Experimental"] == "false"
+        assert resp.headers["Server"].startswith("Docker/")
+    assert body == (b"OK" if method == "GET" else b"")
+
+
+async def test_api_version_option_is_announced_and_enforced() -> None:
+    async with FakeDocker(api_version="1.43") as fake, fake.client() as client:
+        assert await client.api_version() == "1.43"
+        version = await client.request("GET", "/version")
+        assert version["ApiVersion"] == "1.43"
+        newer = client.with_options(api_version="1.44")
+        with pytest.raises(
+            BadRequest, match=r"1\.44 is too new\. Maximum supported API version is 1\.43"
+        ):
+            await newer.request("GET", "/version")
+        assert fake.requests[-1].version == "1.44"
+
+
+async def test_versioned_and_unversioned_paths_answer_alike(http: aiohttp.ClientSession) -> None:
+    plain = await get_json(http, "/containers/json")
+    versioned = await get_json(http, "/v1.30/containers/json")
+    assert plain == versioned == []
+    async with http.get("/v1.99/info") as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"] == (
+            "client version 1.99 is too new. Maximum supported API version is 1.41"
+        )
+    async with http.get("/v1.11/info") as resp:
+        assert resp.status == 400
+        assert "too old" in (await resp.json())["message"]
+
+
+async def test_version_and_info(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    version = await get_json(http, "/v1.41/version")
+    assert version["ApiVersion"] == "1.41"
+    assert version["MinAPIVersion"] == "1.12"
+    assert version["Components"][0]["Name"] == "Engine"
+    fake.add_container(name="aa", cmd=["sleep", "infinity"], running=True)
+    fake.add_container(name="bb")
+    info = await get_json(http, "/v1.41/info")
+    assert (info["Containers"], info["ContainersRunning"], info["ContainersStopped"]) == (2, 1, 1)
+    assert info["Images"] == 1
+    assert info["OSType"] == "linux"
+
+
+async def test_unknown_route_is_page_not_found(http: aiohttp.ClientSession) -> None:
+    async with http.get("/v1.41/nope") as resp:
+        assert resp.status == 404
+        assert await resp.json() == {"message": "page not found"}
+    async with http.put("/_ping") as resp:
+        assert resp.status == 404
+
+
+# --- containers -----------------------------------------------------------------------
+
+
+async def test_container_create_and_conflicts(http: aiohttp.ClientSession) -> None:
+    cid = await create(http, "web", Cmd=["true"], Labels={"aiodock-test": "1"})
+    assert len(cid) == 64
+    status, answer = await post(
+        http, "/v1.41/containers/create", {"Image": "busybox"}, params={"name": "web"}
+    )
+    assert status == 409
+    assert answer["message"].startswith('Conflict. The container name "/web" is already in use')
+    assert cid in answer["message"]
+    status, answer = await post(http, "/containers/create", {"Image": "nope:1"})
+    assert (status, answer) == (404, {"message": "No such image: nope:1"})
+    status, answer = await post(
+        http, "/containers/create", {"Image": "busybox"}, params={"name": "x y"}
+    )
+    assert status == 400 and "Invalid container name" in answer["message"]
+    status, answer = await post(http, "/containers/create", {})
+    assert status == 400
+
+
+async def test_container_create_without_command_fails(fake: FakeDocker) -> None:
+    fake.add_image("nocmd:1", cmd=None)
+    async with fake.client() as client:
+        with pytest.raises(BadRequest, match="No command specified"):
+            await client.request("POST", "/containers/create", json={"Image": "nocmd:1"})
+
+
+async def test_container_inspect_shape(http: aiohttp.ClientSession) -> None:
+    cid = await create(http, "box", Cmd=["sh", "-c", "exit 0"], Env=["A=1"], Tty=True)
+    info = await get_json(http, f"/v1.41/containers/{cid[:10]}/json")
+    assert info["Id"] == cid
+    assert info["Name"] == "/box"
+    assert (info["Path"], info["Args"]) == ("sh", ["-c", "exit 0"])
+    assert info["State"]["Status"] == "created"
+    assert info["State"]["StartedAt"] == "0001-01-01T00:00:00Z"
+    assert info["Config"]["Tty"] is True
+    assert "A=1" in info["Config"]["Env"]
+    assert info["Image"].startswith("sha256:")
+    assert info["HostConfig"]["NetworkMode"] == "default"
+    async with http.get("/containers/missing/json") as resp:
+        assert resp.status == 404
+        assert await resp.json() == {"message": "No such container: missing"}
+
+
+async def test_container_list_all_and_label_filters(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.add_container(name="run1", cmd=["sleep", "infinity"], labels={"app": "a"}, running=True)
+    fake.add_container(name="stopped", labels={"app": "b", "tier": "x"})
+    names = [c["Names"][0] for c in await get_json(http, "/containers/json")]
+    assert names == ["/run1"]
+    names = [c["Names"][0] for c in await get_json(http, "/containers/json", params={"all": "1"})]
+    assert names == ["/stopped", "/run1"]
+    flt = json.dumps({"label": ["app=b"]})
+    found = await get_json(http, "/containers/json", params={"all": "1", "filters": flt})
+    assert [c["Names"] for c in found] == [["/stopped"]]
+    flt = json.dumps({"label": {"tier": True}})
+    found = await get_json(http, "/containers/json", params={"all": "true", "filters": flt})
+    assert [c["Labels"] for c in found] == [{"app": "b", "tier": "x"}]
+    flt = json.dumps({"status": ["running"]})
+    found = await get_json(http, "/containers/json", params={"all": "1", "filters": flt})
+    assert [c["State"] for c in found] == ["running"]
+    async with http.get("/containers/json", params={"filters": '{"bogus":["1"]}'}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"] == "Invalid filter 'bogus'"
+
+
+async def test_start_stop_kill_status_codes(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    cid = await create(http, "svc", Cmd=["sleep", "infinity"])
+    assert (await post(http, f"/containers/{cid}/start"))[0] == 204
+    assert (await post(http, f"/containers/{cid}/start"))[0] == 304
+    assert fake.container("svc").status == "running"
+    assert (await post(http, "/containers/svc/stop", params={"t": "1"}))[0] == 204
+    assert (await post(http, "/containers/svc/stop"))[0] == 304
+    assert fake.container(cid).exit_code == 143
+    assert (await post(http, "/containers/svc/start"))[0] == 204
+    assert (await post(http, "/containers/svc/kill", params={"signal": "SIGINT"}))[0] == 204
+    assert fake.container(cid).exit_code == 130
+    status, answer = await post(http, "/containers/svc/kill")
+    assert status == 409 and "is not running" in answer["message"]
+    status, answer = await post(http, "/containers/nope/start")
+    assert (status, answer) == (404, {"message": "No such container: nope"})
+
+
+async def test_wait_returns_the_exit_code(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    cid = await create(http, "job", Cmd=["sh", "-c", "echo hi; exit 3"])
+    status, answer = await post(http, f"/containers/{cid}/wait")
+    assert (status, answer) == (200, {"Error": None, "StatusCode": 0})  # not started yet
+    await post(http, f"/containers/{cid}/start")
+    status, answer = await post(http, f"/containers/{cid}/wait")
+    assert answer == {"Error": None, "StatusCode": 3}
+
+
+async def test_wait_blocks_until_the_container_exits(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.add_container(name="long", cmd=["sleep", "infinity"], running=True)
+    async with http.post("/containers/long/wait") as resp:
+        assert resp.status == 200  # headers come first, like the engine
+        pending = asyncio.ensure_future(resp.read())
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        fake.exit_container("long", 7)
+        body = await asyncio.wait_for(pending, 5)
+    assert json.loads(body) == {"Error": None, "StatusCode": 7}
+
+
+async def test_wait_conditions(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    c = fake.add_container(name="ww", cmd=["true"])
+    async with http.post("/containers/ww/wait", params={"condition": "removed"}) as resp:
+        pending = asyncio.ensure_future(resp.read())
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        await post(http, "/containers/ww/start")
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        assert (await post(http, "/containers/ww"))[0] == 404
+        async with http.delete("/containers/ww") as deleted:
+            assert deleted.status == 204
+        assert json.loads(await asyncio.wait_for(pending, 5))["StatusCode"] == 0
+    assert c.removed
+
+
+async def test_remove_running_needs_force(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    c = fake.add_container(name="rr", cmd=["sleep", "infinity"], running=True)
+    async with http.delete("/containers/rr") as resp:
+        assert resp.status == 409
+        assert "You cannot remove a running container" in (await resp.json())["message"]
+    async with http.delete("/containers/rr", params={"force": "1"}) as resp:
+        assert resp.status == 204
+    assert c.id not in fake.containers
+    async with http.delete("/containers/rr") as resp:
+        assert resp.status == 404
+
+
+async def test_builtin_interpreter_and_unknown_commands(fake: FakeDocker) -> None:
+    echo = fake.add_container(cmd=["echo", "hello", "world"], running=True)
+    shell = fake.add_container(cmd=["sh", "-c", "echo out; echo err >&2; exit 4"], running=True)
+    server = fake.add_container(cmd=["nginx", "-g", "daemon off;"], running=True)
+    await asyncio.sleep(0)
+    assert [e.data for e in echo.log] == [b"hello world\n"]
+    assert (echo.status, echo.exit_code) == ("exited", 0)
+    assert [(e.stream, e.data) for e in shell.log] == [(1, b"out\n"), (2, b"err\n")]
+    assert shell.exit_code == 4
+    assert server.status == "running"
+
+
+async def test_sleep_keeps_a_container_running_for_that_long(fake: FakeDocker) -> None:
+    c = fake.add_container(cmd=["sh", "-c", "echo a; sleep 0.2; echo b"], running=True)
+    await asyncio.sleep(0.05)
+    assert c.running and [e.data for e in c.log] == [b"a\n"]
+    for _ in range(100):
+        if not c.running:
+            break
+        await asyncio.sleep(0.02)
+    assert [e.data for e in c.log] == [b"a\n", b"b\n"] and c.exit_code == 0
+
+
+async def test_auto_remove(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    cid = await create(http, Cmd=["true"], HostConfig={"AutoRemove": True})
+    await post(http, f"/containers/{cid}/start")
+    assert cid not in fake.containers
+
+
+async def test_pause_unpause_restart_rename(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    c = fake.add_container(name="pp", cmd=["sleep", "infinity"], running=True)
+    assert (await post(http, "/containers/pp/pause"))[0] == 204
+    assert c.status == "paused"
+    assert (await post(http, "/containers/pp/exec", {"Cmd": ["true"]}))[0] == 409
+    assert (await post(http, "/containers/pp/unpause"))[0] == 204
+    assert (await post(http, "/containers/pp/restart"))[0] == 204
+    assert c.status == "running"
+    assert (await post(http, "/containers/pp/rename", params={"name": "qq"}))[0] == 204
+    assert fake.container("qq") is c
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+async def test_logs_are_multiplexed_without_tty(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.set_output("app", [(1, b"out1\n"), (2, b"err1\n"), (1, b"\x00\xffbin")], exit_code=0)
+    await create(http, "app", Cmd=["x"])
+    await post(http, "/containers/app/start")
+    async with http.get("/v1.41/containers/app/logs?stdout=1&stderr=1") as resp:
+        assert resp.status == 200
+        assert "Content-Type" not in resp.headers  # Engine 20.10 sends none
+        body = await resp.read()
+    assert unframe(body) == [(1, b"out1\n"), (2, b"err1\n"), (1, b"\x00\xffbin")]
+    async with http.get("/containers/app/logs?stderr=1") as resp:
+        assert unframe(await resp.read()) == [(2, b"err1\n")]
+    async with http.get("/containers/app/logs?stdout=1&stderr=1&tail=1") as resp:
+        assert unframe(await resp.read()) == [(1, b"\x00\xffbin")]
+    async with http.get("/containers/app/logs?stdout=1&tail=0") as resp:
+        assert await resp.read() == b""
+    async with http.get("/containers/app/logs") as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"] == (
+            "Bad parameters: you must choose at least one stream"
+        )
+
+
+async def test_logs_raw_with_tty_and_timestamps(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    c = fake.add_container(name="tt", cmd=["x"], tty=True)
+    fake.set_output("tt", [(1, b"a\r\n"), (2, b"b\r\n")])
+    await post(http, "/containers/tt/start")
+    async with http.get("/containers/tt/logs?stdout=1&stderr=1") as resp:
+        assert await resp.read() == b"a\r\nb\r\n"
+    async with http.get("/containers/tt/logs?stdout=1&timestamps=1") as resp:
+        lines = (await resp.read()).split(b"\r\n")
+    stamp, _, text = lines[0].partition(b" ")
+    assert text == b"a" and stamp.endswith(b"Z") and stamp.startswith(b"20")
+    assert c.tty
+
+
+async def test_logs_content_type_on_newer_api() -> None:
+    async with FakeDocker(api_version="1.42") as fake:
+        fake.add_container(name="nn", cmd=["echo", "x"], running=True)
+        assert fake.socket_path is not None
+        connector = aiohttp.UnixConnector(fake.socket_path)
+        async with (
+            aiohttp.ClientSession("http://docker", connector=connector) as http,
+            http.get("/v1.42/containers/nn/logs?stdout=1") as resp,
+        ):
+            assert resp.headers["Content-Type"] == "application/vnd.docker.multiplexed-stream"
+            await resp.read()
+
+
+async def test_logs_follow_streams_new_output_until_exit(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.set_output("ff", [(1, b"first\n")], exit_code=None)
+    fake.add_container(name="ff", cmd=["x"], running=True)
+    async with http.get("/containers/ff/logs?stdout=1&stderr=1&follow=1") as resp:
+        decoder = MultiplexDecoder(coalesce=False)
+        first = await asyncio.wait_for(resp.content.readexactly(8 + 6), 5)
+        assert decoder.feed(first) == [(1, b"first\n")]
+        fake.write_output("ff", b"later\n", stream=2)
+        second = await asyncio.wait_for(resp.content.readexactly(8 + 6), 5)
+        assert decoder.feed(second) == [(2, b"later\n")]
+        fake.exit_container("ff", 0)
+        assert await asyncio.wait_for(resp.content.read(), 5) == b""
+
+
+async def test_follow_on_stopped_container_ends_at_once(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.add_container(name="done", cmd=["echo", "x"], running=True)
+    async with http.get("/containers/done/logs?stdout=1&follow=1") as resp:
+        assert unframe(await asyncio.wait_for(resp.read(), 5)) == [(1, b"x\n")]
+
+
+async def test_logs_through_the_client_stream(fake: FakeDocker, client: DockerClient) -> None:
+    fake.set_output("ss", [(1, b"o"), (2, b"e")])
+    fake.add_container(name="ss", cmd=["x"], running=True)
+    stream: FrameStream = client._stream(
+        "GET",
+        "/containers/ss/logs",
+        MultiplexDecoder(),
+        params={"stdout": True, "stderr": True},
+        stream_class=FrameStream,
+    )
+    out = await stream.demux()
+    assert (out.stdout, out.stderr) == (b"o", b"e")
+
+
+# --- exec ----------------------------------------------------------------------------
+
+
+async def test_exec_create_inspect_and_errors(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.add_container(name="idle")
+    status, answer = await post(http, "/containers/idle/exec", {"Cmd": ["true"]})
+    assert status == 409 and answer["message"].endswith("is not running")
+    c = fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+    status, answer = await post(http, "/containers/box/exec", {"AttachStdout": True})
+    assert status == 400
+    status, answer = await post(
+        http, "/v1.41/containers/box/exec", {"Cmd": ["echo", "hi"], "AttachStdout": True}
+    )
+    assert status == 201
+    info = await get_json(http, f"/exec/{answer['Id']}/json")
+    assert info["ExitCode"] is None and info["Running"] is False
+    assert info["ProcessConfig"]["entrypoint"] == "echo"
+    assert info["ContainerID"] == c.id
+    async with http.get("/exec/nope/json") as resp:
+        assert resp.status == 404
+        assert await resp.json() == {"message": "No such exec instance: nope"}
+
+
+async def test_exec_start_without_upgrade_streams_until_close(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+    _, answer = await post(
+        http,
+        "/containers/box/exec",
+        {
+            "Cmd": ["sh", "-c", "echo hi; echo e >&2; exit 3"],
+            "AttachStdout": True,
+            "AttachStderr": True,
+        },
+    )
+    exec_id = answer["Id"]
+    async with http.post(f"/exec/{exec_id}/start", json={"Detach": False, "Tty": False}) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "application/vnd.docker.raw-stream"
+        assert "Content-Length" not in resp.headers
+        assert unframe(await resp.read()) == [(1, b"hi\n"), (2, b"e\n")]
+    info = await get_json(http, f"/exec/{exec_id}/json")
+    assert (info["Running"], info["ExitCode"]) == (False, 3)
+    # Running it again: Engine 20.10 reports this inside the stream.
+    async with http.post(f"/exec/{exec_id}/start", json={}) as resp:
+        assert b"has already run" in await resp.read()
+
+
+async def test_exec_hijack_with_stdin_and_half_close(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+    created = await client.request(
+        "POST",
+        "/containers/box/exec",
+        json={"Cmd": ["cat"], "AttachStdin": True, "AttachStdout": True, "AttachStderr": True},
+    )
+    stream = await client._hijack(
+        "POST", f"/exec/{created['Id']}/start", tty=False, body={"Detach": False, "Tty": False}
+    )
+    async with stream:
+        await stream.write(b"hello\n")
+        first = await asyncio.wait_for(stream.__anext__(), 5)
+        assert (first.stream, first.data) == (1, b"hello\n")
+        await stream.write(b"\x00bytes")
+        await stream.close_stdin()
+        rest = await asyncio.wait_for(stream.demux(), 5)
+    assert rest.stdout == b"\x00bytes"
+    info = await client.request("GET", f"/exec/{created['Id']}/json")
+    assert info["ExitCode"] == 0
+    assert fake.execs[created["Id"]].stdin == b"hello\n\x00bytes"
+    start = fake.requests_to("POST", "/exec/*/start")[0]
+    assert start.headers["Upgrade"] == "tcp"
+    assert start.json() == {"Detach": False, "Tty": False}
+
+
+async def test_exec_tty_and_custom_handlers(fake: FakeDocker, client: DockerClient) -> None:
+    fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+
+    async def handler(session: ExecSession) -> int:
+        data = await session.read_all()
+        await session.write(b"got " + data)
+        await session.write(b"oops", stream=2)
+        return 5
+
+    fake.on_exec(handler, cmd=["my-tool"])
+    fake.set_exec_output([(1, b"scripted")], exit_code=9, cmd=["other"])
+
+    async def run(cmd: list[str], tty: bool, stdin: bytes | None = None) -> tuple[Any, Any]:
+        created = await client.request(
+            "POST",
+            "/containers/box/exec",
+            json={
+                "Cmd": cmd,
+                "Tty": tty,
+                "AttachStdin": stdin is not None,
+                "AttachStdout": True,
+                "AttachStderr": True,
+            },
+        )
+        stream = await client._hijack(
+            "POST", f"/exec/{created['Id']}/start", tty=tty, body={"Detach": False, "Tty": tty}
+        )
+        if stdin is not None:
+            await stream.write(stdin)
+            await stream.close_stdin()
+        out = await asyncio.wait_for(stream.demux(), 5)
+        info = await client.request("GET", f"/exec/{created['Id']}/json")
+        return out, info["ExitCode"]
+
+    out, code = await run(["my-tool", "--flag"], tty=False, stdin=b"in")
+    assert (out.stdout, out.stderr, code) == (b"got in", b"oops", 5)
+    out, code = await run(["my-tool"], tty=True, stdin=b"x")
+    assert (out.stdout, out.stderr, code) == (b"got xoops", b"", 5)  # one raw stream
+    out, code = await run(["other"], tty=False)
+    assert (out.stdout, code) == (b"scripted", 9)
+
+
+async def test_exec_detach(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+    _, answer = await post(http, "/containers/box/exec", {"Cmd": ["false"]})
+    status, _ = await post(http, f"/exec/{answer['Id']}/start", {"Detach": True})
+    assert status == 200
+    for _ in range(50):
+        if fake.execs[answer["Id"]].exit_code is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert fake.execs[answer["Id"]].exit_code == 1
+
+
+async def test_attach_hijack_replays_logs(fake: FakeDocker, client: DockerClient) -> None:
+    fake.set_output("aa", [(1, b"one"), (2, b"two")], exit_code=None)
+    fake.add_container(name="aa", cmd=["x"], running=True)
+    stream = await client._hijack(
+        "POST",
+        "/containers/aa/attach",
+        tty=False,
+        params={"logs": True, "stream": True, "stdout": True, "stderr": True},
+    )
+    async with stream:
+        first = await asyncio.wait_for(stream.__anext__(), 5)
+        assert first.data in (b"one", b"onetwo")
+        fake.write_output("aa", b"three")
+        fake.exit_container("aa")
+        rest = await asyncio.wait_for(stream.demux(), 5)
+    assert first.data + rest.stdout + rest.stderr in (b"onetwothree", b"onethreetwo")
+
+
+# --- images ------------------------------------------------------------------------------------
+
+
+async def test_image_list_inspect_tag_remove(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    images = await get_json(http, "/images/json")
+    assert [i["RepoTags"] for i in images] == [["busybox:latest"]]
+    image_id = images[0]["Id"]
+    info = await get_json(http, "/images/docker.io%2Flibrary%2Fbusybox:latest/json")
+    assert info["Id"] == image_id
+    assert (await get_json(http, f"/images/{image_id[7:19]}/json"))["Id"] == image_id
+    async with http.post("/images/busybox/tag", params={"repo": "me/box", "tag": "v1"}) as resp:
+        assert resp.status == 201
+    assert (await get_json(http, "/v1.41/images/me/box:v1/json"))["Id"] == image_id
+    flt = json.dumps({"reference": ["me/*"]})
+    assert len(await get_json(http, "/images/json", params={"filters": flt})) == 1
+    async with http.delete("/images/me%2Fbox:v1") as resp:
+        assert await resp.json() == [{"Untagged": "me/box:v1"}]
+    fake.add_container(name="user", image="busybox")
+    async with http.delete("/images/busybox") as resp:
+        assert resp.status == 409
+        assert "must force" in (await resp.json())["message"]
+    async with http.delete("/images/busybox", params={"force": "1"}) as resp:
+        assert await resp.json() == [{"Untagged": "busybox:latest"}, {"Deleted": image_id}]
+    async with http.get("/images/busybox/json") as resp:
+        assert resp.status == 404
+
+
+async def test_pull_streams_progress_and_adds_the_image(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    async with http.post("/images/create", params={"fromImage": "alpine", "tag": "3"}) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "application/json"
+        decoder = JSONStreamDecoder()
+        messages = decoder.feed(await resp.read()) + list(decoder.eof() or [])
+    statuses = [m["status"] for m in messages]
+    assert statuses[0] == "Pulling from library/alpine"
+    assert "Pull complete" in statuses
+    assert statuses[-1] == "Status: Downloaded newer image for alpine:3"
+    assert fake.image("alpine:3").tags == ["alpine:3"]
+    async with http.post("/images/create", params={"fromImage": "alpine:3"}) as resp:
+        last = (await resp.read()).strip().splitlines()[-1]
+    assert json.loads(last)["status"] == "Status: Image is up to date for alpine:3"
+
+
+async def test_pull_errors_in_band_and_as_status(
+    fake: FakeDocker, client: DockerClient, http: aiohttp.ClientSession
+) -> None:
+    fake.set_pull("broken:1", error="manifest unknown")
+    fake.set_pull("private/x", status=404)
+    async with http.post("/images/create", params={"fromImage": "broken:1"}) as resp:
+        assert resp.status == 200  # the failure is reported inside the stream
+        body = await resp.read()
+    last = json.loads(body.strip().splitlines()[-1])
+    assert last == {"errorDetail": {"message": "manifest unknown"}, "error": "manifest unknown"}
+    with pytest.raises(NotFound, match="pull access denied for private/x"):
+        await client.request("POST", "/images/create", params={"fromImage": "private/x"})
+    assert fake._find_image("broken:1") is None
+
+
+# --- networks and volumes ---------------------------------------------------------------------
+
+
+async def test_networks(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    names = sorted(n["Name"] for n in await get_json(http, "/networks"))
+    assert names == ["bridge", "host", "none"]
+    status, answer = await post(
+        http, "/networks/create", {"Name": "net1", "Labels": {"aiodock-test": "1"}}
+    )
+    assert status == 201 and answer["Warning"] == ""
+    net_id = answer["Id"]
+    status, answer = await post(http, "/networks/create", {"Name": "net1", "CheckDuplicate": True})
+    assert (status, answer) == (409, {"message": "network with name net1 already exists"})
+    info = await get_json(http, "/networks/net1")
+    assert (info["Id"], info["Driver"], info["Labels"]) == (net_id, "bridge", {"aiodock-test": "1"})
+    flt = json.dumps({"label": ["aiodock-test=1"]})
+    assert [n["Name"] for n in await get_json(http, "/networks", params={"filters": flt})] == [
+        "net1"
+    ]
+    async with http.delete("/networks/bridge") as resp:
+        assert resp.status == 403
+    async with http.delete(f"/networks/{net_id}") as resp:
+        assert resp.status == 204
+    async with http.get("/networks/net1") as resp:
+        assert (resp.status, await resp.json()) == (404, {"message": "network net1 not found"})
+
+
+async def test_volumes(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    status, vol = await post(http, "/volumes/create", {"Name": "v1", "Labels": {"k": "v"}})
+    assert status == 201
+    assert vol["Mountpoint"] == "/var/lib/docker/volumes/v1/_data"
+    assert (await post(http, "/volumes/create", {"Name": "v1"}))[1] == vol  # idempotent
+    listing = await get_json(http, "/volumes")
+    assert listing == {"Volumes": [vol], "Warnings": None}
+    assert await get_json(http, "/volumes/v1") == vol
+    fake.add_container(name="user", HostConfig={"Binds": ["v1:/data"]})
+    async with http.delete("/volumes/v1") as resp:
+        assert resp.status == 409
+    async with http.delete("/containers/user") as resp:
+        assert resp.status == 204
+    async with http.delete("/volumes/v1") as resp:
+        assert resp.status == 204
+    async with http.get("/volumes/v1") as resp:
+        assert (resp.status, await resp.json()) == (404, {"message": "get v1: no such volume"})
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+async def read_events(resp: aiohttp.ClientResponse, count: int) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(count):
+        line = await asyncio.wait_for(resp.content.readline(), 5)
+        out.append(json.loads(line))
+    return out
+
+
+async def test_events_stream_container_lifecycle(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    async with http.get("/v1.41/events") as resp:
+        assert resp.headers["Content-Type"] == "application/json"
+        cid = await create(http, "ev", Cmd=["sh", "-c", "exit 2"], Labels={"team": "a"})
+        await post(http, f"/containers/{cid}/start")
+        async with http.delete(f"/containers/{cid}") as deleted:
+            assert deleted.status == 204
+        events = await read_events(resp, 4)
+    assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
+    die = events[2]
+    assert die["status"] == "die" and die["id"] == cid and die["from"] == "busybox"
+    assert die["Actor"]["Attributes"] == {
+        "team": "a",
+        "image": "busybox",
+        "name": "ev",
+        "exitCode": "2",
+    }
+    assert die["Type"] == "container" and die["scope"] == "local"
+    assert die["time"] == die["timeNano"] // 1_000_000_000
+
+
+async def test_events_filters_and_emit_event(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    flt = json.dumps({"type": ["network"], "event": ["create"], "label": ["k=v"]})
+    async with http.get("/events", params={"filters": flt}) as resp:
+        fake.emit_event("network", "destroy", "n1", {"k": "v"})
+        fake.emit_event("container", "create", "c1", {"k": "v"})
+        fake.emit_event("network", "create", "n2", {"k": "w"})
+        fake.emit_event("network", "create", "n3", {"k": "v", "name": "xx"})
+        (event,) = await read_events(resp, 1)
+    assert event["Actor"] == {"ID": "n3", "Attributes": {"k": "v", "name": "xx"}}
+    assert "status" not in event  # only container and image events carry the old fields
+
+
+async def test_events_since_until_replays_and_ends(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    start = time.time()
+    fake.emit_event("volume", "create", "v1")
+    fake.emit_event("volume", "destroy", "v1")
+    until = f"{time.time():.9f}"
+    async with http.get("/events", params={"since": f"{start - 1:.3f}", "until": until}) as resp:
+        body = await asyncio.wait_for(resp.read(), 5)
+    assert [json.loads(line)["Action"] for line in body.splitlines()] == ["create", "destroy"]
+    params = {"since": f"{start - 1:.0f}", "filters": json.dumps({"event": ["destroy"]})}
+    async with http.get("/events", params=params) as resp:
+        (old,) = await read_events(resp, 1)
+        fake.emit_event("volume", "destroy", "v2")
+        (new,) = await read_events(resp, 1)
+    assert (old["Actor"]["ID"], new["Actor"]["ID"]) == ("v1", "v2")
+
+
+async def test_event_streams_end_when_the_fake_closes() -> None:
+    fake = await FakeDocker().start()
+    assert fake.socket_path is not None
+    connector = aiohttp.UnixConnector(fake.socket_path)
+    async with (
+        aiohttp.ClientSession("http://docker", connector=connector) as http,
+        http.get("/events") as resp,
+    ):
+        reader = asyncio.ensure_future(resp.read())
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await fake.close()
+        await asyncio.wait_for(reader, 5)
+    assert time.monotonic() - started < 2
+
+
+# --- failure injection ---------------------------------------------------------------------
+
+
+async def test_fail_next_matches_unversioned_glob_and_counts(
+    fake: FakeDocker, client: DockerClient, http: aiohttp.ClientSession
+) -> None:
+    fake.fail_next("GET", "/containers/*/json", status=503, message="daemon busy", times=2)
+    fake.add_container(name="xx")
+    with pytest.raises(ServerError, match="daemon busy") as info:
+        await client.request("GET", "/containers/xx/json")
+    assert info.value.status == 503
+    async with http.get("/containers/xx/json") as resp:
+        assert (resp.status, await resp.json()) == (503, {"message": "daemon busy"})
+    assert (await client.request("GET", "/containers/xx/json"))["Name"] == "/xx"
+    fake.fail_next("*", "/networks*", status=409)
+    with pytest.raises(Conflict, match="boom"):
+        await client.request("POST", "/networks/create", json={"Name": "n"})
+    assert not [n for n in fake.networks.values() if n.name == "n"]
+
+
+async def test_delay_next(fake: FakeDocker, client: DockerClient) -> None:
+    fake.delay_next("GET", "/info", 0.3)
+    started = time.monotonic()
+    await client.request("GET", "/info")
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    await client.request("GET", "/info")
+    assert time.monotonic() - started < 0.3
+    fake.delay_next("GET", "/version", 5)
+    await client.api_version()
+    with pytest.raises(DockerTimeoutError):
+        await client.with_options(timeout=0.2).request("GET", "/version")
+
+
+async def test_truncate_next_drops_the_connection_mid_body(
+    fake: FakeDocker, http: aiohttp.ClientSession, client: DockerClient
+) -> None:
+    fake.truncate_next("GET", "/info", after_bytes=10)
+    async with http.get("/info") as resp:
+        assert resp.status == 200
+        assert int(resp.headers["Content-Length"]) > 10
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await resp.read()
+    fake.truncate_next("GET", "/version", after_bytes=5)
+    with pytest.raises(DockerConnectionError):
+        await client.request("GET", "/version")
+    assert (await client.request("GET", "/version"))["ApiVersion"] == "1.41"
+
+
+async def test_truncate_next_with_clean_eof_cuts_json(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    fake.truncate_next("GET", "/version", after_bytes=7, eof=True)
+    async with http.get("/version") as resp:
+        assert await resp.read() == b'{"Platf'
+
+
+async def test_truncate_stream_mid_frame(fake: FakeDocker, client: DockerClient) -> None:
+    fake.set_output("tt", [(1, b"0123456789"), (2, b"abcdef")])
+    fake.add_container(name="tt", cmd=["x"], running=True)
+
+    def logs() -> FrameStream:
+        return client._stream(
+            "GET",
+            "/containers/tt/logs",
+            MultiplexDecoder(),
+            params={"stdout": True, "stderr": True},
+            stream_class=FrameStream,
+        )
+
+    # Clean end of body inside the second frame's payload: the decoder must notice.
+    fake.truncate_next("GET", "/containers/*/logs", after_bytes=18 + 8 + 2, eof=True)
+    seen: list[bytes] = []
+    with pytest.raises(TruncatedStreamError):
+        async with logs() as stream:
+            async for frame in stream:
+                seen.append(frame.data)
+    assert b"".join(seen).startswith(b"0123456789")
+    # Dropped connection inside the first frame's header.
+    fake.truncate_next("GET", "/containers/*/logs", after_bytes=3)
+    with pytest.raises(DockerConnectionError):
+        await logs().collect()
+    assert [f.data for f in await logs().collect()] == [b"0123456789", b"abcdef"]
+
+
+async def test_truncate_hijacked_exec(fake: FakeDocker, client: DockerClient) -> None:
+    fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+    fake.set_exec_output([(1, b"x" * 100)], cmd=["big"])
+    created = await client.request(
+        "POST", "/containers/box/exec", json={"Cmd": ["big"], "AttachStdout": True}
+    )
+    fake.truncate_next("POST", "/exec/*/start", after_bytes=8 + 40)
+    stream = await client._hijack("POST", f"/exec/{created['Id']}/start", tty=False, body={})
+    with pytest.raises(DockerConnectionError):
+        await asyncio.wait_for(stream.demux(), 5)
+    await stream.aclose()
+
+
+async def test_stall_next_sends_headers_then_nothing(
+    fake: FakeDocker, http: aiohttp.ClientSession, client: DockerClient
+) -> None:
+    fake.stall_next("GET", "/events", after_bytes=0)
+    timeout = aiohttp.ClientTimeout(sock_read=0.3)
+    async with http.get("/events", timeout=timeout) as resp:
+        assert resp.status == 200
+        with pytest.raises(asyncio.TimeoutError):
+            await resp.content.readline()
+    fake.stall_next("GET", "/containers/json", after_bytes=1)
+    async with http.get("/containers/json", timeout=timeout) as resp:
+        assert await resp.content.readexactly(1) == b"["
+        with pytest.raises(asyncio.TimeoutError):
+            await resp.read()
+    # The same through the client's stream inactivity timeout.
+    fake.add_container(name="ss", cmd=["echo", "x"], running=True)
+    fake.stall_next("GET", "/containers/ss/logs", after_bytes=4)
+    stream: FrameStream = client._stream(
+        "GET",
+        "/containers/ss/logs",
+        MultiplexDecoder(),
+        params={"stdout": True},
+        stream_class=FrameStream,
+        inactivity_timeout=0.3,
+    )
+    with pytest.raises(DockerTimeoutError):
+        await stream.collect()
+
+
+async def test_stalled_answers_do_not_hold_up_close() -> None:
+    fake = await FakeDocker().start()
+    fake.stall_next("GET", "/info")
+    client = fake.client()
+    pending = asyncio.ensure_future(client.request("GET", "/info", versioned=False))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await fake.close()
+    assert time.monotonic() - started < 3
+    with pytest.raises(DockerConnectionError):
+        await asyncio.wait_for(pending, 5)
+
+
+async def test_close_keepalive_closes_idle_connections(fake: FakeDocker) -> None:
+    assert fake.socket_path is not None
+    reader, writer = await asyncio.open_unix_connection(fake.socket_path)
+    try:
+        writer.write(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\nOK"), 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        assert fake.close_keepalive() == 1
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert fake.close_keepalive() == 0
+
+
+async def test_close_keepalive_with_a_pooled_client(fake: FakeDocker, client: DockerClient) -> None:
+    await client.request("GET", "/info")
+    assert fake.close_keepalive() >= 1
+    await asyncio.sleep(0.05)
+    assert (await client.request("GET", "/version"))["ApiVersion"] == "1.41"
+
+
+# --- recording and custom routes ------------------------------------------------------------
+
+
+async def test_requests_are_recorded(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    await post(
+        http,
+        "/v1.41/containers/create?name=rec&x=1&x=2",
+        {"Image": "busybox", "Cmd": ["true"]},
+        headers={"X-Registry-Auth": "abc"},
+    )
+    await get_json(http, "/containers/json")
+    first, second = fake.requests
+    assert (first.method, first.path, first.version) == ("POST", "/containers/create", "1.41")
+    assert first.query == {"name": ["rec"], "x": ["1", "2"]}
+    assert first.param("x") == "2"
+    assert first.headers["x-registry-auth"] == "abc"
+    assert first.json() == {"Image": "busybox", "Cmd": ["true"]}
+    assert (second.path, second.version, second.body) == ("/containers/json", None, b"")
+    assert fake.requests_to("post", "/containers/*") == [first]
+
+
+async def test_custom_routes_take_precedence(fake: FakeDocker, client: DockerClient) -> None:
+    seen: list[FakeRequest] = []
+
+    @fake.route("GET", "/containers/{id}/json")
+    async def inspect(req: FakeRequest) -> Any:
+        seen.append(req)
+        if req.params["id"] == "real":
+            return NotImplemented
+        return {"Id": req.params["id"], "Custom": True}
+
+    @fake.route("GET", "/containers/{id}/top")
+    def top(req: FakeRequest) -> Any:
+        return {"Titles": ["PID"], "Processes": [["1"]], "ps": req.arg("ps_args")}
+
+    fake.add_route(
+        "POST", "/images/{name:.+}/push", lambda req: (202, {"pushed": req.params["name"]})
+    )
+    fake.add_route("DELETE", "/custom", lambda req: None)
+    fake.add_route("GET", "/raw", lambda req: web.Response(text="plain"))
+
+    assert await client.request("GET", "/containers/a%2Fb/json") == {"Id": "a/b", "Custom": True}
+    fake.add_container(name="real")
+    assert (await client.request("GET", "/containers/real/json"))["Name"] == "/real"
+    assert (await client.request("GET", "/containers/cc/top", params={"ps_args": "aux"}))[
+        "ps"
+    ] == "aux"
+    assert await client.request("POST", "/images/me/img:1/push") == {"pushed": "me/img:1"}
+    assert await client.request("DELETE", "/custom") is None
+    assert await client.request("GET", "/raw") == b"plain"
+    assert [r.version for r in seen] == ["1.41", "1.41"]
+
+
+async def test_custom_routes_see_faults_too(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
+    fake.add_route("GET", "/thing", lambda req: {"value": "x" * 50})
+    fake.truncate_next("GET", "/thing", after_bytes=4, eof=True)
+    async with http.get("/v1.41/thing") as resp:
+        assert await resp.read() == b'{"va'
+
+
+def test_pattern_rejects_relative_paths() -> None:
+    fake = FakeDocker()
+    with pytest.raises(ValueError, match="must start with"):
+        fake.add_route("GET", "containers", lambda req: None)
+    with pytest.raises(ValueError, match="times"):
+        fake.fail_next("GET", "/x", times=0)
+
+
+def test_frames_encode_like_the_fake() -> None:
+    fake = FakeDocker()
+    c = fake.add_container(name="xx")
+    assert fake.frame(c, 2, b"e") == encode_frame(2, b"e") == b"\x02\x00\x00\x00\x00\x00\x00\x01e"
+
+
+# --- the pytest plugin ---------------------------------------------------------------------
+
+_PLUGIN_TESTS = """
+import pytest
+
+@pytest.mark.asyncio
+async def test_client(docker_client):
+    assert await docker_client.system.ping()
+
+@pytest.mark.asyncio
+async def test_same_fake(fake_docker, docker_client):
+    fake_docker.fail_next("GET", "/info", status=500, message="injected")
+    assert docker_client.host == fake_docker.host
+    with pytest.raises(Exception, match="injected"):
+        await docker_client.request("GET", "/info")
+    fake_docker.add_container(name="xx")
+    assert len(await docker_client.request("GET", "/containers/json", params={"all": 1})) == 1
+
+@pytest.mark.asyncio
+async def test_fresh_fake_each_test(fake_docker):
+    assert fake_docker.containers == {}
+
+@pytest.mark.real_docker
+@pytest.mark.asyncio
+async def test_real_only(docker_client):
+    assert docker_client.host == "unix:///nonexistent/docker.sock"
+"""
+
+
+def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_plugin_use.py").write_text(textwrap.dedent(_PLUGIN_TESTS))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "pytest", "-p", "aiodock.testing.plugin", "-p", "no:cacheprovider"]
+    cmd += ["-o", "asyncio_mode=strict", "-rs", *args, str(tmp_path)]
+    return subprocess.run(
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_plugin_fixtures_in_strict_mode(tmp_path: Path) -> None:
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed, 1 skipped" in result.stdout
+    assert "needs a real Docker engine" in result.stdout
+
+
+def test_plugin_real_engine_option_skips_fake_tests(tmp_path: Path) -> None:
+    result = run_pytest(
+        tmp_path,
+        "--aiodock-real-engine=unix:///nonexistent/docker.sock",
+        "-k",
+        "real_only or fresh",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 skipped" in result.stdout
+    assert "uses FakeDocker-specific APIs" in result.stdout
+
+
+def test_plugin_option_swallowing_a_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_pytest(tmp_path, "--aiodock-real-engine", str(tmp_path))
+    assert result.returncode != 0
+    assert "write --aiodock-real-engine=HOST" in result.stderr
+
+
+def test_plugin_import_is_light() -> None:
+    code = (
+        "import sys, aiodock.testing.plugin\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('aiodock.testing.', 'aiohttp.web'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['aiodock.testing.plugin']"
