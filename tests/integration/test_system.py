@@ -12,6 +12,7 @@ import pytest
 
 import aiodock
 from aiodock import APIVersionError, DockerClient, InvalidArgument
+from aiodock._filters import Filters
 from aiodock.models import (
     ContainerSummary,
     ImageSummary,
@@ -115,7 +116,10 @@ async def test_finite_event_read_with_every_time_form(
     start_dt = dt.datetime.now(dt.timezone.utc)
     cid = await _create_and_remove(docker, busybox, labels)
     end = time.time() + 0.5
-    filters = {"type": "container", "label": {"aiodock-test-run": labels["aiodock-test-run"]}}
+    filters: Filters = {
+        "type": "container",
+        "label": {"aiodock-test-run": labels["aiodock-test-run"]},
+    }
     forms: list[tuple[Any, Any]] = [
         (start - 1, end),  # float seconds
         (int(start) - 1, int(end) + 1),  # int seconds
@@ -140,7 +144,7 @@ async def test_events_filter_by_event_and_daemon_errors_raise(
 ) -> None:
     start = time.time()
     cid = await _create_and_remove(docker, busybox, labels)
-    filters = {
+    filters: Filters = {
         "type": "container",
         "event": "destroy",
         "label": {"aiodock-test-run": labels["aiodock-test-run"]},
