@@ -37,5 +37,5 @@ def typing(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """aiodock against aiodocker, docker-py and bare aiohttp on the real engine."""
-    session.install("-e", ".[test]", "aiodocker", "docker")
+    session.install("-e", ".[test]", "aiodocker", "docker", "matplotlib")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,0 +1,259 @@
+"""``python -m benchmarks``: run the scenarios, write ``benchmarks/results/latest.*``.
+
+Every repetition of every scenario runs each client in a fresh process; the
+clients take turns (their order rotates per repetition) so that slow drifts of
+the machine hit all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import fixtures, report
+from ._engine import IMAGE, Engine
+
+CLIENTS = ["aiohttp", "aiodock", "aiodocker", "docker-py"]
+SCENARIOS = [
+    "ping-c1",
+    "ping-c32",
+    "inspect-c1",
+    "inspect-c32",
+    "list",
+    "logs",
+    "events",
+    "exec-rt",
+    "exec-out",
+    "import",
+]
+GROUPS = {
+    "ping": ["ping-c1", "ping-c32"],
+    "inspect": ["inspect-c1", "inspect-c32"],
+    "exec": ["exec-rt", "exec-out"],
+}
+IMPORT_MODULES = {
+    "aiohttp": "aiohttp",
+    "aiodock": "aiodock",
+    "aiodocker": "aiodocker",
+    "docker-py": "docker",
+}
+RESULTS = Path(__file__).parent / "results"
+WORKER_TIMEOUT = 900
+
+
+def _expand(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        for item in GROUPS.get(name, [name]):
+            if item not in SCENARIOS:
+                raise SystemExit(
+                    f"unknown scenario {item!r}; choose from {SCENARIOS + list(GROUPS)}"
+                )
+            if item not in out:
+                out.append(item)
+    return [s for s in SCENARIOS if s in out]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="aiodock against aiodocker, docker-py and bare aiohttp on the local engine.",
+    )
+    parser.add_argument(
+        "-s",
+        "--scenarios",
+        nargs="+",
+        default=["all"],
+        metavar="NAME",
+        help=f"scenarios or groups to run (default all): {', '.join(SCENARIOS + list(GROUPS))}",
+    )
+    parser.add_argument(
+        "-c",
+        "--clients",
+        nargs="+",
+        default=CLIENTS,
+        choices=CLIENTS,
+        help="clients to measure (aiohttp, the reference, is always included)",
+    )
+    parser.add_argument("-r", "--repetitions", type=int, help="repetitions (default 5, --quick 2)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and 2 repetitions: checks the harness"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="directory for latest.md/.png/.json (default benchmarks/results)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also write cProfile stats of aiodock's timed part per scenario and repetition",
+    )
+    parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    args = parser.parse_args(argv)
+    args.scenarios = SCENARIOS if args.scenarios == ["all"] else _expand(args.scenarios)
+    args.clients = ["aiohttp"] + [c for c in CLIENTS[1:] if c in args.clients]
+    if args.repetitions is None:
+        args.repetitions = 2 if args.quick else 5
+    if args.repetitions < 1:
+        raise SystemExit("--repetitions must be at least 1")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def run_worker(
+    scenario: str,
+    client: str,
+    params: dict[str, Any],
+    engine: Engine,
+    profile: Path | None,
+) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.worker", scenario, client, json.dumps(params)]
+    if profile is not None:
+        cmd += ["--profile", str(profile)]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr_task = asyncio.ensure_future(proc.stderr.read())
+    result: dict[str, Any] | None = None
+    generator: asyncio.Future[None] | None = None
+
+    async def read() -> None:
+        nonlocal result, generator
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            if line == "READY" and scenario == "events":
+                generator = asyncio.ensure_future(
+                    fixtures.make_events(engine, params["prefix"], params["count"])
+                )
+            elif line.startswith("RESULT "):
+                result = json.loads(line[7:])
+
+    try:
+        await asyncio.wait_for(read(), WORKER_TIMEOUT)
+        await proc.wait()
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        result = {"metrics": {}, "errors": [f"timed out after {WORKER_TIMEOUT} s"]}
+    finally:
+        if generator is not None:
+            try:
+                await generator
+            except Exception as exc:
+                log(f"  event generator failed: {exc}")
+    stderr = (await stderr_task).decode(errors="replace")
+    if result is None:
+        result = {"metrics": {}, "errors": [f"worker exited {proc.returncode}: {stderr[-500:]}"]}
+    elif result["errors"] and stderr.strip():
+        log(stderr[-2000:])
+    return result
+
+
+async def measure_import(module: str) -> dict[str, Any]:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        return {"metrics": {}, "errors": [err.decode(errors="replace")[-300:]]}
+    return {"metrics": {"import": 1000 * float(out)}, "errors": []}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    sizes = fixtures.QUICK if args.quick else fixtures.FULL
+    run_id = uuid.uuid4().hex[:10]
+    started = time.time()
+    runs: list[dict[str, Any]] = []
+    async with Engine() as engine:
+        ping = await engine.ping()
+        version = await engine.version()
+        if not await engine.image_exists():
+            raise SystemExit(f"test image {IMAGE} is missing (bash scripts/engine.sh image)")
+        # Import timings also warm the OS page cache for every client's files.
+        for module in IMPORT_MODULES.values():
+            await measure_import(module)
+        try:
+            log(f"run {run_id}: preparing {', '.join(args.scenarios)}")
+            params = await fixtures.prepare(engine, run_id, set(args.scenarios), sizes)
+            for scenario in args.scenarios:
+                for rep in range(args.repetitions):
+                    shift = rep % len(args.clients)
+                    order = args.clients[shift:] + args.clients[:shift]
+                    for client in order:
+                        if scenario == "import":
+                            result = await measure_import(IMPORT_MODULES[client])
+                        else:
+                            p = dict(params[scenario])
+                            if scenario == "events":
+                                p["prefix"] = f"aiodock-bench-{run_id}-{rep}-{client}-"
+                            profile = None
+                            if args.profile is not None and client == "aiodock":
+                                args.profile.mkdir(parents=True, exist_ok=True)
+                                profile = args.profile / f"{scenario}-{rep}.prof"
+                            result = await run_worker(scenario, client, p, engine, profile)
+                        result.update(scenario=scenario, client=client, rep=rep)
+                        runs.append(result)
+                        shown = ", ".join(f"{k}={v:.4g}" for k, v in result["metrics"].items())
+                        errors = f"  ERRORS: {result['errors']}" if result["errors"] else ""
+                        log(f"{scenario:<11} rep {rep} {client:<10} {shown}{errors}")
+        finally:
+            removed = await engine.remove_run(run_id)
+            await engine.remove_volumes(f"aiodock-bench-{run_id}-")
+            log(f"removed {removed} containers")
+    return {
+        "started": started,
+        "finished": time.time(),
+        "quick": args.quick,
+        "repetitions": args.repetitions,
+        "sizes": sizes.__dict__,
+        "scenarios": args.scenarios,
+        "clients": args.clients,
+        "engine": {"version": version.get("Version"), "api": ping.get("Api-Version")},
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.chdir(Path(__file__).parent.parent)
+    data = asyncio.run(run(args))
+    data["machine"] = report.machine_info()
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "latest.json").write_text(json.dumps(data, indent=1) + "\n")
+    table = report.markdown(data)
+    (args.output / "latest.md").write_text(table)
+    print(table)
+    if not args.no_chart:
+        try:
+            report.chart(data, args.output / "latest.png")
+        except ImportError:
+            log("matplotlib is not installed: no chart (pip install matplotlib)")
+    failed = any(r["errors"] and r["client"] in ("aiohttp", "aiodock") for r in data["runs"])
+    return 1 if failed else 0
