@@ -32,7 +32,6 @@ from aiodock.models.swarm import (
     service_spec,
 )
 from aiodock.resources.services import ConvergenceError
-
 from tests.integration import _infra
 
 LABELS = dict(_infra.TEST_LABEL)
