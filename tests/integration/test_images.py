@@ -1,0 +1,224 @@
+"""The images namespace against the real engine: local operations, save/load, import, commit.
+
+Everything here is local: images come from ``aiodock-test/busybox:latest`` (tagged under
+unique ``aiodock-test/img-<uuid>`` names) or are created from scratch; nothing is pulled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodock import DockerClient
+from aiodock.errors import APIVersionError, ImageNotFound, InvalidArgument, NotFound
+
+LABEL = {"aiodock-test": "1"}
+
+
+def unique(prefix: str = "img") -> str:
+    return f"aiodock-test/{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+async def untag(docker: DockerClient, *names: str) -> None:
+    for name in names:
+        with contextlib.suppress(NotFound):
+            await docker.images.remove(name, force=True)
+
+
+async def test_list_inspect_history_exists(docker: DockerClient, busybox: str) -> None:
+    listed = await docker.images.list(filters={"reference": busybox})
+    assert [image.repo_tags for image in listed] == [[busybox]]
+    info = await docker.images.inspect(busybox)
+    assert info.id == listed[0].id and info.id.startswith("sha256:")
+    assert info.os == "linux" and info.size > 1_000_000
+    assert info.root_fs is not None and info.root_fs.layers
+    history = await docker.images.history(busybox)
+    assert history[0].id == info.id
+    assert any("busybox" in item.created_by for item in history)
+    assert await docker.images.exists(busybox)
+    assert not await docker.images.exists(unique("missing"))
+    with pytest.raises(ImageNotFound):
+        await docker.images.inspect(unique("missing") + ":nope")
+    with pytest.raises(APIVersionError):
+        await docker.images.list(shared_size=True)  # needs 1.42; the engine speaks 1.41
+
+
+async def test_tag_and_remove(docker: DockerClient, busybox: str) -> None:
+    name = unique()
+    try:
+        await docker.images.tag(busybox, f"{name}:one")
+        await docker.images.tag(busybox, name, tag="two")
+        info = await docker.images.inspect(busybox)
+        tagged = await docker.images.inspect(f"{name}:two")
+        assert tagged.id == info.id
+        assert {f"{name}:one", f"{name}:two"} <= set(tagged.repo_tags)
+        removed = await docker.images.remove(f"{name}:one")
+        assert [r.untagged for r in removed] == [f"{name}:one"]
+        assert not any(r.deleted for r in removed)  # busybox itself stays
+        assert await docker.images.exists(busybox)
+        with pytest.raises(ImageNotFound):
+            await docker.images.tag(unique("missing"), f"{name}:three")
+    finally:
+        await untag(docker, f"{name}:one", f"{name}:two")
+
+
+async def test_save_load_round_trip(docker: DockerClient, busybox: str, tmp_path: Path) -> None:
+    name = f"{unique()}:saved"
+    other = f"{unique()}:also"
+    try:
+        await docker.images.tag(busybox, name)
+        await docker.images.tag(busybox, other)
+        original = await docker.images.inspect(name)
+        archive = tmp_path / "image.tar"
+        chunks = 0
+        with archive.open("wb") as fh:
+            async with docker.images.save(name) as stream:
+                async for chunk in stream:
+                    chunks += 1
+                    fh.write(chunk)
+        assert archive.stat().st_size > 1_000_000
+        with tarfile.open(archive) as tar:
+            assert "manifest.json" in tar.getnames()
+        await docker.images.remove(name)
+        assert not await docker.images.exists(name)
+
+        with archive.open("rb") as fh:
+            stream = docker.images.load(fh)
+            await stream.wait()
+        assert stream.loaded == [name]
+        assert (await docker.images.inspect(name)).id == original.id
+
+        # Several images in one archive, each named once with ``names=``.
+        data = b"".join(await docker.images.save_many([name, other]).collect())
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            manifest = tar.extractfile("manifest.json")
+            assert manifest is not None
+            text = manifest.read().decode()
+        assert name in text and other in text
+        await untag(docker, name, other)
+
+        async def chunked() -> AsyncIterator[bytes]:
+            for i in range(0, len(data), 100_000):
+                yield data[i : i + 100_000]
+
+        stream = docker.images.load(chunked(), quiet=True)
+        await stream.wait()
+        assert sorted(stream.loaded) == sorted([name, other])
+    finally:
+        await untag(docker, name, other)
+
+
+async def test_save_missing_image_raises_before_iteration(docker: DockerClient) -> None:
+    with pytest.raises(ImageNotFound):
+        await docker.images.save(unique("missing") + ":x")
+
+
+async def test_load_garbage_raises(docker: DockerClient) -> None:
+    from aiodock.errors import DockerError
+
+    with pytest.raises(DockerError):
+        await docker.images.load(b"this is not a tar archive" * 100).wait()
+
+
+def rootfs_tar() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, content in (("hello.txt", b"hello from import\n"), ("etc/release", b"x\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+async def test_import_image(docker: DockerClient) -> None:
+    name = unique("imported")
+    try:
+        stream = docker.images.import_image(
+            rootfs_tar(),
+            repository=f"{name}:1",
+            message="made by aiodock",
+            changes=['LABEL aiodock-test="1"', 'CMD ["/hello.txt"]'],
+        )
+        await stream.wait()
+        assert stream.image_id is not None and stream.image_id.startswith("sha256:")
+        info = await docker.images.inspect(f"{name}:1")
+        assert info.id == stream.image_id
+        assert info.config is not None
+        assert info.config.labels.get("aiodock-test") == "1"
+        assert info.config.cmd == ["/hello.txt"]
+        history = await docker.images.history(info.id)
+        assert history[0].comment == "made by aiodock"
+    finally:
+        await untag(docker, f"{name}:1")
+
+
+async def test_commit_container(docker: DockerClient, busybox: str) -> None:
+    name = unique("committed")
+    created = await docker.request(
+        "POST",
+        "/containers/create",
+        json={"Image": busybox, "Cmd": ["sh", "-c", "echo hi > /made"], "Labels": LABEL},
+    )
+    container = created["Id"]
+    try:
+        await docker.request("POST", f"/containers/{container}/start")
+        await docker.request("POST", f"/containers/{container}/wait")
+        result = await docker.images.commit(
+            container,
+            f"{name}:1",
+            comment="snapshot",
+            author="aiodock tests",
+            changes=["ENV FROM_COMMIT=1", 'LABEL aiodock-test="1"'],
+        )
+        info = await docker.images.inspect(f"{name}:1")
+        assert info.id == result.id
+        assert info.author == "aiodock tests" and info.comment == "snapshot"
+        assert info.config is not None and "FROM_COMMIT=1" in info.config.env
+        assert info.config.labels.get("aiodock-test") == "1"
+    finally:
+        await docker.request("DELETE", f"/containers/{container}", params={"force": 1})
+        await untag(docker, f"{name}:1")
+
+
+async def test_prune_only_touches_matching_images(docker: DockerClient) -> None:
+    marker = uuid.uuid4().hex
+    name = unique("prunable")
+    stream = docker.images.import_image(
+        rootfs_tar(), repository=f"{name}:1", changes=[f'LABEL aiodock-prune="{marker}"']
+    )
+    await stream.wait()
+    image_id = stream.image_id
+    assert image_id is not None
+    try:
+        # Tagged images are not dangling: nothing with this label goes by default.
+        kept = await docker.images.prune(filters={"label": {"aiodock-prune": marker}})
+        assert kept.images_deleted == []
+        pruned = await docker.images.prune(
+            filters={"label": {"aiodock-prune": marker}, "dangling": False}
+        )
+        assert any(item.deleted == image_id for item in pruned.images_deleted)
+        assert not await docker.images.exists(image_id)
+    finally:
+        await untag(docker, f"{name}:1")
+
+
+async def test_build_prune_answers(docker: DockerClient) -> None:
+    result = await docker.images.build_prune(filters={"id": "aiodock-test-no-such-record"})
+    assert result.caches_deleted == []
+
+
+async def test_invalid_arguments_never_reach_the_engine(docker: DockerClient) -> None:
+    with pytest.raises(InvalidArgument):
+        docker.images.pull("Not/A Valid Ref")
+    with pytest.raises(InvalidArgument):
+        docker.images.push("aiodock-test/x@sha256:" + "0" * 64)
+    with pytest.raises(InvalidArgument):
+        await docker.images.tag("aiodock-test/busybox", "bad tag")
