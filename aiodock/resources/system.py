@@ -6,7 +6,7 @@ import datetime as _dt
 import math
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import aiohttp
 
@@ -15,9 +15,12 @@ from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
 from .._streaming import AsyncStream
 from ..errors import InvalidArgument
-from ..models import SystemDataUsageResponse, SystemInfo, SystemVersion
+from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
 from ..models.events import Event, parse_event
 from ._base import Resource
+
+if TYPE_CHECKING:
+    from .images import AuthLike
 
 __all__ = ["DF_TYPES", "EventTime", "System", "format_event_time"]
 
@@ -110,6 +113,36 @@ class System(Resource):
     async def info(self) -> SystemInfo:
         """System-wide information about the daemon and host."""
         return await self._client._model("GET", "/info", SystemInfo)
+
+    async def login(
+        self,
+        auth: AuthLike | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        registry: str | None = None,
+        email: str | None = None,
+        identity_token: str | None = None,
+    ) -> AuthResponse:
+        """Check registry credentials through the daemon (``POST /auth``); nothing is stored.
+
+        Give an ``AuthConfig``/mapping as ``auth``, or the parts as keywords
+        (``registry`` defaults to Docker Hub). Returns the daemon's answer
+        (``status``, and ``identity_token`` when the registry issues one);
+        refused credentials raise ``RegistryAuthError`` (an ``Unauthorized``).
+        The same as :func:`aiodock.resources.images.auth_login`.
+        """
+        from .images import auth_login
+
+        return await auth_login(
+            self._client,
+            auth,
+            username=username,
+            password=password,
+            registry=registry,
+            email=email,
+            identity_token=identity_token,
+        )
 
     async def df(self, *, types: Sequence[str] | None = None) -> SystemDataUsageResponse:
         """Disk usage of images, containers, volumes and the build cache.

@@ -14,6 +14,7 @@ import aiodock
 from aiodock import APIVersionError, DockerClient, InvalidArgument
 from aiodock._filters import Filters
 from aiodock.models import (
+    AuthResponse,
     ContainerSummary,
     ImageSummary,
     SystemDataUsageResponse,
@@ -22,6 +23,8 @@ from aiodock.models import (
     Volume,
 )
 from aiodock.models.events import Event
+
+from tests.integration import _infra
 
 
 @pytest.fixture
@@ -157,3 +160,21 @@ async def test_events_filter_by_event_and_daemon_errors_raise(
     with pytest.raises(aiodock.BadRequest) as info:
         await docker.system.events(since="200", until="100")
     assert info.value.status == 400 and info.value.path == "/events"
+
+
+async def test_login_against_the_private_registry(
+    docker: DockerClient, registry: _infra.Registry
+) -> None:
+    answer = await docker.system.login(
+        username=registry.username, password=registry.password, registry=registry.url
+    )
+    assert isinstance(answer, AuthResponse)
+    assert answer.status == "Login Succeeded"
+    as_mapping = await docker.system.login(registry.auth_config)
+    assert as_mapping.status == "Login Succeeded"
+    with pytest.raises(aiodock.Unauthorized):
+        await docker.system.login(
+            username=registry.username, password="wrong-password", registry=registry.url
+        )
+    with pytest.raises(InvalidArgument):
+        await docker.system.login(password="no-user")
