@@ -1,4 +1,4 @@
-"""``client.system`` against the real engine: ping, version, info, df and finite event reads."""
+"""``client.system`` against the real engine: ping, version, info, df, login, finite events."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from aiodock.models import (
     Volume,
 )
 from aiodock.models.events import Event
-
 from tests.integration import _infra
 
 
