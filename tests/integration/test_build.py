@@ -251,3 +251,19 @@ def test_large_context_is_streamed_with_bounded_memory(busybox: str, tmp_path: P
     growth = result["after"] - result["before"]
     # A buffered 200 MiB context would add >= 200 MiB; streaming adds a few chunks.
     assert growth < 40, result
+
+
+def test_build_progress_example_runs(busybox: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "examples" / "build_progress.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "sent build context:" in proc.stdout
+    assert "main.sh" in proc.stdout and "scratch.tmp" not in proc.stdout
+    assert "built sha256:" in proc.stdout

@@ -199,3 +199,43 @@ async def test_login(docker: DockerClient, registry: _infra.Registry) -> None:
             docker, username=registry.username, password="wrong-password", registry=registry.url
         )
     assert "wrong-password" not in str(info.value)
+
+
+def test_pull_push_progress_example_runs(
+    busybox: str, registry: _infra.Registry, docker_config: Path
+) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "AIODOCK_REGISTRY_USER": registry.username,
+        "AIODOCK_REGISTRY_PASSWORD": registry.password,
+    }
+    proc = subprocess.run(
+        [sys.executable, str(root / "examples" / "pull_push_progress.py"), registry.url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "pull/push OK" in proc.stdout
+    assert "layers 2/2" in proc.stdout
+    # Without credentials the example reports the refusal with its own exit status.
+    env.pop("AIODOCK_REGISTRY_USER")
+    proc = subprocess.run(
+        [sys.executable, str(root / "examples" / "pull_push_progress.py"), registry.url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "refused the credentials" in proc.stderr
