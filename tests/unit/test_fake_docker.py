@@ -106,6 +106,18 @@ async def test_tcp_mode_listens_on_loopback() -> None:
         async with fake.client() as client:
             assert await client.system.ping()
             assert await client.api_version() == "1.41"
+            fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
+            created = await client.request(
+                "POST",
+                "/containers/box/exec",
+                json={"Cmd": ["cat"], "AttachStdin": True, "AttachStdout": True},
+            )
+            stream = await client._hijack(
+                "POST", f"/exec/{created['Id']}/start", tty=False, body={"Detach": False}
+            )
+            await stream.write(b"over tcp")
+            await stream.close_stdin()
+            assert (await asyncio.wait_for(stream.demux(), 5)).stdout == b"over tcp"
 
 
 async def test_clients_made_by_the_fake_are_closed_with_it() -> None:
@@ -871,7 +883,7 @@ async def test_truncate_stream_mid_frame(fake: FakeDocker, client: DockerClient)
     assert [f.data for f in await logs().collect()] == [b"0123456789", b"abcdef"]
 
 
-async def test_truncate_hijacked_exec(fake: FakeDocker, client: DockerClient) -> None:
+async def test_truncate_and_stall_hijacked_exec(fake: FakeDocker, client: DockerClient) -> None:
     fake.add_container(name="box", cmd=["sleep", "infinity"], running=True)
     fake.set_exec_output([(1, b"x" * 100)], cmd=["big"])
     created = await client.request(
@@ -881,6 +893,19 @@ async def test_truncate_hijacked_exec(fake: FakeDocker, client: DockerClient) ->
     stream = await client._hijack("POST", f"/exec/{created['Id']}/start", tty=False, body={})
     with pytest.raises(DockerConnectionError):
         await asyncio.wait_for(stream.demux(), 5)
+    await stream.aclose()
+    # A stalled hijacked stream trips the client's read timeout.
+    created = await client.request(
+        "POST", "/containers/box/exec", json={"Cmd": ["big"], "AttachStdout": True}
+    )
+    fake.stall_next("POST", "/exec/*/start", after_bytes=8 + 10)
+    stream = await client._hijack(
+        "POST", f"/exec/{created['Id']}/start", tty=False, body={}, read_timeout=0.3
+    )
+    first = await asyncio.wait_for(stream.__anext__(), 5)
+    assert first.data == b"x" * 10
+    with pytest.raises(DockerTimeoutError):
+        await asyncio.wait_for(stream.__anext__(), 5)
     await stream.aclose()
 
 
