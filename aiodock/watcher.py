@@ -21,7 +21,9 @@ that were already delivered are recognised by (``time_nano``, actor id,
 ``action``, ``type``) and not delivered again. The daemon only keeps its last
 256 events (all kinds, all clients) for replay: when the replay does not reach
 back to the last event seen, events may have been lost; the watcher counts
-that in ``state.possible_gaps`` and logs a warning.
+that in ``state.possible_gaps`` and logs a warning. If the connection breaks
+before any event arrived, the replay starts at the second (daemon clock) the
+stream was opened, so it may include events from up to a second before that.
 
 Other API errors (4xx, e.g. an invalid filter) and client misuse are fatal:
 the watcher stops and every subscriber gets the error after the events queued
@@ -47,7 +49,6 @@ import attrs
 from ._filters import Filters, normalize_filters
 from .errors import (
     DockerConnectionError,
-    DockerError,
     DockerTimeoutError,
     InvalidArgument,
     ServerError,
@@ -640,8 +641,8 @@ class EventWatcher:
                 except Exception:
                     sub.callback_errors += 1
                     _log.exception("event callback %r failed on %s", sub.name, event.key)
-        except DockerError:
-            pass  # the watcher failed; wait() reports it
+        except Exception:
+            pass  # the watcher failed: wait() raises the error and state shows it
 
     # -- state ----------------------------------------------------------------------------
 
@@ -727,6 +728,8 @@ class EventWatcher:
 
     async def wait(self) -> None:
         """Run until the watcher is closed; raise the error it failed with, if any."""
+        if self._task is None and not self._stopped.is_set():
+            raise UsageError("the EventWatcher is not started; use 'async with' or start()")
         await self._stopped.wait()
         if self._error is not None:
             raise self._error
@@ -839,8 +842,10 @@ class EventWatcher:
                     jitter=self._jitter,
                     rng=self._rng,
                 )
-                _log.info(
-                    "event stream lost (%s); reconnecting in %.2f s (attempt %d)",
+                _log.log(
+                    logging.WARNING if opened_at is not None else logging.INFO,
+                    "event stream %s (%s); reconnecting in %.2f s (attempt %d)",
+                    "lost" if opened_at is not None else "unavailable",
                     error,
                     delay,
                     attempt + 1,
@@ -850,6 +855,13 @@ class EventWatcher:
                 attempt += 1
                 self._reconnects += 1
         except asyncio.CancelledError:
+            # aclose(), or the loop shutting down: end the subscriptions either way.
+            if self._status != "failed":
+                self._status = "closed"
+            self._connected.clear()
+            self._stopped.set()
+            for sub in self._subs:
+                sub._finish(None)
             raise
         except BaseException as exc:
             self._fail(exc)

@@ -14,7 +14,7 @@ from .._client import Repeated
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
 from .._streaming import AsyncStream
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, StreamError
 from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
 from ..models.events import Event, parse_event
 from ._base import Resource
@@ -82,6 +82,13 @@ def format_event_time(value: EventTime, parameter: str = "since") -> str:
         value,
         f"expected a datetime, int/float seconds or a string, not {type(value).__name__}",
     )
+
+
+def _event(data: Any) -> Event:
+    try:
+        return parse_event(data)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StreamError(f"malformed event from the daemon: {str(data)[:200]!r} ({exc})") from exc
 
 
 def _as_seconds(value: EventTime) -> float | None:
@@ -218,7 +225,7 @@ class System(Resource):
             "GET",
             "/events",
             JSONStreamDecoder(),
-            parse_event,
+            _event,
             params=params,
             **kwargs,
         )

@@ -23,6 +23,7 @@ from aiodock import (
     DockerClient,
     InvalidArgument,
     ServerError,
+    StreamError,
     UsageError,
 )
 from aiodock.models.events import Event, EventActor, parse_event
@@ -247,6 +248,7 @@ def test_format_event_time_rejects(bad: Any) -> None:
 CUT = "cut"  # close the connection abruptly (no terminating chunk)
 END = "end"  # end the response body cleanly
 HALF = "half"  # send half a JSON document, then cut
+BAD = "bad"  # send a JSON document that is not an event
 
 
 class FakeEvents:
@@ -309,6 +311,9 @@ class FakeEvents:
                 if item == END:
                     await response.write_eof()
                     return response
+                if item == BAD:
+                    await response.write(b"[1, 2]\n")
+                    continue
                 if item in (CUT, HALF):
                     if item == HALF:
                         await response.write(b'{"Type": "container", "Act')
@@ -680,3 +685,39 @@ def test_watcher_validates_options() -> None:
     watcher.subscribe(name="a")
     with pytest.raises(InvalidArgument, match="name"):
         watcher.subscribe(name="a")
+
+
+async def test_a_malformed_event_raises_stream_error_and_the_watcher_reconnects(
+    fake: tuple[FakeEvents, DockerClient],
+) -> None:
+    server, client = fake
+    async with client.system.events() as stream:
+        server.control(BAD)
+        with pytest.raises(StreamError, match="malformed event"):
+            await stream.__anext__()
+    async with watch(client) as watcher:
+        sub = watcher.subscribe()
+        await watcher.wait_connected(5)
+        server.control(BAD)
+        await settle(lambda: watcher.state.connections == 2)
+        assert isinstance(watcher.state.last_error, StreamError)
+        server.emit("create", "a")
+        assert keys(await take(sub, 1)) == [("create", "a")]
+
+
+async def test_reader_cancelled_from_outside_ends_subscriptions(
+    fake: tuple[FakeEvents, DockerClient],
+) -> None:
+    _, client = fake
+    watcher = watch(client)
+    sub = watcher.subscribe()
+    with pytest.raises(UsageError, match="not started"):
+        await watcher.wait()
+    async with watcher:
+        await watcher.wait_connected(5)
+        task = watcher._task
+        assert task is not None
+        task.cancel()  # as the loop does when it shuts down
+        assert [e async for e in sub] == []
+        await asyncio.wait_for(watcher.wait(), 5)
+        assert watcher.state.status == "closed"
