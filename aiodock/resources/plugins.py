@@ -140,7 +140,7 @@ class Plugins(Resource):
         return "/plugins/" + quote_path(_name(name), "name") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Plugin]:
-        """Installed plugins, optionally filtered (``capability``, ``enable``)."""
+        """Installed plugins, optionally filtered (``capability``, ``enabled``)."""
         return await self._client._models(
             "GET", "/plugins", Plugin, params={"filters": encode_filters(filters)}
         )

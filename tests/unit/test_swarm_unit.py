@@ -951,7 +951,7 @@ async def test_plugin_lifecycle_calls(fake: FakeDocker, docker: aiodock.DockerCl
     await docker.plugins.disable(name, force=True)
     assert fake.requests_to("POST", "/plugins/*/disable")[0].param("force") == "1"
     assert not (await docker.plugins.inspect(name)).enabled
-    assert [p.name for p in await docker.plugins.list(filters={"enable": True})] == ["me/p:latest"]
+    assert [p.name for p in await docker.plugins.list(filters={"enabled": True})] == ["me/p:latest"]
     await docker.plugins.remove(name, force=True)
     assert fake.requests_to("DELETE", "/plugins/*")[0].param("force") == "1"
     with pytest.raises(InvalidArgument):
