@@ -70,6 +70,7 @@ class AsyncStream(Generic[T]):
     """
 
     __slots__ = (
+        "__weakref__",
         "_closed",
         "_convert",
         "_decoder",
@@ -128,6 +129,14 @@ class AsyncStream(Generic[T]):
         if response is not None:
             # An unfinished body cannot go back to the pool: close the connection.
             response.close()
+
+    async def _abort(self, exc: Exception) -> None:
+        """Wake a reader blocked on this stream with ``exc`` and drop the connection."""
+        response = self._response
+        if response is not None:
+            # aiohttp does not wake a pending read when the connection is closed under it.
+            response.content.set_exception(exc)
+        self._release()
 
     def __del__(self) -> None:
         # A stream abandoned after ``break`` must not hold its connection.
@@ -351,6 +360,11 @@ class HijackedStream:
             (err if stream == StreamType.STDERR else out).append(data)
         await self.aclose()
         return Output(b"".join(out), b"".join(err))
+
+    async def _abort(self, exc: Exception) -> None:
+        """Wake a reader blocked on this connection with ``exc`` and close it."""
+        self._reader.set_exception(exc)
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection; safe to call more than once."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from aiodock import DockerClient, FrameStream, StreamType
 from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
 from aiodock._streaming import AsyncStream
 from aiodock.errors import (
+    ClientClosedError,
     DockerConnectionError,
     DockerTimeoutError,
     NotFound,
@@ -279,3 +281,41 @@ async def test_lines_hands_out_a_line_that_never_ends() -> None:
         first = await asyncio.wait_for(lines.__anext__(), 5)
         await lines.aclose()
     assert first.data == b"x" * 3000
+
+
+async def test_closing_the_client_ends_streams_blocked_in_other_tasks() -> None:
+    async with serve(stream_app()) as host:
+        client = DockerClient(host)
+
+        async def consume() -> None:
+            async for _ in json_stream(client, "/forever"):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(client.aclose(), 5)
+        with pytest.raises(ClientClosedError, match="was closed"):
+            await asyncio.wait_for(task, 5)
+
+
+async def test_closing_the_client_ends_hijacked_streams(tmp_path: Path) -> None:
+    path = str(tmp_path / "hijack.sock")
+
+    async def upgrade(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+        writer.write(encode_frame(1, b"hello"))
+        await reader.read()  # until the client goes away
+        writer.close()
+
+    server = await asyncio.start_unix_server(upgrade, path)
+    async with server:
+        client = DockerClient(f"unix://{path}", api_version="1.41")
+        stream = await client._hijack("POST", "/containers/x/attach", tty=False)
+        first = await stream.__anext__()
+        assert first.data == b"hello"
+        task = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.05)
+        await client.aclose()
+        with pytest.raises(ClientClosedError):
+            await asyncio.wait_for(task, 5)
