@@ -721,3 +721,39 @@ async def test_reader_cancelled_from_outside_ends_subscriptions(
         assert [e async for e in sub] == []
         await asyncio.wait_for(watcher.wait(), 5)
         assert watcher.state.status == "closed"
+
+
+# --- the same guarantees against aiodock.testing.FakeDocker ---------------------------------
+
+
+async def test_fake_docker_slow_subscriber_does_not_stall_and_faults_reconnect() -> None:
+    from aiodock.testing import FakeDocker
+
+    async with FakeDocker() as fake, fake.client() as client:
+        fake.fail_next("GET", "/events", status=500, message="daemon hiccup")
+        async with watch(client, filters={"type": "container"}) as watcher:
+            slow = watcher.subscribe(maxsize=3, name="slow")
+            fast = watcher.subscribe(maxsize=500, name="fast")
+            await watcher.wait_connected(5)
+            assert watcher.state.reconnects == 1
+            assert "daemon hiccup" in str(watcher.state.last_error)
+            for i in range(100):
+                fake.emit_event("container", "create", f"c{i}", {"name": f"n{i}"})
+                fake.emit_event("network", "create", f"n{i}")  # filtered by the daemon
+            got = await take(fast, 100)
+            assert keys(got) == [("create", f"c{i}") for i in range(100)]
+            assert slow.dropped == 97 and watcher.state.dropped["slow"] == 97
+            assert keys(await take(slow, 3)) == [("create", f"c{i}") for i in (97, 98, 99)]
+            assert watcher.state.events == 100
+
+
+async def test_fake_docker_client_error_is_fatal() -> None:
+    from aiodock.testing import FakeDocker
+
+    async with FakeDocker() as fake, fake.client() as client:
+        fake.fail_next("GET", "/events", status=400, message="bad filter")
+        async with watch(client) as watcher:
+            sub = watcher.subscribe()
+            with pytest.raises(BadRequest, match="bad filter"):
+                await asyncio.wait_for(sub.__anext__(), 5)
+            assert watcher.state.status == "failed" and watcher.state.reconnects == 0
