@@ -325,3 +325,46 @@ async def test_invalid_arguments_fail_before_any_request() -> None:
             with pytest.raises(InvalidArgument) as info:
                 await call
             assert info.value.parameter == parameter, (parameter, info.value)
+
+
+async def test_enable_ipv4_needs_api_1_47(docker: DockerClient, labels: dict[str, str]) -> None:
+    if await docker._api_at_least("1.47"):  # a newer engine takes it
+        created = await docker.networks.create(unique(), enable_ipv4=True, labels=labels)
+        await docker.networks.remove(created.id)
+        return
+    with pytest.raises(aiodock.APIVersionError, match=r"enable_ipv4 needs Engine API 1\.47"):
+        await docker.networks.create(unique(), enable_ipv4=True)
+
+
+@pytest.mark.parametrize(
+    ("api", "check_duplicate", "ipv4_allowed"),
+    [("1.41", True, False), ("1.44", False, False), ("1.47", False, True)],
+)
+async def test_request_bodies_follow_the_negotiated_api(
+    api: str, check_duplicate: bool, ipv4_allowed: bool
+) -> None:
+    # The real engine is 1.41; what newer APIs get is checked on the recording fake.
+    import json
+
+    from aiodock.testing import FakeDocker
+
+    async with FakeDocker(api_version=api) as fake, fake.client() as docker:
+        await docker.networks.create(
+            "n1",
+            ipam=IPAM(config=[IPAMConfig(subnet="10.250.9.0/24", gateway="10.250.9.1")]),
+            internal=False,
+            labels={"a": "b"},
+        )
+        (request,) = [r for r in fake.requests if r.path == "/networks/create"]
+        body = json.loads(request.body)
+        assert body["Name"] == "n1" and body["Internal"] is False  # explicit False is sent
+        assert body["IPAM"] == {"Config": [{"Subnet": "10.250.9.0/24", "Gateway": "10.250.9.1"}]}
+        assert ("CheckDuplicate" in body) is check_duplicate
+        assert "EnableIPv4" not in body and "Attachable" not in body
+        if ipv4_allowed:
+            await docker.networks.create("n2", enable_ipv4=False)
+            last = [r for r in fake.requests if r.path == "/networks/create"][-1]
+            assert json.loads(last.body)["EnableIPv4"] is False
+        else:
+            with pytest.raises(aiodock.APIVersionError):
+                await docker.networks.create("n2", enable_ipv4=False)
