@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
 import attrs
@@ -235,25 +235,43 @@ class ProgressTracker:
 
 
 class BodyGuard:
-    """Wraps a streamed request body and remembers the error that stopped it, if any.
+    """Wraps a streamed request body: remembers the error that stopped it, closes it early.
 
     aiohttp reports a failing body as a broken connection; the stream uses
     the remembered error (an unreadable context file, the caller's own
-    iterator failing) to raise what actually went wrong.
+    iterator failing) to raise what actually went wrong. When the request
+    fails or is cancelled part-way, :meth:`aclose` closes the body at once
+    (and with it any file it was reading) instead of leaving that to the
+    garbage collector.
     """
 
-    __slots__ = ("error",)
+    __slots__ = ("_gen", "error")
 
     def __init__(self) -> None:
         self.error: BaseException | None = None
+        self._gen: AsyncGenerator[bytes, None] | None = None
 
-    async def wrap(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    def wrap(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        self._gen = self._guard(body)
+        return self._gen
+
+    async def _guard(self, body: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
         try:
             async for chunk in body:
                 yield chunk
         except Exception as exc:
             self.error = exc
             raise
+        finally:
+            close = getattr(body, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def aclose(self) -> None:
+        gen = self._gen
+        if gen is not None and not getattr(gen, "ag_running", False):
+            self._gen = None
+            await gen.aclose()
 
 
 class ProgressStream(AsyncStream[ProgressMessage]):
@@ -323,17 +341,34 @@ class ProgressStream(AsyncStream[ProgressMessage]):
             await prepare()
         try:
             return await super()._start()
-        except ServerError as exc:
+        except BaseException as exc:
+            body = self._body
+            if body is not None:
+                # Cancelled or failed part-way: close the body (and its files) now.
+                await body.aclose()
+            mapped = self._map_start_error(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def _map_start_error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, ServerError):
             if self._auth_errors and is_auth_failure(exc.message):
-                raise RegistryAuthError(
+                return RegistryAuthError(
                     exc.message, method=exc.method, path=exc.path, http_status=exc.status
-                ) from exc
-            raise
-        except DockerConnectionError as exc:
+                )
+        elif isinstance(exc, DockerConnectionError):
             body = self._body
             if body is not None and body.error is not None:
-                raise body.error from exc
-            raise
+                return body.error
+        return exc
+
+    async def aclose(self) -> None:
+        """Release the connection and close a request body still being sent."""
+        await super().aclose()
+        body = self._body
+        if body is not None:
+            await body.aclose()
 
     def __await__(self: _PS) -> Generator[Any, None, _PS]:
         return self._start_self().__await__()

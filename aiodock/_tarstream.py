@@ -243,14 +243,20 @@ def _close(chunks: Iterator[bytes], fut: asyncio.Future[Any] | None) -> None:
 async def _aiter_counted(
     source: AsyncIterable[bytes], on_chunk: Callable[[int], None] | None
 ) -> AsyncIterator[bytes]:
-    async for chunk in source:
-        if not isinstance(chunk, (bytes, bytearray, memoryview)):
-            raise InvalidArgument(
-                "data", type(chunk).__name__, "an async iterator body must yield bytes"
-            )
-        if on_chunk is not None:
-            on_chunk(len(chunk))
-        yield bytes(chunk)
+    try:
+        async for chunk in source:
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                raise InvalidArgument(
+                    "data", type(chunk).__name__, "an async iterator body must yield bytes"
+                )
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            yield bytes(chunk)
+    finally:
+        # The request consumed the iterator; close it (its files, connections) with it.
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def _aiter_buffer(
@@ -273,8 +279,9 @@ def body_stream(
     """Turn bytes, a binary file object or an async iterable of bytes into a request body.
 
     Bytes are sent as they are (in ``chunk_size`` slices when larger, without
-    copying); file objects are read in worker threads one chunk at a time;
-    async iterables are passed through. Anything else is an
+    copying); file objects are read in worker threads one chunk at a time
+    (and left open: they belong to the caller); async iterables are passed
+    through and closed (``aclose``) when the body ends, fails or is abandoned. Anything else is an
     :class:`~aiodock.errors.InvalidArgument` naming ``parameter``.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -37,7 +37,7 @@ from aiodock.errors import (
 )
 from aiodock.models import ContainerConfig
 from aiodock.resources.images import auth_login
-from tests.unit._server import serve
+from tests.unit._server import ping_app, serve
 
 SECRET = "s3cr3t-pa55"
 
@@ -951,3 +951,57 @@ async def test_body_stream_kinds() -> None:
     with pytest.raises(InvalidArgument, match="must yield bytes"):
         async for _ in body_stream(bad()):  # type: ignore[union-attr]
             pass
+
+
+async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
+    # A daemon that reads request bodies slowly, so the upload is still going on.
+    app = ping_app()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        chunk = b"-"
+        while chunk:
+            chunk = await request.content.read(4096)
+            await asyncio.sleep(0.01)
+        return web.Response(body=BUILD_OK)
+
+    app.router.add_route("POST", "/v1.41/build", slow)
+    app.router.add_route("POST", "/v1.41/images/load", slow)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch\n")
+    with (ctx / "big").open("wb") as fh:
+        fh.truncate(64 << 20)
+
+    def open_context_files() -> list[str]:
+        fds = Path("/proc/self/fd")
+        found = []
+        for fd in fds.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith(str(ctx)):
+                found.append(target)
+        return found
+
+    finished: list[bool] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 65536
+        finally:
+            finished.append(True)
+
+    async with serve(app) as url, DockerClient(url) as client:
+        for stream in (client.images.build(ctx), client.images.load(body())):
+            task = asyncio.create_task(stream.wait())
+            await asyncio.sleep(0.3)
+            assert not task.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        # Closed at once, not whenever the garbage collector gets to it.
+        assert finished == [True]
+        assert open_context_files() == []
+        await client.system.ping()
