@@ -19,11 +19,6 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from ._config import MAX_API_VERSION, MIN_API_VERSION, TLSConfig, parse_api_version, resolve
-from ._convert import json_dumps, json_loads, structure, structure_list
-from ._frames import Decoder
-from ._streaming import AsyncStream, HijackedStream, read_response_head, transport_error
-from ._transport import DEFAULT_HOST, Endpoint, make_connector, open_raw, parse_host
 from ._version import __version__
 from .errors import (
     APIError,
@@ -36,6 +31,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from ._config import TLSConfig
+    from ._frames import Decoder
+    from ._streaming import AsyncStream, HijackedStream
+    from ._transport import Endpoint
     from .resources.configs import Configs
     from .resources.containers import Containers
     from .resources.distribution import Distribution
@@ -54,12 +53,59 @@ if TYPE_CHECKING:
 __all__ = ["DockerClient", "encode_query", "quote_path"]
 
 M = TypeVar("M")
-S = TypeVar("S", bound=AsyncStream[Any])
+S = TypeVar("S", bound="AsyncStream[Any]")
 
 _UNSET: Any = object()
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _MAX_ERROR_BODY = 1 << 20
 _USER_AGENT = f"aiodock/{__version__}"
+
+# ``import aiodock`` costs little more than ``import aiohttp``: the converter (and
+# cattrs), configuration, transports and streams are imported when first used.
+# The JSON and structuring functions below replace themselves with the real ones
+# on their first call, so later calls pay nothing for it.
+
+
+def _load_convert() -> None:
+    global _json_dumps, _json_loads, _structure, _structure_list
+    from . import _convert
+
+    _json_dumps = _convert.json_dumps
+    _json_loads = _convert.json_loads
+    _structure = _convert.structure
+    _structure_list = _convert.structure_list
+
+
+def _first_json_dumps(obj: Any) -> bytes:
+    _load_convert()
+    return _json_dumps(obj)
+
+
+def _first_json_loads(data: bytes | bytearray | memoryview | str) -> Any:
+    _load_convert()
+    return _json_loads(data)
+
+
+def _first_structure(data: Any, cls: type[M]) -> M:
+    _load_convert()
+    return _structure(data, cls)  # type: ignore[no-any-return]
+
+
+def _first_structure_list(data: Any, cls: type[M]) -> list[M]:
+    _load_convert()
+    return _structure_list(data, cls)
+
+
+_json_dumps: Callable[[Any], bytes] = _first_json_dumps
+_json_loads: Callable[[bytes | bytearray | memoryview | str], Any] = _first_json_loads
+_structure: Callable[[Any, type[Any]], Any] = _first_structure
+_structure_list: Callable[[Any, type[Any]], list[Any]] = _first_structure_list
+
+
+def _transport_error(exc: BaseException, what: str) -> Exception:
+    from ._streaming import transport_error
+
+    return transport_error(exc, what)
 
 
 def quote_path(value: str, parameter: str = "id") -> str:
@@ -84,7 +130,7 @@ def _query_value(value: Any) -> str:
     if value is False:
         return "0"
     if isinstance(value, (Mapping, list, tuple)):
-        return json_dumps(value).decode()
+        return _json_dumps(value).decode()
     return str(value)
 
 
@@ -140,6 +186,8 @@ class _Shared:
         self.server_hostname: str | None = None
 
     def open_session(self) -> aiohttp.ClientSession:
+        from ._transport import make_connector
+
         connector = make_connector(
             self.endpoint, ssl_context=self.ssl_context, ssh_options=self.ssh_options
         )
@@ -188,6 +236,9 @@ class DockerClient:
         headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
     ) -> None:
+        from ._config import TLSConfig
+        from ._transport import DEFAULT_HOST, parse_host
+
         if max_connections < 1:
             raise InvalidArgument("max_connections", max_connections, "must be at least 1")
         endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
@@ -210,6 +261,8 @@ class DockerClient:
         connect_timeout: float | None,
     ) -> None:
         if api_version is not None:
+            from ._config import parse_api_version
+
             parse_api_version(api_version)
         self._pinned = api_version
         self._prefix = f"/v{api_version}" if api_version else None
@@ -231,6 +284,8 @@ class DockerClient:
         ``DOCKER_CERT_PATH``, ``DOCKER_API_VERSION``, ``DOCKER_CONTEXT``/``currentContext``
         and ``config.json`` ``HttpHeaders``. Keyword ``options`` override what they say.
         """
+        from ._config import resolve
+
         config = resolve(environ)
         kwargs: dict[str, Any] = {
             "tls": config.tls,
@@ -431,6 +486,8 @@ class DockerClient:
             return shared.negotiated
 
     def _pick_version(self, server: str) -> str:
+        from ._config import MAX_API_VERSION, MIN_API_VERSION, parse_api_version
+
         if not server:
             return MIN_API_VERSION
         try:
@@ -445,11 +502,15 @@ class DockerClient:
 
     async def _require_api(self, option: str, version: str) -> None:
         """Fail before the request when ``option`` needs a newer API than negotiated."""
+        from ._config import parse_api_version
+
         current = await self.api_version()
         if parse_api_version(current) < parse_api_version(version):
             raise APIVersionError(option, version, current)
 
     async def _api_at_least(self, version: str) -> bool:
+        from ._config import parse_api_version
+
         return parse_api_version(await self.api_version()) >= parse_api_version(version)
 
     # -- request core ----------------------------------------------------------------
@@ -489,7 +550,7 @@ class DockerClient:
         session = shared.session or shared.open_session()
         url = await self._url(path, params, versioned)
         if body is not _UNSET:
-            data = json_dumps(body)
+            data = _json_dumps(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         try:
             response = await session.request(
@@ -502,7 +563,7 @@ class DockerClient:
                 server_hostname=shared.server_hostname,
             )
         except _TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
+            raise _transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
         if response.status >= 400:
             await self._raise_for_status(response, method, path, not_found)
         return response
@@ -528,7 +589,7 @@ class DockerClient:
     ) -> APIError:
         message = ""
         try:
-            decoded = json_loads(raw) if raw else None
+            decoded = _json_loads(raw) if raw else None
             if isinstance(decoded, dict):
                 message = str(decoded.get("message", ""))
         except ValueError:
@@ -552,7 +613,7 @@ class DockerClient:
                 body = await response.read()
             except _TRANSPORT_ERRORS as exc:
                 response.close()
-                raise transport_error(exc, f"{method} {path}: reading the response") from exc
+                raise _transport_error(exc, f"{method} {path}: reading the response") from exc
             finally:
                 response.release()
             return response.status, body
@@ -563,7 +624,7 @@ class DockerClient:
         if not body:
             return None
         try:
-            return json_loads(body)
+            return _json_loads(body)
         except ValueError as exc:
             raise DockerConnectionError(
                 f"{method} {path}: the daemon sent invalid JSON: {body[:200]!r}"
@@ -571,11 +632,11 @@ class DockerClient:
 
     async def _model(self, method: str, path: str, cls: type[M], **kwargs: Any) -> M:
         """An ordinary call whose JSON body is structured into ``cls``."""
-        return structure(await self._json(method, path, **kwargs), cls)
+        return _structure(await self._json(method, path, **kwargs), cls)  # type: ignore[no-any-return]
 
     async def _models(self, method: str, path: str, cls: type[M], **kwargs: Any) -> list[M]:
         """An ordinary call whose JSON array body is structured into ``list[cls]``."""
-        return structure_list(await self._json(method, path, **kwargs) or [], cls)
+        return _structure_list(await self._json(method, path, **kwargs) or [], cls)
 
     async def _status(self, method: str, path: str, **kwargs: Any) -> int:
         """An ordinary call whose body does not matter; returns the status (204, 304...)."""
@@ -589,11 +650,19 @@ class DockerClient:
         decoder: Decoder[Any],
         convert: Callable[[Any], Any] | None = None,
         *,
-        stream_class: type[S] = AsyncStream,  # type: ignore[assignment]
+        stream_class: type[S] | None = None,
         inactivity_timeout: float | None = _UNSET,
         **kwargs: Any,
     ) -> S:
-        """A streaming call: nothing is sent until the stream is awaited or iterated."""
+        """A streaming call: nothing is sent until the stream is awaited or iterated.
+
+        ``stream_class`` defaults to :class:`~aiodock.AsyncStream`.
+        """
+        if stream_class is None:
+            from ._streaming import AsyncStream
+
+            stream_class = AsyncStream  # type: ignore[assignment]
+            assert stream_class is not None
         timeout = self._stream_timeout
         if inactivity_timeout is not _UNSET:
             timeout = aiohttp.ClientTimeout(
@@ -622,7 +691,10 @@ class DockerClient:
         url = await self._url(path, params, versioned=True)
         target = url.raw_path_qs
         what = f"{method} {path} on {shared.endpoint.url}"
-        payload = b"" if body is _UNSET else json_dumps(body)
+        from ._streaming import HijackedStream, read_response_head
+        from ._transport import open_raw
+
+        payload = b"" if body is _UNSET else _json_dumps(body)
         lines = [
             f"{method} {target} HTTP/1.1",
             f"Host: {shared.endpoint.http_host}",
@@ -655,7 +727,7 @@ class DockerClient:
         except BaseException as exc:
             await stream.aclose()
             if isinstance(exc, _TRANSPORT_ERRORS):
-                raise transport_error(exc, what) from exc
+                raise _transport_error(exc, what) from exc
             raise
         if status >= 400:
             await stream.aclose()
@@ -696,11 +768,11 @@ class DockerClient:
             try:
                 body = await response.read()
             except _TRANSPORT_ERRORS as exc:
-                raise transport_error(exc, f"{method} {path}: reading the response") from exc
+                raise _transport_error(exc, f"{method} {path}: reading the response") from exc
             finally:
                 response.release()
         if not body:
             return None
         if response.content_type in ("application/json", "application/jsonl"):
-            return json_loads(body)
+            return _json_loads(body)
         return body
