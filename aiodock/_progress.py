@@ -352,8 +352,10 @@ class ProgressStream(AsyncStream[ProgressMessage]):
             raise mapped from exc
 
     def _map_start_error(self, exc: BaseException) -> BaseException:
-        if isinstance(exc, ServerError):
-            if self._auth_errors and is_auth_failure(exc.message):
+        if isinstance(exc, (ServerError, Unauthorized)) and not isinstance(exc, RegistryAuthError):
+            if self._auth_errors and (
+                isinstance(exc, Unauthorized) or is_auth_failure(exc.message)
+            ):
                 return RegistryAuthError(
                     exc.message, method=exc.method, path=exc.path, http_status=exc.status
                 )

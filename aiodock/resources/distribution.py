@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._client import quote_path
 from .._progress import RegistryAuthError, is_auth_failure
-from ..errors import ImageNotFound, ServerError
+from ..errors import ImageNotFound, ServerError, Unauthorized
 from ..models import DistributionInspect
 from ._base import Resource
 from .images import AuthLike, _auth_header, _check_auth, _reference
@@ -37,8 +37,8 @@ class Distribution(Resource):
                 headers={"X-Registry-Auth": header},
                 not_found=ImageNotFound,
             )
-        except ServerError as exc:
-            if is_auth_failure(exc.message):
+        except (ServerError, Unauthorized) as exc:
+            if isinstance(exc, Unauthorized) or is_auth_failure(exc.message):
                 raise RegistryAuthError(
                     exc.message, method=exc.method, path=exc.path, http_status=exc.status
                 ) from exc

@@ -35,7 +35,7 @@ from .._progress import BodyGuard, BuildStream, ProgressStream, RegistryAuthErro
 from .._reference import Reference, parse_reference
 from .._streaming import AsyncStream, BytesDecoder
 from .._tarstream import aiter_sync, body_stream, tar_directory
-from ..errors import ImageNotFound, InvalidArgument, ServerError
+from ..errors import ImageNotFound, InvalidArgument, ServerError, Unauthorized
 from ..models import (
     AttestationStatement,
     AuthResponse,
@@ -1028,8 +1028,8 @@ async def auth_login(
         ).to_dict()
     try:
         return await client._model("POST", "/auth", AuthResponse, body=body)
-    except ServerError as exc:
-        if is_auth_failure(exc.message) or "401" in exc.message:
+    except (ServerError, Unauthorized) as exc:
+        if isinstance(exc, Unauthorized) or is_auth_failure(exc.message) or "401" in exc.message:
             raise RegistryAuthError(
                 exc.message, method=exc.method, path=exc.path, http_status=exc.status
             ) from None

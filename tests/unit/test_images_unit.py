@@ -1005,3 +1005,19 @@ async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
         assert finished == [True]
         assert open_context_files() == []
         await client.system.ping()
+
+
+async def test_newer_daemons_401_is_a_registry_auth_error(
+    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+) -> None:
+    daemon, client = fake
+    daemon.on("POST", "/images/create", fail(401, "authentication required"))
+    daemon.on("GET", "/distribution/127.0.0.1:5000/a:1/json", fail(401, "auth required"))
+    daemon.on("POST", "/auth", fail(401, "incorrect credentials"))
+    with pytest.raises(RegistryAuthError) as info:
+        await client.images.pull("127.0.0.1:5000/a:1").wait()
+    assert info.value.http_status == 401
+    with pytest.raises(RegistryAuthError):
+        await client.distribution.inspect("127.0.0.1:5000/a:1")
+    with pytest.raises(RegistryAuthError):
+        await auth_login(client, username="u", password=SECRET)
