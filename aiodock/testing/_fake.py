@@ -881,9 +881,12 @@ class FakeDocker:
         c.log.append(LogEntry(1 if c.tty else stream, bytes(data), now_ns()))
         self._notify()
 
-    def kill_container(self, c: FakeContainer, signum: int) -> None:
+    def kill_container(self, c: FakeContainer, signum: int, ref: str | None = None) -> None:
+        """Kill ``c`` with ``signum``; ``ref`` is how the caller named it (for the error)."""
         if not c.running:
-            raise Answer(409, f"Cannot kill container: {c.name}: Container {c.id} is not running")
+            raise Answer(
+                409, f"Cannot kill container: {ref or c.id}: Container {c.id} is not running"
+            )
         self._container_event(c, "kill", {"signal": str(signum)})
         self._cancel_proc(c)
         self._exited(c, 128 + signum)

@@ -284,7 +284,7 @@ async def container_kill(req: FakeRequest) -> web.StreamResponse:
     fake = _fake(req)
     c = fake._container(req.params["id"])
     signum = parse_signal(req.arg("signal"), 9)
-    fake.kill_container(c, signum)
+    fake.kill_container(c, signum, req.params["id"])
     return empty_response(204)
 
 

@@ -1,0 +1,649 @@
+"""Contract test: one list of scenarios runs against FakeDocker and the real engine.
+
+Each scenario drives a client through a sequence of calls and records, per step,
+only what must not differ between the two: status codes, error classes with the
+gist of their message (and the whole message, ids and this run's names replaced
+by placeholders), JSON key sets (at chosen paths), framing of output, exit codes
+and event fields. Every scenario runs once per backend
+(``test_scenario[<scenario>-fake|real]``, which also checks the scenario's own
+expectations) and ``test_fake_matches_engine[<scenario>]`` then compares the
+two recordings step by step, so the fake cannot drift from the engine
+unnoticed. The few places where the fake answers a documented subset are listed
+in ``FAKE_MAY_LACK`` (key sets the fake need not have) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+import attrs
+import pytest
+
+from aiodock import DockerClient
+from aiodock._frames import MultiplexDecoder
+from aiodock.errors import (
+    APIError,
+    Conflict,
+    ContainerNotFound,
+    ImageNotFound,
+    NetworkNotFound,
+    NotFound,
+    VolumeNotFound,
+)
+from aiodock.testing import FakeDocker
+from tests.integration._infra import BUSYBOX, DOCKER_HOST, TEST_LABEL
+
+pytestmark = pytest.mark.integration
+
+BACKENDS = ("fake", "real")
+_HEX_ID = re.compile(r"\b[0-9a-f]{12,64}\b")
+Observation = dict[str, Any]
+
+# (scenario, step, path) -> keys the real engine has that the fake may leave out.
+# Add an entry (with the reason) only for keys the fake cannot sensibly produce.
+FAKE_MAY_LACK: dict[tuple[str, str, str], frozenset[str]] = {
+    # Only an engine that is part of a swarm reports these; the fake never is, and the
+    # shared engine may be in a swarm while other tests run.
+    ("version-info", "info", "Swarm"): frozenset({"Cluster", "Managers", "Nodes"}),
+}
+
+# Keys each backend must have whatever the other says (the ones clients rely on).
+IMPORTANT = {
+    "version": {"Version", "ApiVersion", "MinAPIVersion", "Os", "Arch", "Components"},
+    "info": {
+        "ID",
+        "Containers",
+        "ContainersRunning",
+        "Images",
+        "ServerVersion",
+        "OSType",
+        "Architecture",
+        "NCPU",
+        "MemTotal",
+        "Swarm",
+        "Driver",
+    },
+    "container": {"Id", "Name", "State", "Config", "HostConfig", "NetworkSettings", "Image"},
+    "state": {"Status", "Running", "ExitCode", "Pid", "StartedAt", "FinishedAt"},
+    "summary": {"Id", "Names", "Image", "ImageID", "Command", "Created", "State", "Status"},
+    "exec": {"ID", "Running", "ExitCode", "ProcessConfig", "ContainerID", "Pid"},
+    "event": {"Type", "Action", "Actor", "time", "timeNano"},
+}
+
+
+@attrs.define
+class Backend:
+    """A client bound to the fake or the real engine, with per-run names and cleanup."""
+
+    name: str
+    client: DockerClient
+    image: str
+    run: str = attrs.Factory(lambda: uuid.uuid4().hex[:10])
+    containers: list[str] = attrs.Factory(list)
+    networks: list[str] = attrs.Factory(list)
+    volumes: list[str] = attrs.Factory(list)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {**TEST_LABEL, "aiodock-contract": self.run}
+
+    def unique(self, what: str) -> str:
+        return f"aiodock-contract-{what}-{self.run}"
+
+    async def create(self, cmd: list[str], **options: Any) -> str:
+        created = await self.client.containers.create(
+            image=self.image, cmd=cmd, labels=self.labels, **options
+        )
+        self.containers.append(created.id)
+        return created.id
+
+    async def cleanup(self) -> None:
+        for cid in self.containers:
+            with contextlib.suppress(NotFound):
+                await self.client.containers.remove(cid, force=True)
+        for net in self.networks:
+            with contextlib.suppress(NotFound):
+                await self.client.networks.remove(net)
+        for vol in self.volumes:
+            with contextlib.suppress(NotFound):
+                await self.client.volumes.remove(vol, force=True)
+
+
+class Recorder:
+    """Collects one observation per named step (a step name is used once)."""
+
+    def __init__(self, run: str) -> None:
+        self.run = run
+        self.steps: dict[str, Observation] = {}
+
+    def add(self, step: str, **observed: Any) -> None:
+        assert step not in self.steps, f"step {step!r} recorded twice"
+        self.steps[step] = observed
+
+    async def error(
+        self,
+        step: str,
+        expected: type[APIError],
+        status: int,
+        gist: str,
+        call: Awaitable[Any],
+    ) -> None:
+        """Run ``call``, which must raise ``expected`` with ``status`` and ``gist`` (a regex)."""
+        with pytest.raises(expected) as caught:
+            await call
+        exc = caught.value
+        assert exc.status == status, exc
+        found = re.search(gist, exc.message, re.IGNORECASE)
+        assert found, f"{step}: {exc.message!r} does not say {gist!r}"
+        self.add(
+            step,
+            error=type(exc).__name__,
+            status=exc.status,
+            gist=self.normalize(found.group(0).lower()),
+            message=self.normalize(exc.message),
+        )
+
+    def normalize(self, text: str) -> str:
+        """Ids and this run's names replaced by placeholders, so runs can be compared."""
+        return _HEX_ID.sub("<id>", text.replace(self.run, "<run>"))
+
+
+def keys_at(doc: Any, *paths: str) -> dict[str, list[str]]:
+    """The sorted key set of ``doc`` at each dotted path (``""`` is the top)."""
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        node = doc
+        for part in path.split(".") if path else ():
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        assert isinstance(node, dict), f"{path!r} is not an object: {node!r}"
+        out[path] = sorted(node)
+    return out
+
+
+async def raw(
+    client: DockerClient, method: str, path: str, body: Any = None, **params: Any
+) -> tuple[int, Any]:
+    """Status and decoded JSON body, through the client's request core (errors raise)."""
+    kwargs: dict[str, Any] = {"params": params or None}
+    if body is not None:
+        kwargs["body"] = body
+    status, data = await client._read(method, path, **kwargs)
+    from aiodock._convert import json_loads
+
+    return status, (json_loads(data) if data.strip() else None)
+
+
+def frames(data: bytes) -> list[tuple[int, bytes]]:
+    decoder = MultiplexDecoder(coalesce=False)
+    return [(int(f.stream), f.data) for f in decoder.feed(data) + decoder.eof()]
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+async def ping(b: Backend, rec: Recorder) -> None:
+    response = await b.client._send("GET", "/_ping", versioned=False)
+    try:
+        body = await response.read()
+        headers = {k.lower() for k in response.headers}
+        api_version = response.headers.get("Api-Version")
+        server = response.headers.get("Server", "")
+    finally:
+        response.release()
+    assert body == b"OK"
+    assert api_version == "1.41"
+    assert re.match(r"Docker/\S+ \(linux\)$", server), server
+    wanted = {
+        "api-version",
+        "cache-control",
+        "content-type",
+        "docker-experimental",
+        "ostype",
+        "pragma",
+        "server",
+    }
+    assert wanted <= headers
+    rec.add("ping", status=response.status, headers=sorted(wanted & headers), body=body.decode())
+    assert await b.client.system.ping(head=True)
+
+
+async def version_and_info(b: Backend, rec: Recorder) -> None:
+    status, version = await raw(b.client, "GET", "/version")
+    assert IMPORTANT["version"] <= set(version)
+    assert version["ApiVersion"] == "1.41"
+    engine = next(c for c in version["Components"] if c["Name"] == "Engine")
+    rec.add("version", status=status, keys=keys_at(version, "", "Platform"))
+    rec.add("version-engine", keys=keys_at(engine, "", "Details"))
+    status, info = await raw(b.client, "GET", "/info")
+    assert IMPORTANT["info"] <= set(info)
+    rec.add(
+        "info",
+        status=status,
+        keys=keys_at(info, "", "Plugins", "RegistryConfig", "Swarm", "Runtimes.runc"),
+    )
+    # The typed models read both.
+    typed = await b.client.system.version()
+    assert typed.api_version == "1.41"
+    assert (await b.client.system.info()).os_type == "linux"
+
+
+async def container_lifecycle(b: Backend, rec: Recorder) -> None:
+    name = b.unique("box")
+    # A long-running container for conflicts, 304s and kill.
+    status, created = await raw(
+        b.client,
+        "POST",
+        "/containers/create",
+        {
+            "Image": b.image,
+            "Cmd": ["sh", "-c", "echo out; echo err >&2; sleep 600"],
+            "Labels": b.labels,
+        },
+        name=name,
+    )
+    b.containers.append(created["Id"])
+    cid = created["Id"]
+    rec.add("create", status=status, keys=sorted(created))
+    await rec.error(
+        "create-name-conflict",
+        Conflict,
+        409,
+        r'name "/[^"]+" is already in use',
+        b.client.containers.create(image=b.image, cmd=["true"], name=name, labels=b.labels),
+    )
+    assert await b.client.containers.start(cid) is True
+    assert await b.client.containers.start(cid) is False
+    rec.add("start-twice", first=204, second=304)
+
+    status, inspect = await raw(b.client, "GET", f"/containers/{cid}/json")
+    assert IMPORTANT["container"] <= set(inspect)
+    assert IMPORTANT["state"] <= set(inspect["State"])
+    assert inspect["State"]["Running"] is True and inspect["Name"] == "/" + name
+    rec.add(
+        "inspect",
+        status=status,
+        state=inspect["State"]["Status"],
+        keys=keys_at(
+            inspect,
+            "",
+            "State",
+            "Config",
+            "HostConfig",
+            "HostConfig.LogConfig",
+            "HostConfig.RestartPolicy",
+            "NetworkSettings",
+            "NetworkSettings.Networks",
+            "NetworkSettings.Networks.bridge",
+            "GraphDriver",
+        ),
+    )
+    typed = await b.client.containers.inspect(name)
+    assert typed.id == cid and typed.state is not None and typed.state.running
+
+    status, listed = await raw(
+        b.client,
+        "GET",
+        "/containers/json",
+        filters={"label": [f"aiodock-contract={b.run}"]},
+    )
+    assert [c["Id"] for c in listed] == [cid]
+    assert IMPORTANT["summary"] <= set(listed[0])
+    rec.add(
+        "list-label-filter",
+        status=status,
+        count=len(listed),
+        state=listed[0]["State"],
+        status_text=re.sub(r"\d+ seconds?|Less than a second", "N", listed[0]["Status"]),
+        keys=keys_at(listed[0], "", "HostConfig", "NetworkSettings"),
+    )
+    by_model = await b.client.containers.list(filters={"label": {"aiodock-contract": b.run}})
+    assert [c.id for c in by_model] == [cid]
+
+    # A short container: demultiplexed logs and the exit code.
+    short = await b.create(["sh", "-c", "echo out; echo err >&2"])
+    await b.client.containers.start(short)
+    waited = await raw(b.client, "POST", f"/containers/{short}/wait")
+    assert waited[1]["StatusCode"] == 0
+    rec.add("wait", status=waited[0], keys=sorted(waited[1]), code=waited[1]["StatusCode"])
+    output = await b.client.containers.logs(short).demux()
+    assert (output.stdout, output.stderr) == (b"out\n", b"err\n")
+    response = await b.client._send(
+        "GET", f"/containers/{short}/logs", params={"stdout": 1, "stderr": 1}
+    )
+    try:
+        body = await response.read()
+        content_type = response.headers.get("Content-Type")
+    finally:
+        response.release()
+    # stdout and stderr are copied by separate goroutines: their order is not fixed.
+    logged = sorted(frames(body))
+    assert logged == [(1, b"out\n"), (2, b"err\n")]
+    rec.add("logs", content_type=content_type, frames=[[s, d.decode()] for s, d in logged])
+    stdout_only = await b.client.containers.logs(short, stderr=False).read()
+    assert stdout_only == b"out\n"
+
+    await rec.error(
+        "remove-running",
+        Conflict,
+        409,
+        r"cannot remove a running container",
+        b.client.containers.remove(cid),
+    )
+    await b.client.containers.kill(cid)
+    code = (await b.client.containers.wait(cid, timeout=30)).status_code
+    rec.add("kill-wait", code=code)
+    assert code == 137
+    for step, ref in (("kill-stopped-by-id", cid), ("kill-stopped-by-name", name)):
+        await rec.error(step, Conflict, 409, r"is not running", b.client.containers.kill(ref))
+    assert await b.client.containers.stop(cid) is False
+    await b.client.containers.remove(cid)
+    await rec.error(
+        "inspect-removed",
+        ContainerNotFound,
+        404,
+        r"no such container",
+        b.client.containers.inspect(cid),
+    )
+    await rec.error(
+        "remove-removed",
+        ContainerNotFound,
+        404,
+        r"no such container",
+        b.client.containers.remove(cid),
+    )
+
+
+async def exec_exit_code(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    status, created = await raw(
+        b.client,
+        "POST",
+        f"/containers/{cid}/exec",
+        {
+            "Cmd": ["sh", "-c", "echo hi; echo oops >&2; exit 7"],
+            "AttachStdout": True,
+            "AttachStderr": True,
+        },
+    )
+    rec.add("exec-create", status=status, keys=sorted(created))
+    exec_id = created["Id"]
+    status, before = await raw(b.client, "GET", f"/exec/{exec_id}/json")
+    assert IMPORTANT["exec"] <= set(before)
+    rec.add(
+        "exec-inspect-before",
+        status=status,
+        running=before["Running"],
+        exit_code=before["ExitCode"],
+        keys=keys_at(before, "", "ProcessConfig"),
+    )
+    stream = await b.client.exec.start(exec_id)
+    output = await asyncio.wait_for(stream.demux(), 30)
+    assert (output.stdout, output.stderr) == (b"hi\n", b"oops\n")
+    code = await b.client.exec.exit_code(exec_id, timeout=30)
+    assert code == 7
+    status, after = await raw(b.client, "GET", f"/exec/{exec_id}/json")
+    rec.add(
+        "exec-inspect-after",
+        status=status,
+        running=after["Running"],
+        exit_code=after["ExitCode"],
+        keys=keys_at(after, "", "ProcessConfig"),
+    )
+    result = await b.client.exec.run(cid, ["sh", "-c", "printf abc; exit 3"])
+    rec.add("exec-run", exit_code=result.exit_code, stdout=result.stdout.decode())
+    await rec.error(
+        "exec-missing",
+        NotFound,
+        404,
+        r"no such exec instance",
+        b.client.exec.inspect("0" * 64),
+    )
+    await b.client.containers.kill(cid)
+    await rec.error(
+        "exec-in-stopped",
+        Conflict,
+        409,
+        r"is not running",
+        b.client.exec.create(cid, cmd=["true"]),
+    )
+
+
+async def image_missing(b: Backend, rec: Recorder) -> None:
+    missing = f"aiodock-contract/missing-{b.run}:nope"
+    await rec.error(
+        "image-inspect-missing",
+        ImageNotFound,
+        404,
+        r"no such image",
+        b.client.images.inspect(missing),
+    )
+    assert not await b.client.images.exists(missing)
+    await rec.error(
+        "create-from-missing-image",
+        ImageNotFound,
+        404,
+        r"no such image",
+        b.client.containers.create(image=missing, cmd=["true"], labels=b.labels),
+    )
+    status, image = await raw(b.client, "GET", f"/images/{b.image}/json")
+    rec.add(
+        "image-inspect",
+        status=status,
+        keys=keys_at(image, "", "Config", "RootFS", "GraphDriver", "Metadata"),
+    )
+
+
+async def networks_and_volumes(b: Backend, rec: Recorder) -> None:
+    net_name = b.unique("net")
+    status, created = await raw(
+        b.client, "POST", "/networks/create", {"Name": net_name, "Labels": b.labels}
+    )
+    b.networks.append(created["Id"])
+    rec.add("network-create", status=status, keys=sorted(created))
+    status, net = await raw(b.client, "GET", f"/networks/{created['Id']}")
+    assert net["Name"] == net_name and net["Driver"] == "bridge"
+    rec.add("network-inspect", status=status, keys=keys_at(net, "", "IPAM", "ConfigFrom"))
+    listed = await b.client.networks.list(filters={"label": {"aiodock-contract": b.run}})
+    assert [n.name for n in listed] == [net_name]
+    await b.client.networks.remove(net_name)
+    await rec.error(
+        "network-inspect-removed",
+        NetworkNotFound,
+        404,
+        r"network \S+ not found",
+        b.client.networks.inspect(net_name),
+    )
+    await rec.error(
+        "network-remove-builtin",
+        APIError,
+        403,
+        r"pre-defined network",
+        b.client.networks.remove("bridge"),
+    )
+
+    vol_name = b.unique("vol")
+    status, vol = await raw(
+        b.client, "POST", "/volumes/create", {"Name": vol_name, "Labels": b.labels}
+    )
+    b.volumes.append(vol_name)
+    rec.add("volume-create", status=status, keys=sorted(vol))
+    status, again = await raw(b.client, "GET", f"/volumes/{vol_name}")
+    assert again["Name"] == vol_name and again["Driver"] == "local"
+    rec.add("volume-inspect", status=status, keys=sorted(again))
+    status, listing = await raw(b.client, "GET", "/volumes")
+    rec.add("volume-list", status=status, keys=sorted(listing))
+    await b.client.volumes.remove(vol_name)
+    await rec.error(
+        "volume-inspect-removed",
+        VolumeNotFound,
+        404,
+        r"no such volume",
+        b.client.volumes.inspect(vol_name),
+    )
+    await rec.error(
+        "volume-remove-removed",
+        VolumeNotFound,
+        404,
+        r"no such volume",
+        b.client.volumes.remove(vol_name),
+    )
+
+
+async def container_events(b: Backend, rec: Recorder) -> None:
+    wanted = ["create", "start", "die", "destroy"]
+    filters = {"type": "container", "label": {"aiodock-contract": b.run}}
+    async with b.client.system.events(filters=filters) as events:
+        cid = await b.create(["sh", "-c", "exit 5"])
+        await b.client.containers.start(cid)
+        await b.client.containers.wait(cid, timeout=30)
+        await b.client.containers.remove(cid)
+        seen: list[Any] = []
+
+        async def read() -> None:
+            async for event in events:
+                seen.append(event)
+                if event.action == "destroy":
+                    return
+
+        await asyncio.wait_for(read(), 30)
+    raw_events = [e for e in seen if e.actor_id == cid]
+    actions = [e.action for e in raw_events]
+    assert actions == wanted, actions
+    replay = b.client.system.events(
+        filters=filters, since=time.time() - 120, until=time.time() + 0.2
+    )
+    replayed = [e async for e in replay]
+    assert [e.action for e in replayed if e.actor_id == cid] == wanted
+    # The same events as raw JSON, for their key sets.
+    status, body = await b.client._read(
+        "GET",
+        "/events",
+        params={
+            "filters": {"type": ["container"], "label": [f"aiodock-contract={b.run}"]},
+            "since": f"{time.time() - 120:.3f}",
+            "until": f"{time.time() + 0.2:.3f}",
+        },
+    )
+    from aiodock._convert import json_loads
+
+    docs = [json_loads(line) for line in body.splitlines() if line.strip()]
+    assert [d["Action"] for d in docs] == wanted
+    for doc in docs:
+        assert IMPORTANT["event"] <= set(doc)
+        label = f"event-{doc['Action']}"
+        rec.add(
+            label,
+            keys=keys_at(doc, "", "Actor"),
+            attributes=sorted(doc["Actor"]["Attributes"]),
+            type=doc["Type"],
+            status=doc.get("status"),
+            exit_code=doc["Actor"]["Attributes"].get("exitCode"),
+        )
+    rec.add("events-http", status=status)
+
+
+SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
+    "ping": ping,
+    "version-info": version_and_info,
+    "container-lifecycle": container_lifecycle,
+    "exec": exec_exit_code,
+    "image-missing": image_missing,
+    "networks-volumes": networks_and_volumes,
+    "events": container_events,
+}
+
+# Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.
+_RECORDED: dict[tuple[str, str], dict[str, Observation]] = {}
+
+
+@contextlib.asynccontextmanager
+async def open_backend(kind: str, image: str) -> AsyncIterator[Backend]:
+    if kind == "fake":
+        async with FakeDocker(images=[image]) as fake, fake.client(timeout=30) as client:
+            yield Backend("fake", client, image)
+        return
+    async with DockerClient(DOCKER_HOST, timeout=30) as client:
+        yield Backend("real", client, image)
+
+
+async def record(kind: str, scenario: str, image: str) -> dict[str, Observation]:
+    async with open_backend(kind, image) as backend:
+        rec = Recorder(backend.run)
+        try:
+            await SCENARIOS[scenario](backend, rec)
+        finally:
+            await backend.cleanup()
+    _RECORDED[(scenario, kind)] = rec.steps
+    return rec.steps
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_scenario(scenario: str, backend: str, busybox: str) -> None:
+    """The scenario's own expectations hold on this backend."""
+    assert busybox == BUSYBOX
+    steps = await record(backend, scenario, busybox)
+    assert steps, "the scenario recorded nothing"
+
+
+def compare(scenario: str, fake: dict[str, Observation], real: dict[str, Observation]) -> list[str]:
+    """Every difference between the two recordings that no allowance covers."""
+    problems: list[str] = []
+    if list(fake) != list(real):
+        problems.append(f"steps differ: fake {list(fake)} real {list(real)}")
+    for step in real.keys() & fake.keys():
+        f, r = fake[step], real[step]
+        for field in sorted(set(f) | set(r)):
+            fv, rv = f.get(field), r.get(field)
+            if field == "keys" and isinstance(rv, dict):
+                for path in sorted(set(fv) | set(rv)):
+                    problems.extend(
+                        _key_problems(scenario, step, path, set(fv.get(path, ())), set(rv[path]))
+                    )
+            elif field == "keys":
+                problems.extend(_key_problems(scenario, step, "", set(fv), set(rv)))
+            elif fv != rv:
+                problems.append(f"{step}.{field}: fake {fv!r} != real {rv!r}")
+    return problems
+
+
+def _key_problems(
+    scenario: str, step: str, path: str, fake: set[str], real: set[str]
+) -> Iterable[str]:
+    allowed = FAKE_MAY_LACK.get((scenario, step, path), frozenset())
+    lacking = real - fake - allowed
+    extra = fake - real
+    where = f"{step}[{path or '.'}]"
+    if lacking:
+        yield f"{where}: the fake lacks {sorted(lacking)}"
+    if extra:
+        yield f"{where}: the fake has keys the engine does not: {sorted(extra)}"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+async def test_fake_matches_engine(scenario: str, busybox: str) -> None:
+    """FakeDocker and the engine answer the scenario with the same shapes."""
+    recorded = {}
+    for kind in BACKENDS:
+        recorded[kind] = _RECORDED.get((scenario, kind)) or await record(kind, scenario, busybox)
+    problems = compare(scenario, recorded["fake"], recorded["real"])
+    assert not problems, "FakeDocker drifted from the engine:\n" + "\n".join(problems)
+
+
+def test_compare_reports_drift() -> None:
+    """The comparison itself notices a missing key, an extra key and a changed value."""
+    real = {"s": {"status": 200, "keys": {"": ["A", "B"]}}, "t": {"error": "Conflict"}}
+    fake = {"s": {"status": 201, "keys": {"": ["A", "C"]}}, "t": {"error": "Conflict"}}
+    problems = compare("x", fake, real)
+    assert any("lacks ['B']" in p for p in problems)
+    assert any("does not: ['C']" in p for p in problems)
+    assert any("status" in p for p in problems)
+    assert not any(p.startswith("t.") for p in problems)
+    assert compare("x", real, real) == []
