@@ -12,6 +12,7 @@ import asyncio
 import functools
 import ssl
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from .errors import (
     APIVersionError,
     ClientClosedError,
     DockerConnectionError,
+    DockerError,
     InvalidArgument,
     NotFound,
     error_class_for,
@@ -184,6 +186,8 @@ class _Shared:
         self.negotiation: asyncio.Lock | None = None
         self.limiter = asyncio.Semaphore(max_connections)
         self.server_hostname: str | None = None
+        # Open streams, so that closing the client can wake and end them.
+        self.streams: weakref.WeakSet[AsyncStream[Any] | HijackedStream] = weakref.WeakSet()
 
     def open_session(self) -> aiohttp.ClientSession:
         from ._transport import make_connector
@@ -335,6 +339,9 @@ class DockerClient:
         if shared.closed:
             return
         shared.closed = True
+        error = ClientClosedError(f"the DockerClient for {shared.endpoint.url} was closed")
+        for stream in list(shared.streams):
+            await stream._abort(error)
         session, shared.session = shared.session, None
         if session is not None:
             await session.close()
@@ -564,7 +571,7 @@ class DockerClient:
             )
         except _TRANSPORT_ERRORS as exc:
             raise _transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
-        if response.status >= 400:
+        if response.status >= 300 and response.status != 304:
             await self._raise_for_status(response, method, path, not_found)
         return response
 
@@ -581,6 +588,17 @@ class DockerClient:
             raw = b""
         finally:
             response.release()
+        if response.status < 400:
+            # Redirects are never followed: the daemon only sends them when URL
+            # cleaning changed the path, i.e. an id or name held dot segments.
+            location = response.headers.get("Location", "?")
+            raise APIError(
+                response.status,
+                f"the daemon redirected to {location}, which aiodock does not follow; "
+                "is the id or name valid?",
+                method,
+                path,
+            )
         raise self._error(response.status, raw, method, path, not_found)
 
     @staticmethod
@@ -672,7 +690,9 @@ class DockerClient:
         def open() -> Any:
             return self._send(method, path, timeout=timeout, **kwargs)
 
-        return stream_class(open, decoder, convert, what=f"{method} {path}")
+        stream = stream_class(open, decoder, convert, what=f"{method} {path}")
+        self._shared.streams.add(stream)
+        return stream
 
     async def _hijack(
         self,
@@ -716,6 +736,7 @@ class DockerClient:
         stream = HijackedStream(
             reader, writer, tty=tty, what=what, process=process, read_timeout=read_timeout
         )
+        shared.streams.add(stream)
         try:
             writer.write(request)
             await writer.drain()
@@ -774,5 +795,20 @@ class DockerClient:
         if not body:
             return None
         if response.content_type in ("application/json", "application/jsonl"):
-            return _json_loads(body)
+            return _decode_json_body(body, f"{method} {path}")
         return body
+
+
+def _decode_json_body(body: bytes, what: str) -> Any:
+    """One JSON document, or the list of documents of a JSON stream (progress, events)."""
+    try:
+        return _json_loads(body)
+    except ValueError:
+        pass
+    from ._frames import JSONStreamDecoder
+
+    decoder = JSONStreamDecoder()
+    try:
+        return decoder.feed(body) + decoder.eof()
+    except DockerError as exc:
+        raise DockerConnectionError(f"{what}: the daemon sent invalid JSON: {exc}") from exc

@@ -281,13 +281,25 @@ async def test_slow_call_times_out_with_docker_timeout_error() -> None:
             await client.system.info()
 
 
-async def test_redirects_are_not_followed() -> None:
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+async def test_redirects_are_not_followed(method: str) -> None:
     app = ping_app()
-    app.router.add_post(
-        "/v1.41/x", reply(lambda: web.Response(status=307, headers={"Location": "/y"}))
+    followed: list[str] = []
+
+    async def target(request: web.Request) -> web.Response:
+        followed.append(request.path)
+        return web.json_response({})
+
+    app.router.add_route(
+        method, "/v1.41/x", reply(lambda: web.Response(status=301, headers={"Location": "/y"}))
     )
+    app.router.add_route("*", "/y", target)
     async with serve(app) as host, DockerClient(host) as client:
-        assert await client.request("POST", "/x") is None
+        with pytest.raises(APIError) as info:
+            await client.request(method, "/x")
+    assert info.value.status == 301
+    assert "redirected to /y" in str(info.value)
+    assert followed == []
 
 
 async def test_escape_hatch_returns_json_or_bytes() -> None:
@@ -295,10 +307,18 @@ async def test_escape_hatch_returns_json_or_bytes() -> None:
     app.router.add_get("/v1.41/j", reply(lambda: web.json_response({"a": 1})))
     app.router.add_get("/v1.41/b", reply(lambda: web.Response(body=b"\x00\xff")))
     app.router.add_get("/plain", reply(lambda: web.Response(text="hi")))
+    app.router.add_get(
+        "/v1.41/progress",
+        reply(lambda: web.json_response(body=b'{"status":"a"}\n{"status":"b"}\n')),
+    )
+    app.router.add_get("/v1.41/broken", reply(lambda: web.json_response(body=b'{"a": ')))
     async with serve(app) as host, DockerClient(host) as client:
         assert await client.request("GET", "/j") == {"a": 1}
         assert await client.request("GET", "/b") == b"\x00\xff"
         assert await client.request("GET", "/plain", versioned=False) == b"hi"
+        assert await client.request("GET", "/progress") == [{"status": "a"}, {"status": "b"}]
+        with pytest.raises(DockerConnectionError, match="invalid JSON"):
+            await client.request("GET", "/broken")
         with pytest.raises(InvalidArgument):
             await client.request("GET", "no-slash")
 
