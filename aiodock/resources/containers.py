@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
-from .._archive import PATH_STAT_HEADER, iter_fileobj, pack_path, parse_path_stat
+from .._archive import CHUNK_SIZE, PATH_STAT_HEADER, iter_fileobj, pack_path, parse_path_stat
 from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
 from .._filters import Filters, encode_filters
@@ -1554,7 +1554,8 @@ class Containers(Resource):
         }
         body: Any
         if isinstance(data, (bytes, bytearray, memoryview)):
-            body = bytes(data)
+            # Large bodies go in slices, so the event loop never copies them at once.
+            body = bytes(data) if len(data) <= CHUNK_SIZE else _slices(memoryview(data))
         elif isinstance(data, os.PathLike):
             local = os.fspath(data)
             if not await asyncio.to_thread(os.path.exists, local):
@@ -1582,7 +1583,7 @@ class Containers(Resource):
             raise _archive_not_found(exc, container_id, path) from None
         finally:
             closer = getattr(body, "aclose", None)
-            if closer is not None and not isinstance(data, AsyncIterable):
+            if closer is not None and body is not data:
                 await closer()
 
     # -- conveniences ------------------------------------------------------------------
@@ -1677,6 +1678,11 @@ class Containers(Resource):
     ) -> ExecResult:
         """Run a command in a running container; see :meth:`aiodock.resources.exec.Exec.run`."""
         return await self._client.exec.run(container_id, cmd, stdin=stdin, **options)
+
+
+async def _slices(data: memoryview) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), CHUNK_SIZE):
+        yield data[start : start + CHUNK_SIZE].tobytes()
 
 
 async def _within(timeout: float | None, container_id: str, awaitable: Any) -> Any:
