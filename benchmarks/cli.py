@@ -200,8 +200,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for module in IMPORT_MODULES.values():
             await measure_import(module)
         try:
-            log(f"run {run_id}: preparing {', '.join(args.scenarios)}")
-            params = await fixtures.prepare(engine, run_id, set(args.scenarios), sizes)
+            log(f"run {run_id}: {', '.join(args.scenarios)}")
+            made = fixtures.Fixtures(engine, run_id, sizes)
             for scenario in args.scenarios:
                 for rep in range(args.repetitions):
                     shift = rep % len(args.clients)
@@ -210,7 +210,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         if scenario == "import":
                             result = await measure_import(IMPORT_MODULES[client])
                         else:
-                            p = dict(params[scenario])
+                            p = await made.params(scenario)
                             if scenario == "events":
                                 p["prefix"] = f"aiodock-bench-{run_id}-{rep}-{client}-"
                             profile = None

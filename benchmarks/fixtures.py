@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._engine import Engine
+from ._engine import Engine, EngineError
 
 DATA_DIR = Path(os.environ.get("AIODOCK_BENCH_DATA", "/tmp/aiodock-bench-data"))
 LOCAL_LOGS = {
@@ -104,44 +104,115 @@ def expected(stdout: dict[str, Any] | None, stderr: dict[str, Any] | None) -> di
     }
 
 
-async def prepare(engine: Engine, run_id: str, scenarios: set[str], sizes: Sizes) -> dict[str, Any]:
-    """Create what the chosen scenarios need; return the worker parameters per scenario."""
-    params: dict[str, Any] = {}
-    label = f"aiodock-bench.role=list-{run_id}"
-    binds = [f"{DATA_DIR}:/data:ro"]
-    params["ping-c1"] = {"requests": sizes.requests_c1, "concurrency": 1}
-    params["ping-c32"] = {"requests": sizes.requests_c32, "concurrency": 32}
-    if scenarios & {"inspect-c1", "inspect-c32", "list"}:
-        count = sizes.list_containers if "list" in scenarios else 1
-        ids = await engine.create_many(run_id, count, role=f"list-{run_id}")
-        params["inspect-c1"] = {"container": ids[0], "requests": sizes.inspects, "concurrency": 1}
-        params["inspect-c32"] = {"container": ids[0], "requests": sizes.inspects, "concurrency": 32}
-        params["list"] = {"label": label, "calls": sizes.list_calls, "containers": count}
-    if "logs" in scenarios:
-        out = data_file("stdout", sizes.logs_stdout)
-        err = data_file("stderr", sizes.logs_stderr)
-        cmd = f"cat /data/{out['file']} && cat /data/{err['file']} >&2"
-        cid = await engine.create(
-            run_id, ["sh", "-c", cmd], role="logs", binds=binds, log_config=LOCAL_LOGS
+class Fixtures:
+    """The engine objects of one run, made when a scenario first needs them and made
+    again if they disappeared (another test session sweeping labelled containers)."""
+
+    def __init__(self, engine: Engine, run_id: str, sizes: Sizes) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.sizes = sizes
+        self._made: dict[str, dict[str, Any]] = {}
+        self.binds = [f"{DATA_DIR}:/data:ro"]
+
+    async def params(self, scenario: str) -> dict[str, Any]:
+        """Worker parameters for ``scenario``, with its containers checked or (re)made."""
+        sizes = self.sizes
+        if scenario in ("ping-c1", "ping-c32"):
+            requests = sizes.requests_c1 if scenario == "ping-c1" else sizes.requests_c32
+            return {"requests": requests, "concurrency": 1 if scenario == "ping-c1" else 32}
+        if scenario == "events":
+            return {"count": sizes.events, "timeout": 60}
+        if scenario in ("inspect-c1", "inspect-c32", "list"):
+            made = await self._fixture("list", self._make_list, self._check_list)
+            if scenario == "list":
+                return {
+                    "label": made["label"],
+                    "calls": sizes.list_calls,
+                    "containers": len(made["ids"]),
+                }
+            return {
+                "container": made["ids"][0],
+                "requests": sizes.inspects,
+                "concurrency": 1 if scenario == "inspect-c1" else 32,
+            }
+        if scenario == "logs":
+            made = await self._fixture("logs", self._make_logs, self._check_exists)
+            return {"container": made["container"], "expected": made["expected"]}
+        if scenario in ("exec-rt", "exec-out"):
+            made = await self._fixture("exec", self._make_exec, self._check_running)
+            if scenario == "exec-rt":
+                return {"container": made["container"], "calls": sizes.exec_calls}
+            return {
+                "container": made["container"],
+                "calls": sizes.exec_output_calls,
+                "path": made["path"],
+                "expected": made["expected"],
+            }
+        raise ValueError(f"no fixture for {scenario!r}")
+
+    async def _fixture(self, name: str, make: Any, check: Any) -> dict[str, Any]:
+        made = self._made.get(name)
+        if made is not None and await check(made):
+            return made
+        if made is not None:
+            print(f"  fixture {name!r} disappeared: making it again", flush=True)
+        made = self._made[name] = await make()
+        return made
+
+    async def _make_list(self) -> dict[str, Any]:
+        # Everything of this run carries aiodock-bench=<run id>; the listed
+        # containers also carry a role label no other container has.
+        role = f"list-{self.run_id}"
+        ids = await self.engine.create_many(self.run_id, self.sizes.list_containers, role=role)
+        return {"ids": ids, "label": f"aiodock-bench.role={role}"}
+
+    async def _check_list(self, made: dict[str, Any]) -> bool:
+        found = await self.engine.call(
+            "GET",
+            "/containers/json",
+            params={"all": "1", "filters": json.dumps({"label": [made["label"]]})},
         )
-        await engine.start(cid)
-        status = await engine.wait(cid)
+        return {c["Id"] for c in found} == set(made["ids"])
+
+    async def _check_exists(self, made: dict[str, Any]) -> bool:
+        try:
+            await self.engine.call("GET", f"/containers/{made['container']}/json")
+        except EngineError:
+            return False
+        return True
+
+    async def _check_running(self, made: dict[str, Any]) -> bool:
+        try:
+            info = await self.engine.call("GET", f"/containers/{made['container']}/json")
+        except EngineError:
+            return False
+        return bool(info["State"]["Running"])
+
+    async def _make_logs(self) -> dict[str, Any]:
+        out = data_file("stdout", self.sizes.logs_stdout)
+        err = data_file("stderr", self.sizes.logs_stderr)
+        cmd = f"cat /data/{out['file']} && cat /data/{err['file']} >&2"
+        cid = await self.engine.create(
+            self.run_id, ["sh", "-c", cmd], role="logs", binds=self.binds, log_config=LOCAL_LOGS
+        )
+        await self.engine.start(cid)
+        status = await self.engine.wait(cid)
         if status != 0:
             raise RuntimeError(f"the logs container exited with {status}")
-        params["logs"] = {"container": cid, "expected": expected(out, err)}
-    if scenarios & {"exec-rt", "exec-out"}:
-        blob = data_file("exec", sizes.exec_output)
-        cid = await engine.create(run_id, ["sleep", "86400"], role="exec", binds=binds)
-        await engine.start(cid)
-        params["exec-rt"] = {"container": cid, "calls": sizes.exec_calls}
-        params["exec-out"] = {
+        return {"container": cid, "expected": expected(out, err)}
+
+    async def _make_exec(self) -> dict[str, Any]:
+        blob = data_file("exec", self.sizes.exec_output)
+        cid = await self.engine.create(
+            self.run_id, ["sleep", "86400"], role="exec", binds=self.binds
+        )
+        await self.engine.start(cid)
+        return {
             "container": cid,
-            "calls": sizes.exec_output_calls,
             "path": f"/data/{blob['file']}",
             "expected": expected(blob, None),
         }
-    params["events"] = {"count": sizes.events, "timeout": 60}
-    return params
 
 
 async def make_events(engine: Engine, prefix: str, count: int) -> None:
