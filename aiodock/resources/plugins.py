@@ -264,8 +264,8 @@ class Plugins(Resource):
         """Push a plugin to the registry its name points at.
 
         Credentials come from ``auth`` or, when it is ``None``, from the
-        docker config. A refused login raises
-        :class:`~aiodock._progress.RegistryAuthError`.
+        docker config. A refused login raises an
+        :class:`~aiodock.errors.Unauthorized` (the registry auth error).
         """
         path = self._path(name, "/push")
         registry = _registry(name, "name")

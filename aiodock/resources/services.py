@@ -436,13 +436,16 @@ class Services(SwarmResource):
         *,
         timeout: float | None = 60.0,
         poll_interval: float = 0.5,
+        stable_for: float = 1.0,
         max_failures: int = 0,
     ) -> ServiceConvergence:
         """Wait until a service's tasks reach their desired state, and return them.
 
         Replicated: as many running tasks as replicas (and no update in
         progress). Global: a running task on every eligible node. Jobs: the
-        current iteration has completed. When more than ``max_failures``
+        current iteration has completed. A running service must stay so, with
+        the same tasks, for ``stable_for`` seconds, so that a task that starts
+        and crashes at once does not count. When more than ``max_failures``
         tasks created for the current version of the service fail or are
         rejected, or its update pauses, this raises :class:`ConvergenceError`
         with each task's error; after ``timeout`` seconds,
@@ -452,6 +455,8 @@ class Services(SwarmResource):
             raise InvalidArgument("timeout", timeout, "expected seconds >= 0 or None")
         if isinstance(poll_interval, bool) or not poll_interval > 0:
             raise InvalidArgument("poll_interval", poll_interval, "expected seconds > 0")
+        if isinstance(stable_for, bool) or not stable_for >= 0:
+            raise InvalidArgument("stable_for", stable_for, "expected seconds >= 0")
         if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
             raise InvalidArgument("max_failures", max_failures, "expected an integer >= 0")
         loop = asyncio.get_running_loop()
@@ -459,6 +464,8 @@ class Services(SwarmResource):
         service = await self.inspect(service_id)
         ident = service.id or service_id
         with_status = await self._client._api_at_least("1.41")
+        settled_at: float | None = None
+        settled: frozenset[str] = frozenset()
         while True:
             desired_hint: int | None = None
             if with_status:
@@ -487,15 +494,25 @@ class Services(SwarmResource):
                 raise ConvergenceError(
                     name, [_failure_line(t) for t in state.failures], state.failures
                 )
-            if state.done:
-                return ServiceConvergence(
-                    service=service,
-                    tasks=state.current,
-                    desired=state.desired,
-                    running=state.running,
-                    completed=state.completed,
-                )
             delay = poll_interval
+            if state.done:
+                now = loop.time()
+                ids = frozenset(t.id for t in state.current)
+                if settled_at is None or ids != settled:
+                    settled_at, settled = now, ids
+                waited = now - settled_at
+                # A job's completed tasks are final; running tasks must prove stable.
+                if state.completed or waited >= stable_for:
+                    return ServiceConvergence(
+                        service=service,
+                        tasks=state.current,
+                        desired=state.desired,
+                        running=state.running,
+                        completed=state.completed,
+                    )
+                delay = min(delay, stable_for - waited)
+            else:
+                settled_at = None
             if deadline is not None:
                 remaining = deadline - loop.time()
                 if remaining <= 0:

@@ -363,7 +363,8 @@ async def test_failing_service_does_not_converge(
     )
     async with _service(docker, spec) as service_id:
         with pytest.raises(ConvergenceError) as info:
-            await docker.services.wait_converged(service_id, timeout=60)
+            # The task runs for a moment before it exits: stability is what tells.
+            await docker.services.wait_converged(service_id, timeout=60, stable_for=3)
         assert "non-zero exit (3)" in str(info.value)
         assert info.value.tasks and info.value.tasks[0].status is not None
         assert info.value.tasks[0].status.state == "failed"
@@ -382,6 +383,36 @@ async def test_replicated_job_completes(docker: aiodock.DockerClient, swarm: Swa
         result = await docker.services.wait_converged(service_id, timeout=60)
         assert (result.completed, result.desired) == (2, 2)
         assert all(t.status is not None and t.status.state == "complete" for t in result.tasks)
+
+
+async def test_global_service_and_global_job(
+    docker: aiodock.DockerClient, swarm: SwarmNode
+) -> None:
+    spec = service_spec(
+        swarm.image_id,
+        name=_name("global"),
+        labels=LABELS,
+        command=["sleep", "600"],
+        mode=ServiceMode.global_(),
+        stop_grace_period=1,
+    )
+    async with _service(docker, spec) as service_id:
+        result = await docker.services.wait_converged(service_id, timeout=60)
+        assert (result.running, result.desired) == (1, 1)
+        assert result.tasks[0].node_id == swarm.node_id
+        with pytest.raises(aiodock.InvalidArgument, match="replicated"):
+            await docker.services.scale(service_id, 2)
+    job = service_spec(
+        swarm.image_id,
+        name=_name("gjob"),
+        labels=LABELS,
+        command=["true"],
+        mode=ServiceMode.global_job(),
+        restart_policy=TaskSpecRestartPolicy(condition="none"),
+    )
+    async with _service(docker, job) as service_id:
+        result = await docker.services.wait_converged(service_id, timeout=60)
+        assert (result.completed, result.desired) == (1, 1)
 
 
 async def test_wait_converged_times_out(docker: aiodock.DockerClient, swarm: SwarmNode) -> None:

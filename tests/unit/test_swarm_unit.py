@@ -645,12 +645,48 @@ async def test_wait_converged_waits_for_all_replicas(
             [task_json("t1", "running"), task_json("t2", "running", slot=2)],
         ],
     )
-    result = await docker.services.wait_converged("web", timeout=10, poll_interval=0.01)
+    result = await docker.services.wait_converged(
+        "web", timeout=10, poll_interval=0.01, stable_for=0
+    )
     assert (result.running, result.desired) == (2, 2)
     assert sorted(t.id for t in result.tasks) == ["t1", "t2"]
     assert len(fake.requests_to("GET", "/tasks")) == 3
     sent = fake.requests_to("GET", "/tasks")[0]
     assert json.loads(sent.param("filters") or "") == {"service": ["svc1"]}
+
+
+async def test_wait_converged_needs_a_stable_state(
+    fake: FakeDocker, docker: aiodock.DockerClient
+) -> None:
+    # Running on the first poll, crashed on the next: not converged.
+    _script(
+        fake,
+        [service_json(mode={"Replicated": {"Replicas": 1}})],
+        [
+            [task_json("t1", "running")],
+            [task_json("t1", "failed", desired="shutdown", err="task: non-zero exit (3)")],
+        ],
+    )
+    with pytest.raises(ConvergenceError, match=r"non-zero exit \(3\)"):
+        await docker.services.wait_converged("web", poll_interval=0.01, stable_for=0.2)
+
+
+async def test_wait_converged_stable_window_restarts_when_tasks_change(
+    fake: FakeDocker, docker: aiodock.DockerClient
+) -> None:
+    _script(
+        fake,
+        [service_json(mode={"Replicated": {"Replicas": 1}})],
+        [
+            [task_json("t1", "running")],
+            [task_json("t2", "running")],
+        ],
+    )
+    result = await docker.services.wait_converged("web", poll_interval=0.01, stable_for=0.1)
+    assert [t.id for t in result.tasks] == ["t2"]
+    assert len(fake.requests_to("GET", "/tasks")) > 3
+    with pytest.raises(InvalidArgument):
+        await docker.services.wait_converged("web", stable_for=-1)
 
 
 async def test_wait_converged_fails_with_task_errors(
