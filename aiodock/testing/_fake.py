@@ -440,6 +440,8 @@ class FakeDocker:
         at start; then the container exits with ``exit_code`` (after
         ``run_for`` seconds if given), or keeps running when ``exit_code`` is
         ``None`` until it is stopped, killed or :meth:`exit_container` is called.
+        Scripted bytes are logged as given, also for a TTY container (where the
+        built-in programs' ``\n`` comes out as ``\r\n``, as through a terminal).
         """
         script = Script([(int(s), bytes(d)) for s, d in frames], exit_code, run_for)
         found = self._find_container(container)
@@ -472,7 +474,9 @@ class FakeDocker:
         The handler gets an :class:`ExecSession` and returns the exit code.
         Later registrations win. Without a matching handler the fake runs its
         small built-in interpreter (echo, printf, cat, true, false, exit,
-        sleep, ``sh -c`` of those); anything else exits 0 silently.
+        sleep, ``sh -c`` of those); anything else exits 0 silently. In a TTY exec
+        the built-in programs' ``\n`` becomes ``\r\n`` like through a terminal;
+        what a handler writes is sent as given.
         """
         self._exec_rules.insert(
             0, _ExecRule(handler, container, tuple(cmd) if cmd is not None else None)
@@ -812,7 +816,7 @@ class FakeDocker:
         self, c: FakeContainer, generation: int, settled: asyncio.Event
     ) -> None:
         async def write(stream: int, data: bytes) -> None:
-            self._append_output(c, stream, data)
+            self._append_output(c, stream, _through_tty(data) if c.tty else data)
 
         async def read() -> bytes:
             settled.set()
@@ -960,10 +964,14 @@ class FakeDocker:
             if handler is not None:
                 code = await handler(ExecSession(self, ex, c, out, read)) or 0
             else:
+
+                async def program_out(stream: int, data: bytes) -> None:
+                    await out(stream, _through_tty(data) if ex.tty else data)
+
                 try:
                     code = await run_argv(
                         ex.cmd,
-                        write=out,
+                        write=program_out,
                         read=read,
                         sleep=asyncio.sleep,
                         unknown_runs_forever=False,
@@ -1157,6 +1165,11 @@ class FakeDocker:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _through_tty(data: bytes) -> bytes:
+    """What a program's output looks like after a terminal: every ``\n`` becomes ``\r\n``."""
+    return data.replace(b"\n", b"\r\n")
 
 
 def _wants_upgrade(request: web.BaseRequest) -> bool:

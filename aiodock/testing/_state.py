@@ -340,7 +340,8 @@ class FakeContainer:
                 "IPAMConfig": None,
                 "Links": None,
                 "Aliases": None,
-                "NetworkID": bridge_id if running else "",
+                # Kept after the container stops, like the engine does.
+                "NetworkID": bridge_id if self.started_ns else "",
                 "EndpointID": "",
                 "Gateway": "172.17.0.1" if running else "",
                 "IPAddress": "172.17.0.2" if running else "",

@@ -415,6 +415,47 @@ async def exec_exit_code(b: Backend, rec: Recorder) -> None:
     )
 
 
+async def tty_and_exited(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sh", "-c", "echo one; echo two >&2; exit 2"], tty=True)
+    _, created = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add(
+        "created",
+        state=created["State"]["Status"],
+        network_id=bool(created["NetworkSettings"]["Networks"]["bridge"]["NetworkID"]),
+        exit_code=created["State"]["ExitCode"],
+        started=created["State"]["StartedAt"].startswith("0001-"),
+    )
+    await b.client.containers.start(cid)
+    assert (await b.client.containers.wait(cid, timeout=30)).status_code == 2
+    # A terminal turns every newline into CRLF; the stream is raw, everything on stdout.
+    logs = b.client.containers.logs(cid)
+    output = await logs.demux()
+    assert logs.tty is True
+    assert (output.stdout, output.stderr) == (b"one\r\ntwo\r\n", b"")
+    rec.add("tty-logs", stdout=output.stdout.decode(), stderr=output.stderr.decode())
+    _, exited = await raw(b.client, "GET", f"/containers/{cid}/json")
+    bridge = exited["NetworkSettings"]["Networks"]["bridge"]
+    rec.add(
+        "exited",
+        state=exited["State"]["Status"],
+        running=exited["State"]["Running"],
+        exit_code=exited["State"]["ExitCode"],
+        pid=exited["State"]["Pid"],
+        network_id=bool(bridge["NetworkID"]),
+        ip=bridge["IPAddress"],
+        keys=keys_at(exited, "State", "NetworkSettings.Networks.bridge"),
+    )
+
+    box = await b.create(["sleep", "600"])
+    await b.client.containers.start(box)
+    created_exec = await b.client.exec.create(box, cmd=["sh", "-c", "echo a; echo b >&2"], tty=True)
+    stream = await b.client.exec.start(created_exec.id)
+    assert stream.tty
+    out = await asyncio.wait_for(stream.demux(), 30)
+    rec.add("tty-exec", stdout=out.stdout.decode(), stderr=out.stderr.decode())
+    assert (out.stdout, out.stderr) == (b"a\r\nb\r\n", b"")
+
+
 async def image_missing(b: Backend, rec: Recorder) -> None:
     missing = f"aiodock-contract/missing-{b.run}:nope"
     await rec.error(
@@ -554,6 +595,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "version-info": version_and_info,
     "container-lifecycle": container_lifecycle,
     "exec": exec_exit_code,
+    "tty-and-exited": tty_and_exited,
     "image-missing": image_missing,
     "networks-volumes": networks_and_volumes,
     "events": container_events,
