@@ -78,8 +78,8 @@ async def test_binary_output_from_start(docker: DockerClient, make: Make) -> Non
     assert sha(output.stdout) == sha(out) and sha(output.stderr) == sha(err)
 
 
-async def read_until(stream: Any, needle: bytes, timeout: float = 10) -> bytes:
-    """Read frames (hijacked) or messages (WebSocket) until ``needle`` was seen."""
+async def read_until(stream: Any, *needles: bytes, timeout: float = 10) -> bytes:
+    """Read frames (hijacked) or messages (WebSocket) until every needle was seen."""
     seen = b""
 
     async def go() -> bytes:
@@ -90,7 +90,7 @@ async def read_until(stream: Any, needle: bytes, timeout: float = 10) -> bytes:
             else:
                 assert not stream.tty or item.stream == StreamType.STDOUT
                 seen += item.data
-            if needle in seen:
+            if all(needle in seen for needle in needles):
                 return seen
         return seen
 
@@ -146,8 +146,9 @@ async def test_attach_websocket(docker: DockerClient, make: Make) -> None:
     ws = await docker.containers.attach_websocket(cid)
     async with ws:
         await ws.send(b"one\n")
-        seen = await read_until(ws, b"err:one\n")
-        assert b"out:one\n" in seen  # stdout and stderr arrive unframed, mixed
+        # stdout and stderr arrive unframed, in either order
+        seen = await read_until(ws, b"err:one\n", b"out:one\n")
+        assert len(seen) == len(b"out:one\nerr:one\n")
         await ws.send(b"quit\n")
         rest = await asyncio.wait_for(ws.read(), 15)  # ends when the container exits
     assert b"quit" not in rest
