@@ -36,7 +36,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._config import ConfigError, config_dir_from_env, read_config_file
-from .errors import DockerError, InvalidArgument
+from .errors import CredentialHelperError, InvalidArgument
 
 __all__ = [
     "DOCKER_HUB_AUTH_KEY",
@@ -68,23 +68,6 @@ _AUTH_KEYS = (
     "identitytoken",
     "registrytoken",
 )
-
-
-class CredentialHelperError(DockerError):
-    """A ``docker-credential-*`` helper could not be run or gave an unusable answer.
-
-    ``helper`` is the helper's name (the part after ``docker-credential-``),
-    ``registry`` the server address asked for. The message never contains a secret.
-    """
-
-    def __init__(self, helper: str, registry: str, reason: str) -> None:
-        self.helper = helper
-        self.registry = registry
-        self.reason = reason
-        super().__init__(
-            f"credential helper docker-credential-{helper} failed for registry "
-            f"{registry!r}: {reason}"
-        )
 
 
 def _mask(value: str | None) -> str:

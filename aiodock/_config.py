@@ -35,7 +35,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from .errors import DockerError, InvalidArgument
+from .errors import ConfigError, InvalidArgument
 
 __all__ = [
     "DEFAULT_HOST",
@@ -66,13 +66,6 @@ CA_FILE, CERT_FILE, KEY_FILE = "ca.pem", "cert.pem", "key.pem"
 
 #: A path to a PEM file, or the PEM (or DER, for a CA) data itself.
 PemSource: TypeAlias = "str | os.PathLike[str] | bytes"
-
-
-class ConfigError(DockerError):
-    """The docker configuration (environment, config.json, contexts, TLS files) is unusable.
-
-    The message names the file or variable at fault; it never contains key material.
-    """
 
 
 class InsecureTLSWarning(UserWarning):

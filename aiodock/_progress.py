@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ._streaming import AsyncStream
-from .errors import DockerConnectionError, ServerError, StreamError, Unauthorized
+from .errors import DockerConnectionError, RegistryAuthError, ServerError, StreamError, Unauthorized
 from .models.progress import ProgressMessage
 
 __all__ = [
@@ -52,38 +52,6 @@ def is_auth_failure(message: str) -> bool:
     """Whether a daemon error message says the registry refused (or wanted) credentials."""
     lowered = message.lower()
     return any(marker in lowered for marker in _AUTH_MARKERS)
-
-
-class RegistryAuthError(Unauthorized, StreamError):
-    """The registry refused the credentials (or needed some and got none).
-
-    The daemon reports this in different ways (inside a push stream, as an
-    HTTP 500 for a pull or a login); all of them raise this one class, which
-    is both an :class:`~aiodock.errors.Unauthorized` and a
-    :class:`~aiodock.errors.StreamError`. ``status`` is 401;
-    ``http_status`` is the status the daemon actually answered with
-    (``None`` when the error came inside a stream). The message never
-    contains the credentials.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str,
-        path: str,
-        http_status: int | None = None,
-        code: int | None = None,
-    ) -> None:
-        self.status = 401
-        self.http_status = http_status
-        self.message = message
-        self.method = method
-        self.path = path
-        self.code = code
-        Exception.__init__(
-            self, f"{method} {path}: the registry refused the credentials: {message}"
-        )
 
 
 # --- aggregation ---------------------------------------------------------------------

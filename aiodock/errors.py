@@ -15,9 +15,11 @@ __all__ = [
     "BadRequest",
     "BuildError",
     "ClientClosedError",
+    "ConfigError",
     "Conflict",
     "ContainerError",
     "ContainerNotFound",
+    "CredentialHelperError",
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
@@ -29,6 +31,7 @@ __all__ = [
     "NotFound",
     "NotInSwarm",
     "PluginNotFound",
+    "RegistryAuthError",
     "ServerError",
     "ServiceNotFound",
     "StreamError",
@@ -77,6 +80,33 @@ class APIVersionError(UsageError):
         super().__init__(
             f"{option} needs Engine API {required} or newer, "
             f"but this client speaks API {negotiated} with the daemon"
+        )
+
+
+# --- configuration and credentials -------------------------------------------
+
+
+class ConfigError(DockerError):
+    """The docker configuration (environment, config.json, contexts, TLS files) is unusable.
+
+    The message names the file or variable at fault; it never contains key material.
+    """
+
+
+class CredentialHelperError(DockerError):
+    """A ``docker-credential-*`` helper could not be run or gave an unusable answer.
+
+    ``helper`` is the helper's name (the part after ``docker-credential-``),
+    ``registry`` the server address asked for. The message never contains a secret.
+    """
+
+    def __init__(self, helper: str, registry: str, reason: str) -> None:
+        self.helper = helper
+        self.registry = registry
+        self.reason = reason
+        super().__init__(
+            f"credential helper docker-credential-{helper} failed for registry "
+            f"{registry!r}: {reason}"
         )
 
 
@@ -202,6 +232,38 @@ class StreamError(DockerError):
 
 class TruncatedStreamError(StreamError, DockerConnectionError):
     """A stream ended in the middle of a frame or a JSON document."""
+
+
+class RegistryAuthError(Unauthorized, StreamError):
+    """The registry refused the credentials (or needed some and got none).
+
+    The daemon reports this in different ways (inside a push stream, as an
+    HTTP 500 for a pull or a login); all of them raise this one class, which
+    is both an :class:`~aiodock.errors.Unauthorized` and a
+    :class:`~aiodock.errors.StreamError`. ``status`` is 401;
+    ``http_status`` is the status the daemon actually answered with
+    (``None`` when the error came inside a stream). The message never
+    contains the credentials.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        http_status: int | None = None,
+        code: int | None = None,
+    ) -> None:
+        self.status = 401
+        self.http_status = http_status
+        self.message = message
+        self.method = method
+        self.path = path
+        self.code = code
+        Exception.__init__(
+            self, f"{method} {path}: the registry refused the credentials: {message}"
+        )
 
 
 class BuildError(StreamError):

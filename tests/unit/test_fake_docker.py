@@ -1078,8 +1078,19 @@ async def test_real_only(docker_client):
 
 def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_plugin_use.py").write_text(textwrap.dedent(_PLUGIN_TESTS))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "pytest", "-p", "aiodock.testing.plugin", "-p", "no:cacheprovider"]
+    # Load the plugins explicitly and nothing else: the same run whether or not aiodock's
+    # entry point is installed in this environment.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "aiodock.testing.plugin",
+        "-p",
+        "pytest_asyncio.plugin",
+    ]
+    cmd += ["-p", "no:cacheprovider"]
     cmd += ["-o", "asyncio_mode=strict", "-rs", *args, str(tmp_path)]
     return subprocess.run(
         cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
