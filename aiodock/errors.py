@@ -9,6 +9,11 @@ errors the daemon reports inside a stream become :class:`StreamError`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Task
+
 __all__ = [
     "APIError",
     "APIVersionError",
@@ -19,6 +24,7 @@ __all__ = [
     "Conflict",
     "ContainerError",
     "ContainerNotFound",
+    "ConvergenceError",
     "CredentialHelperError",
     "DockerConnectionError",
     "DockerError",
@@ -272,6 +278,20 @@ class BuildError(StreamError):
     def __init__(self, message: str, *, log: str = "", code: int | None = None) -> None:
         super().__init__(message, code=code)
         self.log = log
+
+
+class ConvergenceError(DockerError):
+    """A service's tasks failed instead of reaching the desired state.
+
+    ``errors`` holds one line per failed task (its state and the engine's
+    ``Status.Err``); ``tasks`` the failed tasks themselves.
+    """
+
+    def __init__(self, service_id: str, errors: list[str], tasks: list[Task]) -> None:
+        self.service_id = service_id
+        self.errors = errors
+        self.tasks = tasks
+        super().__init__(f"service {service_id} did not converge: " + "; ".join(errors))
 
 
 class ContainerError(DockerError):

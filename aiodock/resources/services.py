@@ -21,7 +21,7 @@ from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
 from .._frames import Decoder, Frame, MultiplexDecoder, RawDecoder
 from .._streaming import FrameStream
-from ..errors import DockerError, DockerTimeoutError, InvalidArgument, ServiceNotFound
+from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
 from ..models import (
     ObjectVersion,
     Service,
@@ -43,20 +43,6 @@ _RUNNING = "running"
 _FAILED_STATES = frozenset({"failed", "rejected"})
 _UPDATE_BUSY = frozenset({"updating", "rollback_started"})
 _UPDATE_STUCK = frozenset({"paused", "rollback_paused"})
-
-
-class ConvergenceError(DockerError):
-    """A service's tasks failed instead of reaching the desired state.
-
-    ``errors`` holds one line per failed task (its state and the engine's
-    ``Status.Err``); ``tasks`` the failed tasks themselves.
-    """
-
-    def __init__(self, service_id: str, errors: list[str], tasks: list[Task]) -> None:
-        self.service_id = service_id
-        self.errors = errors
-        self.tasks = tasks
-        super().__init__(f"service {service_id} did not converge: " + "; ".join(errors))
 
 
 # --- logs (shared with tasks) ---------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 
 import aiodock
 from aiodock import BadRequest, Conflict, NotInSwarm, ServerError
-from aiodock.errors import APIError
+from aiodock.errors import APIError, ConvergenceError
 from aiodock.models import NodeSpec, SwarmSpecEncryptionConfig, TaskSpecRestartPolicy
 from aiodock.models.swarm import (
     ServiceMode,
@@ -31,7 +31,6 @@ from aiodock.models.swarm import (
     secret_ref,
     service_spec,
 )
-from aiodock.resources.services import ConvergenceError
 from tests.integration import _infra
 
 LABELS = dict(_infra.TEST_LABEL)

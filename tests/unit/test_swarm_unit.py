@@ -23,6 +23,7 @@ from aiodock import Conflict, NotInSwarm, ServerError, StreamType
 from aiodock._frames import encode_frame
 from aiodock.errors import (
     APIVersionError,
+    ConvergenceError,
     DockerTimeoutError,
     InvalidArgument,
     NotFound,
@@ -57,7 +58,7 @@ from aiodock.models.swarm import (
     secret_ref,
     service_spec,
 )
-from aiodock.resources.services import ConvergenceError, assess, spec_body
+from aiodock.resources.services import assess, spec_body
 from aiodock.resources.swarm import version_index
 from aiodock.testing import FakeDocker, FakeRequest
 
