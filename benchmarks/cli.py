@@ -32,6 +32,7 @@ SCENARIOS = [
     "exec-rt",
     "exec-out",
     "import",
+    "cold-start",
 ]
 GROUPS = {
     "ping": ["ping-c1", "ping-c32"],
@@ -43,6 +44,39 @@ IMPORT_MODULES = {
     "aiodock": "aiodock",
     "aiodocker": "aiodocker",
     "docker-py": "docker",
+}
+# First typed inspect in a fresh interpreter, timed from before the import: what a
+# short script pays in total (lazy imports only move cost, this shows where to).
+COLD_START = {
+    "aiohttp": """
+import asyncio, aiohttp
+async def main():
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
+        async with s.get("http://docker/v1.41/containers/{cid}/json") as r:
+            r.raise_for_status()
+            await r.json()
+asyncio.run(main())
+""",
+    "aiodock": """
+import asyncio, aiodock
+async def main():
+    async with aiodock.DockerClient() as docker:
+        await docker.containers.inspect("{cid}")
+asyncio.run(main())
+""",
+    "aiodocker": """
+import asyncio, aiodocker
+async def main():
+    async with aiodocker.Docker() as docker:
+        await docker.containers.get("{cid}")
+asyncio.run(main())
+""",
+    "docker-py": """
+import docker
+client = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto")
+client.containers.get("{cid}")
+client.close()
+""",
 }
 RESULTS = Path(__file__).parent / "results"
 WORKER_TIMEOUT = 900
@@ -186,6 +220,23 @@ async def measure_import(module: str) -> dict[str, Any]:
     return {"metrics": {"import": 1000 * float(out)}, "errors": []}
 
 
+async def measure_cold_start(client: str, cid: str) -> dict[str, Any]:
+    body = COLD_START[client].replace("{cid}", cid)
+    code = "import time\nt = time.perf_counter()\n" + body + "\nprint(time.perf_counter() - t)\n"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        return {"metrics": {}, "errors": [err.decode(errors="replace")[-300:]]}
+    return {"metrics": {"cold-start": 1000 * float(out)}, "errors": []}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = fixtures.QUICK if args.quick else fixtures.FULL
     run_id = uuid.uuid4().hex[:10]
@@ -209,6 +260,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     for client in order:
                         if scenario == "import":
                             result = await measure_import(IMPORT_MODULES[client])
+                        elif scenario == "cold-start":
+                            target = (await made.params("inspect-c1"))["container"]
+                            result = await measure_cold_start(client, target)
                         else:
                             p = await made.params(scenario)
                             if scenario == "events":

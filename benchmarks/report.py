@@ -36,6 +36,7 @@ METRICS = [
     Metric("exec-rt", "exec `true` round trip", "ms", False),
     Metric("exec-out", "exec output {exec_mib} MiB", "MB/s", True),
     Metric("import", "import time (fresh process)", "ms", False),
+    Metric("cold-start", "cold start: import + first inspect", "ms", False),
 ]
 
 
@@ -251,7 +252,10 @@ def markdown(data: dict[str, Any]) -> str:
             "subscribed; latency is the client's receive time minus the daemon's `timeNano`. "
             "Exec round trips are create + start + read to the end + exit code; the exec "
             "output is checked like logs. Import time is `import X` in a fresh "
-            "interpreter (the interpreter's own start excluded).",
+            "interpreter (the interpreter's own start excluded); cold start is the same "
+            "fresh interpreter timed from before the import to the end of a first inspect "
+            "(client, connection, API version, result type), so lazily imported modules "
+            "count there.",
             "",
         ]
     )
