@@ -13,7 +13,7 @@ import importlib.util
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
@@ -89,9 +89,13 @@ async def asgi_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
-async def read_events(lines: AsyncIterator[str], until: str) -> list[tuple[str, str]]:
-    """Parse server-sent events from ``lines`` until one whose data is ``until`` (or the end);
-    the rest stays unread."""
+async def read_events(
+    lines: AsyncIterator[str], until: str | Callable[[list[tuple[str, str]]], bool]
+) -> list[tuple[str, str]]:
+    """Parse server-sent events from ``lines`` (comments as ``("comment", text)``) until
+    one whose data is ``until``, or ``until(events)`` is true, or the end; the rest stays
+    unread."""
+    done = until if callable(until) else lambda events: events[-1][1] == until
     events: list[tuple[str, str]] = []
     event = "message"
     async for line in lines:
@@ -99,11 +103,14 @@ async def read_events(lines: AsyncIterator[str], until: str) -> list[tuple[str, 
             events.append(("comment", line[1:].strip()))
         elif line.startswith("event: "):
             event = line[len("event: ") :]
+            continue
         elif line.startswith("data: "):
             events.append((event, line[len("data: ") :]))
-            if line[len("data: ") :] == until:
-                return events
             event = "message"
+        else:
+            continue
+        if done(events):
+            return events
     return events
 
 
