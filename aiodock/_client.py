@@ -704,8 +704,14 @@ class DockerClient:
         body: Any = _UNSET,
         not_found: type[NotFound] = NotFound,
         read_timeout: float | None = None,
+        upgrade: str = "tcp",
+        headers: Sequence[tuple[str, str]] = (),
     ) -> HijackedStream:
-        """Open an upgraded (hijacked) connection for attach / exec start."""
+        """Open an upgraded (hijacked) connection for attach / exec start / session.
+
+        ``headers`` may repeat a name (the session endpoint wants that); no name
+        or value may carry CR, LF or NUL.
+        """
         shared = self._shared
         self._check_open()
         url = await self._url(path, params, versioned=True)
@@ -719,12 +725,15 @@ class DockerClient:
             f"{method} {target} HTTP/1.1",
             f"Host: {shared.endpoint.http_host}",
             "Connection: Upgrade",
-            "Upgrade: tcp",
+            f"Upgrade: {upgrade}",
             f"Content-Length: {len(payload)}",
         ]
         if payload:
             lines.append("Content-Type: application/json")
-        lines.extend(f"{k}: {v}" for k, v in shared.headers.items())
+        for name, value in (*shared.headers.items(), *headers):
+            if any(c in name + value for c in "\r\n\x00") or ":" in name:
+                raise InvalidArgument("headers", name, "header names/values must be one line")
+            lines.append(f"{name}: {value}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
         reader, writer, process = await open_raw(
             shared.endpoint,

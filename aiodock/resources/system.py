@@ -13,7 +13,7 @@ import aiohttp
 from .._client import Repeated
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
-from .._streaming import AsyncStream
+from .._streaming import AsyncStream, HijackedStream
 from ..errors import InvalidArgument, StreamError
 from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
 from ..models.events import Event, parse_event
@@ -149,6 +149,35 @@ class System(Resource):
             registry=registry,
             email=email,
             identity_token=identity_token,
+        )
+
+    async def session(
+        self,
+        *,
+        session_id: str,
+        name: str = "",
+        shared_key: str = "",
+        grpc_methods: Sequence[str] = (),
+    ) -> HijackedStream:
+        """Open an interactive session (``POST /session``) for BuildKit-style gRPC.
+
+        The connection is upgraded to ``h2c`` and handed over raw: the daemon
+        then acts as the HTTP/2 (gRPC) client of the methods you expose in
+        ``grpc_methods``, and the caller serves them over the returned stream
+        (``write`` / iterate frames of raw bytes / ``aclose``).
+        """
+        if not session_id or not isinstance(session_id, str):
+            raise InvalidArgument("session_id", session_id, "expected a non-empty string")
+        if isinstance(grpc_methods, str):
+            raise InvalidArgument("grpc_methods", grpc_methods, "expected a sequence of names")
+        headers = [
+            ("X-Docker-Expose-Session-Uuid", session_id),
+            ("X-Docker-Expose-Session-Name", name),
+            ("X-Docker-Expose-Session-Sharedkey", shared_key),
+        ]
+        headers += [("X-Docker-Expose-Session-Grpc-Method", m) for m in grpc_methods]
+        return await self._client._hijack(
+            "POST", "/session", tty=True, upgrade="h2c", headers=headers
         )
 
     async def df(self, *, types: Sequence[str] | None = None) -> SystemDataUsageResponse:

@@ -177,3 +177,21 @@ async def test_login_against_the_private_registry(
         )
     with pytest.raises(InvalidArgument):
         await docker.system.login(password="no-user")
+
+
+async def test_session_upgrades_to_h2c_and_the_daemon_speaks_http2(docker: DockerClient) -> None:
+    stream = await docker.system.session(
+        session_id="aiodock-test-session",
+        name="aiodock",
+        shared_key="k",
+        grpc_methods=["/moby.filesync.v1.FileSync/DiffCopy"],
+    )
+    async with stream:
+        first = await asyncio.wait_for(stream.__anext__(), 10)
+    # The daemon is the gRPC client on a session: it opens with the HTTP/2 preface.
+    assert first.data.startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+
+
+async def test_session_refuses_header_injection(docker: DockerClient) -> None:
+    with pytest.raises(aiodock.InvalidArgument, match="headers"):
+        await docker.system.session(session_id="x\r\nHost: evil")
