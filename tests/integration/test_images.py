@@ -13,11 +13,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aiodock import DockerClient
-from aiodock.errors import APIVersionError, ImageNotFound, InvalidArgument, NotFound
+from aiodock.errors import APIError, APIVersionError, ImageNotFound, InvalidArgument, NotFound
 
 LABEL = {"aiodock-test": "1"}
 
@@ -222,3 +223,19 @@ async def test_invalid_arguments_never_reach_the_engine(docker: DockerClient) ->
         docker.images.push("aiodock-test/x@sha256:" + "0" * 64)
     with pytest.raises(InvalidArgument):
         await docker.images.tag("aiodock-test/busybox", "bad tag")
+
+
+async def test_search_goes_only_to_the_named_registry(docker: DockerClient, registry: Any) -> None:
+    # The local v2 registry answers the engine's v1 search with 404, which the engine
+    # reports as a 500: the request reached the named registry, not Docker Hub.
+    with pytest.raises(APIError) as info:
+        await docker.images.search(f"{registry.url}/aiodock-test", limit=5)
+    assert info.value.status == 500
+    assert "404" in info.value.message
+
+
+async def test_attestations_needs_a_newer_api_than_the_engine(docker: DockerClient) -> None:
+    with pytest.raises(APIVersionError) as info:
+        await docker.images.attestations("aiodock-test/busybox:latest")
+    assert info.value.required == "1.55"
+    assert info.value.negotiated == "1.41"
