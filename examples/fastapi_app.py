@@ -1,6 +1,6 @@
 """A FastAPI app that owns one ``DockerClient`` for its whole life.
 
-    uvicorn examples.fastapi_app:app --host 127.0.0.1 --port 8000
+    uvicorn examples.fastapi_app:app --host 127.0.0.1 --port 8000 --timeout-graceful-shutdown 5
 
 The client is created when the app starts (lifespan) and closed when it shuts
 down; every request shares its connections. Endpoints:
@@ -17,6 +17,9 @@ down; every request shares its connections. Endpoints:
   ``heartbeat`` seconds, so a dead client is noticed even if no log line comes.
 
 ``create_app(host)`` builds an app for another daemon address (tests use it).
+uvicorn waits for open responses before it shuts down, and a followed log
+never ends by itself: ``--timeout-graceful-shutdown`` bounds that wait, after
+which the streams are cancelled (and released) and the lifespan closes the client.
 """
 
 from __future__ import annotations
