@@ -27,7 +27,7 @@ import shutil
 import stat
 import tarfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import IO, Any
 
 from ._convert import json_loads, structure
@@ -193,7 +193,7 @@ def _pack(source: str, bridge: _Bridge) -> None:
             tar.add(source, arcname=name, recursive=False, filter=_owned_by_root)
 
 
-async def pack_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
+async def pack_path(source: str | os.PathLike[str]) -> AsyncGenerator[bytes, None]:
     """Yield a tar archive of ``source``, written on the fly by a worker thread.
 
     A directory contributes its contents (not itself) at the archive root; a
@@ -230,7 +230,9 @@ async def pack_path(source: str | os.PathLike[str]) -> AsyncIterator[bytes]:
         bridge.drain()
 
 
-async def iter_fileobj(fileobj: IO[bytes], chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+async def iter_fileobj(
+    fileobj: IO[bytes], chunk_size: int = CHUNK_SIZE
+) -> AsyncGenerator[bytes, None]:
     """Yield the contents of a binary file object, read in a worker thread."""
     while True:
         chunk = await asyncio.to_thread(fileobj.read, chunk_size)

@@ -33,7 +33,15 @@ from typing import IO, TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
-from .._archive import CHUNK_SIZE, PATH_STAT_HEADER, iter_fileobj, pack_path, parse_path_stat
+from .._archive import (
+    CHUNK_SIZE,
+    PATH_STAT_HEADER,
+    UnsafeArchiveError,
+    extract_archive,
+    iter_fileobj,
+    pack_path,
+    parse_path_stat,
+)
 from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
 from .._filters import Filters, encode_filters
@@ -79,7 +87,17 @@ if TYPE_CHECKING:
     from .._client import DockerClient
     from ..models.containers import ExecResult
 
-__all__ = ["ArchiveStream", "AttachWebSocket", "Containers", "LogStream"]
+__all__ = [
+    "ArchiveStream",
+    "AttachWebSocket",
+    "Containers",
+    "LogStream",
+    "UnsafeArchiveError",
+    "build_create_request",
+    "detach_key_bytes",
+    "extract_archive",
+    "parse_bytes",
+]
 
 _MUX_TYPE = "application/vnd.docker.multiplexed-stream"
 _RAW_TYPE = "application/vnd.docker.raw-stream"
@@ -1508,7 +1526,7 @@ class Containers(Resource):
         """A tar archive of ``path`` inside the container, streamed (never buffered whole).
 
         After the stream is awaited (or entered), :attr:`ArchiveStream.stat`
-        describes the path. Feed it to :func:`aiodock.extract_archive` or
+        describes the path. Unpack it safely with :func:`extract_archive` or
         iterate the chunks. A missing path raises
         :class:`~aiodock.errors.NotFound`, a missing container
         :class:`~aiodock.errors.ContainerNotFound`.
@@ -1625,6 +1643,8 @@ class Containers(Resource):
             _seconds(timeout, "timeout")
         created = await self.create(image=image, cmd=cmd, **options)
         container_id = created.id
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         try:
             tty = options.get("tty")
             if not isinstance(tty, bool) or options.get("config") is not None:
@@ -1645,7 +1665,8 @@ class Containers(Resource):
                         return await attached.demux()
 
                     output = await _within(timeout, container_id, asyncio.gather(feed(), collect()))
-                    status = await self._wait_result(container_id, waiter, timeout)
+                    left = None if deadline is None else max(deadline - loop.time(), 0.001)
+                    status = await self._wait_result(container_id, waiter, left)
                 finally:
                     await attached.aclose()
             finally:
