@@ -196,6 +196,9 @@ class FakeDocker:
         #: Events emitted so far (the most recent ones).
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=_EVENT_HISTORY)
 
+        #: Seconds between two samples of a ``GET /containers/{id}/stats`` stream.
+        self.stats_interval = 1.0
+
         self._rules: list[Rule] = []
         self._routes: list[Route] = []
         self._builtin: list[Route] = []
@@ -499,6 +502,30 @@ class FakeDocker:
             return exit_code
 
         self.on_exec(scripted, container=container, cmd=cmd)
+
+    def set_stats(
+        self,
+        container: str,
+        *,
+        cpu_percent: float | None = None,
+        memory_usage: int | None = None,
+        pids: int | None = None,
+    ) -> None:
+        """Set what the stats of ``container`` report while it runs: CPU use in percent of
+        one CPU (the fake has 2), memory in use in bytes, number of processes.
+
+        A stats stream sends a sample every :attr:`stats_interval` seconds (1.0, like
+        the engine); its first sample has no previous CPU figures, and once the
+        container has stopped the samples are empty, as the engine's are.
+        """
+        c = self._container(container)
+        if cpu_percent is not None:
+            c.cpu_percent = float(cpu_percent)
+        if memory_usage is not None:
+            c.memory_usage = int(memory_usage)
+        if pids is not None:
+            c.pids = int(pids)
+        self._notify()
 
     def set_pull(
         self,

@@ -8,11 +8,13 @@ import fnmatch
 import hashlib
 import platform
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ._state import (
+    STATS_CPUS,
     FakeContainer,
     FakeExec,
     FakeNetwork,
@@ -20,6 +22,7 @@ from ._state import (
     LogEntry,
     check_filter_keys,
     check_name,
+    idle_stats,
     labels_match,
     new_id,
     normalize_ref,
@@ -27,6 +30,7 @@ from ._state import (
     parse_filters,
     parse_signal,
     rfc3339,
+    running_stats,
 )
 from ._wire import Abandoned, Answer, FakeRequest, empty_response, json_body, json_response
 
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["builtin_routes"]
 
 Handler = Callable[[FakeRequest], Any]
+MEMORY_TOTAL = 2 * 1024**3
 
 
 def _fake(req: FakeRequest) -> FakeDocker:
@@ -163,8 +168,8 @@ async def info(req: FakeRequest) -> web.StreamResponse:
                 "IndexConfigs": {},
                 "Mirrors": [],
             },
-            "NCPU": 2,
-            "MemTotal": 2 * 1024**3,
+            "NCPU": STATS_CPUS,
+            "MemTotal": MEMORY_TOTAL,
             "GenericResources": None,
             "DockerRootDir": "/var/lib/docker",
             "HttpProxy": "",
@@ -472,6 +477,74 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
                 await pump
         fake.release(conn)
     return Abandoned()
+
+
+def _running(fake: FakeDocker, ref: str) -> FakeContainer:
+    c = fake._container(ref)
+    if not c.running:
+        raise Answer(409, f"Container {c.id} is not running")
+    return c
+
+
+async def container_top(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = _running(fake, req.params["id"])
+    start = datetime.fromtimestamp(c.started_ns / 1e9, timezone.utc).strftime("%H:%M")
+    rows = [["root", str(c.pid), str(c.pid - 21), "0", start, "?", "00:00:00", " ".join(c.argv)]]
+    for exec_id in c.exec_ids:
+        ex = fake.execs.get(exec_id)
+        if ex is not None and ex.running:
+            cmd = " ".join(ex.cmd)
+            rows.append(["root", str(ex.pid), str(c.pid - 21), "0", start, "?", "00:00:00", cmd])
+    return json_response(
+        {"Processes": rows, "Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]}
+    )
+
+
+async def container_resize(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    _int_arg(req, "h", 0)
+    _int_arg(req, "w", 0)
+    if not c.running:
+        raise Answer(409, f"Container {c.id} is not running")
+    return web.Response(status=200, content_type="text/plain")
+
+
+async def container_stats(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    stream = req.flag("stream", True)
+    one_shot = req.flag("one-shot")
+    if one_shot and stream:
+        raise Answer(400, "cannot have stream=true and one-shot=true")
+    interval = max(fake.stats_interval, 0.001)
+    step = int(interval * 1e9)
+    if not stream:
+        if not c.running:
+            return json_response(idle_stats(c))
+        at = now_ns()
+        return json_response(running_stats(c, at, None if one_shot else at - step, MEMORY_TOTAL))
+    writer = await fake.open_stream(req, "application/json")
+    previous: int | None = None
+    generation = -1
+    while not fake.closing and not c.removed:
+        if c.running:
+            if c.generation != generation:
+                generation, previous = c.generation, None
+            at = now_ns()
+            await writer.write(json_body(running_stats(c, at, previous, MEMORY_TOTAL)))
+            previous = at
+        elif generation >= 0:
+            # Once a followed container has stopped, the engine sends empty samples.
+            await writer.write(json_body(idle_stats(c)))
+        if c.running or generation >= 0:
+            await fake._sleep(interval)
+        else:
+            await fake._wait_change()
+    if fake.closing:
+        return writer.response
+    return await writer.finish()
 
 
 # --- exec --------------------------------------------------------------------------------
@@ -1021,6 +1094,9 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/containers/{id}/rename", container_rename),
         ("POST", "/containers/{id}/wait", container_wait),
         ("GET", "/containers/{id}/logs", container_logs),
+        ("GET", "/containers/{id}/top", container_top),
+        ("GET", "/containers/{id}/stats", container_stats),
+        ("POST", "/containers/{id}/resize", container_resize),
         ("POST", "/containers/{id}/attach", container_attach),
         ("POST", "/containers/{id}/exec", exec_create),
         ("DELETE", "/containers/{id}", container_remove),

@@ -456,6 +456,91 @@ async def tty_and_exited(b: Backend, rec: Recorder) -> None:
     assert (out.stdout, out.stderr) == (b"a\r\nb\r\n", b"")
 
 
+async def stats_top_resize(b: Backend, rec: Recorder) -> None:
+    idle = await b.create(["sleep", "600"])
+    await rec.error(
+        "top-created",
+        Conflict,
+        409,
+        r"is not running",
+        b.client.containers.top(idle),
+    )
+    await rec.error(
+        "resize-created",
+        Conflict,
+        409,
+        r"is not running",
+        b.client.containers.resize(idle, height=24, width=80),
+    )
+    status, sample = await raw(b.client, "GET", f"/containers/{idle}/stats", stream=False)
+    rec.add(
+        "stats-created",
+        status=status,
+        read=sample["read"],
+        keys=keys_at(sample, "", "cpu_stats", "cpu_stats.cpu_usage", "memory_stats"),
+    )
+
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    top = await raw(b.client, "GET", f"/containers/{cid}/top")
+    rec.add(
+        "top",
+        status=top[0],
+        keys=sorted(top[1]),
+        titles=top[1]["Titles"],
+        first=top[1]["Processes"][0][-1],
+        columns=len(top[1]["Processes"][0]),
+    )
+    await b.client.containers.resize(cid, height=24, width=80)
+    rec.add("resize", ok=True)
+
+    status, once = await raw(
+        b.client, "GET", f"/containers/{cid}/stats", stream=False, **{"one-shot": True}
+    )
+    assert once["preread"].startswith("0001-")
+    rec.add(
+        "stats-one-shot",
+        status=status,
+        keys=keys_at(
+            once,
+            "",
+            "cpu_stats",
+            "cpu_stats.cpu_usage",
+            "cpu_stats.throttling_data",
+            "precpu_stats",
+            "precpu_stats.cpu_usage",
+            "memory_stats",
+            "pids_stats",
+            "blkio_stats",
+            "networks.eth0",
+        ),
+        pids=once["pids_stats"]["current"],
+    )
+    typed = await b.client.containers.stats_once(cid)
+    assert typed.memory_usage > 0 and typed.memory_limit > 0
+    assert typed.precpu_stats is not None and typed.precpu_stats.system_cpu_usage
+
+    from aiodock._frames import JSONStreamDecoder
+
+    samples: list[dict[str, Any]] = []
+    stream = b.client._stream(
+        "GET", f"/containers/{cid}/stats", JSONStreamDecoder(), params={"stream": True}
+    )
+    async with stream:
+        async for item in stream:
+            samples.append(item)
+            if len(samples) == 2:
+                break
+    first, second = samples
+    rec.add(
+        "stats-stream",
+        first_has_precpu=bool(first["precpu_stats"].get("system_cpu_usage")),
+        second_has_precpu=bool(second["precpu_stats"].get("system_cpu_usage")),
+        first_preread_zero=first["preread"].startswith("0001-"),
+        keys=keys_at(second, "", "precpu_stats"),
+    )
+
+
 async def image_missing(b: Backend, rec: Recorder) -> None:
     missing = f"aiodock-contract/missing-{b.run}:nope"
     await rec.error(
@@ -596,6 +681,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "container-lifecycle": container_lifecycle,
     "exec": exec_exit_code,
     "tty-and-exited": tty_and_exited,
+    "stats-top-resize": stats_top_resize,
     "image-missing": image_missing,
     "networks-volumes": networks_and_volumes,
     "events": container_events,
