@@ -61,6 +61,25 @@ _EXTRA_FIELDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
 }
 
+# Fields holding credentials or secret material, as (class, wire key). Their value
+# never appears in a repr (or str): the shared repr shows '***' when one is set.
+# Generation fails if an entry stops matching a field, so a spec rename cannot
+# silently unmask one.
+_SENSITIVE = frozenset(
+    {
+        ("AuthConfig", "password"),
+        ("AuthResponse", "IdentityToken"),
+        ("JoinTokens", "Manager"),
+        ("JoinTokens", "Worker"),
+        ("SecretCreateRequest", "Data"),
+        ("SecretSpec", "Data"),
+        ("SwarmJoinRequest", "JoinToken"),
+        ("SwarmSpecCAConfig", "SigningCAKey"),
+        ("SwarmUnlockRequest", "UnlockKey"),
+        ("UnlockKeyResponse", "UnlockKey"),
+    }
+)
+
 # Mixed-case tokens that the generic splitter would cut in the wrong place.
 _TOKEN_FIXES = (
     ("IPv4", "Ipv4"),
@@ -397,8 +416,10 @@ def _render_call(prefix: str, args: list[str]) -> list[str]:
     return [head] + [f"{indent}    {a}," for a in args] + [indent + ")"]
 
 
-def _render_field(f: Field) -> list[str]:
+def _render_field(f: Field, *, sensitive: bool = False) -> list[str]:
     args = [f.default, f"metadata={{{_quote('wire')}: {_quote(f.wire)}}}"]
+    if sensitive:
+        args.insert(1, "repr=False")
     target = f"    {f.name}: {f.annotation} = "
     if len(target + "attrs.field(") <= LINE_LENGTH:
         return _render_call(target, args)
@@ -412,7 +433,8 @@ _BASE_CLASS = """\
 class _Model:
     # Shared by every model: attrs' per-class repr is replaced by this one, which
     # lists only the fields that differ from their defaults (and costs no compile
-    # time per class at import).
+    # time per class at import). A field declared with repr=False holds a secret:
+    # it shows as '***' when set, never its value.
     __slots__ = ()
 
     def __repr__(self) -> str:
@@ -424,7 +446,7 @@ class _Model:
             if make is not None:
                 default = make()
             if value is not default and value != default:
-                parts.append(f"{a.name}={value!r}")
+                parts.append(f"{a.name}={value!r}" if a.repr else f"{a.name}='***'")
         return f"{type(self).__name__}({', '.join(parts)})"
 """
 
@@ -449,13 +471,20 @@ def render(gen: ModelGenerator, legacy_version: str | None = None) -> str:
         "]",
         *_BASE_CLASS.splitlines(),
     ]
+    masked: set[tuple[str, str]] = set()
     for name in names:
         klass = gen.classes[name]
         out += ["", "", "@attrs.frozen(kw_only=True, repr=False)", f"class {name}(_Model):"]
         if not klass.fields:
             out.append("    pass")
         for f in klass.fields:
-            out += _render_field(f)
+            sensitive = (name, f.wire) in _SENSITIVE
+            if sensitive:
+                masked.add((name, f.wire))
+            out += _render_field(f, sensitive=sensitive)
+    missing = _SENSITIVE - masked
+    if missing:
+        raise ValueError(f"sensitive fields not found in the spec: {sorted(missing)}")
     return "\n".join(out) + "\n"
 
 

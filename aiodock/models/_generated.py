@@ -262,7 +262,8 @@ __all__ = [
 class _Model:
     # Shared by every model: attrs' per-class repr is replaced by this one, which
     # lists only the fields that differ from their defaults (and costs no compile
-    # time per class at import).
+    # time per class at import). A field declared with repr=False holds a secret:
+    # it shows as '***' when set, never its value.
     __slots__ = ()
 
     def __repr__(self) -> str:
@@ -274,7 +275,7 @@ class _Model:
             if make is not None:
                 default = make()
             if value is not default and value != default:
-                parts.append(f"{a.name}={value!r}")
+                parts.append(f"{a.name}={value!r}" if a.repr else f"{a.name}='***'")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
@@ -301,7 +302,7 @@ class AttestationStatement(_Model):
 @attrs.frozen(kw_only=True, repr=False)
 class AuthConfig(_Model):
     username: str = attrs.field(default="", metadata={"wire": "username"})
-    password: str = attrs.field(default="", metadata={"wire": "password"})
+    password: str = attrs.field(default="", repr=False, metadata={"wire": "password"})
     serveraddress: str = attrs.field(default="", metadata={"wire": "serveraddress"})
     email: str = attrs.field(default="", metadata={"wire": "email"})
 
@@ -309,7 +310,7 @@ class AuthConfig(_Model):
 @attrs.frozen(kw_only=True, repr=False)
 class AuthResponse(_Model):
     status: str = attrs.field(default="", metadata={"wire": "Status"})
-    identity_token: str = attrs.field(default="", metadata={"wire": "IdentityToken"})
+    identity_token: str = attrs.field(default="", repr=False, metadata={"wire": "IdentityToken"})
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -1469,8 +1470,8 @@ class IndexInfo(_Model):
 
 @attrs.frozen(kw_only=True, repr=False)
 class JoinTokens(_Model):
-    worker: str = attrs.field(default="", metadata={"wire": "Worker"})
-    manager: str = attrs.field(default="", metadata={"wire": "Manager"})
+    worker: str = attrs.field(default="", repr=False, metadata={"wire": "Worker"})
+    manager: str = attrs.field(default="", repr=False, metadata={"wire": "Manager"})
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -2137,7 +2138,7 @@ class Secret(_Model):
 class SecretCreateRequest(_Model):
     name: str = attrs.field(default="", metadata={"wire": "Name"})
     labels: dict[str, str] = attrs.field(factory=dict, metadata={"wire": "Labels"})
-    data: str = attrs.field(default="", metadata={"wire": "Data"})
+    data: str = attrs.field(default="", repr=False, metadata={"wire": "Data"})
     driver: Driver | None = attrs.field(default=None, metadata={"wire": "Driver"})
     templating: Driver | None = attrs.field(default=None, metadata={"wire": "Templating"})
 
@@ -2146,7 +2147,7 @@ class SecretCreateRequest(_Model):
 class SecretSpec(_Model):
     name: str = attrs.field(default="", metadata={"wire": "Name"})
     labels: dict[str, str] = attrs.field(factory=dict, metadata={"wire": "Labels"})
-    data: str = attrs.field(default="", metadata={"wire": "Data"})
+    data: str = attrs.field(default="", repr=False, metadata={"wire": "Data"})
     driver: Driver | None = attrs.field(default=None, metadata={"wire": "Driver"})
     templating: Driver | None = attrs.field(default=None, metadata={"wire": "Templating"})
 
@@ -2444,7 +2445,7 @@ class SwarmJoinRequest(_Model):
     advertise_addr: str = attrs.field(default="", metadata={"wire": "AdvertiseAddr"})
     data_path_addr: str = attrs.field(default="", metadata={"wire": "DataPathAddr"})
     remote_addrs: list[str] = attrs.field(factory=list, metadata={"wire": "RemoteAddrs"})
-    join_token: str = attrs.field(default="", metadata={"wire": "JoinToken"})
+    join_token: str = attrs.field(default="", repr=False, metadata={"wire": "JoinToken"})
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -2474,7 +2475,7 @@ class SwarmSpecCAConfig(_Model):
         factory=list, metadata={"wire": "ExternalCAs"}
     )
     signing_ca_cert: str = attrs.field(default="", metadata={"wire": "SigningCACert"})
-    signing_ca_key: str = attrs.field(default="", metadata={"wire": "SigningCAKey"})
+    signing_ca_key: str = attrs.field(default="", repr=False, metadata={"wire": "SigningCAKey"})
     force_rotate: int = attrs.field(default=0, metadata={"wire": "ForceRotate"})
 
 
@@ -2529,7 +2530,7 @@ class SwarmSpecTaskDefaultsLogDriver(_Model):
 
 @attrs.frozen(kw_only=True, repr=False)
 class SwarmUnlockRequest(_Model):
-    unlock_key: str = attrs.field(default="", metadata={"wire": "UnlockKey"})
+    unlock_key: str = attrs.field(default="", repr=False, metadata={"wire": "UnlockKey"})
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -2950,7 +2951,7 @@ class Topology(_Model):
 
 @attrs.frozen(kw_only=True, repr=False)
 class UnlockKeyResponse(_Model):
-    unlock_key: str = attrs.field(default="", metadata={"wire": "UnlockKey"})
+    unlock_key: str = attrs.field(default="", repr=False, metadata={"wire": "UnlockKey"})
 
 
 @attrs.frozen(kw_only=True, repr=False)
