@@ -295,20 +295,21 @@ class MultiplexDecoder:
         )
 
     def _decode_coalesced(self, data: bytes, pos: int, out: list[Frame]) -> None:
-        # The hot loop. A run of same-stream payloads is held in ``first``
-        # while it has one piece (the common case when streams alternate) and
-        # in ``parts`` once it has more; it is emitted when the stream changes
-        # or the chunk ends.
+        # The hot loop. A run of same-stream payloads is held as slices of a
+        # memoryview of the chunk (``first`` while it has one piece, the common
+        # case when streams alternate, ``parts`` once it has more) and copied
+        # once, when the stream changes or the chunk ends.
         unpack = _HEADER.unpack_from
         streams = _WORD_TO_STREAM
         join = b"".join
         append = out.append
         new = _new_frame
+        view = memoryview(data)
         n = len(data)
         run_word = -1
         run_stream = StreamType.STDOUT
-        first = b""
-        parts: list[bytes] | None = None
+        first: memoryview | None = None
+        parts: list[memoryview] | None = None
         add = None
         if self._remaining:
             # The first bytes finish a payload started in an earlier chunk.
@@ -319,7 +320,7 @@ class MultiplexDecoder:
             if self._remaining:
                 append(new(Frame, (run_stream, data)))
                 return
-            first = data[:pos]
+            first = view[:pos]
         try:
             while True:
                 word, size = unpack(data, pos)
@@ -327,10 +328,12 @@ class MultiplexDecoder:
                 end = start + size
                 if word == run_word and end <= n:
                     if add is not None:
-                        add(data[start:end])
-                    else:
-                        parts = [first, data[start:end]]
+                        add(view[start:end])
+                    elif first is not None:
+                        parts = [first, view[start:end]]
                         add = parts.append
+                    else:
+                        first = view[start:end]
                     pos = end
                     continue
                 if word != run_word:
@@ -342,23 +345,23 @@ class MultiplexDecoder:
                         append(new(Frame, (run_stream, join(parts))))
                         parts = add = None
                     elif first:
-                        append(new(Frame, (run_stream, first)))
+                        append(new(Frame, (run_stream, first.tobytes())))
+                    first = None
                     if stream is None:
                         self._bad_header(data, pos, word, size)
                         return
                     run_word = word
                     run_stream = stream
                     if end <= n:
-                        first = data[start:end]
+                        first = view[start:end]
                         pos = end
                         continue
-                    first = b""
                 # The payload continues in the next chunk: emit what is here.
                 if start < n:
-                    piece = data[start:]
+                    piece = view[start:]
                     if parts is not None:
                         parts.append(piece)
-                    elif first:
+                    elif first is not None:
                         parts = [first, piece]
                     else:
                         first = piece
@@ -372,7 +375,7 @@ class MultiplexDecoder:
         if parts is not None:
             append(new(Frame, (run_stream, join(parts))))
         elif first:
-            append(new(Frame, (run_stream, first)))
+            append(new(Frame, (run_stream, first.tobytes())))
         if pos < n:
             self._header = data[pos:]
 
