@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -302,7 +302,7 @@ class ProgressStream(AsyncStream[ProgressMessage]):
         self._auth_errors = auth_errors
         self._body = body
 
-    async def _start(self) -> AsyncStream[ProgressMessage]:
+    async def _start(self: _PS) -> _PS:
         prepare = self._prepare
         if prepare is not None and not self._closed:
             self._prepare = None
@@ -339,20 +339,6 @@ class ProgressStream(AsyncStream[ProgressMessage]):
         body = self._body
         if body is not None:
             await body.aclose()
-
-    def __await__(self: _PS) -> Generator[Any, None, _PS]:
-        return self._start_self().__await__()
-
-    async def _start_self(self: _PS) -> _PS:
-        await self._start()
-        return self
-
-    async def __aenter__(self: _PS) -> _PS:
-        await self._start()
-        return self
-
-    def __aiter__(self: _PS) -> _PS:
-        return self
 
     async def __anext__(self) -> ProgressMessage:
         raw: Any = await AsyncStream.__anext__(self)

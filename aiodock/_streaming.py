@@ -25,7 +25,7 @@ from .errors import DockerConnectionError, DockerError, DockerTimeoutError, Usag
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
+S = TypeVar("S", bound="AsyncStream[Any]")
 
 
 class BytesDecoder:
@@ -102,17 +102,17 @@ class AsyncStream(Generic[T]):
 
     # -- lifecycle -----------------------------------------------------------
 
-    async def _start(self) -> AsyncStream[T]:
+    async def _start(self: S) -> S:
         if self._closed:
             raise UsageError(f"{self._what}: the stream was closed")
         if self._response is None:
             self._response = await self._open()
         return self
 
-    def __await__(self) -> Generator[Any, None, AsyncStream[T]]:
+    def __await__(self: S) -> Generator[Any, None, S]:
         return self._start().__await__()
 
-    async def __aenter__(self) -> AsyncStream[T]:
+    async def __aenter__(self: S) -> S:
         return await self._start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -150,7 +150,7 @@ class AsyncStream(Generic[T]):
 
     # -- iteration -----------------------------------------------------------
 
-    def __aiter__(self) -> AsyncStream[T]:
+    def __aiter__(self: S) -> S:
         return self
 
     async def __anext__(self) -> T:

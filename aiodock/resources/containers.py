@@ -26,9 +26,9 @@ import os
 import re
 import shlex
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import attrs
@@ -716,6 +716,9 @@ class _Framing:
         return self._inner.eof()
 
 
+_LogStream = TypeVar("_LogStream", bound="LogStream")
+
+
 class LogStream(FrameStream):
     """A :class:`~aiodock.FrameStream` of container logs.
 
@@ -729,7 +732,7 @@ class LogStream(FrameStream):
         super().__init__(*args, **kwargs)
         self._framing: _Framing | None = None
 
-    async def _start(self) -> LogStream:
+    async def _start(self: _LogStream) -> _LogStream:
         framing = self._framing
         if self._response is None and not self._closed and framing is not None:
             await framing.before_request()
@@ -743,12 +746,6 @@ class LogStream(FrameStream):
             return self
         await super()._start()
         return self
-
-    def __await__(self) -> Generator[Any, None, LogStream]:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> LogStream:
-        return await self._start()
 
     @property
     def tty(self) -> bool | None:
@@ -766,6 +763,9 @@ def _archive_not_found(exc: NotFound, container_id: str, path: str) -> NotFound:
     return NotFound(exc.status, message, exc.method, exc.path)
 
 
+_ArchiveStream = TypeVar("_ArchiveStream", bound="ArchiveStream")
+
+
 class ArchiveStream(AsyncStream[bytes]):
     """The chunks of a tar archive from ``get_archive``; :attr:`stat` describes the path."""
 
@@ -776,7 +776,7 @@ class ArchiveStream(AsyncStream[bytes]):
         self._stat: PathStat | None = None
         self._target = ("", "")
 
-    async def _start(self) -> ArchiveStream:
+    async def _start(self: _ArchiveStream) -> _ArchiveStream:
         started = self._response is not None
         try:
             await super()._start()
@@ -789,12 +789,6 @@ class ArchiveStream(AsyncStream[bytes]):
                 self._release()
                 raise
         return self
-
-    def __await__(self) -> Generator[Any, None, ArchiveStream]:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> ArchiveStream:
-        return await self._start()
 
     @property
     def stat(self) -> PathStat:

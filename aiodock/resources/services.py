@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -48,6 +48,9 @@ _UPDATE_STUCK = frozenset({"paused", "rollback_paused"})
 # --- logs (shared with tasks) ---------------------------------------------------------
 
 
+_LS = TypeVar("_LS", bound="LogStream")
+
+
 class LogStream(FrameStream):
     """A :class:`~aiodock.FrameStream` that checks the API version and picks raw or
     multiplexed framing just before the request (from one inspect, if needed)."""
@@ -65,7 +68,7 @@ class LogStream(FrameStream):
         super().__init__(open, decoder, convert, what=what)
         self._prepare: Callable[[], Awaitable[bool | None]] | None = None
 
-    async def _start(self) -> FrameStream:
+    async def _start(self: _LS) -> _LS:
         prepare = self._prepare
         if prepare is not None and not self._closed:
             self._prepare = None
