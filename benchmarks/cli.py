@@ -39,6 +39,9 @@ GROUPS = {
     "inspect": ["inspect-c1", "inspect-c32"],
     "exec": ["exec-rt", "exec-out"],
 }
+# The reference also reads these raw (whole multiplexed body, no demultiplexing),
+# interleaved with the clients in every repetition.
+RAW_VARIANT = {"logs": "logs-raw", "exec-out": "exec-out-raw"}
 IMPORT_MODULES = {
     "aiohttp": "aiohttp",
     "aiodock": "aiodock",
@@ -254,29 +257,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"run {run_id}: {', '.join(args.scenarios)}")
             made = fixtures.Fixtures(engine, run_id, sizes)
             for scenario in args.scenarios:
+                runs_of = [(scenario, client) for client in args.clients]
+                if scenario in RAW_VARIANT:
+                    runs_of.append((RAW_VARIANT[scenario], "aiohttp"))
                 for rep in range(args.repetitions):
-                    shift = rep % len(args.clients)
-                    order = args.clients[shift:] + args.clients[:shift]
-                    for client in order:
+                    shift = rep % len(runs_of)
+                    for variant, client in runs_of[shift:] + runs_of[:shift]:
                         if scenario == "import":
                             result = await measure_import(IMPORT_MODULES[client])
                         elif scenario == "cold-start":
                             target = (await made.params("inspect-c1"))["container"]
                             result = await measure_cold_start(client, target)
                         else:
-                            p = await made.params(scenario)
+                            p = await made.params(variant)
                             if scenario == "events":
                                 p["prefix"] = f"aiodock-bench-{run_id}-{rep}-{client}-"
                             profile = None
                             if args.profile is not None and client == "aiodock":
                                 args.profile.mkdir(parents=True, exist_ok=True)
-                                profile = args.profile / f"{scenario}-{rep}.prof"
-                            result = await run_worker(scenario, client, p, engine, profile)
-                        result.update(scenario=scenario, client=client, rep=rep)
+                                profile = args.profile / f"{variant}-{rep}.prof"
+                            result = await run_worker(variant, client, p, engine, profile)
+                        result.update(scenario=variant, client=client, rep=rep)
                         runs.append(result)
                         shown = ", ".join(f"{k}={v:.4g}" for k, v in result["metrics"].items())
                         errors = f"  ERRORS: {result['errors']}" if result["errors"] else ""
-                        log(f"{scenario:<11} rep {rep} {client:<10} {shown}{errors}")
+                        log(f"{variant:<12} rep {rep} {client:<10} {shown}{errors}")
         finally:
             removed = await engine.remove_run(run_id)
             await engine.remove_volumes(f"aiodock-bench-{run_id}-")

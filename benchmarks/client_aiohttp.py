@@ -8,6 +8,7 @@ received chunks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -62,6 +63,45 @@ class Client:
                 demux.feed(chunk)
         demux.check_eof()
         return {**digest.result(), "requests": 1}
+
+    async def logs_raw(self, cid: str) -> dict[str, Any]:
+        """The raw multiplexed body, hashed whole: no demultiplexing at all."""
+        sha = hashlib.sha256()
+        total = 0
+        params = {"stdout": "1", "stderr": "1"}
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/logs", params=params, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            async for chunk in resp.content.iter_any():
+                sha.update(chunk)
+                total += len(chunk)
+        return {"raw_bytes": total, "raw_sha256": sha.hexdigest()}
+
+    async def exec_raw(self, cid: str, cmd: list[str]) -> dict[str, Any]:
+        """Exec output as the raw multiplexed body, hashed whole; exit code as usual."""
+        body = {"AttachStdout": True, "AttachStderr": True, "Cmd": cmd}
+        async with self.session.post(f"{BASE}/containers/{cid}/exec", json=body) as resp:
+            resp.raise_for_status()
+            exec_id = (await resp.json())["Id"]
+        sha = hashlib.sha256()
+        total = 0
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.post(
+            f"{BASE}/exec/{exec_id}/start", json={"Detach": False, "Tty": False}, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            async for chunk in resp.content.iter_any():
+                sha.update(chunk)
+                total += len(chunk)
+        while True:
+            async with self.session.get(f"{BASE}/exec/{exec_id}/json") as resp:
+                resp.raise_for_status()
+                info = await resp.json()
+            if not info["Running"]:
+                break
+        return {"raw_bytes": total, "raw_sha256": sha.hexdigest(), "exit_code": info["ExitCode"]}
 
     async def events(
         self, prefix: str, count: int, ready: Callable[[], None], deadline: float

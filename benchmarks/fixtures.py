@@ -136,10 +136,10 @@ class Fixtures:
                 "requests": sizes.inspects,
                 "concurrency": 1 if scenario == "inspect-c1" else 32,
             }
-        if scenario == "logs":
+        if scenario in ("logs", "logs-raw"):
             made = await self._fixture("logs", self._make_logs, self._check_exists)
             return {"container": made["container"], "expected": made["expected"]}
-        if scenario in ("exec-rt", "exec-out"):
+        if scenario in ("exec-rt", "exec-out", "exec-out-raw"):
             made = await self._fixture("exec", self._make_exec, self._check_running)
             if scenario == "exec-rt":
                 return {"container": made["container"], "calls": sizes.exec_calls}

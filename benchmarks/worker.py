@@ -102,7 +102,7 @@ async def run(
     metrics = out["metrics"]
     cpu = out["cpu"]  # client CPU per unit of work, robust against a busy machine
     async with module.Client(concurrency=concurrency) as client:
-        if scenario in ("logs", "events", "exec-rt", "exec-out"):
+        if scenario in ("logs", "logs-raw", "events", "exec-rt", "exec-out", "exec-out-raw"):
             # First use: connections, API version, lazily imported modules.
             await client.ping()
             await client.list(WARMUP_LABEL)
@@ -148,6 +148,29 @@ async def run(
             problem = check_output(got, expected)
             if problem:
                 out["errors"].append(problem)
+
+        elif scenario in ("logs-raw", "exec-out-raw"):
+            # Reference only: the raw multiplexed body read and hashed whole, no
+            # demultiplexing; the rate counts payload bytes like the other rows.
+            expected = p["expected"]
+            payload = expected["stdout_bytes"] + expected["stderr_bytes"]
+            calls = int(p.get("calls", 1))
+            if scenario == "exec-out-raw":
+                await client.exec_raw(p["container"], ["true"])
+            results = []
+            with profile:
+                start = time.perf_counter()
+                for _ in range(calls):
+                    if scenario == "logs-raw":
+                        results.append(await client.logs_raw(p["container"]))
+                    else:
+                        results.append(await client.exec_raw(p["container"], ["cat", p["path"]]))
+                elapsed = time.perf_counter() - start
+            metrics[scenario] = calls * payload / elapsed / 1e6
+            cpu[scenario] = 1000 * profile.cpu / (calls * payload / 1e6)
+            short = [r["raw_bytes"] for r in results if r["raw_bytes"] < payload]
+            if short:
+                out["errors"].append(f"raw body of {short[0]} bytes for {payload} payload bytes")
 
         elif scenario == "events":
             count = int(p["count"])
