@@ -650,11 +650,19 @@ class DockerClient:
 
     async def _model(self, method: str, path: str, cls: type[M], **kwargs: Any) -> M:
         """An ordinary call whose JSON body is structured into ``cls``."""
-        return _structure(await self._json(method, path, **kwargs), cls)  # type: ignore[no-any-return]
+        data = await self._json(method, path, **kwargs)
+        try:
+            return _structure(data, cls)  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise _shape_error(method, path, cls, exc) from exc
 
     async def _models(self, method: str, path: str, cls: type[M], **kwargs: Any) -> list[M]:
         """An ordinary call whose JSON array body is structured into ``list[cls]``."""
-        return _structure_list(await self._json(method, path, **kwargs) or [], cls)
+        data = await self._json(method, path, **kwargs)
+        try:
+            return _structure_list(data or [], cls)
+        except Exception as exc:
+            raise _shape_error(method, path, cls, exc) from exc
 
     async def _status(self, method: str, path: str, **kwargs: Any) -> int:
         """An ordinary call whose body does not matter; returns the status (204, 304...)."""
@@ -821,3 +829,11 @@ def _decode_json_body(body: bytes, what: str) -> Any:
         return decoder.feed(body) + decoder.eof()
     except DockerError as exc:
         raise DockerConnectionError(f"{what}: the daemon sent invalid JSON: {exc}") from exc
+
+
+def _shape_error(method: str, path: str, cls: type[Any], exc: Exception) -> DockerConnectionError:
+    """A daemon answer that does not fit the model: say so, never leak a TypeError."""
+    return DockerConnectionError(
+        f"{method} {path}: the daemon's answer does not have the shape of {cls.__name__} "
+        f"({type(exc).__name__}: {str(exc)[:200]})"
+    )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import re
 import socket
 import ssl
 import subprocess
@@ -55,44 +57,71 @@ class Endpoint:
         return "docker"
 
 
+def _redacted(host: str) -> str:
+    """The address with any ``user:password@`` password replaced, for messages."""
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", host)
+
+
+def _check_hostname(hostname: str, host: str) -> None:
+    """Refuse a host name no connection could use (bad IDNA, empty or long labels)."""
+    try:
+        ipaddress.ip_address(hostname)
+        return
+    except ValueError:
+        pass
+    try:
+        ascii_name = hostname.encode("idna")
+    except UnicodeError as exc:
+        raise InvalidArgument("host", _redacted(host), f"invalid host name: {exc}") from None
+    if not re.fullmatch(rb"[A-Za-z0-9._-]+", ascii_name):
+        raise InvalidArgument("host", _redacted(host), "invalid characters in the host name")
+
+
 def parse_host(host: str, *, tls: bool = False) -> Endpoint:
     """Parse a daemon address like the docker CLI's ``-H``/``DOCKER_HOST``.
 
     ``tls`` selects https for ``tcp://`` hosts (as ``--tls``/TLS config does).
+    Errors name the address with any password masked.
     """
     if not isinstance(host, str) or not host.strip():
         raise InvalidArgument("host", host, "expected an address like unix:///var/run/docker.sock")
+    shown = _redacted(host)
     text = host.strip()
     if "://" not in text:
         text = ("unix://" if text.startswith("/") else "tcp://") + text
     scheme = text.split("://", 1)[0].lower()
     if scheme not in _SCHEMES:
         raise InvalidArgument(
-            "host", host, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
+            "host", shown, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
         )
     if any(c in text for c in "\r\n\x00 "):
-        raise InvalidArgument("host", host, "contains whitespace or control characters")
+        raise InvalidArgument("host", shown, "contains whitespace or control characters")
     if scheme == "unix":
         path = text[len("unix://") :]
         if not path:
-            raise InvalidArgument("host", host, "unix socket path is empty")
+            raise InvalidArgument("host", shown, "unix socket path is empty")
         return Endpoint(kind="unix", url=host, base_url="http://docker", socket_path=path)
 
-    parts = urlsplit(text)
     try:
+        parts = urlsplit(text)
         port = parts.port
+        hostname = parts.hostname
     except ValueError as exc:
-        raise InvalidArgument("host", host, f"bad port: {exc}") from None
-    hostname = parts.hostname
+        raise InvalidArgument("host", shown, f"not a valid address: {exc}") from None
     if not hostname:
-        raise InvalidArgument("host", host, "no host name")
+        raise InvalidArgument("host", shown, "no host name")
     if parts.query or parts.fragment:
-        raise InvalidArgument("host", host, "must not carry a query or fragment")
+        raise InvalidArgument("host", shown, "must not carry a query or fragment")
+    _check_hostname(hostname, host)
     path = parts.path.rstrip("/")
 
     if scheme == "ssh":
+        if parts.password is not None:
+            raise InvalidArgument(
+                "host", shown, "ssh:// addresses take no password; use a key or ssh-agent"
+            )
         if path:
-            raise InvalidArgument("host", host, "ssh:// addresses take no path")
+            raise InvalidArgument("host", shown, "ssh:// addresses take no path")
         user = unquote(parts.username) if parts.username else None
         return Endpoint(
             kind="ssh",
@@ -103,10 +132,10 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
             user=user,
         )
     if parts.username or parts.password:
-        raise InvalidArgument("host", host, "credentials in a tcp address are not supported")
+        raise InvalidArgument("host", shown, "credentials in a tcp address are not supported")
     use_tls = tls or scheme == "https"
     if scheme == "http" and tls:
-        raise InvalidArgument("host", host, "http:// cannot be combined with TLS; use https://")
+        raise InvalidArgument("host", shown, "http:// cannot be combined with TLS; use https://")
     if port is None:
         port = 2376 if use_tls else 2375
     netloc = f"[{hostname}]" if ":" in hostname else hostname

@@ -329,22 +329,12 @@ def test_parse_host_returns_an_endpoint_or_raises_invalid_argument(host: str, tl
         assert endpoint.base_url.startswith("https://" if endpoint.tls else "http://")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_transport.py (reported): urlsplit's ValueError (bad brackets, "
-    "characters NFKC turns into separators) escapes parse_host instead of InvalidArgument",
-)
 @pytest.mark.parametrize("host", ["tcp://[::1", "tcp://[abc]:2375", "ssh://]x[y", "tcp://a\u2100b"])
 def test_parse_host_urlsplit_errors_are_invalid_argument(host: str) -> None:
     with pytest.raises(InvalidArgument):
         parse_host(host)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_transport.py (reported): parse_host accepts host names that "
-    "cannot be IDNA-encoded; the first request then fails with a bare UnicodeError",
-)
 @pytest.mark.parametrize(
     "host", ["tcp://a..b:2375", "tcp://\x80:2375", "%\u00af", "tcp://" + "a" * 64 + ":1"]
 )

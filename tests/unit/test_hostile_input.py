@@ -570,11 +570,6 @@ async def test_a_huge_error_body_is_not_read_whole() -> None:
     assert len(info.value.message) <= 1 << 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_client.py (reported): a JSON answer of the wrong shape escapes "
-    "_model as the converter's TypeError/ValueError instead of a DockerError",
-)
 @pytest.mark.parametrize(
     "body", [b"5", b'{"Args": 5}', b'{"State": {"Pid": "abc"}}'], ids=["number", "int-list", "pid"]
 )

@@ -342,23 +342,12 @@ async def test_invalid_secret_arguments_are_refused_without_echoing(
 # --- daemon addresses with credentials ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_transport.py (reported): refusing tcp://user:password@host "
-    "echoes the whole address, password included, in the InvalidArgument message",
-)
 def test_refused_tcp_address_with_credentials_does_not_echo_the_password() -> None:
     with pytest.raises(InvalidArgument) as info:
         parse_host(f"tcp://alice:{SENTINEL}@127.0.0.1:2375")
     assert SENTINEL not in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_transport.py (reported): ssh://user:password@host is accepted "
-    "(the password is ignored) and then shown by repr(client), client.host and every "
-    "connection error; the docker CLI refuses a plain-text password in an ssh URL",
-)
 async def test_ssh_address_with_a_password_is_refused_without_echoing_it() -> None:
     with pytest.raises(InvalidArgument) as info:
         parse_host(f"ssh://alice:{SENTINEL}@127.0.0.1:22")
