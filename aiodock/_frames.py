@@ -512,7 +512,9 @@ class JSONStreamDecoder:
             self._tail = bytearray()
         except StreamError as exc:
             self._error = exc
-            raise
+            if not out:
+                raise
+            # Like feed: hand out the documents before the error first.
         return out
 
     @property
@@ -602,16 +604,18 @@ class JSONStreamDecoder:
         is a truncated document if the bytes could be the start of one, and
         malformed JSON otherwise. Returns how many bytes of ``raw`` were used.
         """
+        bad_utf8: StreamError | None = None
         try:
             text = raw.decode("utf-8")
             decoded = len(raw)
         except UnicodeDecodeError as exc:
             cut_char = exc.reason == "unexpected end of data"
             if mode == _COMPLETE or (mode == _EOF and not cut_char):
-                raise StreamError(
+                # Raised after the documents before the bad bytes are parsed.
+                bad_utf8 = StreamError(
                     f"malformed JSON in stream at byte offset {offset + exc.start}: "
                     f"invalid UTF-8 in {_snippet(raw)}"
-                ) from exc
+                )
             # Possibly a multi-byte character cut by the chunk boundary: parse
             # what decodes cleanly and leave the rest for later.
             decoded = exc.start
@@ -623,6 +627,8 @@ class JSONStreamDecoder:
                 obj, end = _raw_decode(text, idx)
             except (json.JSONDecodeError, RecursionError) as exc:
                 consumed = len(text[:idx].encode("utf-8"))
+                if bad_utf8 is not None:  # the document runs into the bad bytes
+                    raise bad_utf8 from exc
                 if mode == _PARTIAL:
                     return consumed
                 if mode == _EOF and _looks_truncated(text, idx, exc):
@@ -636,9 +642,22 @@ class JSONStreamDecoder:
                     f"malformed JSON in stream at byte offset {offset + consumed}: "
                     f"{reason}: {_snippet(text[idx:])}"
                 ) from exc
+            if mode == _PARTIAL and _may_continue_number(obj, text, end):
+                # "1e" + "5" is one number: a bare number ending the data so far waits.
+                return len(text[:idx].encode("utf-8"))
             out.append(obj)
             idx = _skip_whitespace(text, end)
+        if bad_utf8 is not None:
+            raise bad_utf8
         return decoded
+
+
+def _may_continue_number(obj: Any, text: str, end: int) -> bool:
+    """Whether a top-level number parsed up to ``end`` could go on in later bytes."""
+    if not isinstance(obj, (int, float)) or isinstance(obj, bool):
+        return False
+    rest = text[end:]
+    return not rest or bool(_UNFINISHED_NUMBER_TAIL.match(rest))
 
 
 _PARTIAL = 0
@@ -648,6 +667,7 @@ _EOF = 2
 # stops early (the parser stops at the first byte it cannot use).
 _UNFINISHED_LITERAL = re.compile(r"-|t|tr|tru|f|fa|fal|fals|n|nu|nul")
 _UNFINISHED_NUMBER = re.compile(r"\.|[eE][+-]?")
+_UNFINISHED_NUMBER_TAIL = re.compile(r"[0-9.eE+-]")
 
 
 def _looks_truncated(text: str, start: int, exc: Exception) -> bool:
