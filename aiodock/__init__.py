@@ -13,9 +13,12 @@ from .errors import (
     BadRequest,
     BuildError,
     ClientClosedError,
+    ConfigError,
     Conflict,
     ContainerError,
     ContainerNotFound,
+    ConvergenceError,
+    CredentialHelperError,
     DockerConnectionError,
     DockerError,
     DockerTimeoutError,
@@ -27,6 +30,7 @@ from .errors import (
     NotFound,
     NotInSwarm,
     PluginNotFound,
+    RegistryAuthError,
     ServerError,
     ServiceNotFound,
     StreamError,
@@ -37,9 +41,14 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._config import TLSConfig
+    from ._archive import UnsafeArchiveError, extract_archive
+    from ._auth import AuthConfig
+    from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
+    from ._progress import BuildStream, ProgressStream, ProgressTracker
     from ._streaming import AsyncStream, FrameStream, HijackedStream, Output
+    from .models import Event, ExecResult, ProgressMessage, RunResult, Stats
+    from .watcher import EventWatcher
 
 # Imported on first access (module ``__getattr__``), so that ``import aiodock``
 # stays cheap: a client only needs them once it streams or configures TLS.
@@ -51,6 +60,19 @@ _LAZY = {
     "FrameStream": "._streaming",
     "HijackedStream": "._streaming",
     "Output": "._streaming",
+    "AuthConfig": "._auth",
+    "InsecureTLSWarning": "._config",
+    "BuildStream": "._progress",
+    "ProgressStream": "._progress",
+    "ProgressTracker": "._progress",
+    "Event": ".models",
+    "ExecResult": ".models",
+    "ProgressMessage": ".models",
+    "RunResult": ".models",
+    "Stats": ".models",
+    "EventWatcher": ".watcher",
+    "UnsafeArchiveError": "._archive",
+    "extract_archive": "._archive",
 }
 
 
@@ -73,21 +95,30 @@ __all__ = [
     "APIError",
     "APIVersionError",
     "AsyncStream",
+    "AuthConfig",
     "BadRequest",
     "BuildError",
+    "BuildStream",
     "ClientClosedError",
+    "ConfigError",
     "Conflict",
     "ContainerError",
     "ContainerNotFound",
+    "ConvergenceError",
+    "CredentialHelperError",
     "DockerClient",
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "Event",
+    "EventWatcher",
+    "ExecResult",
     "Forbidden",
     "Frame",
     "FrameStream",
     "HijackedStream",
     "ImageNotFound",
+    "InsecureTLSWarning",
     "InvalidArgument",
     "NetworkNotFound",
     "NodeNotFound",
@@ -95,16 +126,24 @@ __all__ = [
     "NotInSwarm",
     "Output",
     "PluginNotFound",
+    "ProgressMessage",
+    "ProgressStream",
+    "ProgressTracker",
+    "RegistryAuthError",
     "Repeated",
+    "RunResult",
     "ServerError",
     "ServiceNotFound",
+    "Stats",
     "StreamError",
     "StreamType",
     "TLSConfig",
     "TruncatedStreamError",
     "Unauthorized",
+    "UnsafeArchiveError",
     "UsageError",
     "VolumeNotFound",
     "__version__",
     "errors",
+    "extract_archive",
 ]
