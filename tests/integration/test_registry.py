@@ -96,7 +96,12 @@ async def test_push_pull_inspect_with_explicit_credentials(
     statuses = [message.status async for message in push]
     assert push.digest is not None and push.digest.startswith("sha256:")
     assert push.aux is not None and push.aux["Tag"] == "1"
-    assert "Pushed" in statuses or "Layer already exists" in statuses
+    # Each layer ends up in the registry one way: uploaded, already there, or mounted
+    # from another repository of the same registry (other tests push the same layers).
+    assert any(
+        s == "Pushed" or s == "Layer already exists" or s.startswith("Mounted from")
+        for s in statuses
+    ), statuses
     tracker = push.tracker
     assert tracker.layers_total >= 1 and tracker.layers_done == tracker.layers_total
     assert tracker.fraction in (None, 1.0)
