@@ -14,10 +14,15 @@ or any of its parent directories (``build`` excludes ``build/out/x``).
 Inside a pattern:
 
 - ``*`` matches any run of characters except ``/``; ``?`` one such character;
-- ``[...]`` is a character class (``[^...]`` negated), ``\\`` escapes the next
-  character;
+- ``[...]`` is a character class (``[^...]`` negated; ``[!...]`` is not, the
+  ``!`` is a member), which may match ``/``; a ``]`` right after the ``[`` is a
+  member; ``\\`` escapes the next character;
 - ``**`` matches any number of directories, including none (``**/x`` matches
   ``x`` and ``a/b/x``; ``a/**`` everything under ``a``).
+
+Matching never backtracks (patterns are run as automata, not as ``re``
+regular expressions), so its cost is linear in the path's length whatever
+the pattern; compiled patterns are cached.
 
 The Dockerfile and ``.dockerignore`` are always sent: see
 :func:`context_excludes`.
@@ -25,7 +30,7 @@ The Dockerfile and ``.dockerignore`` are always sent: see
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Iterable, Sequence
 
 from .errors import InvalidArgument
@@ -38,9 +43,19 @@ __all__ = [
     "parse_dockerignore",
 ]
 
+# How a pattern is matched: string comparisons for the first three, the automaton otherwise.
 _EXACT, _PREFIX, _SUFFIX, _REGEXP = range(4)
-# Characters that mean something to ``re`` but nothing to a dockerignore pattern.
-_LITERAL_SPECIALS = frozenset(".+()|{}$^")
+
+# Token kinds; a compiled pattern is a sequence of (kind, argument) tokens.
+_LIT = 0  # the one character in the argument
+_ANY = 1  # ``?``: one character other than ``/``
+_CLASS = 2  # ``[...]``: one character the _CharClass argument contains
+_STAR = 3  # ``*``: any run of characters other than ``/``
+_DOTSTAR = 4  # ``**``: any run of characters at all
+_OPTIONAL = 5  # consumes nothing; the next two tokens (``**`` then ``/``) may be skipped
+
+# Distinct characters whose transitions one automaton remembers.
+_STEP_CACHE_SIZE = 1024
 
 
 def clean_path(path: str) -> str:
@@ -93,124 +108,30 @@ def parse_dockerignore(content: str | bytes) -> list[str]:
     return patterns
 
 
-class Pattern:
-    """One compiled pattern; ``exclusion`` is true for ``!`` exceptions."""
+class _PatternError(ValueError):
+    """A pattern that cannot be compiled; the message says why."""
 
-    __slots__ = ("_kind", "_literal", "_regex", "cleaned", "exclusion", "text")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        pattern = clean_path(text.strip())
-        self.exclusion = pattern.startswith("!")
-        if self.exclusion:
-            if len(pattern) == 1:
-                raise InvalidArgument("dockerignore", text, 'illegal exclusion pattern "!"')
-            pattern = pattern[1:]
-        self.cleaned = pattern
-        self._compile()
+class _CharClass:
+    """A ``[...]`` class: character ranges, possibly negated."""
 
-    def __repr__(self) -> str:
-        return f"Pattern({self.text!r})"
+    __slots__ = ("negated", "ranges")
 
-    def _compile(self) -> None:
-        pattern = self.cleaned
-        out = ["^"]
-        kind = _EXACT
-        i = 0
-        n = len(pattern)
-        in_class = False
-        while i < n:
-            ch = pattern[i]
-            if in_class:
-                if ch == "\\" and i + 1 < n:
-                    out.append(re.escape(pattern[i + 1]))
-                    i += 2
-                    continue
-                if ch == "]":
-                    in_class = False
-                out.append("\\[" if ch == "[" else ch)
-                i += 1
-                continue
-            if ch == "*":
-                if i + 1 < n and pattern[i + 1] == "*":
-                    first = i == 0
-                    i += 2
-                    if i < n and pattern[i] == "/":
-                        i += 1
-                    if i >= n:
-                        if kind == _EXACT:
-                            kind = _PREFIX
-                        else:
-                            out.append(".*")
-                            kind = _REGEXP
-                    else:
-                        out.append("(?:.*/)?")
-                        kind = _REGEXP
-                    if first:
-                        kind = _SUFFIX
-                    continue
-                out.append("[^/]*")
-                kind = _REGEXP
-            elif ch == "?":
-                out.append("[^/]")
-                kind = _REGEXP
-            elif ch == "\\":
-                if i + 1 < n:
-                    out.append(re.escape(pattern[i + 1]))
-                    kind = _REGEXP
-                    i += 1
-                else:
-                    out.append("\\\\")
-            elif ch == "[":
-                end = _class_end(pattern, i)
-                if end < 0:
-                    raise InvalidArgument(
-                        "dockerignore", self.text, "syntax error in pattern: unclosed '['"
-                    )
-                out.append("[")
-                if i + 1 < n and pattern[i + 1] == "^":
-                    out.append("^")
-                    i += 1
-                in_class = True
-                kind = _REGEXP
-            elif ch == "]":
-                out.append("\\]")
-                kind = _REGEXP
-            elif ch in _LITERAL_SPECIALS:
-                out.append("\\" + ch)
-            else:
-                out.append(re.escape(ch))
-            i += 1
-        out.append("$")
-        self._kind = kind
-        self._literal = pattern
-        try:
-            self._regex: re.Pattern[str] | None = (
-                re.compile("".join(out), re.DOTALL) if kind == _REGEXP else None
-            )
-        except re.error as exc:
-            raise InvalidArgument(
-                "dockerignore", self.text, f"syntax error in pattern: {exc}"
-            ) from None
+    def __init__(self, ranges: tuple[tuple[str, str], ...], negated: bool) -> None:
+        self.ranges = ranges
+        self.negated = negated
 
-    def match(self, path: str) -> bool:
-        """Whether this pattern matches ``path`` itself (no parent directories)."""
-        kind = self._kind
-        if kind == _EXACT:
-            return path == self._literal
-        if kind == _PREFIX:
-            return path.startswith(self._literal[:-2])
-        if kind == _SUFFIX:
-            suffix = self._literal[2:]
-            if path.endswith(suffix):
-                return True
-            return suffix.startswith("/") and path == suffix[1:]
-        assert self._regex is not None
-        return self._regex.match(path) is not None
+    def __contains__(self, ch: str) -> bool:
+        inside = any(lo <= ch <= hi for lo, hi in self.ranges)
+        return inside is not self.negated
 
 
 def _class_end(pattern: str, start: int) -> int:
-    """Index of the ``]`` closing the class opened at ``start``, or -1."""
+    """Index of the ``]`` closing the class opened at ``start``, or -1.
+
+    A ``]`` right after ``[`` (or ``[^``) belongs to the class; ``\\`` escapes
+    the next character.
+    """
     i = start + 1
     n = len(pattern)
     if i < n and pattern[i] == "^":
@@ -227,6 +148,257 @@ def _class_end(pattern: str, start: int) -> int:
         first = False
         i += 1
     return -1
+
+
+def _parse_class(pattern: str, start: int, end: int) -> _CharClass:
+    """The class between the ``[`` at ``start`` and the ``]`` at ``end``.
+
+    Items are single characters (``\\x`` is always the literal ``x``) and
+    ``lo-hi`` ranges; an unescaped ``-`` first or last is itself an item.
+    """
+    i = start + 1
+    negated = pattern[i] == "^"
+    if negated:
+        i += 1
+    items: list[tuple[str, bool]] = []  # (character, whether it was escaped)
+    while i < end:
+        if pattern[i] == "\\":
+            items.append((pattern[i + 1], True))
+            i += 2
+        else:
+            items.append((pattern[i], False))
+            i += 1
+    ranges: list[tuple[str, str]] = []
+    k = 0
+    while k < len(items):
+        lo = items[k][0]
+        if k + 2 < len(items) and items[k + 1] == ("-", False):
+            hi = items[k + 2][0]
+            if hi < lo:
+                raise _PatternError(f"bad character range {lo}-{hi}")
+            ranges.append((lo, hi))
+            k += 3
+        else:
+            ranges.append((lo, lo))
+            k += 1
+    return _CharClass(tuple(ranges), negated)
+
+
+class _Automaton:
+    """A compiled pattern run as a bit-parallel position automaton.
+
+    State ``i`` (bit ``1 << i``) means "tokens before ``i`` have matched";
+    the last bit accepts. All states advance together, one path character
+    at a time, so nothing ever backtracks: a character costs a few integer
+    operations on ``len(tokens)``-bit integers, plus one more round for each
+    ``*``/``**`` in a row that can be skipped. Matching is linear in the path
+    and at worst proportional to path length times pattern length.
+    """
+
+    __slots__ = (
+        "_accept",
+        "_prefix",
+        "_required",
+        "_skip1",
+        "_skip3",
+        "_start",
+        "_steps",
+        "_tokens",
+    )
+
+    def __init__(self, tokens: Sequence[tuple[int, object]]) -> None:
+        self._tokens = tuple(tokens)
+        groups = {i for i, (kind, _) in enumerate(tokens) if kind == _OPTIONAL}
+        # Empty moves: past a ``*`` or ``**``, or into an optional group (i -> i + 1);
+        # and past the whole group (i -> i + 3).
+        self._skip1 = sum(1 << i for i, (kind, _) in enumerate(tokens) if kind >= _STAR)
+        self._skip3 = sum(1 << i for i in groups)
+        self._accept = 1 << len(tokens)
+        self._steps: dict[str, tuple[int, int]] = {}
+        # Cheap necessary conditions, checked before running the automaton: the
+        # literal characters the pattern starts with, and its longest run of
+        # literal characters (somewhere in the path or in any directory above it).
+        runs = [""]
+        for i, (kind, arg) in enumerate(tokens):
+            if kind == _LIT and i - 2 not in groups:
+                assert isinstance(arg, str)
+                runs[-1] += arg
+            else:
+                runs.append("")
+        self._prefix = runs[0]
+        self._required = max(runs, key=len)
+        self._start = self._close(1 << len(self._prefix))
+
+    def _close(self, states: int) -> int:
+        skip1, skip3 = self._skip1, self._skip3
+        while True:
+            more = states | (states & skip1) << 1 | (states & skip3) << 3
+            if more == states:
+                return states
+            states = more
+
+    def _step(self, ch: str) -> tuple[int, int]:
+        """Bits of the tokens that consume ``ch`` and move on / stay put."""
+        advance = stay = 0
+        for i, (kind, arg) in enumerate(self._tokens):
+            if kind == _LIT:
+                hit = ch == arg
+            elif kind == _CLASS:
+                assert isinstance(arg, _CharClass)
+                hit = ch in arg
+            elif kind == _DOTSTAR:
+                stay |= 1 << i
+                continue
+            elif kind == _OPTIONAL:
+                continue
+            else:
+                hit = ch != "/"
+                if kind == _STAR:
+                    if hit:
+                        stay |= 1 << i
+                    continue
+            if hit:
+                advance |= 1 << i
+        step = (advance, stay)
+        if len(self._steps) < _STEP_CACHE_SIZE:
+            self._steps[ch] = step
+        return step
+
+    def run(self, path: str, parents: bool) -> bool:
+        """Whether the pattern matches ``path`` or (``parents``) a prefix ending before a ``/``."""
+        prefix = self._prefix
+        if not path.startswith(prefix) or self._required not in path:
+            return False
+        states = self._start
+        accept = self._accept
+        skip1, skip3 = self._skip1, self._skip3
+        steps = self._steps
+        for ch in path[len(prefix) :] if prefix else path:
+            if parents and ch == "/" and states & accept:
+                return True
+            step = steps.get(ch)
+            advance, stay = step if step is not None else self._step(ch)
+            states = (states & advance) << 1 | (states & stay)
+            if not states:
+                return False
+            while skip1:
+                more = states | (states & skip1) << 1 | (states & skip3) << 3
+                if more == states:
+                    break
+                states = more
+        return bool(states & accept)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(pattern: str) -> tuple[int, _Automaton | None]:
+    """How to match a cleaned pattern: its kind, and the automaton for ``_REGEXP``.
+
+    Raises _PatternError for an unclosed or malformed class.
+    """
+    tokens: list[tuple[int, object]] = []
+    kind = _EXACT
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                first = i == 0
+                i += 2
+                if i < n and pattern[i] == "/":
+                    i += 1
+                if i >= n:
+                    # Trailing ``**``: everything, slashes included.
+                    if kind == _EXACT:
+                        kind = _PREFIX
+                    else:
+                        tokens.append((_DOTSTAR, None))
+                        kind = _REGEXP
+                else:
+                    # ``**`` or ``**/`` inside: optionally any run ending in ``/``.
+                    tokens += ((_OPTIONAL, None), (_DOTSTAR, None), (_LIT, "/"))
+                    kind = _REGEXP
+                if first:
+                    kind = _SUFFIX
+                continue
+            tokens.append((_STAR, None))
+            kind = _REGEXP
+        elif ch == "?":
+            tokens.append((_ANY, None))
+            kind = _REGEXP
+        elif ch == "\\":
+            if i + 1 < n:
+                i += 1
+                tokens.append((_LIT, pattern[i]))
+                kind = _REGEXP
+            else:
+                tokens.append((_LIT, "\\"))
+        elif ch == "[":
+            end = _class_end(pattern, i)
+            if end < 0:
+                raise _PatternError("unclosed '['")
+            tokens.append((_CLASS, _parse_class(pattern, i, end)))
+            kind = _REGEXP
+            i = end
+        else:
+            tokens.append((_LIT, ch))
+            if ch == "]":
+                kind = _REGEXP
+        i += 1
+    return kind, (_Automaton(tokens) if kind == _REGEXP else None)
+
+
+class Pattern:
+    """One compiled pattern; ``exclusion`` is true for ``!`` exceptions."""
+
+    __slots__ = ("_automaton", "_kind", "cleaned", "exclusion", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        pattern = clean_path(text.strip())
+        self.exclusion = pattern.startswith("!")
+        if self.exclusion:
+            if len(pattern) == 1:
+                raise InvalidArgument("dockerignore", text, 'illegal exclusion pattern "!"')
+            pattern = pattern[1:]
+        self.cleaned = pattern
+        try:
+            self._kind, self._automaton = _compile(pattern)
+        except _PatternError as exc:
+            raise InvalidArgument("dockerignore", text, f"syntax error in pattern: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.text!r})"
+
+    def match(self, path: str) -> bool:
+        """Whether this pattern matches ``path`` itself (no parent directories)."""
+        return self._match(path, parents=False)
+
+    def _match(self, path: str, parents: bool) -> bool:
+        """Whether this pattern matches ``path`` or, with ``parents``, a directory above it.
+
+        The directories are the prefixes of ``path`` that end before a ``/``.
+        """
+        kind = self._kind
+        if kind == _REGEXP:
+            assert self._automaton is not None
+            return self._automaton.run(path, parents)
+        literal = self.cleaned
+        if kind == _PREFIX:
+            # A directory above a path starts with whatever the path starts with.
+            return path.startswith(literal[:-2])
+        if kind == _EXACT:
+            return path == literal or (parents and path.startswith(literal + "/"))
+        suffix = literal[2:]
+        rooted = suffix.startswith("/")
+        end = len(path)
+        while end >= 0:
+            if path.endswith(suffix, 0, end) or (rooted and path[:end] == suffix[1:]):
+                return True
+            if not parents:
+                return False
+            end = path.rfind("/", 0, end)
+        return False
 
 
 class PatternMatcher:
@@ -254,22 +426,13 @@ class PatternMatcher:
         directories, decides.
         """
         path = clean_path(path)
-        slash = path.rfind("/")
-        parents: list[str] = []
-        if slash > 0:
-            parts = path[:slash].split("/")
-            parents = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        # The CLI leaves out the empty "parent" of a top-level "/name".
+        parents = path.rfind("/") > 0
         matched = False
         for pattern in self.patterns:
             if pattern.exclusion != matched:
                 continue
-            hit = pattern.match(path)
-            if not hit:
-                for parent in parents:
-                    if pattern.match(parent):
-                        hit = True
-                        break
-            if hit:
+            if pattern._match(path, parents):
                 matched = not pattern.exclusion
         return matched
 

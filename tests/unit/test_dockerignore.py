@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Callable
+
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from aiodock._dockerignore import (
@@ -204,3 +208,228 @@ def test_literal_patterns_match_only_themselves(name: str, other: str) -> None:
     pattern = Pattern(name)
     assert pattern.match(name)
     assert pattern.match(other) is (other == name)
+
+
+# --- the matcher against a reference ---------------------------------------------------------
+#
+# The reference is the translation the matcher used to run: each pattern becomes a Python
+# regular expression and ``re`` (a backtracking engine) matches it. On small inputs
+# backtracking is harmless, so it defines the expected answers; the module's automaton must
+# agree with it everywhere.
+
+
+def _reference_class(pattern: str, start: int) -> tuple[str, int]:
+    """The ``re`` class for the ``[`` at ``start`` and the index of its ``]``."""
+    out = ["["]
+    j = start + 1
+    if pattern.startswith("^", j):
+        out.append("^")
+        j += 1
+    first = True
+    while j < len(pattern):
+        ch = pattern[j]
+        if ch == "]" and not first:
+            return "".join(out) + "]", j
+        if ch == "\\":
+            if j + 1 == len(pattern):
+                break
+            out.append(re.escape(pattern[j + 1]))
+            j += 2
+        else:
+            out.append("\\[" if ch == "[" else ch)
+            j += 1
+        first = False
+    raise ValueError("unclosed class")
+
+
+def _reference_pattern(pattern: str) -> Callable[[str], bool]:
+    """A matcher for one cleaned pattern (no ``!``); ValueError when it is invalid."""
+    out: list[str] = []
+    kind = "exact"
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            first = i == 0
+            i += 2
+            if pattern.startswith("/", i):
+                i += 1
+            if i < n:
+                out.append("(?:.*/)?")
+                kind = "regex"
+            elif kind == "exact":
+                kind = "prefix"
+            else:
+                out.append(".*")
+                kind = "regex"
+            if first:
+                kind = "suffix"
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+            kind = "regex"
+        elif ch == "?":
+            out.append("[^/]")
+            kind = "regex"
+        elif ch == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i]))
+            kind = "regex"
+        elif ch == "[":
+            cls, i = _reference_class(pattern, i)
+            out.append(cls)
+            kind = "regex"
+        else:
+            out.append(re.escape(ch))
+            if ch == "]":
+                kind = "regex"
+        i += 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # e.g. "[!--]": a range, for now
+        try:
+            regex = re.compile("".join(out), re.DOTALL)
+        except re.error as exc:
+            raise ValueError(str(exc)) from None
+    if kind == "exact":
+        return lambda path: path == pattern
+    if kind == "prefix":
+        return lambda path: path.startswith(pattern[:-2])
+    if kind == "suffix":
+        suffix = pattern[2:]
+        return lambda path: path.endswith(suffix) or (suffix.startswith("/") and path == suffix[1:])
+    return lambda path: regex.fullmatch(path) is not None
+
+
+def _reference_excluded(patterns: list[str], path: str) -> bool:
+    path = clean_path(path)
+    slash = path.rfind("/")
+    parents = []
+    if slash > 0:
+        parts = path[:slash].split("/")
+        parents = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for text in patterns:
+        if not text.strip():
+            continue  # blank entries are ignored
+        cleaned = clean_path(text.strip())
+        exception = cleaned.startswith("!")
+        match = _reference_pattern(cleaned[1:] if exception else cleaned)
+        if any(match(p) for p in [path, *parents]):
+            excluded = not exception
+    return excluded
+
+
+_PATTERN_TEXT = st.text(alphabet="ab*?[]^!\\/-.", max_size=10)
+_PATH_TEXT = st.text(alphabet="ab/*?[]^!\\-.\n", max_size=14)
+
+
+@settings(max_examples=500)
+@given(pattern=_PATTERN_TEXT, paths=st.lists(_PATH_TEXT, max_size=5))
+@example(pattern="*[^x]*", paths=["a/b", "a/", "ab"])  # the class must take the "/"
+@example(pattern="[]a]", paths=["]", "a", "]a]"])
+@example(pattern="[^]a]b", paths=["]b", "ab", "/b", "cb"])
+@example(pattern="[!a]", paths=["!", "a", "b"])
+@example(pattern="a[--/]", paths=["a-", "a.", "a/", "a0"])
+@example(pattern="a**b", paths=["ab", "axb", "a/b", "a/x/b", "ax/b"])
+@example(pattern="**a**b", paths=["ab", "xab", "x/a/b", "a/x/b"])
+@example(pattern="**/", paths=["", "a", "a/b"])
+@example(pattern="**/**", paths=["", "a", "a/b"])
+@example(pattern="a/**/**/b", paths=["a/b", "a/x/b", "a/x/y/b", "ab"])
+@example(pattern="a\\*b?\\", paths=["a*bc\\", "axbc\\"])
+@example(pattern="[z-a]", paths=["a"])
+@example(pattern="[a-]]", paths=["a]", "-]", "b]"])
+def test_pattern_agrees_with_the_reference(pattern: str, paths: list[str]) -> None:
+    cleaned = clean_path(pattern)
+    assume(not cleaned.startswith("!"))
+    try:
+        reference = _reference_pattern(cleaned)
+    except ValueError:
+        with pytest.raises(InvalidArgument) as info:
+            Pattern(pattern)
+        assert info.value.parameter == "dockerignore"
+        return
+    compiled = Pattern(pattern)
+    for path in paths:
+        assert compiled.match(path) is reference(path), path
+
+
+@settings(max_examples=300)
+@given(patterns=st.lists(_PATTERN_TEXT, min_size=1, max_size=4), path=_PATH_TEXT)
+@example(patterns=["*"], path="/a/b")  # the empty "directory" before the first "/"
+@example(patterns=["*"], path="/a")
+@example(patterns=["a*", "!a/b"], path="a/b/c")
+@example(patterns=["**/b*", "!a/**"], path="a/b/c")
+@example(patterns=["a/?", "!a/b/c"], path="a/b/c/d")
+def test_matcher_agrees_with_the_reference(patterns: list[str], path: str) -> None:
+    try:
+        expected = _reference_excluded(patterns, path)
+    except ValueError:
+        with pytest.raises(InvalidArgument):
+            PatternMatcher(patterns)
+        return
+    assume(all(clean_path(p.strip()) != "!" for p in patterns))
+    assert PatternMatcher(patterns).matches(path) is expected
+
+
+# --- cost ---------------------------------------------------------------------------------
+# No timings: a backtracking matcher does not finish these in any reasonable time (the
+# first one alone is about 40^12 steps for ``re``), so returning at all is the test.
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        pytest.param("*a" * 12 + "*b", "a" * 40, False, id="stars-12"),
+        pytest.param("*a" * 200 + "*b", "a" * 5000, False, id="stars-200"),
+        pytest.param("*a" * 200 + "*b", "a" * 5000 + "b", True, id="stars-200-match"),
+        pytest.param("*a" * 200 + "*b", "a" * 4000 + "/" + "a" * 1000 + "b", False, id="slash"),
+        pytest.param("**/" * 12 + "c", "/".join("x" * 40), False, id="dirs-12"),
+        pytest.param("**/" * 200 + "c", "/".join("x" * 3000), False, id="dirs-200"),
+        pytest.param("**/" * 200 + "c", "/".join("x" * 3000) + "/c", True, id="dirs-200-match"),
+        pytest.param("**/*a" * 50 + "*b", "/".join(["a" * 40] * 60), False, id="mixed"),
+        pytest.param("a**" * 100 + "b", "a" * 3000, False, id="inner-double-stars"),
+        pytest.param("?*" * 100 + "/y", "x" * 3000, False, id="any-star"),
+        pytest.param("[a-z]*" * 100 + "1", "q" * 3000, False, id="class-star"),
+        pytest.param("[^/]*" * 100 + "1", "q" * 3000, False, id="negated-class-star"),
+    ],
+)
+def test_pathological_patterns_finish(pattern: str, path: str, expected: bool) -> None:
+    assert Pattern(pattern).match(path) is expected
+    # Every directory above the path is tried as well, in the same single pass.
+    assert PatternMatcher([pattern]).matches(path + "/x/y") is expected
+
+
+def test_many_distinct_characters() -> None:
+    # Transitions are remembered per character up to a bound; past it they are recomputed.
+    path = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000))
+    assert Pattern("*" + path[-1]).match(path)
+    assert not Pattern("*" + path[-1] + "?").match(path)
+    assert Pattern(path[0] + "*[" + path[-2] + "]?").match(path)
+    assert not Pattern(path[0] + "*[" + path[-2] + "]?").match(path + "/")
+    assert not Pattern(path[0] + "*[^" + path[-2] + "]?").match(path)
+
+
+# --- deliberate differences from the old regex translation ----------------------------------
+
+
+def test_class_starting_with_a_bracket_is_a_class() -> None:
+    # Once rejected as a malformed regex; "]" right after "[" is a member, as _class_end says.
+    assert Pattern("[]a]").match("]")
+    assert Pattern("[]a]").match("a")
+    assert not Pattern("[]a]").match("]a]")
+    assert Pattern("[^]]x").match("ax")
+    assert not Pattern("[^]]x").match("]x")
+
+
+def test_end_of_pattern_is_end_of_path_even_before_a_newline() -> None:
+    # ``re``'s "$" also matched before a final newline; the CLI's anchor (RE2) does not.
+    assert not Pattern("*.log").match("a.log\n")
+    assert Pattern("*.log?").match("a.log\n")
+    assert not PatternMatcher(["?"]).matches("a\n")
+
+
+def test_compiled_patterns_are_shared() -> None:
+    first = PatternMatcher(["**/*.pyc", "!keep/*.pyc"])
+    second = PatternMatcher(["!keep/*.pyc"])
+    assert first.patterns[1]._automaton is second.patterns[0]._automaton
+    assert first.patterns[0]._automaton is not first.patterns[1]._automaton

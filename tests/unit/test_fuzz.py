@@ -455,11 +455,6 @@ def _finishes_within(seconds: float, code: str) -> bool:
     return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in aiodock/_dockerignore.py (reported): patterns become backtracking regexes; "
-    "'*a*a*a...*b' against 'aaa...' is exponential, the docker CLI's RE2 matcher is linear",
-)
 def test_dockerignore_many_wildcards_do_not_backtrack() -> None:
     # A context scan calls this for every file: a slow pattern stalls every build.
     code = (
