@@ -113,6 +113,7 @@ class Fixtures:
         self.run_id = run_id
         self.sizes = sizes
         self._made: dict[str, dict[str, Any]] = {}
+        self.remade = 0  # how many times a fixture had to be made again
         self.binds = [f"{DATA_DIR}:/data:ro"]
 
     async def params(self, scenario: str) -> dict[str, Any]:
@@ -123,18 +124,19 @@ class Fixtures:
             return {"requests": requests, "concurrency": 1 if scenario == "ping-c1" else 32}
         if scenario == "events":
             return {"count": sizes.events, "timeout": 60}
-        if scenario in ("inspect-c1", "inspect-c32", "list"):
+        if scenario == "list":
             made = await self._fixture("list", self._make_list, self._check_list)
-            if scenario == "list":
-                return {
-                    "label": made["label"],
-                    "calls": sizes.list_calls,
-                    "containers": len(made["ids"]),
-                }
             return {
-                "container": made["ids"][0],
+                "label": made["label"],
+                "calls": sizes.list_calls,
+                "containers": len(made["ids"]),
+            }
+        if scenario in ("inspect-c1", "inspect-c32", "cold-start"):
+            made = await self._fixture("inspect", self._make_one, self._check_exists)
+            return {
+                "container": made["container"],
                 "requests": sizes.inspects,
-                "concurrency": 1 if scenario == "inspect-c1" else 32,
+                "concurrency": 32 if scenario == "inspect-c32" else 1,
             }
         if scenario in ("logs", "logs-raw"):
             made = await self._fixture("logs", self._make_logs, self._check_exists)
@@ -156,9 +158,14 @@ class Fixtures:
         if made is not None and await check(made):
             return made
         if made is not None:
+            self.remade += 1
             print(f"  fixture {name!r} disappeared: making it again", flush=True)
         made = self._made[name] = await make()
         return made
+
+    async def _make_one(self) -> dict[str, Any]:
+        # A created (never started) container, like most a client inspects.
+        return {"container": await self.engine.create(self.run_id, ["true"], role="inspect")}
 
     async def _make_list(self) -> dict[str, Any]:
         # Everything of this run carries aiodock-bench=<run id>; the listed
