@@ -45,8 +45,8 @@ from .._archive import (
 from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
 from .._filters import Filters, encode_filters
-from .._frames import Frame, JSONStreamDecoder, MultiplexDecoder, RawDecoder
-from .._streaming import AsyncStream, BytesDecoder, FrameStream, HijackedStream
+from .._frames import JSONStreamDecoder
+from .._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ..errors import (
     ContainerError,
     ContainerNotFound,
@@ -82,6 +82,7 @@ from ..models import (
 )
 from ..models.containers import PathStat, RunResult, Stats
 from ._base import Resource
+from ._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
     from .._client import DockerClient
@@ -99,8 +100,6 @@ __all__ = [
     "parse_bytes",
 ]
 
-_MUX_TYPE = "application/vnd.docker.multiplexed-stream"
-_RAW_TYPE = "application/vnd.docker.raw-stream"
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 _RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
@@ -666,91 +665,6 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
 
 
 # --- streams ---------------------------------------------------------------------------
-
-
-class _Framing:
-    """The decoder of one logs call: multiplexed or raw, chosen when the request is made."""
-
-    __slots__ = ("_container", "_containers", "_inner", "_tty")
-
-    def __init__(self, containers: Containers, container_id: str, tty: bool | None) -> None:
-        self._containers = containers
-        self._container = container_id
-        self._tty = tty
-        self._inner: MultiplexDecoder | RawDecoder | None = None
-
-    def _select(self, tty: bool) -> None:
-        self._inner = RawDecoder() if tty else MultiplexDecoder()
-
-    async def before_request(self) -> None:
-        if self._inner is not None:
-            return
-        if self._tty is not None:
-            self._select(self._tty)
-        elif not await self._containers._client._api_at_least("1.42"):
-            # Old engines label neither kind of body: ask the container.
-            self._select(await self._containers._tty(self._container))
-
-    async def after_response(self, response: aiohttp.ClientResponse) -> None:
-        if self._inner is not None:
-            return
-        content_type = response.headers.get("Content-Type", "")
-        if content_type.startswith(_MUX_TYPE):
-            self._select(False)
-        elif content_type.startswith(_RAW_TYPE):
-            self._select(True)
-        else:
-            self._select(await self._containers._tty(self._container))
-
-    @property
-    def tty(self) -> bool | None:
-        """Whether the body turned out raw (TTY); ``None`` before the request."""
-        return None if self._inner is None else isinstance(self._inner, RawDecoder)
-
-    def feed(self, data: bytes) -> builtins.list[Frame]:
-        assert self._inner is not None
-        return self._inner.feed(data)
-
-    def eof(self) -> builtins.list[Frame]:
-        assert self._inner is not None
-        return self._inner.eof()
-
-
-_LogStream = TypeVar("_LogStream", bound="LogStream")
-
-
-class LogStream(FrameStream):
-    """A :class:`~aiodock.FrameStream` of container logs.
-
-    Before the request is sent (or once the response arrives) it works out
-    whether the body is multiplexed; :attr:`tty` tells the outcome.
-    """
-
-    __slots__ = ("_framing",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._framing: _Framing | None = None
-
-    async def _start(self: _LogStream) -> _LogStream:
-        framing = self._framing
-        if self._response is None and not self._closed and framing is not None:
-            await framing.before_request()
-            await super()._start()
-            try:
-                assert self._response is not None
-                await framing.after_response(self._response)
-            except BaseException:
-                self._release()
-                raise
-            return self
-        await super()._start()
-        return self
-
-    @property
-    def tty(self) -> bool | None:
-        """True for a TTY container's raw output; ``None`` until the request was made."""
-        return self._framing.tty if self._framing is not None else None
 
 
 def _archive_not_found(exc: NotFound, container_id: str, path: str) -> NotFound:
@@ -1361,17 +1275,15 @@ class Containers(Resource):
         }
         if tty is not None:
             _flag(tty, "tty")
-        framing = _Framing(self, container_id, tty)
-        stream: LogStream = self._client._stream(
-            "GET",
+        return open_logs(
+            self._client,
             self._path(container_id, "/logs"),
-            framing,
-            stream_class=LogStream,
+            lambda: self._tty(container_id),
+            tty=tty,
             params=params,
             not_found=ContainerNotFound,
+            labelled=True,
         )
-        stream._framing = framing
-        return stream
 
     async def attach(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -19,7 +19,6 @@ from .._auth import AuthLike, encode_registry_auth
 from .._client import quote_path
 from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
-from .._frames import Decoder, Frame, MultiplexDecoder, RawDecoder
 from .._streaming import FrameStream
 from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
 from ..models import (
@@ -31,6 +30,7 @@ from ..models import (
     Task,
 )
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
+from ._logs import LogStream, open_logs
 from .swarm import SwarmResource, version_index
 from .system import EventTime, format_event_time
 
@@ -46,37 +46,6 @@ _UPDATE_STUCK = frozenset({"paused", "rollback_paused"})
 
 
 # --- logs (shared with tasks) ---------------------------------------------------------
-
-
-_LS = TypeVar("_LS", bound="LogStream")
-
-
-class LogStream(FrameStream):
-    """A :class:`~aiodock.FrameStream` that checks the API version and picks raw or
-    multiplexed framing just before the request (from one inspect, if needed)."""
-
-    __slots__ = ("_prepare",)
-
-    def __init__(
-        self,
-        open: Any,
-        decoder: Any,
-        convert: Callable[[Any], Frame] | None = None,
-        *,
-        what: str = "stream",
-    ) -> None:
-        super().__init__(open, decoder, convert, what=what)
-        self._prepare: Callable[[], Awaitable[bool | None]] | None = None
-
-    async def _start(self: _LS) -> _LS:
-        prepare = self._prepare
-        if prepare is not None and not self._closed:
-            self._prepare = None
-            tty = await prepare()
-            if tty is not None:
-                self._decoder = RawDecoder() if tty else MultiplexDecoder()
-        await super()._start()
-        return self
 
 
 def _tail(tail: int | Literal["all"] | None) -> str | None:
@@ -118,17 +87,15 @@ def log_stream(
     }
     if tty is not None and not isinstance(tty, bool):
         raise InvalidArgument("tty", tty, "expected True, False or None (ask the engine)")
-    decoder: Decoder[Frame] = RawDecoder() if tty else MultiplexDecoder()
-    stream: LogStream = client._stream(
-        "GET", path, decoder, stream_class=LogStream, params=params, not_found=not_found
+    return open_logs(
+        client,
+        path,
+        choose_tty,
+        tty=tty,
+        params=params,
+        not_found=not_found,
+        requirement=(operation, min_api),
     )
-
-    async def prepare() -> bool | None:
-        await client._require_api(operation, min_api)
-        return await choose_tty() if tty is None else None
-
-    stream._prepare = prepare
-    return stream
 
 
 # --- bodies ---------------------------------------------------------------------------------

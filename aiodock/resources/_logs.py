@@ -1,0 +1,161 @@
+"""The one log stream behind container, service and task logs.
+
+A logs body is either multiplexed (stdout/stderr frames) or raw (the
+process has a TTY). The stream works this out at most once per call:
+
+* ``tty=`` given by the caller: use it, ask nothing;
+* container logs on API 1.42+: the response's ``Content-Type`` says which
+  (an unlabelled body falls back to the lookup, after the response);
+* otherwise: one ``lookup_tty()`` (an inspect) just before the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+
+from .._frames import Frame, MultiplexDecoder, RawDecoder
+from .._streaming import FrameStream
+from ..errors import StreamError
+
+if TYPE_CHECKING:
+    from .._client import DockerClient
+
+__all__ = ["LogStream", "open_logs"]
+
+_MUX_TYPE = "application/vnd.docker.multiplexed-stream"
+_RAW_TYPE = "application/vnd.docker.raw-stream"
+# The first API version whose logs responses say in Content-Type how they are framed.
+_LABELLED_FROM = "1.42"
+
+TTYLookup = Callable[[], Awaitable[bool]]
+
+
+class _Framing:
+    """The decoder of one logs call: multiplexed or raw, chosen when the request is made."""
+
+    __slots__ = ("_client", "_inner", "_labelled", "_lookup", "_requirement", "_tty")
+
+    def __init__(
+        self,
+        client: DockerClient,
+        lookup_tty: TTYLookup,
+        *,
+        tty: bool | None,
+        labelled: bool,
+        requirement: tuple[str, str] | None,
+    ) -> None:
+        self._client = client
+        self._lookup = lookup_tty
+        self._tty = tty
+        self._labelled = labelled
+        self._requirement = requirement
+        self._inner: MultiplexDecoder | RawDecoder | None = None
+
+    def _select(self, tty: bool) -> None:
+        self._inner = RawDecoder() if tty else MultiplexDecoder()
+
+    async def before_request(self) -> None:
+        if self._inner is not None:
+            return
+        if self._requirement is not None:
+            await self._client._require_api(*self._requirement)
+        if self._tty is not None:
+            self._select(self._tty)
+        elif not (self._labelled and await self._client._api_at_least(_LABELLED_FROM)):
+            # The body will not say how it is framed: ask before sending.
+            self._select(await self._lookup())
+
+    async def after_response(self, response: aiohttp.ClientResponse) -> None:
+        if self._inner is not None:
+            return
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.startswith(_MUX_TYPE):
+            self._select(False)
+        elif content_type.startswith(_RAW_TYPE):
+            self._select(True)
+        else:
+            self._select(await self._lookup())
+
+    @property
+    def tty(self) -> bool | None:
+        """Whether the body turned out raw (TTY); ``None`` before the request."""
+        return None if self._inner is None else isinstance(self._inner, RawDecoder)
+
+    @property
+    def error(self) -> StreamError | None:
+        """The in-band error the chosen decoder failed with, if any."""
+        error: StreamError | None = getattr(self._inner, "error", None)
+        return error
+
+    def feed(self, data: bytes) -> list[Frame]:
+        assert self._inner is not None
+        return self._inner.feed(data)
+
+    def eof(self) -> list[Frame]:
+        assert self._inner is not None
+        return self._inner.eof()
+
+
+_LogStream = TypeVar("_LogStream", bound="LogStream")
+
+
+class LogStream(FrameStream):
+    """A :class:`~aiodock.FrameStream` of container, service or task logs.
+
+    Before the request is sent (or once the response arrives) it works out
+    whether the body is multiplexed; :attr:`tty` tells the outcome.
+    """
+
+    __slots__ = ("_framing",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._framing: _Framing | None = None
+
+    async def _start(self: _LogStream) -> _LogStream:
+        framing = self._framing
+        if self._response is None and not self._closed and framing is not None:
+            await framing.before_request()
+            await super()._start()
+            try:
+                assert self._response is not None
+                await framing.after_response(self._response)
+            except BaseException:
+                self._release()
+                raise
+            return self
+        await super()._start()
+        return self
+
+    @property
+    def tty(self) -> bool | None:
+        """True for a TTY's raw output; ``None`` until the request was made."""
+        return self._framing.tty if self._framing is not None else None
+
+
+def open_logs(
+    client: DockerClient,
+    path: str,
+    lookup_tty: TTYLookup,
+    *,
+    tty: bool | None,
+    params: dict[str, Any],
+    not_found: type[Any],
+    labelled: bool = False,
+    requirement: tuple[str, str] | None = None,
+) -> LogStream:
+    """A lazy :class:`LogStream` for ``GET path`` (a ``.../logs`` endpoint).
+
+    ``lookup_tty`` is awaited (once at most) when the framing cannot be known
+    otherwise; ``labelled`` says the endpoint labels its body's framing on API
+    1.42+; ``requirement`` is an ``(operation, minimum API)`` checked first.
+    """
+    framing = _Framing(client, lookup_tty, tty=tty, labelled=labelled, requirement=requirement)
+    stream: LogStream = client._stream(
+        "GET", path, framing, stream_class=LogStream, params=params, not_found=not_found
+    )
+    stream._framing = framing
+    return stream
