@@ -31,6 +31,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import IO, Any
 
 from ._convert import json_loads, structure
+from ._tarstream import tar_tree
 from .errors import DockerConnectionError, DockerError
 from .models.containers import PathStat
 
@@ -128,21 +129,6 @@ class _Bridge:
             self.queue.get_nowait()
 
 
-class _QueueWriter:
-    """The file object ``tarfile`` writes to: forwards each block to the loop."""
-
-    def __init__(self, bridge: _Bridge) -> None:
-        self._bridge = bridge
-
-    def write(self, data: bytes) -> int:
-        if data:
-            self._bridge.put(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 _END = object()
 
 
@@ -173,33 +159,23 @@ class _QueueReader:
 # --- packing -----------------------------------------------------------------------
 
 
-def _owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info
-
-
 def _pack(source: str, bridge: _Bridge) -> None:
-    writer: Any = _QueueWriter(bridge)
-    with tarfile.open(
-        fileobj=writer, mode="w|", bufsize=CHUNK_SIZE, format=tarfile.PAX_FORMAT
-    ) as tar:
-        if os.path.isdir(source):
-            for entry in sorted(os.listdir(source)):
-                path = os.path.join(source, entry)
-                tar.add(path, arcname=entry, recursive=True, filter=_owned_by_root)
-        else:
-            name = os.path.basename(source)
-            tar.add(source, arcname=name, recursive=False, filter=_owned_by_root)
+    chunks = tar_tree(source, special_files=True, parameter="data", chunk_size=CHUNK_SIZE)
+    with contextlib.closing(chunks):  # an abandoned upload closes the open file now
+        for chunk in chunks:
+            # The walker may pass the chunk size by a header: keep chunks within it.
+            for start in range(0, len(chunk), CHUNK_SIZE):
+                bridge.put(chunk[start : start + CHUNK_SIZE])
 
 
 async def pack_path(source: str | os.PathLike[str]) -> AsyncGenerator[bytes, None]:
     """Yield a tar archive of ``source``, written on the fly by a worker thread.
 
-    A directory contributes its contents (not itself) at the archive root; a
-    regular file contributes itself under its base name. Symbolic links are
-    stored as links; entries are owned by ``0:0`` (root at the destination,
-    as ``docker cp`` does). Memory use stays at a few chunks whatever the size.
+    The archive is :func:`aiodock._tarstream.tar_tree`'s: a directory
+    contributes its contents (not itself) at the archive root, a file itself
+    under its base name; links stay links, FIFOs and devices are kept, and
+    entries are owned by ``0:0`` (root at the destination, as ``docker cp``
+    does). Memory use stays at a few chunks whatever the size.
     """
     path = os.fspath(source)
     loop = asyncio.get_running_loop()

@@ -1,17 +1,19 @@
 """Tar archives produced on the fly, and request bodies streamed without buffering.
 
-:func:`tar_directory` walks a directory and yields the bytes of a tar
-archive of it in chunks of about ``chunk_size`` bytes: only one chunk (and
-one file handle) is alive at a time, whatever the size of the tree. It is a
-plain generator so it can run in a worker thread; :func:`aiter_sync` turns
+:func:`tar_tree` is the package's one tar packer: it walks a directory (or
+takes one file) and yields the bytes of a tar archive of it in chunks of
+about ``chunk_size`` bytes: only one chunk (and one file handle) is alive at
+a time, whatever the size of the tree. Build contexts use it through
+:func:`tar_directory` (with ``.dockerignore`` excludes), ``put_archive``
+through :func:`aiodock._archive.pack_path`. It is a plain generator so it can run in a worker thread; :func:`aiter_sync` turns
 it (or any blocking iterator of chunks) into an async iterator that reads
 the next chunk in a thread while the current one is being sent.
 
 Entries are written the way the docker CLI writes a build context: paths
 relative to the root, owner ``0:0`` without user or group names, permission
 bits and modification times kept, symlinks as links, hard links to a file
-already in the archive as hard-link entries. Sockets and device files are
-left out. A file that disappears during the walk is skipped; a file that
+already in the archive as hard-link entries. Sockets are left out, and so
+are FIFOs and device files unless asked for. A file that disappears during the walk is skipped; a file that
 changes size while it is read is cut or zero-padded to the size it had when
 its header was written, so the archive stays well-formed.
 """
@@ -23,7 +25,7 @@ import io
 import os
 import stat
 import tarfile
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import IO, Any
 
 from ._dockerignore import PatternMatcher
@@ -35,6 +37,7 @@ __all__ = [
     "aiter_sync",
     "body_stream",
     "tar_directory",
+    "tar_tree",
 ]
 
 DEFAULT_CHUNK_SIZE = 1 << 20
@@ -71,13 +74,14 @@ def tar_directory(
     extra_files: Mapping[str, bytes] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterator[bytes]:
-    """Yield a tar archive of the directory ``root``, chunk by chunk.
+    """Yield a tar archive of the directory ``root`` (a build context), chunk by chunk.
 
     ``excludes`` leaves out matching paths (relative, ``/``-separated) with
     the docker CLI's rules: an excluded directory is only entered when an
     exception pattern names something below it. ``extra_files`` adds
-    regular files (name -> content) at the start of the archive. Blocking:
-    run it in a thread (see :func:`aiter_sync`).
+    regular files (name -> content) at the start of the archive. Sockets,
+    devices and FIFOs are left out. Blocking: run it in a thread (see
+    :func:`aiter_sync`).
     """
     base = os.fspath(root)
     try:
@@ -85,6 +89,36 @@ def tar_directory(
             raise InvalidArgument("context", base, "is not a directory")
     except FileNotFoundError:
         raise InvalidArgument("context", base, "does not exist") from None
+    yield from tar_tree(base, excludes=excludes, extra_files=extra_files, chunk_size=chunk_size)
+
+
+_SPECIAL_TYPES = {
+    stat.S_IFIFO: tarfile.FIFOTYPE,
+    stat.S_IFCHR: tarfile.CHRTYPE,
+    stat.S_IFBLK: tarfile.BLKTYPE,
+}
+
+
+def tar_tree(
+    root: str | os.PathLike[str],
+    *,
+    excludes: PatternMatcher | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
+    special_files: bool = False,
+    parameter: str = "context",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Generator[bytes, None, None]:
+    """Yield a tar archive of ``root``, chunk by chunk (the one packer of the package).
+
+    A directory contributes its contents (not itself) at the archive root; a
+    file (or link) contributes itself under its base name; a missing ``root``
+    raises :class:`FileNotFoundError`. ``excludes`` and ``extra_files`` are as
+    for :func:`tar_directory`; ``special_files`` keeps FIFOs and device files
+    (sockets are always left out). A file or directory that cannot be read is
+    an :class:`~aiodock.errors.InvalidArgument` naming ``parameter``. Chunks
+    may pass ``chunk_size`` by a header or two. Blocking: run it in a thread.
+    """
+    base = os.fspath(root)
     buf = bytearray()
     links: dict[tuple[int, int], str] = {}
 
@@ -96,39 +130,48 @@ def tar_directory(
         buf += content
         buf += _padding(len(content))
 
-    # Depth-first, names sorted, so the archive is deterministic.
-    stack: list[tuple[str, str]] = [(base, "")]
-    while stack:
-        directory, prefix = stack.pop()
-        try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise _unreadable(directory, exc) from None
-        subdirs: list[tuple[str, str]] = []
-        for entry in entries:
-            rel = prefix + entry.name
+    # Depth-first, names sorted, so the archive is deterministic. Each batch is
+    # the (path, archive name) of one directory's entries.
+    batches: list[list[tuple[str, str]]] = []
+    if stat.S_ISDIR(os.stat(base).st_mode):
+        stack: list[tuple[str, str]] = [(base, "")]
+    else:
+        stack = []
+        batches.append([(base, os.path.basename(base))])
+    while stack or batches:
+        if batches:
+            batch = batches.pop()
+        else:
+            directory, prefix = stack.pop()
             try:
-                st = entry.stat(follow_symlinks=False)
+                with os.scandir(directory) as it:
+                    names = sorted(entry.name for entry in it)
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise _unreadable(entry.path, exc) from None
+                raise _unreadable(parameter, directory, exc) from None
+            batch = [(os.path.join(directory, name), prefix + name) for name in names]
+        subdirs: list[tuple[str, str]] = []
+        for path, rel in batch:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise _unreadable(parameter, path, exc) from None
             mode = st.st_mode
             is_dir = stat.S_ISDIR(mode)
             if excludes and excludes.matches(rel):
                 if is_dir and excludes.may_include_below(rel):
-                    subdirs.append((entry.path, rel + "/"))
+                    subdirs.append((path, rel + "/"))
                 continue
             if is_dir:
                 buf += _header(_info(rel + "/", st, tarfile.DIRTYPE))
-                subdirs.append((entry.path, rel + "/"))
+                subdirs.append((path, rel + "/"))
             elif stat.S_ISLNK(mode):
                 info = _info(rel, st, tarfile.SYMTYPE)
                 try:
-                    info.linkname = os.readlink(entry.path)
+                    info.linkname = os.readlink(path)
                 except FileNotFoundError:
                     continue
                 buf += _header(info)
@@ -143,11 +186,11 @@ def tar_directory(
                         continue
                     links[key] = rel
                 try:
-                    fh = open(entry.path, "rb", buffering=0)  # noqa: SIM115 - closed below
+                    fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
-                    raise _unreadable(entry.path, exc) from None
+                    raise _unreadable(parameter, path, exc) from None
                 with fh:
                     size = st.st_size
                     info = _info(rel, st, tarfile.REGTYPE)
@@ -176,7 +219,13 @@ def tar_directory(
                     if remaining:  # the file shrank while we read it
                         buf += bytes(remaining)
                     buf += _padding(size)
-            # sockets, devices and FIFOs are left out, as the docker CLI does
+            elif special_files and stat.S_IFMT(mode) in _SPECIAL_TYPES:
+                info = _info(rel, st, _SPECIAL_TYPES[stat.S_IFMT(mode)])
+                if not stat.S_ISFIFO(mode):
+                    info.devmajor = os.major(st.st_rdev)
+                    info.devminor = os.minor(st.st_rdev)
+                buf += _header(info)
+            # sockets (and, unless asked for, devices and FIFOs) are left out
             if len(buf) >= chunk_size:
                 yield bytes(buf)
                 buf.clear()
@@ -185,8 +234,8 @@ def tar_directory(
     yield bytes(buf)
 
 
-def _unreadable(path: str, exc: OSError) -> InvalidArgument:
-    return InvalidArgument("context", path, f"cannot be read: {exc.strerror or exc}")
+def _unreadable(parameter: str, path: str, exc: OSError) -> InvalidArgument:
+    return InvalidArgument(parameter, path, f"cannot be read: {exc.strerror or exc}")
 
 
 def _read_file(fileobj: IO[bytes], chunk_size: int) -> Iterator[bytes]:
