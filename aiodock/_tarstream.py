@@ -5,17 +5,19 @@ takes one file) and yields the bytes of a tar archive of it in chunks of
 about ``chunk_size`` bytes: only one chunk (and one file handle) is alive at
 a time, whatever the size of the tree. Build contexts use it through
 :func:`tar_directory` (with ``.dockerignore`` excludes), ``put_archive``
-through :func:`aiodock._archive.pack_path`. It is a plain generator so it can run in a worker thread; :func:`aiter_sync` turns
-it (or any blocking iterator of chunks) into an async iterator that reads
-the next chunk in a thread while the current one is being sent.
+through :func:`aiodock._archive.pack_path`. It is a plain generator so it
+can run in a worker thread; :func:`aiter_sync` turns it (or any blocking
+iterator of chunks) into an async iterator that reads the next chunk in a
+thread while the current one is being sent.
 
 Entries are written the way the docker CLI writes a build context: paths
 relative to the root, owner ``0:0`` without user or group names, permission
 bits and modification times kept, symlinks as links, hard links to a file
 already in the archive as hard-link entries. Sockets are left out, and so
-are FIFOs and device files unless asked for. A file that disappears during the walk is skipped; a file that
-changes size while it is read is cut or zero-padded to the size it had when
-its header was written, so the archive stays well-formed.
+are FIFOs and device files unless asked for. A file that disappears during
+the walk is skipped; a file that changes size while it is read is cut or
+zero-padded to the size it had when its header was written, so the archive
+stays well-formed.
 """
 
 from __future__ import annotations
