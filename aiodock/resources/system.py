@@ -131,13 +131,9 @@ class System(Resource):
         email: str | None = None,
         identity_token: str | None = None,
     ) -> AuthResponse:
-        """Check registry credentials through the daemon (``POST /auth``); nothing is stored.
+        """Check registry credentials through the daemon (``POST /auth``).
 
-        Give an ``AuthConfig``/mapping as ``auth``, or the parts as keywords
-        (``registry`` defaults to Docker Hub). Returns the daemon's answer
-        (``status``, and ``identity_token`` when the registry issues one);
-        refused credentials raise ``RegistryAuthError`` (an ``Unauthorized``).
-        The same as :func:`aiodock.resources.images.auth_login`.
+        The same call as :func:`aiodock.resources.images.auth_login` (see there).
         """
         from .images import auth_login
 
