@@ -25,21 +25,11 @@ from ..models import (
     NetworkSummary,
 )
 from ._base import Resource
+from ._checks import non_empty, str_map
 
 __all__ = ["Networks"]
 
 _NO_LIMIT = aiohttp.ClientTimeout(total=None)
-
-
-def _str_map(parameter: str, value: Mapping[str, str] | None) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgument(parameter, value, "expected a mapping of str to str")
-    for k, v in value.items():
-        if not isinstance(k, str) or not k or not isinstance(v, str):
-            raise InvalidArgument(parameter, value, "keys must be non-empty str and values str")
-    return dict(value)
 
 
 def _str_list(parameter: str, value: Sequence[str] | None) -> builtins.list[str] | None:
@@ -79,12 +69,6 @@ def _check_ipam(ipam: IPAM) -> None:
         _check_ip(f"{where}.gateway", config.gateway, network=False)
         for host, address in config.auxiliary_addresses.items():
             _check_ip(f"{where}.auxiliary_addresses[{host!r}]", address, network=False)
-
-
-def _check_name(parameter: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(parameter, value, "expected a non-empty string")
-    return value
 
 
 class Networks(Resource):
@@ -151,13 +135,13 @@ class Networks(Resource):
         asked to check; ``check_duplicate`` (default ``True``) asks them to,
         newer daemons always refuse duplicates.
         """
-        _check_name("name", name)
+        non_empty("name", name)
         if driver is not None:
-            _check_name("driver", driver)
+            non_empty("driver", driver)
         if scope is not None and scope not in ("local", "swarm", "global"):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
         if config_from is not None:
-            _check_name("config_from", config_from)
+            non_empty("config_from", config_from)
         flags = {
             "Internal": _optional_bool("internal", internal),
             "Attachable": _optional_bool("attachable", attachable),
@@ -175,10 +159,10 @@ class Networks(Resource):
         if ipam is not None:
             _check_ipam(ipam)
             body["IPAM"] = unstructure(ipam)
-        opts = _str_map("options", options)
+        opts = str_map("options", options)
         if opts is not None:
             body["Options"] = opts
-        labs = _str_map("labels", labels)
+        labs = str_map("labels", labels)
         if labs is not None:
             body["Labels"] = labs
         if config_from is not None:
@@ -218,7 +202,7 @@ class Networks(Resource):
         common fields and override what ``endpoint_config`` says about them.
         A missing network or container raises ``NotFound``.
         """
-        _check_name("container", container)
+        non_empty("container", container)
         if endpoint_config is not None and not isinstance(endpoint_config, EndpointSettings):
             raise InvalidArgument(
                 "endpoint_config", endpoint_config, "expected an aiodock.models.EndpointSettings"
@@ -263,7 +247,7 @@ class Networks(Resource):
     async def disconnect(self, network_id: str, container: str, *, force: bool = False) -> None:
         """Detach a container from a network (``force`` also works when it is not running
         or, for swarm networks, when the container is gone)."""
-        _check_name("container", container)
+        non_empty("container", container)
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
         body: dict[str, Any] = {"Container": container}

@@ -15,28 +15,12 @@ from .._filters import Filters, encode_filters, normalize_filters
 from ..errors import InvalidArgument, VolumeNotFound
 from ..models import ClusterVolumeSpec, Volume, VolumeListResponse, VolumePruneResponse
 from ._base import Resource
+from ._checks import non_empty, str_map
 
 __all__ = ["Volumes"]
 
 _log = logging.getLogger("aiodock.volumes")
 _NO_LIMIT = aiohttp.ClientTimeout(total=None)
-
-
-def _str_map(parameter: str, value: Mapping[str, str] | None) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgument(parameter, value, "expected a mapping of str to str")
-    for k, v in value.items():
-        if not isinstance(k, str) or not k or not isinstance(v, str):
-            raise InvalidArgument(parameter, value, "keys must be non-empty str and values str")
-    return dict(value)
-
-
-def _check_name(parameter: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(parameter, value, "expected a non-empty string")
-    return value
 
 
 class Volumes(Resource):
@@ -75,13 +59,13 @@ class Volumes(Resource):
         """
         body: dict[str, Any] = {}
         if name is not None:
-            body["Name"] = _check_name("name", name)
+            body["Name"] = non_empty("name", name)
         if driver is not None:
-            body["Driver"] = _check_name("driver", driver)
-        opts = _str_map("driver_opts", driver_opts)
+            body["Driver"] = non_empty("driver", driver)
+        opts = str_map("driver_opts", driver_opts)
         if opts is not None:
             body["DriverOpts"] = opts
-        labs = _str_map("labels", labels)
+        labs = str_map("labels", labels)
         if labs is not None:
             body["Labels"] = labs
         if cluster_volume_spec is not None:
