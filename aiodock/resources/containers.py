@@ -782,6 +782,20 @@ class AttachWebSocket:
 # --- the namespace -------------------------------------------------------------------------
 
 
+def _attach_params(
+    stdin: Any, stdout: Any, stderr: Any, logs: Any, stream: Any, detach_keys: Any
+) -> dict[str, Any]:
+    """The checked query of ``attach`` and ``attach_websocket``."""
+    return {
+        "stdin": _flag(stdin, "stdin"),
+        "stdout": _flag(stdout, "stdout"),
+        "stderr": _flag(stderr, "stderr"),
+        "logs": _flag(logs, "logs"),
+        "stream": _flag(stream, "stream"),
+        "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
+    }
+
+
 def _stats(data: Any) -> Stats:
     return structure(data, Stats)
 
@@ -1305,14 +1319,7 @@ class Containers(Resource):
         attachment without stopping the container. ``tty`` skips the inspect
         that finds out whether output is framed. Close the stream when done.
         """
-        params = {
-            "stdin": _flag(stdin, "stdin"),
-            "stdout": _flag(stdout, "stdout"),
-            "stderr": _flag(stderr, "stderr"),
-            "logs": _flag(logs, "logs"),
-            "stream": _flag(stream, "stream"),
-            "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
-        }
+        params = _attach_params(stdin, stdout, stderr, logs, stream, detach_keys)
         if tty is None:
             tty = await self._tty(container_id)
         return await self._client._hijack(
@@ -1338,14 +1345,7 @@ class Containers(Resource):
 
         Engines before API 1.42 ignore the stream selection and attach all three.
         """
-        params = {
-            "stdin": _flag(stdin, "stdin"),
-            "stdout": _flag(stdout, "stdout"),
-            "stderr": _flag(stderr, "stderr"),
-            "logs": _flag(logs, "logs"),
-            "stream": _flag(stream, "stream"),
-            "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
-        }
+        params = _attach_params(stdin, stdout, stderr, logs, stream, detach_keys)
         client: DockerClient = self._client
         client._check_open()
         path = self._path(container_id, "/attach/ws")
