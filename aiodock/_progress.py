@@ -18,13 +18,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._auth import AuthLike, encode_registry_auth, resolve_auth
+from ._frames import JSONStreamDecoder
 from ._streaming import AsyncStream
 from .errors import DockerConnectionError, RegistryAuthError, ServerError, StreamError, Unauthorized
 from .models.progress import ProgressMessage
+
+if TYPE_CHECKING:
+    from ._client import DockerClient
 
 __all__ = [
     "BodyGuard",
@@ -33,7 +38,10 @@ __all__ = [
     "ProgressStream",
     "ProgressTracker",
     "RegistryAuthError",
+    "check_auth",
     "is_auth_failure",
+    "registry_auth_header",
+    "registry_stream",
 ]
 
 _PS = TypeVar("_PS", bound="ProgressStream")
@@ -387,6 +395,59 @@ class ProgressStream(AsyncStream[ProgressMessage]):
 
 
 _MAX_LOG = 4 << 20
+
+
+def check_auth(auth: AuthLike | None) -> None:
+    """Validate explicit registry credentials before any request (``None`` is fine)."""
+    if auth is not None:
+        encode_registry_auth(auth)  # validates keys and types; never shows a secret
+
+
+async def registry_auth_header(auth: AuthLike | None, registry: str) -> str:
+    """The ``X-Registry-Auth`` value: ``auth``, or what the docker config has for ``registry``."""
+    if auth is None:
+        auth = await resolve_auth(registry)
+    return encode_registry_auth(auth)
+
+
+def registry_stream(
+    client: DockerClient,
+    path: str,
+    *,
+    registry: str,
+    auth: AuthLike | None,
+    not_found: type[Any],
+    requirement: tuple[str, str] | None = None,
+    then: Callable[[], Awaitable[None]] | None = None,
+    **request: Any,
+) -> ProgressStream:
+    """A lazy ``POST path`` progress stream that talks to a registry (pull, push, install).
+
+    Just before the request: check ``requirement`` (``(operation, minimum
+    API)``), resolve the ``X-Registry-Auth`` header for ``registry``, then run
+    ``then``. Refused credentials raise :class:`RegistryAuthError`. ``request``
+    holds the call's ``params``/``body``.
+    """
+    headers: dict[str, str] = {}
+
+    async def prepare() -> None:
+        if requirement is not None:
+            await client._require_api(*requirement)
+        headers["X-Registry-Auth"] = await registry_auth_header(auth, registry)
+        if then is not None:
+            await then()
+
+    stream: ProgressStream = client._stream(
+        "POST",
+        path,
+        JSONStreamDecoder(),
+        stream_class=ProgressStream,
+        headers=headers,
+        not_found=not_found,
+        **request,
+    )
+    stream._setup(prepare=prepare, auth_errors=True)
+    return stream
 
 
 class BuildStream(ProgressStream):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .._client import quote_path
-from .._progress import RegistryAuthError, is_auth_failure
+from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
 from ..errors import ImageNotFound, ServerError, Unauthorized
 from ..models import DistributionInspect
 from ._base import Resource
-from .images import AuthLike, _auth_header, _check_auth, _reference
+from .images import AuthLike, _reference
 
 __all__ = ["Distribution"]
 
@@ -26,9 +26,9 @@ class Distribution(Resource):
         :class:`~aiodock._progress.RegistryAuthError`.
         """
         ref = _reference(image, "image")
-        _check_auth(auth)
+        check_auth(auth)
         path = f"/distribution/{quote_path(image, 'image')}/json"
-        header = await _auth_header(auth, ref.registry_for_auth)
+        header = await registry_auth_header(auth, ref.registry_for_auth)
         try:
             return await self._client._model(
                 "GET",

@@ -25,13 +25,20 @@ import aiohttp
 import attrs
 
 from .._auth import AuthConfig, all_auths, encode_registry_auth, encode_registry_config
-from .._auth import resolve_auth as _resolve_auth
 from .._client import Repeated, quote_path
 from .._convert import json_dumps, unstructure
 from .._dockerignore import PatternMatcher, clean_path, context_excludes, parse_dockerignore
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
-from .._progress import BodyGuard, BuildStream, ProgressStream, RegistryAuthError, is_auth_failure
+from .._progress import (
+    BodyGuard,
+    BuildStream,
+    ProgressStream,
+    RegistryAuthError,
+    check_auth,
+    is_auth_failure,
+    registry_stream,
+)
 from .._reference import Reference, parse_reference
 from .._streaming import AsyncStream, BytesDecoder
 from .._tarstream import aiter_sync, body_stream, tar_directory
@@ -159,17 +166,6 @@ def _changes(changes: Sequence[str] | str | None) -> Repeated | None:
         if not isinstance(item, str) or not item.strip():
             raise InvalidArgument("changes", changes, "expected Dockerfile instructions as strings")
     return Repeated(items)
-
-
-def _check_auth(auth: AuthLike | None) -> None:
-    if auth is not None:
-        encode_registry_auth(auth)  # validates keys and types, raises InvalidArgument
-
-
-async def _auth_header(auth: AuthLike | None, registry: str) -> str:
-    if auth is None:
-        auth = await _resolve_auth(registry)
-    return encode_registry_auth(auth)
 
 
 def _non_negative(value: int | None, parameter: str) -> int | None:
@@ -490,28 +486,20 @@ class Images(Resource):
                 raise InvalidArgument("all_tags", True, f"{image!r} already names a tag or digest")
         elif api_tag is None:
             api_tag = "latest"
-        _check_auth(auth)
+        check_auth(auth)
         params = {
             "fromImage": _repository_text(image, ref),
             "tag": api_tag,
             "platform": _platform_str(platform),
         }
-        headers: dict[str, str] = {}
-
-        async def prepare() -> None:
-            headers["X-Registry-Auth"] = await _auth_header(auth, ref.registry_for_auth)
-
-        stream: ProgressStream = self._client._stream(
-            "POST",
+        return registry_stream(
+            self._client,
             "/images/create",
-            JSONStreamDecoder(),
-            stream_class=ProgressStream,
-            params=params,
-            headers=headers,
+            registry=ref.registry_for_auth,
+            auth=auth,
             not_found=ImageNotFound,
+            params=params,
         )
-        stream._setup(prepare=prepare, auth_errors=True)
-        return stream
 
     def push(
         self,
@@ -539,27 +527,17 @@ class Images(Resource):
         elif api_tag is None:
             api_tag = "latest"
         platform_json = _platform_json(platform)
-        _check_auth(auth)
+        check_auth(auth)
         path = f"/images/{quote_path(_repository_text(image, ref), 'image')}/push"
-        headers: dict[str, str] = {}
-        client = self._client
-
-        async def prepare() -> None:
-            if platform_json is not None:
-                await client._require_api("platform", "1.46")
-            headers["X-Registry-Auth"] = await _auth_header(auth, ref.registry_for_auth)
-
-        stream: ProgressStream = client._stream(
-            "POST",
+        return registry_stream(
+            self._client,
             path,
-            JSONStreamDecoder(),
-            stream_class=ProgressStream,
-            params={"tag": api_tag, "platform": platform_json},
-            headers=headers,
+            registry=ref.registry_for_auth,
+            auth=auth,
             not_found=ImageNotFound,
+            requirement=None if platform_json is None else ("platform", "1.46"),
+            params={"tag": api_tag, "platform": platform_json},
         )
-        stream._setup(prepare=prepare, auth_errors=True)
-        return stream
 
     # -- build -----------------------------------------------------------------------
 

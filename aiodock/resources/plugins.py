@@ -23,13 +23,12 @@ from typing import Any
 
 import aiohttp
 
-from .._auth import AuthLike, encode_registry_auth, resolve_auth
+from .._auth import AuthLike
 from .._client import quote_path
 from .._convert import json_dumps, unstructure
 from .._dockerignore import PatternMatcher
 from .._filters import Filters, encode_filters
-from .._frames import JSONStreamDecoder
-from .._progress import ProgressStream
+from .._progress import ProgressStream, check_auth, registry_auth_header, registry_stream
 from .._reference import parse_reference
 from .._tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import InvalidArgument, PluginNotFound
@@ -55,17 +54,6 @@ def _registry(remote: str, parameter: str) -> str:
         return parse_reference(remote).registry_for_auth
     except InvalidArgument as exc:
         raise InvalidArgument(parameter, remote, exc.reason) from None
-
-
-def _check_auth(auth: AuthLike | None) -> None:
-    if auth is not None:
-        encode_registry_auth(auth)  # validates keys and types; never shows a secret
-
-
-async def _auth_header(auth: AuthLike | None, registry: str) -> str:
-    if auth is None:
-        auth = await resolve_auth(registry)
-    return encode_registry_auth(auth)
 
 
 def _privileges_body(privileges: Sequence[PluginPrivilege] | None) -> list[dict[str, Any]]:
@@ -155,9 +143,9 @@ class Plugins(Resource):
         """
         _name(remote, "remote")
         registry = _registry(remote, "remote")
-        _check_auth(auth)
+        check_auth(auth)
         await self._client._require_api("plugin privileges", "1.25")
-        header = await _auth_header(auth, registry)
+        header = await registry_auth_header(auth, registry)
         return await self._client._models(
             "GET",
             "/plugins/privileges",
@@ -179,34 +167,28 @@ class Plugins(Resource):
         operation: str,
     ) -> ProgressStream:
         registry = _registry(remote, "remote")
-        _check_auth(auth)
+        check_auth(auth)
         if grant_all_privileges and privileges is not None:
             raise InvalidArgument(
                 "grant_all_privileges", True, "give either privileges or grant_all_privileges"
             )
         # Sent as JSON when the request goes out, so ``prepare`` can still fill it in.
         body = _privileges_body(privileges)
-        headers: dict[str, str] = {}
-        client = self._client
 
-        async def prepare() -> None:
-            await client._require_api(operation, min_api)
-            headers["X-Registry-Auth"] = await _auth_header(auth, registry)
-            if grant_all_privileges:
-                body[:] = _privileges_body(await self.privileges(remote, auth=auth))
+        async def grant_all() -> None:
+            body[:] = _privileges_body(await self.privileges(remote, auth=auth))
 
-        stream: ProgressStream = client._stream(
-            "POST",
+        return registry_stream(
+            self._client,
             path,
-            JSONStreamDecoder(),
-            stream_class=ProgressStream,
-            params=params,
-            headers=headers,
-            body=body,
+            registry=registry,
+            auth=auth,
             not_found=PluginNotFound,
+            requirement=(operation, min_api),
+            then=grant_all if grant_all_privileges else None,
+            params=params,
+            body=body,
         )
-        stream._setup(prepare=prepare, auth_errors=True)
-        return stream
 
     def pull(
         self,
@@ -269,24 +251,15 @@ class Plugins(Resource):
         """
         path = self._path(name, "/push")
         registry = _registry(name, "name")
-        _check_auth(auth)
-        headers: dict[str, str] = {}
-        client = self._client
-
-        async def prepare() -> None:
-            await client._require_api("plugin push", "1.25")
-            headers["X-Registry-Auth"] = await _auth_header(auth, registry)
-
-        stream: ProgressStream = client._stream(
-            "POST",
+        check_auth(auth)
+        return registry_stream(
+            self._client,
             path,
-            JSONStreamDecoder(),
-            stream_class=ProgressStream,
-            headers=headers,
+            registry=registry,
+            auth=auth,
             not_found=PluginNotFound,
+            requirement=("plugin push", "1.25"),
         )
-        stream._setup(prepare=prepare, auth_errors=True)
-        return stream
 
     async def inspect(self, name: str) -> Plugin:
         """One installed plugin: its config, settings and whether it is enabled."""
