@@ -158,6 +158,15 @@ def _split_target(target: str, tag: str | None, parameter: str) -> tuple[str, st
     return _repository_text(target, ref), api_tag
 
 
+def _optional_target(repository: str | None, tag: str | None) -> tuple[str | None, str | None]:
+    """The repository and tag of an image to create, when one is named (commit, import)."""
+    if repository is not None:
+        return _split_target(repository, tag, "repository")
+    if tag is not None:
+        raise InvalidArgument("tag", tag, "a tag needs a repository")
+    return None, None
+
+
 def _changes(changes: Sequence[str] | str | None) -> Repeated | None:
     if changes is None:
         return None
@@ -435,12 +444,7 @@ class Images(Resource):
         ``config`` a ``ContainerConfig`` (model or mapping) for the image.
         """
         quote_path(container, "container")  # validates the id
-        repo: str | None = None
-        api_tag: str | None = None
-        if repository is not None:
-            repo, api_tag = _split_target(repository, tag, "repository")
-        elif tag is not None:
-            raise InvalidArgument("tag", tag, "a tag needs a repository")
+        repo, api_tag = _optional_target(repository, tag)
         body: Any = {}
         if config is not None:
             if attrs.has(type(config)):
@@ -896,12 +900,7 @@ class Images(Resource):
         """
         if (source is None) == (url is None):
             raise InvalidArgument("source", source, "give exactly one of source or url=")
-        repo: str | None = None
-        api_tag: str | None = None
-        if repository is not None:
-            repo, api_tag = _split_target(repository, tag, "repository")
-        elif tag is not None:
-            raise InvalidArgument("tag", tag, "a tag needs a repository")
+        repo, api_tag = _optional_target(repository, tag)
         body = None
         guard = BodyGuard()
         headers: dict[str, str] = {}
