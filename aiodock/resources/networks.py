@@ -76,6 +76,10 @@ class Networks(Resource):
 
     __slots__ = ()
 
+    @staticmethod
+    def _path(network_id: str, suffix: str = "") -> str:
+        return f"/networks/{quote_path(network_id, 'network_id')}{suffix}"
+
     async def list(self, *, filters: Filters | None = None) -> builtins.list[NetworkSummary]:
         """Networks known to the daemon.
 
@@ -99,7 +103,7 @@ class Networks(Resource):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
         return await self._client._model(
             "GET",
-            f"/networks/{quote_path(network_id, 'network_id')}",
+            self._path(network_id),
             NetworkInspect,
             params={"verbose": verbose or None, "scope": scope},
             not_found=NetworkNotFound,
@@ -180,7 +184,7 @@ class Networks(Resource):
         while containers use it or for the predefined networks)."""
         await self._client._status(
             "DELETE",
-            f"/networks/{quote_path(network_id, 'network_id')}",
+            self._path(network_id),
             not_found=NetworkNotFound,
         )
 
@@ -239,7 +243,7 @@ class Networks(Resource):
             body["EndpointConfig"] = wire
         await self._client._status(
             "POST",
-            f"/networks/{quote_path(network_id, 'network_id')}/connect",
+            self._path(network_id, "/connect"),
             body=body,
             not_found=NotFound,
         )
@@ -255,7 +259,7 @@ class Networks(Resource):
             body["Force"] = True
         await self._client._status(
             "POST",
-            f"/networks/{quote_path(network_id, 'network_id')}/disconnect",
+            self._path(network_id, "/disconnect"),
             body=body,
             not_found=NotFound,
         )
