@@ -28,6 +28,7 @@ from ..models import (
     ServiceSpec,
     ServiceUpdateResponse,
     Task,
+    TaskSpec,
 )
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
 from ._logs import LogStream, open_logs
@@ -54,6 +55,12 @@ def _tail(tail: int | Literal["all"] | None) -> str | None:
     if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
         raise InvalidArgument("tail", tail, "expected a number of lines >= 0 or 'all'")
     return str(tail)
+
+
+def spec_tty(task: TaskSpec | None) -> bool:
+    """Whether the containers of a task spec have a TTY (their logs are then raw)."""
+    container = task.container_spec if task is not None else None
+    return bool(container is not None and container.tty)
 
 
 def log_stream(
@@ -365,9 +372,7 @@ class Services(SwarmResource):
 
         async def choose_tty() -> bool:
             service = await self.inspect(service_id)
-            task = service.spec.task_template if service.spec is not None else None
-            container = task.container_spec if task is not None else None
-            return bool(container is not None and container.tty)
+            return spec_tty(service.spec.task_template if service.spec is not None else None)
 
         return log_stream(
             self._client,

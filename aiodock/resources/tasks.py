@@ -9,7 +9,7 @@ from .._filters import Filters, encode_filters
 from .._streaming import FrameStream
 from ..errors import NotFound
 from ..models import Task
-from .services import log_stream
+from .services import log_stream, spec_tty
 from .swarm import SwarmResource
 from .system import EventTime
 
@@ -57,9 +57,7 @@ class Tasks(SwarmResource):
         """
 
         async def choose_tty() -> bool:
-            task = await self.inspect(task_id)
-            container = task.spec.container_spec if task.spec is not None else None
-            return bool(container is not None and container.tty)
+            return spec_tty((await self.inspect(task_id)).spec)
 
         return log_stream(
             self._client,
