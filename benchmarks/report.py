@@ -257,7 +257,8 @@ def markdown(data: dict[str, Any]) -> str:
             "subscribed; latency is the client's receive time minus the daemon's `timeNano`. "
             "Exec round trips are create + start + read to the end + exit code; the exec "
             "output is checked like logs. Import time is `import X` in a fresh "
-            "interpreter (the interpreter's own start excluded); cold start is the same "
+            "interpreter (the interpreter's own start excluded; best of three per "
+            "repetition); cold start is the same "
             "fresh interpreter timed from before the import to the end of a first inspect "
             "(client, connection, API version, result type), so lazily imported modules "
             "count there.",
