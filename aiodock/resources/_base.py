@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
+from ..errors import DockerError, DockerTimeoutError
 
 if TYPE_CHECKING:
     from .._client import DockerClient
+
+_T = TypeVar("_T")
+
+
+async def within(timeout: float | None, awaitable: Awaitable[_T], late: str) -> _T:
+    """Await ``awaitable`` for at most ``timeout`` seconds (``None``: no limit).
+
+    Running out of time raises :class:`~aiodock.errors.DockerTimeoutError`
+    saying ``"{late} within {timeout} seconds"``; a timeout error raised by
+    the awaitable itself (already a :class:`~aiodock.errors.DockerError`)
+    passes through unchanged.
+    """
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError as exc:
+        if isinstance(exc, DockerError):
+            raise
+        raise DockerTimeoutError(f"{late} within {timeout} seconds") from None
 
 
 class Resource:

@@ -51,8 +51,6 @@ from ..errors import (
     ContainerError,
     ContainerNotFound,
     DockerConnectionError,
-    DockerError,
-    DockerTimeoutError,
     ImageNotFound,
     InvalidArgument,
     NotFound,
@@ -81,7 +79,7 @@ from ..models import (
     RestartPolicy,
 )
 from ..models.containers import PathStat, RunResult, Stats
-from ._base import Resource
+from ._base import Resource, within
 from ._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
@@ -1203,14 +1201,7 @@ class Containers(Resource):
             async with stream:
                 return b"".join([chunk async for chunk in stream])
 
-        try:
-            body = await asyncio.wait_for(read(), timeout)
-        except asyncio.TimeoutError as exc:
-            if isinstance(exc, DockerError):
-                raise
-            raise DockerTimeoutError(
-                f"container {container_id} did not stop within {timeout} seconds"
-            ) from None
+        body = await within(timeout, read(), f"container {container_id} did not stop")
         try:
             return structure(json_loads(body), ContainerWaitResponse)
         except ValueError as exc:
@@ -1570,7 +1561,11 @@ class Containers(Resource):
                     async def collect() -> Any:
                         return await attached.demux()
 
-                    output = await _within(timeout, container_id, asyncio.gather(feed(), collect()))
+                    output = await within(
+                        timeout,
+                        asyncio.gather(feed(), collect()),
+                        f"container {container_id} did not finish",
+                    )
                     left = None if deadline is None else max(deadline - loop.time(), 0.001)
                     status = await self._wait_result(container_id, waiter, left)
                 finally:
@@ -1610,14 +1605,3 @@ class Containers(Resource):
 async def _slices(data: memoryview) -> AsyncIterator[bytes]:
     for start in range(0, len(data), CHUNK_SIZE):
         yield data[start : start + CHUNK_SIZE].tobytes()
-
-
-async def _within(timeout: float | None, container_id: str, awaitable: Any) -> Any:
-    try:
-        return await asyncio.wait_for(awaitable, timeout)
-    except asyncio.TimeoutError as exc:
-        if isinstance(exc, DockerError):
-            raise
-        raise DockerTimeoutError(
-            f"container {container_id} did not finish within {timeout} seconds"
-        ) from None

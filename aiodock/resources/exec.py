@@ -23,13 +23,12 @@ from .._streaming import HijackedStream, Output
 from ..errors import (
     ContainerNotFound,
     DockerConnectionError,
-    DockerError,
     DockerTimeoutError,
     InvalidArgument,
 )
 from ..models import ExecInspectResponse, IDResponse
 from ..models.containers import ExecResult
-from ._base import Resource
+from ._base import Resource, within
 from .containers import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 
 __all__ = ["Exec", "ExecProcess"]
@@ -327,11 +326,4 @@ class Exec(Resource):
             code = await process.wait()
             return ExecResult(exit_code=code, stdout=output.stdout, stderr=output.stderr)
 
-        try:
-            return await asyncio.wait_for(go(), timeout)
-        except asyncio.TimeoutError as exc:
-            if isinstance(exc, DockerError):
-                raise
-            raise DockerTimeoutError(
-                f"exec {cmd!r} in container {container_id} did not end within {timeout} seconds"
-            ) from None
+        return await within(timeout, go(), f"exec {cmd!r} in container {container_id} did not end")
