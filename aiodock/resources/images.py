@@ -158,6 +158,15 @@ def _split_target(target: str, tag: str | None, parameter: str) -> tuple[str, st
     return _repository_text(target, ref), api_tag
 
 
+def _tag_or_all(image: str, api_tag: str | None, all_tags: bool, named: str) -> str | None:
+    """The tag to pull or push: the one named, ``latest`` by default, none for ``all_tags``."""
+    if all_tags:
+        if api_tag is not None:
+            raise InvalidArgument("all_tags", True, f"{image!r} already names {named}")
+        return None
+    return "latest" if api_tag is None else api_tag
+
+
 def _optional_target(repository: str | None, tag: str | None) -> tuple[str | None, str | None]:
     """The repository and tag of an image to create, when one is named (commit, import)."""
     if repository is not None:
@@ -485,11 +494,7 @@ class Images(Resource):
         Read the stream to the end: ``await docker.images.pull("x").wait()``.
         """
         ref, api_tag = _name_and_tag(image, tag, "image")
-        if all_tags:
-            if api_tag is not None:
-                raise InvalidArgument("all_tags", True, f"{image!r} already names a tag or digest")
-        elif api_tag is None:
-            api_tag = "latest"
+        api_tag = _tag_or_all(image, api_tag, all_tags, "a tag or digest")
         check_auth(auth)
         params = {
             "fromImage": _repository_text(image, ref),
@@ -525,11 +530,7 @@ class Images(Resource):
         ref, api_tag = _name_and_tag(image, tag, "image")
         if ref.digest is not None:
             raise InvalidArgument("image", image, "cannot push by digest")
-        if all_tags:
-            if api_tag is not None:
-                raise InvalidArgument("all_tags", True, f"{image!r} already names a tag")
-        elif api_tag is None:
-            api_tag = "latest"
+        api_tag = _tag_or_all(image, api_tag, all_tags, "a tag")
         platform_json = _platform_json(platform)
         check_auth(auth)
         path = f"/images/{quote_path(_repository_text(image, ref), 'image')}/push"
