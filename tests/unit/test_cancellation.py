@@ -16,6 +16,12 @@ sent, while waiting for headers, or in the middle of the body. Afterwards:
 
 FakeDocker runs in a thread with its own event loop, so every task and file
 descriptor of the test's loop belongs to the client under test.
+
+Known gap (strict xfail below): on Python < 3.12 ``asyncio.wait_for`` swallows a
+cancellation that arrives in the very loop iteration where its awaitable completes,
+and aiodock uses it when opening hijacked (attach/exec) connections; such a task
+carries on reading. The storm tolerates that for attach/exec only, cancels those
+again, and still checks that everything is released.
 """
 
 from __future__ import annotations
