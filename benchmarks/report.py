@@ -418,7 +418,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     when = time.strftime("%Y-%m-%d", time.gmtime(data["started"]))
     ax.set_title(
         f"aiodock vs peers, {when} — {machine['nproc']} CPUs {machine['model']}, "
-        f"Linux {machine['kernel']}",
+        f"Linux {machine['kernel']}, load average {machine['load']:.1f}",
         fontsize=9,
     )
     handles, names = ax.get_legend_handles_labels()
