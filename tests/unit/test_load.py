@@ -255,7 +255,10 @@ async def test_two_hundred_open_follow_streams_do_not_starve_ordinary_calls() ->
                 )
                 busy = time.monotonic() - busy
                 assert all(i.name == "/" + TALKER for i in infos)
-                await asyncio.sleep(0.1)
+                for _ in range(100):  # still delivering (allow for a busy machine)
+                    await asyncio.sleep(0.05)
+                    if sum(received) > before:
+                        break
                 assert sum(received) > before, "the streams stopped delivering"
                 assert not any(s.done() for s in streams), "a stream ended"
             finally:
