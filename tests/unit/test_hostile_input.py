@@ -13,6 +13,10 @@
   link loops, set-id bits), nothing is ever written outside the target.
 - TLS: verification is on unless switched off explicitly, and switching it off
   always warns; checked end to end against a real TLS server.
+- A hostile or faulty daemon: invalid or wrongly shaped JSON, huge error bodies,
+  frames cut short, malformed event JSON, an error in the middle of a pull, bodies
+  that stall, keep-alive connections it drops: always a ``DockerError`` subclass,
+  never a made-up end of stream, never a hang.
 
 SSH host keys are checked strictly (``BatchMode=yes``, the user's known_hosts):
 tests/integration/test_transports.py::test_ssh_unknown_host_key_is_refused.
@@ -28,6 +32,7 @@ import os
 import ssl
 import stat
 import tarfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +46,17 @@ from aiodock import DockerClient
 from aiodock._archive import UnsafeArchiveError, extract_archive
 from aiodock._config import InsecureTLSWarning, TLSConfig
 from aiodock._transport import ssh_command
-from aiodock.errors import APIError, DockerConnectionError, DockerError, InvalidArgument
+from aiodock.errors import (
+    APIError,
+    DockerConnectionError,
+    DockerError,
+    DockerTimeoutError,
+    InvalidArgument,
+    ServerError,
+    StreamError,
+    TruncatedStreamError,
+)
+from aiodock.testing import FakeDocker
 from tests.unit import test_operation_coverage as coverage
 from tests.unit._server import ping_app, reply, serve
 
@@ -582,3 +597,110 @@ async def test_a_wrongly_shaped_answer_is_a_docker_error(body: bytes) -> None:
     async with serve(app) as host, DockerClient(host) as docker:
         with pytest.raises(DockerError):
             await docker.containers.inspect("c1")
+
+
+# --- a faulty daemon, through the public methods (FakeDocker) -------------------------------
+
+
+@pytest.fixture
+async def faulty() -> AsyncIterator[tuple[FakeDocker, DockerClient]]:
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.set_output("talker", [(1, b"0123456789"), (2, b"abcdef"), (1, b"ghij")], None)
+        fake.add_container(name="talker", cmd=["talk"], running=True)
+        await asyncio.sleep(0.05)  # the scripted output is in the log
+        yield fake, docker
+
+
+async def test_a_log_frame_cut_by_a_clean_end_of_body_raises(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    fake.truncate_next("GET", "/containers/*/logs", after_bytes=18 + 8 + 2, eof=True)
+    seen: list[bytes] = []
+    with pytest.raises(TruncatedStreamError):
+        async for frame in docker.containers.logs("talker", tty=False):
+            seen.append(frame.data)
+    assert b"".join(seen) == b"0123456789ab"  # everything before the cut, nothing made up
+    assert await docker.containers.logs("talker", tty=False).read() == b"0123456789abcdefghij"
+
+
+@pytest.mark.parametrize("after", [3, 12, 30])
+async def test_a_log_body_cut_by_a_dropped_connection_raises(
+    faulty: tuple[FakeDocker, DockerClient], after: int
+) -> None:
+    fake, docker = faulty
+    fake.truncate_next("GET", "/containers/*/logs", after_bytes=after)
+    with pytest.raises(DockerConnectionError):
+        await docker.containers.logs("talker", tty=False).read()
+
+
+async def test_malformed_json_in_the_event_stream_raises_after_the_good_events(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    good = json.dumps({"Type": "container", "Action": "start", "Actor": {"ID": "x"}})
+
+    @fake.route("GET", "/events")
+    async def events(request: Any) -> bytes:
+        return (good + "\n" + '{"Type": "container", "Action": \n').encode()
+
+    got = []
+    with pytest.raises(StreamError, match="malformed JSON"):
+        async for event in docker.system.events():
+            got.append(event)
+    assert [(e.type, e.action) for e in got] == [("container", "start")]
+
+
+async def test_an_error_in_the_middle_of_a_pull_raises_after_the_progress(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    fake.set_pull("127.0.0.1:5000/app:1", error="received unexpected HTTP status: 500")
+    messages = []
+    with pytest.raises(StreamError, match="unexpected HTTP status: 500"):
+        async for message in docker.images.pull("127.0.0.1:5000/app:1", auth={}):
+            messages.append(message)
+    assert messages, "the progress before the error is delivered"
+    assert not any(getattr(m, "error", None) for m in messages)  # the error is never an item
+
+
+async def test_a_stalled_stream_trips_the_inactivity_timeout(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    fake.stall_next("GET", "/events", after_bytes=0)
+    began = time.monotonic()
+    with pytest.raises(DockerTimeoutError):
+        await docker.system.events(inactivity_timeout=0.3).collect()
+    fake.stall_next("GET", "/containers/*/logs", after_bytes=18)
+    quick = docker.with_options(stream_timeout=0.3)
+    with pytest.raises(DockerTimeoutError):
+        await quick.containers.logs("talker", follow=True, tty=False).read()
+    assert time.monotonic() - began < 5
+    assert await docker.containers.logs("talker", tty=False).read() == b"0123456789abcdefghij"
+
+
+async def test_a_stalled_ordinary_call_times_out_then_calls_work(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    fake.stall_next("GET", "/containers/*/json", after_bytes=5)
+    with pytest.raises(DockerTimeoutError):
+        await docker.with_options(timeout=0.3).containers.inspect("talker")
+    fake.fail_next("GET", "/containers/*/json", 500, "the daemon hiccuped")
+    with pytest.raises(ServerError, match="the daemon hiccuped") as info:
+        await docker.containers.inspect("talker")
+    assert "/containers/talker/json" in str(info.value)
+    assert (await docker.containers.inspect("talker")).name == "/talker"
+
+
+async def test_keepalive_connections_closed_by_the_daemon_are_not_an_error(
+    faulty: tuple[FakeDocker, DockerClient],
+) -> None:
+    fake, docker = faulty
+    for _ in range(3):
+        await docker.containers.inspect("talker")
+        assert fake.close_keepalive() >= 1
+        await asyncio.sleep(0.05)
+        await docker.containers.inspect("talker")  # GET
+        await docker.exec.create("talker", cmd=["true"])  # POST
