@@ -36,6 +36,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._config import ConfigError, config_dir_from_env, read_config_file
+from ._timeout import wait_for
 from .errors import CredentialHelperError, InvalidArgument
 
 __all__ = [
@@ -234,7 +235,7 @@ async def _reap(proc: asyncio.subprocess.Process) -> None:
     """Kill a helper and wait (briefly) until it and its pipes are gone."""
     _kill(proc)
     try:
-        await asyncio.wait_for(proc.wait(), _REAP_TIMEOUT)
+        await wait_for(proc.wait(), _REAP_TIMEOUT)
     except asyncio.TimeoutError:
         # Something that left the helper's session still holds its pipes;
         # close them from our side rather than wait for it.
@@ -269,7 +270,7 @@ async def _run_helper(
             helper, registry, f"cannot run {program}: {exc.strerror or exc}"
         ) from None
     try:
-        out, err = await asyncio.wait_for(proc.communicate(payload), timeout)
+        out, err = await wait_for(proc.communicate(payload), timeout)
     except asyncio.TimeoutError:
         await _reap(proc)
         raise CredentialHelperError(

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
+from ._timeout import wait_for
 from ._version import __version__
 from .errors import (
     APIError,
@@ -759,7 +760,7 @@ class DockerClient:
             await writer.drain()
             read_head = read_response_head(reader, what)
             if self._timeout_value is not None:
-                status, _, error_body = await asyncio.wait_for(read_head, self._timeout_value)
+                status, _, error_body = await wait_for(read_head, self._timeout_value)
             else:
                 status, _, error_body = await read_head
         except BaseException as exc:

@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 
 from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
+from ._timeout import wait_for
 from ._transport import stop_process
 from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
 
@@ -335,7 +336,7 @@ class HijackedStream:
                 elif self._read_timeout is None:
                     chunk = await self._reader.read(2**18)
                 else:
-                    chunk = await asyncio.wait_for(self._reader.read(2**18), self._read_timeout)
+                    chunk = await wait_for(self._reader.read(2**18), self._read_timeout)
                 if chunk:
                     self._items = self._decoder.feed(chunk)
                 else:

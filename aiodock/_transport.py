@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
+from ._timeout import wait_for
 from .errors import DockerConnectionError, InvalidArgument
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ async def stop_process(proc: asyncio.subprocess.Process | None, grace: float = 5
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
     try:
-        await asyncio.wait_for(proc.wait(), grace)
+        await wait_for(proc.wait(), grace)
     except asyncio.TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -278,7 +279,7 @@ async def open_raw(
     try:
         if endpoint.kind == "unix":
             coro = asyncio.open_unix_connection(endpoint.socket_path, limit=2**20)
-            reader, writer = await asyncio.wait_for(coro, connect_timeout)
+            reader, writer = await wait_for(coro, connect_timeout)
         elif endpoint.kind == "ssh":
             sock, proc = await _spawn_ssh(ssh_command(endpoint, ssh_options))
             reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
@@ -293,7 +294,7 @@ async def open_raw(
                 limit=2**20,
                 server_hostname=(server_hostname or endpoint.hostname) if ctx else None,
             )
-            reader, writer = await asyncio.wait_for(coro, connect_timeout)
+            reader, writer = await wait_for(coro, connect_timeout)
     except asyncio.TimeoutError as exc:
         await stop_process(proc)
         raise DockerConnectionError(

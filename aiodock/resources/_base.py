@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
+from .._timeout import wait_for
 from ..errors import DockerError, DockerTimeoutError
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ async def within(timeout: float | None, awaitable: Awaitable[_T], late: str) -> 
     passes through unchanged.
     """
     try:
-        return await asyncio.wait_for(awaitable, timeout)
+        return await wait_for(awaitable, timeout)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, DockerError):
             raise
