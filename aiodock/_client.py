@@ -752,7 +752,13 @@ class DockerClient:
             connect_timeout=self._connect_timeout,
         )
         stream = HijackedStream(
-            reader, writer, tty=tty, what=what, process=process, read_timeout=read_timeout
+            reader,
+            writer,
+            tty=tty,
+            what=what,
+            process=process,
+            read_timeout=read_timeout,
+            check_daemon=self._ping_quickly,
         )
         shared.streams.add(stream)
         try:
@@ -772,6 +778,11 @@ class DockerClient:
             await stream.aclose()
             raise self._error(status, error_body, method, path, not_found)
         return stream
+
+    async def _ping_quickly(self) -> int:
+        """``GET /_ping`` with a short limit: is the daemon still there?"""
+        quick = aiohttp.ClientTimeout(total=5, sock_connect=min(5, self._connect_timeout or 5))
+        return await self._status("GET", "/_ping", versioned=False, timeout=quick)
 
     # -- escape hatch ------------------------------------------------------------------
 

@@ -264,8 +264,12 @@ class HijackedStream:
         process: asyncio.subprocess.Process | None = None,
         read_timeout: float | None = None,
         initial: bytes = b"",
+        check_daemon: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._reader = reader
+        # A hijacked connection has no framing that marks its end: a daemon that dies
+        # looks like the process closing its output. ``check_daemon`` tells them apart.
+        self._check_daemon = check_daemon
         self._writer = writer
         self._tty = tty
         self._what = what
@@ -342,6 +346,8 @@ class HijackedStream:
                 else:
                     self._done = True
                     self._items = self._decoder.eof()
+                    if self._check_daemon is not None:
+                        await self._confirm_end()
                 self._pos = 0
             except DockerError:
                 await self.aclose()
@@ -352,6 +358,15 @@ class HijackedStream:
             except BaseException:
                 await self.aclose()
                 raise
+
+    async def _confirm_end(self) -> None:
+        assert self._check_daemon is not None
+        try:
+            await self._check_daemon()
+        except DockerError as exc:
+            raise DockerConnectionError(
+                f"{self._what}: the connection ended and the daemon does not answer ({exc})"
+            ) from exc
 
     async def demux(self) -> Output:
         """Read to the end and return stdout and stderr separately."""
