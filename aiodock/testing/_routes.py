@@ -1049,6 +1049,7 @@ async def events(req: FakeRequest) -> web.StreamResponse:
         if until is not None and until <= now_ns():
             return await writer.finish()
         closing = asyncio.ensure_future(fake._wait_closed())
+        getter: asyncio.Future[Any] | None = None
         try:
             while True:
                 timeout = None if until is None else max((until - now_ns()) / 1e9, 0)
@@ -1065,7 +1066,10 @@ async def events(req: FakeRequest) -> web.StreamResponse:
                 if _event_matches(event, filters):
                     await writer.write(json_body(event))
         finally:
+            # Also when the client goes away mid-wait (the handler is cancelled).
             closing.cancel()
+            if getter is not None:
+                getter.cancel()
         return await writer.finish()
     finally:
         fake._unlisten(queue)

@@ -106,12 +106,12 @@ class ThreadedFake:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.fake.__aexit__(None, None, None)
-        # FakeDocker's events handler can leave a queue getter task behind when its client
-        # goes away mid-wait (reported); end whatever is left before the loop closes.
+        # The fake must not leave a task behind (its events handler once did).
         rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in rest:
             task.cancel()
         await asyncio.gather(*rest, return_exceptions=True)
+        assert not rest, f"FakeDocker left tasks behind: {rest}"
 
     def stop(self) -> None:
         try:
