@@ -246,6 +246,9 @@ class DockerClient:
 
         if max_connections < 1:
             raise InvalidArgument("max_connections", max_connections, "must be at least 1")
+        for name, value in (headers or {}).items():
+            if not name or any(c in f"{name}{value}" for c in "\r\n\x00") or ":" in name:
+                raise InvalidArgument("headers", name, "header names and values must be one line")
         endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
         ssl_context: ssl.SSLContext | None = None
         if isinstance(tls, TLSConfig):

@@ -110,6 +110,9 @@ def test_parse_host_rejects(bad: str) -> None:
 def test_constructor_rejects_bad_options() -> None:
     with pytest.raises(InvalidArgument, match="max_connections"):
         DockerClient("unix:///x", max_connections=0)
+    for headers in ({"X-A": "1\r\nHost: evil"}, {"X\nB": "1"}, {"A:B": "1"}, {"": "1"}):
+        with pytest.raises(InvalidArgument, match="headers"):
+            DockerClient("unix:///x", headers=headers)
     with pytest.raises(InvalidArgument, match=r"1\.x"):
         DockerClient("unix:///x", api_version="1.x")
 
