@@ -23,6 +23,8 @@ import inspect
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -444,3 +446,15 @@ async def test_method_sends_the_operations_request(
         f"{op_id}: {op.method} sent more than lookups before its request: {before}"
     )
     assert not after, f"{op_id}: {op.method} sent more after its request: {after}"
+
+
+def test_operations_doc_is_current(operations: dict[str, tuple[str, str]]) -> None:
+    # docs/operations.md is generated from this table and the integration tests' calls.
+    result = subprocess.run(
+        [sys.executable, "tools/coverage_report.py", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
