@@ -263,7 +263,6 @@ class HijackedStream:
         what: str,
         process: asyncio.subprocess.Process | None = None,
         read_timeout: float | None = None,
-        initial: bytes = b"",
         check_daemon: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._reader = reader
@@ -281,7 +280,6 @@ class HijackedStream:
         self._done = False
         self._closed = False
         self._stdin_closed = False
-        self._initial = initial
 
     @property
     def tty(self) -> bool:
@@ -335,9 +333,7 @@ class HijackedStream:
             if self._done:
                 raise StopAsyncIteration
             try:
-                if self._initial:
-                    chunk, self._initial = self._initial, b""
-                elif self._read_timeout is None:
+                if self._read_timeout is None:
                     chunk = await self._reader.read(2**18)
                 else:
                     chunk = await wait_for(self._reader.read(2**18), self._read_timeout)
