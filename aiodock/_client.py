@@ -627,8 +627,11 @@ class DockerClient:
         *,
         timeout: aiohttp.ClientTimeout | None = None,
         **kwargs: Any,
-    ) -> tuple[int, bytes]:
-        """An ordinary call: send under the connection limit, read the whole body."""
+    ) -> tuple[aiohttp.ClientResponse, bytes]:
+        """An ordinary call: send under the connection limit, read the whole body.
+
+        The response is released; its status and headers stay readable.
+        """
         async with self._shared.limiter:
             response = await self._send(method, path, timeout=timeout, **kwargs)
             try:
@@ -638,7 +641,7 @@ class DockerClient:
                 raise _transport_error(exc, f"{method} {path}: reading the response") from exc
             finally:
                 response.release()
-            return response.status, body
+            return response, body
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         """An ordinary call returning the decoded JSON body (``None`` when empty)."""
@@ -670,8 +673,8 @@ class DockerClient:
 
     async def _status(self, method: str, path: str, **kwargs: Any) -> int:
         """An ordinary call whose body does not matter; returns the status (204, 304...)."""
-        status, _ = await self._read(method, path, **kwargs)
-        return status
+        response, _ = await self._read(method, path, **kwargs)
+        return response.status
 
     def _stream(
         self,
@@ -808,22 +811,15 @@ class DockerClient:
         """
         if not path.startswith("/"):
             raise InvalidArgument("path", path, "must start with '/'")
-        async with self._shared.limiter:
-            response = await self._send(
-                method.upper(),
-                path,
-                params=params,
-                body=json,
-                data=data,
-                headers=headers,
-                versioned=versioned,
-            )
-            try:
-                body = await response.read()
-            except _TRANSPORT_ERRORS as exc:
-                raise _transport_error(exc, f"{method} {path}: reading the response") from exc
-            finally:
-                response.release()
+        response, body = await self._read(
+            method.upper(),
+            path,
+            params=params,
+            body=json,
+            data=data,
+            headers=headers,
+            versioned=versioned,
+        )
         if not body:
             return None
         if response.content_type in ("application/json", "application/jsonl"):
