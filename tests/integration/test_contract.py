@@ -173,10 +173,10 @@ async def raw(
     kwargs: dict[str, Any] = {"params": params or None}
     if body is not None:
         kwargs["body"] = body
-    status, data = await client._read(method, path, **kwargs)
+    response, data = await client._read(method, path, **kwargs)
     from aiodock._convert import json_loads
 
-    return status, (json_loads(data) if data.strip() else None)
+    return response.status, (json_loads(data) if data.strip() else None)
 
 
 def frames(data: bytes) -> list[tuple[int, bytes]]:
@@ -648,7 +648,7 @@ async def container_events(b: Backend, rec: Recorder) -> None:
     replayed = [e async for e in replay]
     assert [e.action for e in replayed if e.actor_id == cid] == wanted
     # The same events as raw JSON, for their key sets.
-    status, body = await b.client._read(
+    response, body = await b.client._read(
         "GET",
         "/events",
         params={
@@ -672,7 +672,7 @@ async def container_events(b: Backend, rec: Recorder) -> None:
             status=doc.get("status"),
             exit_code=doc["Actor"]["Attributes"].get("exitCode"),
         )
-    rec.add("events-http", status=status)
+    rec.add("events-http", status=response.status)
 
 
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
