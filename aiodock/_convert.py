@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from types import NoneType, UnionType
+from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -254,7 +254,8 @@ def _null_to_default(t: type[Any]) -> StructureHook:
     return structure_or_default
 
 
-def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
+def _cattrs_structure_fn(cls: type[Any]) -> StructureHook:
+    """cattrs' own structuring, for classes the generated functions do not cover."""
     overrides = _renames(cls)
     # Generated models make every nested object optional; hand-made ones may not.
     for a in attrs.fields(attrs.resolve_types(cls)):
@@ -267,6 +268,139 @@ def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
         _cattrs_detailed_validation=False,
         **overrides,
     )
+
+
+# --- structuring attrs classes ------------------------------------------------------
+# One straight-line function per class, generated on first use: each field is read
+# with one ``dict.get``, scalars are checked inline, and the instance is filled
+# through its slot descriptors, skipping the keyword-argument ``__init__`` (which
+# costs as much again). Classes whose ``__init__`` does more than store the fields
+# (converters, validators, post-init hooks, extra slots) are built through it.
+
+_SCALAR_CHECK: Final[dict[Any, str]] = {str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def _slot_setters(cls: type[Any], fields: tuple[attrs.Attribute[Any], ...]) -> list[Any] | None:
+    """The slot descriptors' ``__set__`` of every field, or ``None`` if ``__init__`` is needed."""
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    names = {a.name for a in fields}
+    slots: set[str] = set()
+    for klass in cls.__mro__:
+        slots.update(klass.__dict__.get("__slots__", ()))
+    if slots - names - {"__weakref__"}:  # e.g. attrs' hash cache
+        return None
+    setters = []
+    for a in fields:
+        if not a.init or a.converter is not None or a.validator is not None:
+            return None
+        descriptor = next((k.__dict__[a.name] for k in cls.__mro__ if a.name in k.__dict__), None)
+        if not isinstance(descriptor, MemberDescriptorType):
+            return None
+        setters.append(descriptor.__set__)
+    return setters
+
+
+def _null_value(t: Any) -> Any:
+    """What ``null`` structures into for type ``t`` (``_UNKNOWN`` when a hook decides)."""
+    if t in _ZERO:
+        return _ZERO[t]
+    if t is Any or _is_optional(t):
+        return None
+    if _is_list(t):
+        return []
+    if _is_dict(t):
+        return {}
+    return _UNKNOWN
+
+
+_UNKNOWN: Final = object()
+_MISSING: Final = object()
+
+
+def _default_of(a: attrs.Attribute[Any]) -> Any:
+    default: Any = a.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    return _UNKNOWN if default is attrs.NOTHING else default
+
+
+def _field_lines(a: attrs.Attribute[Any], i: int, ns: dict[str, Any]) -> list[str]:
+    """Statements leaving the structured value of field ``a`` in ``v{i}``."""
+    t, key, v = a.type, _wire_key(a), f"v{i}"
+    default = _default_of(a)
+    null = _null_value(t)
+    # A missing key means the default; when the default is what null gives, one
+    # dict.get covers both.
+    if null is not _UNKNOWN and type(default) is type(null) and default == null:
+        lines = [f"{v} = get({key!r})"]
+    else:
+        ns[f"default{i}"] = a.default
+        if a.default is attrs.NOTHING:
+            fetch = f"{v} = data[{key!r}]"  # required: KeyError names the key
+        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            fetch = f"{v} = default{i}.factory()"
+        else:
+            fetch = f"{v} = default{i}"
+        lines = [f"{v} = get({key!r}, _MISSING)", f"if {v} is _MISSING:", f"    {fetch}"]
+        convert = _convert_lines(t, v, i, ns)
+        return lines + (["else:"] + ["    " + line for line in convert] if convert else [])
+    return lines + _convert_lines(t, v, i, ns)
+
+
+def _convert_lines(t: Any, v: str, i: int, ns: dict[str, Any]) -> list[str]:
+    """Statements turning the raw JSON value in ``v`` into type ``t``, in place."""
+    scalar = _SCALAR_CHECK.get(t)
+    if scalar is not None:
+        ns[f"hook{i}"] = _SCALAR_HOOKS[t]
+        return [f"if {v}.__class__ is not {scalar}:", f"    {v} = hook{i}({v}, None)"]
+    if t is Any:
+        return []
+    inner = _optional_arg(t)
+    if inner is not None:
+        scalar = _SCALAR_CHECK.get(inner)
+        if scalar is not None:
+            ns[f"hook{i}"] = _SCALAR_HOOKS[inner]
+            test = f"{v} is not None and {v}.__class__ is not {scalar}"
+            return [f"if {test}:", f"    {v} = hook{i}({v}, None)"]
+        if inner is Any:
+            return []
+        ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(inner), inner
+        return [f"if {v} is not None:", f"    {v} = hook{i}({v}, type{i})"]
+    ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(t), t
+    if isinstance(t, type) and attrs.has(t):
+        # A non-optional nested model: null gives its default instance.
+        return [f"{v} = type{i}() if {v} is None else hook{i}({v}, type{i})"]
+    if _is_list(t) or _is_dict(t):
+        # The daemon sends null for most empty collections: skip the call then.
+        empty = "[]" if _is_list(t) else "{}"
+        return [f"{v} = {empty} if {v} is None else hook{i}({v}, type{i})"]
+    return [f"{v} = hook{i}({v}, type{i})"]
+
+
+def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
+    fields = attrs.fields(attrs.resolve_types(cls))
+    if any(getattr(a.default, "takes_self", False) for a in fields):
+        return _cattrs_structure_fn(cls)
+    ns: dict[str, Any] = {"cls": cls, "_MISSING": _MISSING, "new": object.__new__}
+    body = ["get = data.get"]
+    for i, a in enumerate(fields):
+        if a.init:  # init=False fields are the class's own business
+            body += _field_lines(a, i, ns)
+    setters = _slot_setters(cls, fields)
+    if setters is None:
+        args = ", ".join(f"{a.alias}=v{i}" for i, a in enumerate(fields) if a.init)
+        body.append(f"return cls({args})")
+    else:
+        body.append("self = new(cls)")
+        for i, setter in enumerate(setters):
+            ns[f"set{i}"] = setter
+            body.append(f"set{i}(self, v{i})")
+        body.append("return self")
+    name = f"structure_{cls.__name__}"
+    source = f"def {name}(data, _):\n" + "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<aiodock structure {cls.__module__}.{cls.__qualname__}>", "exec"), ns)
+    return ns[name]  # type: ignore[no-any-return]
 
 
 def _attrs_unstructure_factory(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
