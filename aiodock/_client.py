@@ -9,6 +9,7 @@ for us (URL re-quoting, cookie handling, header merging).
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import ssl
 import warnings
@@ -165,6 +166,46 @@ class Repeated:
         self.items = tuple(items)
 
 
+class _Limiter:
+    """Bounds concurrent ordinary calls; cheaper than ``asyncio.Semaphore`` when free.
+
+    A released slot is handed straight to the longest waiter, so a stream of new
+    callers cannot overtake it. ``free`` is the number of unused slots.
+    """
+
+    __slots__ = ("_waiters", "free")
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self.free > 0:
+            self.free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            # A cancelled waiter stays queued until _release skips it; one whose
+            # slot had already arrived passes the slot on.
+            if waiter.done() and not waiter.cancelled():
+                self._release()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
+
+
 class _Shared:
     """What a client and its ``with_options`` views share: the connector and the negotiated API."""
 
@@ -185,7 +226,7 @@ class _Shared:
         self.closed = False
         self.negotiated: str | None = None
         self.negotiation: asyncio.Lock | None = None
-        self.limiter = asyncio.Semaphore(max_connections)
+        self.limiter = _Limiter(max_connections)
         self.server_hostname: str | None = None
         # Open streams, so that closing the client can wake and end them.
         self.streams: weakref.WeakSet[AsyncStream[Any] | HijackedStream] = weakref.WeakSet()
@@ -527,18 +568,21 @@ class DockerClient:
     # -- request core ----------------------------------------------------------------
 
     async def _url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
+        if versioned and not (self._prefix or self._shared.negotiated):
+            await self._negotiate()
+        return self._build_url(path, params, versioned)
+
+    def _build_url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
+        """The request URL; the API version must be known (pinned or negotiated)."""
         shared = self._shared
-        prefix = ""
+        url = shared.base_url
         if versioned:
-            prefix = self._prefix or ""
-            if not prefix:
-                version = shared.negotiated or await self._negotiate()
-                prefix = "/v" + version
-        url = shared.base_url + prefix + path
+            url += self._prefix or "/v" + shared.negotiated  # type: ignore[operator]
+        url += path
         if params:
             query = encode_query(params)
             if query:
-                url = url + "?" + query
+                url += "?" + query
         return URL(url, encoded=True)
 
     async def _send(
@@ -559,7 +603,9 @@ class DockerClient:
         if shared.closed:
             self._check_open()
         session = shared.session or shared.open_session()
-        url = await self._url(path, params, versioned)
+        if versioned and not (self._prefix or shared.negotiated):
+            await self._negotiate()
+        url = self._build_url(path, params, versioned)
         if body is not _UNSET:
             data = _json_dumps(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
@@ -646,18 +692,14 @@ class DockerClient:
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         """An ordinary call returning the decoded JSON body (``None`` when empty)."""
         _, body = await self._read(method, path, **kwargs)
-        if not body:
-            return None
-        try:
-            return _json_loads(body)
-        except ValueError as exc:
-            raise DockerConnectionError(
-                f"{method} {path}: the daemon sent invalid JSON: {body[:200]!r}"
-            ) from exc
+        return _decode_body(method, path, body)
 
+    # _model and _models read and decode themselves rather than await _json: one
+    # coroutine less on the hottest path.
     async def _model(self, method: str, path: str, cls: type[M], **kwargs: Any) -> M:
         """An ordinary call whose JSON body is structured into ``cls``."""
-        data = await self._json(method, path, **kwargs)
+        _, body = await self._read(method, path, **kwargs)
+        data = _decode_body(method, path, body)
         try:
             return _structure(data, cls)  # type: ignore[no-any-return]
         except Exception as exc:
@@ -665,7 +707,8 @@ class DockerClient:
 
     async def _models(self, method: str, path: str, cls: type[M], **kwargs: Any) -> list[M]:
         """An ordinary call whose JSON array body is structured into ``list[cls]``."""
-        data = await self._json(method, path, **kwargs)
+        _, body = await self._read(method, path, **kwargs)
+        data = _decode_body(method, path, body)
         try:
             return _structure_list(data or [], cls)
         except Exception as exc:
@@ -840,6 +883,18 @@ def _decode_json_body(body: bytes, what: str) -> Any:
         return decoder.feed(body) + decoder.eof()
     except DockerError as exc:
         raise DockerConnectionError(f"{what}: the daemon sent invalid JSON: {exc}") from exc
+
+
+def _decode_body(method: str, path: str, body: bytes) -> Any:
+    """The JSON in a response body (``None`` when empty)."""
+    if not body:
+        return None
+    try:
+        return _json_loads(body)
+    except ValueError as exc:
+        raise DockerConnectionError(
+            f"{method} {path}: the daemon sent invalid JSON: {body[:200]!r}"
+        ) from exc
 
 
 def _shape_error(method: str, path: str, cls: type[Any], exc: Exception) -> DockerConnectionError:

@@ -291,7 +291,7 @@ async def test_a_thousand_operations_cancelled_at_random_points_leave_nothing_be
                 await asyncio.sleep(0.05)
 
             assert acquired(client) == 0, f"seed {seed}: connections still held"
-            assert client._shared.limiter._value == 50, f"seed {seed}: limiter not released"
+            assert client._shared.limiter.free == 50, f"seed {seed}: limiter not released"
             left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             assert not left, f"seed {seed}: tasks left: {left[:5]}"
             assert not problems, f"seed {seed}: the loop reported {problems[:3]}"
@@ -364,7 +364,7 @@ async def test_each_operation_cancelled_mid_flight_releases_its_connection(op: O
                 gc.collect()
                 await asyncio.sleep(0)
                 assert acquired(client) == 0
-                assert client._shared.limiter._value == 100
+                assert client._shared.limiter.free == 100
                 assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
                 assert await client.system.ping()
     finally:

@@ -12,6 +12,7 @@ from aiohttp import web
 import aiodock
 from aiodock import DockerClient, Repeated
 from aiodock._client import encode_query, quote_path
+from aiodock._timeout import wait_for
 from aiodock._transport import parse_host
 from aiodock.errors import (
     APIError,
@@ -347,3 +348,46 @@ async def test_ordinary_calls_are_limited_but_streams_are_not() -> None:
         assert peak == 3
         gate.set()
         await asyncio.gather(*calls)
+
+
+async def test_limiter_hands_slots_to_waiters_in_order_and_survives_cancellation() -> None:
+    from aiodock._client import _Limiter
+
+    limiter = _Limiter(1)
+    order: list[str] = []
+    release_first = asyncio.Event()
+
+    async def hold(name: str, until: asyncio.Event | None = None) -> None:
+        async with limiter:
+            order.append(name)
+            if until is not None:
+                await until.wait()
+
+    first = asyncio.create_task(hold("first", release_first))
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(hold(name)) for name in ("a", "cancelled", "b")]
+    await asyncio.sleep(0)
+    assert limiter.free == 0
+    waiters[1].cancel()  # cancelled while queued: must not take or lose a slot
+    release_first.set()
+    await asyncio.gather(first, waiters[0], waiters[2])
+    with pytest.raises(asyncio.CancelledError):
+        await waiters[1]
+    assert order == ["first", "a", "b"]
+    assert limiter.free == 1
+
+    # Cancelled just after the slot was handed over: the slot moves on, not lost.
+    held = asyncio.Event()
+    owner = asyncio.create_task(hold("owner", held))
+    await asyncio.sleep(0)
+    late = asyncio.create_task(hold("late"))
+    after = asyncio.create_task(hold("after"))
+    await asyncio.sleep(0)
+    held.set()
+    await asyncio.sleep(0)  # owner leaves and hands its slot to "late"...
+    late.cancel()  # ...which is cancelled before it runs
+    await wait_for(asyncio.gather(owner, after), 5)  # a lost slot would hang here
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    assert "late" not in order and order[-1] == "after"
+    assert limiter.free == 1

@@ -202,7 +202,7 @@ async def test_ten_thousand_requests_at_concurrency_500_on_one_client(tmp_path: 
             rss_growth = _rss() - rss_before
             assert _pooled(client) == 500  # the pool never grows past the concurrency
             assert acquired(client) == 0
-            assert client._shared.limiter._value == 500
+            assert client._shared.limiter.free == 500
     stats = server.stats
     assert stats["served"] >= 11_000
     assert stats["peak_connections"] == 500
