@@ -169,8 +169,9 @@ class Repeated:
 class _Limiter:
     """Bounds concurrent ordinary calls; cheaper than ``asyncio.Semaphore`` when free.
 
-    A released slot is handed straight to the longest waiter, so a stream of new
-    callers cannot overtake it. ``free`` is the number of unused slots.
+    A caller takes a slot by decrementing ``free`` when it is positive, else awaits
+    :meth:`wait`; either way it calls :meth:`release` when done. A released slot
+    is handed straight to the longest waiter, so new callers cannot overtake it.
     """
 
     __slots__ = ("_waiters", "free")
@@ -179,25 +180,20 @@ class _Limiter:
         self.free = slots
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    async def __aenter__(self) -> None:
-        if self.free > 0:
-            self.free -= 1
-            return
+    async def wait(self) -> None:
+        """Queue for a slot (call only when ``free`` is 0)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
             await waiter
         except BaseException:
-            # A cancelled waiter stays queued until _release skips it; one whose
+            # A cancelled waiter stays queued until release skips it; one whose
             # slot had already arrived passes the slot on.
             if waiter.done() and not waiter.cancelled():
-                self._release()
+                self.release()
             raise
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
+    def release(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -678,7 +674,12 @@ class DockerClient:
 
         The response is released; its status and headers stay readable.
         """
-        async with self._shared.limiter:
+        limiter = self._shared.limiter
+        if limiter.free > 0:  # the common case, without an async context manager
+            limiter.free -= 1
+        else:
+            await limiter.wait()
+        try:
             response = await self._send(method, path, timeout=timeout, **kwargs)
             try:
                 body = await response.read()
@@ -688,6 +689,8 @@ class DockerClient:
             finally:
                 response.release()
             return response, body
+        finally:
+            limiter.release()
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         """An ordinary call returning the decoded JSON body (``None`` when empty)."""

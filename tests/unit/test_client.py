@@ -358,10 +358,16 @@ async def test_limiter_hands_slots_to_waiters_in_order_and_survives_cancellation
     release_first = asyncio.Event()
 
     async def hold(name: str, until: asyncio.Event | None = None) -> None:
-        async with limiter:
+        if limiter.free > 0:
+            limiter.free -= 1
+        else:
+            await limiter.wait()
+        try:
             order.append(name)
             if until is not None:
                 await until.wait()
+        finally:
+            limiter.release()
 
     first = asyncio.create_task(hold("first", release_first))
     await asyncio.sleep(0)
