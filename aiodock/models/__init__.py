@@ -1,7 +1,7 @@
 """Typed models of the Docker Engine API.
 
 Most classes are frozen, keyword-only attrs classes generated from the Engine
-API spec by ``tools/gen_models.py`` (see ``_generated.py``). Field names are
+API spec by ``tools/gen_models.py`` (the ``_generated`` package). Field names are
 snake_case; the JSON key of each field is in its ``metadata["wire"]`` and
 :mod:`aiodock._convert` maps between the two. Every field has a default, so
 ``HostConfig(memory=64 * 2**20)`` is a complete value and unset fields are left
@@ -12,19 +12,27 @@ items (``Event``, ``ProgressMessage``, ``Stats``), results of conveniences
 (``ExecResult``, ``RunResult``, ``PathStat``) and builders for swarm specs.
 """
 
-from ._generated import *  # noqa: F403
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import _generated
 from ._generated import __all__ as _generated_all
-from .containers import ContainerInspect, ExecResult, PathStat, RunResult, Stats
-from .events import Event
-from .progress import ProgressMessage
-from .swarm import (
-    SecretCreate,
-    ServiceConvergence,
-    ServiceMode,
-    config_ref,
-    secret_ref,
-    service_spec,
-)
+
+if TYPE_CHECKING:
+    from ._generated import *  # noqa: F403
+    from .containers import ContainerInspect, ExecResult, PathStat, RunResult, Stats
+    from .events import Event
+    from .progress import ProgressMessage
+    from .swarm import (
+        SecretCreate,
+        ServiceConvergence,
+        ServiceMode,
+        config_ref,
+        secret_ref,
+        service_spec,
+    )
 
 __all__ = [
     *_generated_all,
@@ -42,3 +50,44 @@ __all__ = [
     "secret_ref",
     "service_spec",
 ]
+
+# Nothing is imported until it is used (module ``__getattr__``): a generated
+# class brings only its own module of ``_generated`` and the classes its fields
+# name, a hand-made one its module here.
+_HAND_MADE = {
+    "ExecResult": "containers",
+    "PathStat": "containers",
+    "RunResult": "containers",
+    "Stats": "containers",
+    "Event": "events",
+    "ProgressMessage": "progress",
+    "SecretCreate": "swarm",
+    "ServiceConvergence": "swarm",
+    "ServiceMode": "swarm",
+    "config_ref": "swarm",
+    "secret_ref": "swarm",
+    "service_spec": "swarm",
+}
+# Shorter names of generated classes (also in the hand-made module that documents them).
+_ALIASES = {"ContainerInspect": "ContainerInspectResponse"}
+_SUBMODULES = frozenset(("containers", "events", "progress", "swarm"))
+_GENERATED = frozenset(_generated_all)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _GENERATED:
+        value = getattr(_generated, name)
+    elif name in _ALIASES:
+        value = getattr(_generated, _ALIASES[name])
+    elif name in _HAND_MADE:
+        value = getattr(importlib.import_module(f"{__name__}.{_HAND_MADE[name]}"), name)
+    elif name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

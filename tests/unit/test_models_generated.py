@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import importlib.util
 import keyword
 import os
 import shutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,8 +22,12 @@ from aiodock import models
 from aiodock.models import _generated
 
 REPO = Path(__file__).resolve().parents[2]
-GENERATED = REPO / "aiodock" / "models" / "_generated.py"
+GENERATED = REPO / "aiodock" / "models" / "_generated"
 ALL_MODELS = [getattr(_generated, name) for name in _generated.__all__]
+
+
+def _generated_files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.py"))}
 
 
 def _load_generator() -> ModuleType:
@@ -49,11 +56,22 @@ def _spec_paths() -> tuple[Path, Path]:
 
 def test_regenerating_gives_the_checked_in_file(tmp_path: Path) -> None:
     spec, legacy = _spec_paths()
-    out = tmp_path / "_generated.py"
+    out = tmp_path / "_generated"
     assert gen_models.main([str(spec), "--legacy", str(legacy), "-o", str(out)]) == 0
-    assert out.read_bytes() == GENERATED.read_bytes(), (
-        "aiodock/models/_generated.py is stale: run `python tools/gen_models.py`"
+    assert _generated_files(out) == _generated_files(GENERATED), (
+        "aiodock/models/_generated/ is stale: run `python tools/gen_models.py`"
     )
+
+
+def test_regenerating_removes_stale_modules_only(tmp_path: Path) -> None:
+    spec, legacy = _spec_paths()
+    out = tmp_path / "_generated"
+    out.mkdir()
+    (out / "gone.py").write_text(gen_models.GENERATED_HEADER + " from an older spec.\n")
+    (out / "mine.py").write_text("# not generated\n")
+    assert gen_models.main([str(spec), "--legacy", str(legacy), "-o", str(out)]) == 0
+    assert not (out / "gone.py").exists()
+    assert (out / "mine.py").exists()
 
 
 def test_generation_is_deterministic() -> None:
@@ -117,10 +135,31 @@ def test_models_reexport_everything() -> None:
     assert models.__all__[: len(_generated.__all__)] == _generated.__all__
     assert len(set(models.__all__)) == len(models.__all__)
     assert len(set(_generated.__all__)) == len(_generated.__all__) > 200
-    for name in _generated.__all__:
-        assert getattr(models, name) is getattr(_generated, name)
-    defined = {n for n, v in vars(_generated).items() if isinstance(v, type) and attrs.has(v)}
-    assert defined == set(_generated.__all__)
+    for name in models.__all__:
+        assert name in dir(models)
+        value = getattr(models, name)
+        if name in _generated.__all__:
+            assert value is getattr(_generated, name)
+            assert name in dir(_generated)
+    for name in ("containers", "events", "progress", "swarm"):
+        assert getattr(models, name) is importlib.import_module(f"aiodock.models.{name}")
+    with pytest.raises(AttributeError):
+        _ = models.NoSuchModel
+    with pytest.raises(AttributeError):
+        _ = _generated.NoSuchModel
+
+
+def test_each_class_is_defined_in_the_module_the_package_names() -> None:
+    defined: dict[str, str] = {}
+    for path in sorted(GENERATED.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module(f"aiodock.models._generated.{path.stem}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and attrs.has(value) and value.__module__ == module.__name__:
+                defined[name] = path.stem
+    assert defined == _generated._MODULES
+    assert sorted(defined) == sorted(_generated.__all__)
 
 
 @pytest.mark.parametrize("cls", ALL_MODELS, ids=lambda c: c.__name__)
@@ -191,7 +230,7 @@ def test_generated_file_has_no_spec_prose() -> None:
 
     for path in (spec, legacy):
         walk(yaml.safe_load(path.read_text()))
-    text = GENERATED.read_text()
+    text = "".join(p.read_text() for p in sorted(GENERATED.glob("*.py")))
     leaked = [d for d in descriptions if len(d) > 25 and d in text]
     assert leaked == []
     assert '"""' not in text
@@ -205,4 +244,56 @@ def test_repr_lists_only_fields_that_differ_from_defaults() -> None:
         "HostConfig(cpu_shares=512, binds=['/a:/b'], log_config=HostConfigLogConfig(type='local'))"
     )
     assert repr(_generated.ContainerState()) == "ContainerState()"
-    assert eval(repr(hc), vars(_generated)) == hc
+    namespace = {name: getattr(_generated, name) for name in _generated.__all__}
+    assert eval(repr(hc), namespace) == hc
+
+
+def _classes_behind(cls: type[Any]) -> set[str]:
+    """The names of ``cls`` and of every generated class its field types name, transitively."""
+    seen: set[str] = set()
+    todo: list[Any] = [cls]
+    while todo:
+        tp = todo.pop()
+        if isinstance(tp, type) and attrs.has(tp):
+            if tp.__name__ in seen:
+                continue
+            seen.add(tp.__name__)
+            todo.extend(a.type for a in attrs.fields(attrs.resolve_types(tp)))
+        else:
+            todo.extend(typing.get_args(tp))
+    return seen
+
+
+_LOADED_MODELS = """
+import sys
+import typing
+{setup}
+print(sorted(
+    name
+    for module in list(sys.modules)
+    if module.startswith("aiodock.models._generated.")
+    for name, value in vars(sys.modules[module]).items()
+    if isinstance(value, type) and value.__module__ == module and name != "_Model"
+))
+"""
+
+
+def _models_built_by(setup: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED_MODELS.format(setup=setup)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(ast.literal_eval(result.stdout))
+
+
+@pytest.mark.parametrize(
+    "name", ["ContainerInspectResponse", "ContainerStatsResponse", "SystemInfo", "ErrorDetail"]
+)
+def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
+    # The generated modules are cut by the operations that use each class: what one
+    # operation returns builds no class that it does not need (ErrorDetail, which no
+    # operation names, has a module of its own).
+    built = _models_built_by(f"import aiodock.models\naiodock.models.{name}")
+    assert built == _classes_behind(getattr(_generated, name))

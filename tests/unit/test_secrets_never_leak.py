@@ -75,10 +75,15 @@ def _is_secret(cls: type[Any], field: attrs.Attribute[Any]) -> bool:
     return cls.__name__.endswith("Tokens")
 
 
+def _short_module(cls: type[Any]) -> str:
+    """The last part of the module name; ``_generated`` for every generated module."""
+    if cls.__module__.startswith("aiodock.models._generated."):
+        return "_generated"
+    return cls.__module__.rsplit(".", 1)[-1]
+
+
 SECRET_FIELDS = [
-    pytest.param(
-        cls, field.name, id=f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}.{field.name}"
-    )
+    pytest.param(cls, field.name, id=f"{_short_module(cls)}.{cls.__name__}.{field.name}")
     for cls in _attrs_classes()
     for field in attrs.fields(cls)
     if _is_secret(cls, field)
