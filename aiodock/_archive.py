@@ -28,12 +28,14 @@ import stat
 import tarfile
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ._convert import json_loads, structure
 from ._tarstream import tar_tree
 from .errors import DockerConnectionError, DockerError
-from .models.containers import PathStat
+
+if TYPE_CHECKING:
+    from .models.containers import PathStat
 
 __all__ = [
     "PATH_STAT_HEADER",
@@ -76,6 +78,8 @@ def parse_path_stat(value: str | None) -> PathStat:
         ) from exc
     if not isinstance(data, dict):
         raise DockerConnectionError(f"{PATH_STAT_HEADER} is not a JSON object: {data!r}")
+    from .models.containers import PathStat  # not at import: it brings the Stats models
+
     return structure(data, PathStat)
 
 

@@ -33,15 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import aiohttp
 import attrs
 
-from .._archive import (
-    CHUNK_SIZE,
-    PATH_STAT_HEADER,
-    UnsafeArchiveError,
-    extract_archive,
-    iter_fileobj,
-    pack_path,
-    parse_path_stat,
-)
+from .. import models
 from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
 from .._filters import Filters, encode_filters
@@ -57,34 +49,32 @@ from ..errors import (
     UsageError,
     error_class_for,
 )
-from ..models import (
-    ContainerConfig,
-    ContainerCreateRequest,
-    ContainerCreateResponse,
-    ContainerInspectResponse,
-    ContainerPruneResponse,
-    ContainerSummary,
-    ContainerTopResponse,
-    ContainerUpdateRequest,
-    ContainerUpdateResponse,
-    ContainerWaitResponse,
-    EndpointSettings,
-    FilesystemChange,
-    HealthConfig,
-    HostConfig,
-    HostConfigLogConfig,
-    Mount,
-    NetworkingConfig,
-    PortBinding,
-    RestartPolicy,
-)
-from ..models.containers import PathStat, RunResult, Stats
 from ._base import Resource, within
 from ._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
+    from .._archive import UnsafeArchiveError, extract_archive
     from .._client import DockerClient
-    from ..models.containers import ExecResult
+    from ..models import (
+        ContainerConfig,
+        ContainerCreateRequest,
+        ContainerCreateResponse,
+        ContainerInspectResponse,
+        ContainerPruneResponse,
+        ContainerSummary,
+        ContainerTopResponse,
+        ContainerUpdateRequest,
+        ContainerUpdateResponse,
+        ContainerWaitResponse,
+        FilesystemChange,
+        HealthConfig,
+        HostConfig,
+        Mount,
+        NetworkingConfig,
+        PortBinding,
+        RestartPolicy,
+    )
+    from ..models.containers import ExecResult, PathStat, RunResult, Stats
 
 __all__ = [
     "ArchiveStream",
@@ -193,7 +183,8 @@ def _labels(value: Any, parameter: str) -> dict[str, str]:
     return out
 
 
-_SIZE = re.compile(r"(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?", re.IGNORECASE)
+# Patterns are compiled (and cached by re) on first use, not at import.
+_SIZE = r"(?i)(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?"
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
@@ -212,7 +203,7 @@ def parse_bytes(value: int | str, parameter: str = "size", *, allow_unlimited: b
             raise InvalidArgument(parameter, value, "must not be negative")
         return value
     if isinstance(value, str):
-        match = _SIZE.fullmatch(value.strip())
+        match = re.fullmatch(_SIZE, value.strip())
         if match is not None:
             return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
     raise InvalidArgument(
@@ -241,7 +232,7 @@ def _cpus(value: Any) -> int:
     return nano
 
 
-_SIGNAL = re.compile(r"(?:SIG)?[A-Z][A-Z0-9]*(?:[+-]\d+)?", re.IGNORECASE)
+_SIGNAL = r"(?i)(?:SIG)?[A-Z][A-Z0-9]*(?:[+-]\d+)?"
 
 
 def _signal(value: Any, parameter: str = "signal") -> str:
@@ -251,12 +242,12 @@ def _signal(value: Any, parameter: str = "signal") -> str:
         if not 0 < value < 128:
             raise InvalidArgument(parameter, value, "signal numbers are 1..127")
         return str(value)
-    if isinstance(value, str) and (value.isdigit() or _SIGNAL.fullmatch(value)):
+    if isinstance(value, str) and (value.isdigit() or re.fullmatch(_SIGNAL, value)):
         return value
     raise InvalidArgument(parameter, value, "expected a signal name ('SIGTERM', 'HUP') or number")
 
 
-_DETACH_KEY = re.compile(r"[\x20-\x7e]|ctrl-[a-z@\[\\\]^_]")
+_DETACH_KEY = r"[\x20-\x7e]|ctrl-[a-z@\[\\\]^_]"
 
 
 def _detach_keys(value: Any) -> str:
@@ -264,7 +255,7 @@ def _detach_keys(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidArgument("detach_keys", value, "expected keys like 'ctrl-p,ctrl-q'")
     for key in value.split(","):
-        if not _DETACH_KEY.fullmatch(key):
+        if not re.fullmatch(_DETACH_KEY, key):
             raise InvalidArgument(
                 "detach_keys",
                 value,
@@ -308,7 +299,7 @@ def _filters(filters: Filters | None) -> str | None:
 
 # --- ports and volumes --------------------------------------------------------------
 
-_PORT_KEY = re.compile(r"(\d{1,5})(?:/([a-z]+))?")
+_PORT_KEY = r"(\d{1,5})(?:/([a-z]+))?"
 
 
 def _port_key(key: Any, parameter: str) -> str:
@@ -316,7 +307,7 @@ def _port_key(key: Any, parameter: str) -> str:
         raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
     if isinstance(key, int):
         port, proto = key, "tcp"
-    elif isinstance(key, str) and (match := _PORT_KEY.fullmatch(key.strip().lower())):
+    elif isinstance(key, str) and (match := re.fullmatch(_PORT_KEY, key.strip().lower())):
         port, proto = int(match.group(1)), match.group(2) or "tcp"
     else:
         raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
@@ -348,17 +339,19 @@ def _host_port(port: Any, spec: Any) -> str:
 
 def _binding(value: Any, spec: Any) -> PortBinding:
     if value is None:
-        return PortBinding()
+        return models.PortBinding()
     if isinstance(value, (int, bool)):
-        return PortBinding(host_port=_host_port(value, spec))
+        return models.PortBinding(host_port=_host_port(value, spec))
     if isinstance(value, str):
         ip, sep, port = value.rpartition(":")
         if not sep:
-            return PortBinding(host_port=_host_port(value, spec))
-        return PortBinding(host_ip=_host_ip(ip, spec), host_port=_host_port(port, spec))
+            return models.PortBinding(host_port=_host_port(value, spec))
+        return models.PortBinding(host_ip=_host_ip(ip, spec), host_port=_host_port(port, spec))
     if isinstance(value, tuple) and 1 <= len(value) <= 2:
         host_port = value[1] if len(value) == 2 else None
-        return PortBinding(host_ip=_host_ip(value[0], spec), host_port=_host_port(host_port, spec))
+        return models.PortBinding(
+            host_ip=_host_ip(value[0], spec), host_port=_host_port(host_port, spec)
+        )
     raise InvalidArgument(
         "ports",
         spec,
@@ -427,15 +420,15 @@ def _volumes(value: Any) -> tuple[builtins.list[str], dict[str, dict[str, Any]]]
 
 
 def _restart_policy(value: Any) -> RestartPolicy:
-    if isinstance(value, RestartPolicy):
+    if isinstance(value, models.RestartPolicy):
         return value
     if isinstance(value, str):
         name, _, count = value.partition(":")
         if name in _RESTART_NAMES:
             if not count:
-                return RestartPolicy(name=name)
+                return models.RestartPolicy(name=name)
             if name == "on-failure" and count.isdigit():
-                return RestartPolicy(name=name, maximum_retry_count=int(count))
+                return models.RestartPolicy(name=name, maximum_retry_count=int(count))
     raise InvalidArgument(
         "restart_policy",
         value,
@@ -444,7 +437,7 @@ def _restart_policy(value: Any) -> RestartPolicy:
 
 
 def _healthcheck(value: Any) -> HealthConfig:
-    if isinstance(value, HealthConfig):
+    if isinstance(value, models.HealthConfig):
         return value
     if not isinstance(value, Mapping):
         raise InvalidArgument("healthcheck", value, "expected a HealthConfig or a mapping")
@@ -465,7 +458,7 @@ def _healthcheck(value: Any) -> HealthConfig:
             fields[key] = _nanoseconds(value[key], f"healthcheck {key}")
     if value.get("retries") is not None:
         fields["retries"] = _int(value["retries"], "healthcheck retries")
-    return HealthConfig(**fields)
+    return models.HealthConfig(**fields)
 
 
 def _extra_hosts(value: Any) -> builtins.list[str]:
@@ -511,14 +504,14 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
     first bad keyword; nothing is sent.
     """
     options = {k: v for k, v in options.items() if v is not None}
-    config = options.pop("config", None) or ContainerConfig()
-    host = options.pop("host_config", None) or HostConfig()
+    config = options.pop("config", None) or models.ContainerConfig()
+    host = options.pop("host_config", None) or models.HostConfig()
     networking = options.pop("networking_config", None)
-    if not isinstance(config, ContainerConfig):
+    if not isinstance(config, models.ContainerConfig):
         raise InvalidArgument("config", config, "expected a ContainerConfig")
-    if not isinstance(host, HostConfig):
+    if not isinstance(host, models.HostConfig):
         raise InvalidArgument("host_config", host, "expected a HostConfig")
-    if networking is not None and not isinstance(networking, NetworkingConfig):
+    if networking is not None and not isinstance(networking, models.NetworkingConfig):
         raise InvalidArgument("networking_config", networking, "expected a NetworkingConfig")
     name = options.pop("name", None)
     if name is not None:
@@ -620,13 +613,13 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
         hst["sysctls"] = _labels(options.pop("sysctls"), "sysctls")
     if "mounts" in options:
         mounts = options.pop("mounts")
-        if not isinstance(mounts, Sequence) or not all(isinstance(m, Mount) for m in mounts):
+        if not isinstance(mounts, Sequence) or not all(isinstance(m, models.Mount) for m in mounts):
             raise InvalidArgument("mounts", mounts, "expected a list of aiodock.models.Mount")
         hst["mounts"] = builtins.list(mounts)
     log_options = options.pop("log_options", None)
     if "log_driver" in options:
         driver = _text(options.pop("log_driver"), "log_driver")
-        hst["log_config"] = HostConfigLogConfig(
+        hst["log_config"] = models.HostConfigLogConfig(
             type=driver, config=_labels(log_options or {}, "log_options")
         )
     elif log_options is not None:
@@ -639,10 +632,10 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
         if aliases is not None and builtin:
             raise InvalidArgument("network_aliases", aliases, "need a user-defined network")
         if not builtin:
-            endpoint = EndpointSettings(aliases=_strings(aliases or [], "network_aliases"))
+            endpoint = models.EndpointSettings(aliases=_strings(aliases or [], "network_aliases"))
             endpoints = dict(networking.endpoints_config) if networking else {}
             endpoints.setdefault(network, endpoint)
-            networking = NetworkingConfig(endpoints_config=endpoints)
+            networking = models.NetworkingConfig(endpoints_config=endpoints)
     elif aliases is not None:
         raise InvalidArgument("network_aliases", aliases, "needs network")
     if options:
@@ -653,10 +646,10 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
     if not config.image:
         raise InvalidArgument("image", None, "an image is required (image=... or config.image)")
     host = attrs.evolve(host, **hst)
-    fields = {f.name: getattr(config, f.name) for f in attrs.fields(ContainerConfig)}
-    request = ContainerCreateRequest(
+    fields = {f.name: getattr(config, f.name) for f in attrs.fields(models.ContainerConfig)}
+    request = models.ContainerCreateRequest(
         **fields,
-        host_config=host if host != HostConfig() else None,
+        host_config=host if host != models.HostConfig() else None,
         networking_config=networking,
     )
     return request, name, platform
@@ -695,6 +688,8 @@ class ArchiveStream(AsyncStream[bytes]):
         except NotFound as exc:
             raise _archive_not_found(exc, *self._target) from None
         if not started and self._response is not None:
+            from .._archive import PATH_STAT_HEADER, parse_path_stat
+
             try:
                 self._stat = parse_path_stat(self._response.headers.get(PATH_STAT_HEADER))
             except BaseException:
@@ -795,7 +790,7 @@ def _attach_params(
 
 
 def _stats(data: Any) -> Stats:
-    return structure(data, Stats)
+    return structure(data, models.Stats)
 
 
 class Containers(Resource):
@@ -834,7 +829,7 @@ class Containers(Resource):
             "filters": _filters(filters),
         }
         return await self._client._models(
-            "GET", "/containers/json", ContainerSummary, params=params
+            "GET", "/containers/json", models.ContainerSummary, params=params
         )
 
     async def inspect(self, container_id: str, *, size: bool = False) -> ContainerInspectResponse:
@@ -842,7 +837,7 @@ class Containers(Resource):
         return await self._client._model(
             "GET",
             self._path(container_id, "/json"),
-            ContainerInspectResponse,
+            models.ContainerInspectResponse,
             params={"size": _flag(size, "size") or None},
             not_found=ContainerNotFound,
         )
@@ -853,7 +848,7 @@ class Containers(Resource):
         return await self._client._model(
             "GET",
             self._path(container_id, "/top"),
-            ContainerTopResponse,
+            models.ContainerTopResponse,
             params=params,
             not_found=ContainerNotFound,
         )
@@ -863,7 +858,7 @@ class Containers(Resource):
         return await self._client._models(
             "GET",
             self._path(container_id, "/changes"),
-            FilesystemChange,
+            models.FilesystemChange,
             not_found=ContainerNotFound,
         )
 
@@ -1013,7 +1008,7 @@ class Containers(Resource):
         return await self._client._model(
             "POST",
             "/containers/create",
-            ContainerCreateResponse,
+            models.ContainerCreateResponse,
             params={"name": container_name, "platform": platform_value},
             body=unstructure(request),
             not_found=ImageNotFound,
@@ -1129,8 +1124,8 @@ class Containers(Resource):
 
         ``resources`` takes the full model; keywords replace its fields.
         """
-        base = resources if resources is not None else ContainerUpdateRequest()
-        if not isinstance(base, ContainerUpdateRequest):
+        base = resources if resources is not None else models.ContainerUpdateRequest()
+        if not isinstance(base, models.ContainerUpdateRequest):
             raise InvalidArgument("resources", resources, "expected a ContainerUpdateRequest")
         changes: dict[str, Any] = {}
         for key, value in (("memory", memory), ("memory_reservation", memory_reservation)):
@@ -1149,12 +1144,12 @@ class Containers(Resource):
         if restart_policy is not None:
             changes["restart_policy"] = _restart_policy(restart_policy)
         request = attrs.evolve(base, **changes)
-        if request == ContainerUpdateRequest():
+        if request == models.ContainerUpdateRequest():
             raise InvalidArgument("resources", None, "nothing to update")
         return await self._client._model(
             "POST",
             self._path(container_id, "/update"),
-            ContainerUpdateResponse,
+            models.ContainerUpdateResponse,
             body=unstructure(request),
             not_found=ContainerNotFound,
         )
@@ -1203,7 +1198,7 @@ class Containers(Resource):
 
         body = await within(timeout, read(), f"container {container_id} did not stop")
         try:
-            return structure(json_loads(body), ContainerWaitResponse)
+            return structure(json_loads(body), models.ContainerWaitResponse)
         except ValueError as exc:
             raise DockerConnectionError(
                 f"waiting for container {container_id}: unreadable answer {body[:200]!r}"
@@ -1232,7 +1227,7 @@ class Containers(Resource):
         return await self._client._model(
             "POST",
             "/containers/prune",
-            ContainerPruneResponse,
+            models.ContainerPruneResponse,
             params={"filters": _filters(filters)},
             timeout=_NO_TIMEOUT,
         )
@@ -1393,7 +1388,7 @@ class Containers(Resource):
         return await self._client._model(
             "GET",
             self._path(container_id, "/stats"),
-            Stats,
+            models.Stats,
             params={"stream": False, "one-shot": one_shot or None},
             not_found=ContainerNotFound,
         )
@@ -1467,6 +1462,8 @@ class Containers(Resource):
             or None,
             "copyUIDGID": _flag(copy_uid_gid, "copy_uid_gid") or None,
         }
+        from .._archive import CHUNK_SIZE, iter_fileobj, pack_path
+
         body: Any
         if isinstance(data, (bytes, bytearray, memoryview)):
             # Large bodies go in slices, so the event loop never copies them at once.
@@ -1583,7 +1580,7 @@ class Containers(Resource):
             )
         if check and status.status_code != 0:
             raise ContainerError(container_id, status.status_code, out.stderr or out.stdout, image)
-        return RunResult(
+        return models.RunResult(
             container_id=container_id,
             exit_code=status.status_code,
             stdout=out.stdout,
@@ -1603,5 +1600,24 @@ class Containers(Resource):
 
 
 async def _slices(data: memoryview) -> AsyncIterator[bytes]:
+    from .._archive import CHUNK_SIZE
+
     for start in range(0, len(data), CHUNK_SIZE):
         yield data[start : start + CHUNK_SIZE].tobytes()
+
+
+# Re-exported from _archive, which this module imports only when an archive call
+# needs it: it brings tarfile, threads and the tar helpers.
+_FROM_ARCHIVE = ("UnsafeArchiveError", "extract_archive")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_ARCHIVE:
+        from .. import _archive
+
+        return getattr(_archive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> builtins.list[str]:
+    return sorted({*globals(), *_FROM_ARCHIVE})

@@ -297,3 +297,11 @@ def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
     # operation names, has a module of its own).
     built = _models_built_by(f"import aiodock.models\naiodock.models.{name}")
     assert built == _classes_behind(getattr(_generated, name))
+
+
+def test_the_container_namespace_builds_models_when_used() -> None:
+    setup = "import aiodock.resources.containers"
+    assert _models_built_by(setup) == set()
+    assert _models_built_by(setup + "\nimport aiodock.models\naiodock.models.ContainerInspect") == (
+        _classes_behind(_generated.ContainerInspectResponse)
+    )
