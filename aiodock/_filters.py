@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TypeAlias
 
-from ._convert import json_dumps
 from .errors import InvalidArgument
 
 __all__ = ["FilterValue", "Filters", "encode_filters", "normalize_filters"]
@@ -142,4 +141,6 @@ def encode_filters(filters: Filters | None) -> str | None:
     normalized = normalize_filters(filters)
     if not normalized:
         return None
+    from ._convert import json_dumps  # not at import: _convert brings cattrs
+
     return json_dumps(normalized).decode()

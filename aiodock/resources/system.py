@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import aiohttp
 
+from .. import models
 from .._client import Repeated
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
 from .._streaming import AsyncStream, HijackedStream
 from ..errors import InvalidArgument, StreamError
-from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
-from ..models.events import Event, parse_event
 from ._base import Resource
 
 if TYPE_CHECKING:
+    from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
+    from ..models.events import Event
     from .images import AuthLike
 
 __all__ = ["DF_TYPES", "EventTime", "System", "format_event_time"]
@@ -84,11 +85,22 @@ def format_event_time(value: EventTime, parameter: str = "since") -> str:
     )
 
 
-def _event(data: Any) -> Event:
-    try:
-        return parse_event(data)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise StreamError(f"malformed event from the daemon: {str(data)[:200]!r} ({exc})") from exc
+def _event_parser() -> Callable[[Any], Event]:
+    # models.events (and the converter it registers Event with) is imported when
+    # events are asked for, not with the namespace: a ping needs neither. Likewise
+    # the other calls name their models through aiodock.models, which builds a
+    # class on first use.
+    from ..models.events import parse_event
+
+    def parse(data: Any) -> Event:
+        try:
+            return parse_event(data)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise StreamError(
+                f"malformed event from the daemon: {str(data)[:200]!r} ({exc})"
+            ) from exc
+
+    return parse
 
 
 def _as_seconds(value: EventTime) -> float | None:
@@ -115,11 +127,11 @@ class System(Resource):
 
     async def version(self) -> SystemVersion:
         """Versions of the engine and its components."""
-        return await self._client._model("GET", "/version", SystemVersion)
+        return await self._client._model("GET", "/version", models.SystemVersion)
 
     async def info(self) -> SystemInfo:
         """System-wide information about the daemon and host."""
-        return await self._client._model("GET", "/info", SystemInfo)
+        return await self._client._model("GET", "/info", models.SystemInfo)
 
     async def login(
         self,
@@ -197,7 +209,7 @@ class System(Resource):
         return await self._client._model(
             "GET",
             "/system/df",
-            SystemDataUsageResponse,
+            models.SystemDataUsageResponse,
             params=params,
             timeout=aiohttp.ClientTimeout(total=None),
         )
@@ -250,7 +262,7 @@ class System(Resource):
             "GET",
             "/events",
             JSONStreamDecoder(),
-            _event,
+            _event_parser(),
             params=params,
             **kwargs,
         )

@@ -299,9 +299,14 @@ def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
     assert built == _classes_behind(getattr(_generated, name))
 
 
+@pytest.mark.parametrize("namespace", ["containers", "system"])
+def test_a_namespace_builds_no_model_at_import(namespace: str) -> None:
+    # The models come with the calls that return them (ping builds none).
+    assert _models_built_by(f"import aiodock.resources.{namespace}") == set()
+
+
 def test_the_container_namespace_builds_models_when_used() -> None:
     setup = "import aiodock.resources.containers"
-    assert _models_built_by(setup) == set()
     assert _models_built_by(setup + "\nimport aiodock.models\naiodock.models.ContainerInspect") == (
         _classes_behind(_generated.ContainerInspectResponse)
     )
