@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import stat as _stat
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._convert import parse_time
-from ._generated import ContainerInspectResponse, ContainerStatsResponse
+from ._generated import ContainerStatsResponse
+
+if TYPE_CHECKING:
+    # ContainerInspect: the shorter name of what ``containers.inspect`` returns.
+    from ._generated import ContainerInspectResponse as ContainerInspect
 
 __all__ = [
     "ContainerInspect",
@@ -23,9 +28,6 @@ __all__ = [
     "RunResult",
     "Stats",
 ]
-
-#: Shorter name for what ``containers.inspect`` returns.
-ContainerInspect = ContainerInspectResponse
 
 
 @attrs.frozen(kw_only=True)
@@ -207,3 +209,18 @@ class RunResult:
     exit_code: int
     stdout: bytes = b""
     stderr: bytes = b""
+
+
+def __getattr__(name: str) -> Any:
+    # ContainerInspect is resolved on first use: importing this module (for
+    # ExecResult, PathStat...) does not build the classes an inspect returns.
+    if name == "ContainerInspect":
+        from ._generated import ContainerInspectResponse
+
+        globals()[name] = ContainerInspectResponse
+        return ContainerInspectResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "ContainerInspect"})
