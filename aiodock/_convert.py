@@ -22,8 +22,10 @@ Hooks are generated once per class, lazily, on first use.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import MemberDescriptorType, NoneType, UnionType
@@ -325,9 +327,9 @@ def _default_of(a: attrs.Attribute[Any]) -> Any:
     return _UNKNOWN if default is attrs.NOTHING else default
 
 
-def _field_lines(a: attrs.Attribute[Any], i: int, ns: dict[str, Any]) -> list[str]:
-    """Statements leaving the structured value of field ``a`` in ``v{i}``."""
-    t, key, v = a.type, _wire_key(a), f"v{i}"
+def _field_lines(a: attrs.Attribute[Any], t: Any, i: int, ns: dict[str, Any]) -> list[str]:
+    """Statements leaving the structured value of field ``a`` (of type ``t``) in ``v{i}``."""
+    key, v = _wire_key(a), f"v{i}"
     default = _default_of(a)
     null = _null_value(t)
     # A missing key means the default; when the default is what null gives, one
@@ -378,15 +380,43 @@ def _convert_lines(t: Any, v: str, i: int, ns: dict[str, Any]) -> list[str]:
     return [f"{v} = hook{i}({v}, type{i})"]
 
 
+# Annotations are strings (``from __future__ import annotations``) and typing
+# compiles each one anew: that was most of the cost of a first structuring. The
+# same few strings repeat across a module's classes, so each is evaluated once
+# per module.
+_ANNOTATIONS: dict[tuple[str, str], Any] = {}
+
+
+def _field_types(cls: type[Any], fields: tuple[attrs.Attribute[Any], ...]) -> list[Any]:
+    types = []
+    for a in fields:
+        t = a.type
+        if isinstance(t, str):
+            # An inherited field's annotation belongs to the module of its class.
+            owner = cls
+            if a.inherited:
+                owner = next(k for k in cls.__mro__ if a.name in inspect.get_annotations(k))
+            key = (owner.__module__, t)
+            if key not in _ANNOTATIONS:
+                _ANNOTATIONS[key] = eval(t, vars(sys.modules[owner.__module__]))
+            t = _ANNOTATIONS[key]
+        types.append(Any if t is None else t)
+    return types
+
+
 def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
-    fields = attrs.fields(attrs.resolve_types(cls))
+    fields = attrs.fields(cls)
     if any(getattr(a.default, "takes_self", False) for a in fields):
         return _cattrs_structure_fn(cls)
+    try:
+        types = _field_types(cls, fields)
+    except Exception:  # e.g. a name only the class body knows: let typing resolve it
+        types = [a.type for a in attrs.fields(attrs.resolve_types(cls))]
     ns: dict[str, Any] = {"cls": cls, "_MISSING": _MISSING, "new": object.__new__}
     body = ["get = data.get"]
     for i, a in enumerate(fields):
         if a.init:  # init=False fields are the class's own business
-            body += _field_lines(a, i, ns)
+            body += _field_lines(a, types[i], i, ns)
     setters = _slot_setters(cls, fields)
     if setters is None:
         args = ", ".join(f"{a.alias}=v{i}" for i, a in enumerate(fields) if a.init)
