@@ -78,7 +78,7 @@ def parse_path_stat(value: str | None) -> PathStat:
         ) from exc
     if not isinstance(data, dict):
         raise DockerConnectionError(f"{PATH_STAT_HEADER} is not a JSON object: {data!r}")
-    from .models.containers import PathStat  # not at import: it brings the Stats models
+    from .models.containers import PathStat  # not at import: only path-stat calls need it
 
     return structure(data, PathStat)
 

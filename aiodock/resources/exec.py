@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .. import models
 from .._client import quote_path
 from .._frames import Frame
 from .._streaming import HijackedStream, Output
@@ -26,10 +27,13 @@ from ..errors import (
     DockerTimeoutError,
     InvalidArgument,
 )
-from ..models import ExecInspectResponse, IDResponse
-from ..models.containers import ExecResult
 from ._base import Resource, within
 from .containers import _command, _detach_keys, _env, _flag, _int, _seconds, _text
+
+if TYPE_CHECKING:
+    # At run time the calls reach their models through aiodock.models, which
+    # builds each class on first use.
+    from ..models import ExecInspectResponse, ExecResult, IDResponse
 
 __all__ = ["Exec", "ExecProcess"]
 
@@ -156,7 +160,7 @@ class Exec(Resource):
         return await self._client._model(
             "POST",
             f"/containers/{quote_path(container_id, 'container_id')}/exec",
-            IDResponse,
+            models.IDResponse,
             body=body,
             not_found=ContainerNotFound,
         )
@@ -224,7 +228,9 @@ class Exec(Resource):
 
     async def inspect(self, exec_id: str) -> ExecInspectResponse:
         """The state of an exec: ``running``, ``exit_code`` (once ended), its process."""
-        return await self._client._model("GET", self._path(exec_id, "/json"), ExecInspectResponse)
+        return await self._client._model(
+            "GET", self._path(exec_id, "/json"), models.ExecInspectResponse
+        )
 
     async def exit_code(self, exec_id: str, *, timeout: float | None = None) -> int:
         """Wait until an exec has ended and return its exit code.
@@ -324,6 +330,6 @@ class Exec(Resource):
 
                 _, output = await asyncio.gather(feed(), process.demux())
             code = await process.wait()
-            return ExecResult(exit_code=code, stdout=output.stdout, stderr=output.stderr)
+            return models.ExecResult(exit_code=code, stdout=output.stdout, stderr=output.stderr)
 
         return await within(timeout, go(), f"exec {cmd!r} in container {container_id} did not end")

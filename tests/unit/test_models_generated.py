@@ -302,10 +302,18 @@ def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
     assert built == _classes_behind(getattr(_generated, name))
 
 
-@pytest.mark.parametrize("namespace", ["containers", "system"])
+@pytest.mark.parametrize("namespace", ["containers", "exec", "system"])
 def test_a_namespace_builds_no_model_at_import(namespace: str) -> None:
     # The models come with the calls that return them (ping builds none).
     assert _models_built_by(f"import aiodock.resources.{namespace}") == set()
+
+
+def test_the_run_results_do_not_bring_the_stats_models() -> None:
+    # exec.run needs ExecResult, not the statistics models Stats derives from.
+    setup = "import aiodock.models.containers as c\nc.ExecResult, c.RunResult, c.PathStat"
+    assert _models_built_by(setup) == set()
+    stats = _models_built_by(setup + "\nc.Stats")
+    assert stats == _classes_behind(_generated.ContainerStatsResponse)
 
 
 def test_the_container_namespace_builds_models_when_used() -> None:
