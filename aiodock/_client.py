@@ -796,7 +796,7 @@ class DockerClient:
                 raise InvalidArgument("headers", name, "header names/values must be one line")
             lines.append(f"{name}: {value}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
-        reader, writer, process = await open_raw(
+        conn, process = await open_raw(
             shared.endpoint,
             ssl_context=shared.ssl_context,
             server_hostname=shared.server_hostname,
@@ -804,8 +804,7 @@ class DockerClient:
             connect_timeout=self._connect_timeout,
         )
         stream = HijackedStream(
-            reader,
-            writer,
+            conn,
             tty=tty,
             what=what,
             process=process,
@@ -814,9 +813,9 @@ class DockerClient:
         )
         shared.streams.add(stream)
         try:
-            writer.write(request)
-            await writer.drain()
-            read_head = read_response_head(reader, what)
+            conn.write(request)
+            await conn.drain()
+            read_head = read_response_head(conn, what)
             if self._timeout_value is not None:
                 status, _, error_body = await wait_for(read_head, self._timeout_value)
             else:

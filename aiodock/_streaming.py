@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 
 from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
+from ._rawconn import RawConnection
 from ._timeout import wait_for
 from ._transport import stop_process
 from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
@@ -256,8 +257,7 @@ class HijackedStream:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        conn: RawConnection,
         *,
         tty: bool,
         what: str,
@@ -265,11 +265,10 @@ class HijackedStream:
         read_timeout: float | None = None,
         check_daemon: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        self._reader = reader
+        self._conn = conn
         # A hijacked connection has no framing that marks its end: a daemon that dies
         # looks like the process closing its output. ``check_daemon`` tells them apart.
         self._check_daemon = check_daemon
-        self._writer = writer
         self._tty = tty
         self._what = what
         self._process = process
@@ -299,8 +298,8 @@ class HijackedStream:
         if self._closed or self._stdin_closed:
             raise UsageError(f"{self._what}: stdin is closed")
         try:
-            self._writer.write(data)
-            await self._writer.drain()
+            self._conn.write(data)
+            await self._conn.drain()
         except (OSError, ConnectionError) as exc:
             raise transport_error(exc, f"{self._what}: writing stdin") from exc
 
@@ -310,8 +309,8 @@ class HijackedStream:
             return
         self._stdin_closed = True
         try:
-            if self._writer.can_write_eof():
-                self._writer.write_eof()
+            if self._conn.can_write_eof():
+                self._conn.write_eof()
             else:
                 raise UsageError(
                     f"{self._what}: this transport (TLS) cannot half-close; "
@@ -334,9 +333,9 @@ class HijackedStream:
                 raise StopAsyncIteration
             try:
                 if self._read_timeout is None:
-                    chunk = await self._reader.read(2**18)
+                    chunk = await self._conn.read_chunk()
                 else:
-                    chunk = await wait_for(self._reader.read(2**18), self._read_timeout)
+                    chunk = await wait_for(self._conn.read_chunk(), self._read_timeout)
                 if chunk:
                     self._items = self._decoder.feed(chunk)
                 else:
@@ -375,7 +374,7 @@ class HijackedStream:
 
     async def _abort(self, exc: Exception) -> None:
         """Wake a reader blocked on this connection with ``exc`` and close it."""
-        self._reader.set_exception(exc)
+        self._conn.set_exception(exc)
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -384,15 +383,15 @@ class HijackedStream:
             return
         self._closed = True
         self._done = True
-        self._writer.close()
+        self._conn.close()
         with contextlib.suppress(Exception):
-            await self._writer.wait_closed()
+            await self._conn.wait_closed()
         await stop_process(self._process)
 
     def __del__(self) -> None:
         if not self._closed:
             with contextlib.suppress(Exception):
-                self._writer.close()
+                self._conn.close()
 
 
 def _status_and_headers(head: bytes) -> tuple[int, dict[str, str]]:
@@ -412,12 +411,10 @@ def _status_and_headers(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
-async def read_response_head(
-    reader: asyncio.StreamReader, what: str
-) -> tuple[int, dict[str, str], bytes]:
+async def read_response_head(conn: RawConnection, what: str) -> tuple[int, dict[str, str], bytes]:
     """Read an HTTP/1.1 status line and headers; return them and any body bytes for errors."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = await conn.read_until(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
         raise DockerConnectionError(f"{what}: connection closed before a response") from exc
     except asyncio.LimitOverrunError as exc:
@@ -427,18 +424,18 @@ async def read_response_head(
     if status >= 400:
         length = headers.get("content-length")
         if length is not None and length.isdigit():
-            body = await reader.readexactly(min(int(length), 2**20))
+            body = await conn.read_exactly(min(int(length), 2**20))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
-            body = await _read_chunked(reader)
+            body = await _read_chunked(conn)
     return status, headers, body
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(conn: RawConnection) -> bytes:
     parts: list[bytes] = []
     while True:
-        size_line = await reader.readline()
+        size_line = await conn.read_until(b"\n")
         size = int(size_line.split(b";")[0].strip() or b"0", 16)
         if size == 0:
             return b"".join(parts)
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        parts.append(await conn.read_exactly(size))
+        await conn.read_exactly(2)

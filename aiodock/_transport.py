@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
+from ._rawconn import RawConnection
 from ._timeout import wait_for
 from .errors import DockerConnectionError, InvalidArgument
 
@@ -273,28 +274,30 @@ async def open_raw(
     ssh_options: Sequence[str] = (),
     connect_timeout: float | None = None,
     server_hostname: str | None = None,
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.subprocess.Process | None]:
+) -> tuple[RawConnection, asyncio.subprocess.Process | None]:
     """Open a bare byte stream to the daemon (for hijacked attach/exec connections)."""
     proc: asyncio.subprocess.Process | None = None
+    loop = asyncio.get_running_loop()
     try:
         if endpoint.kind == "unix":
-            coro = asyncio.open_unix_connection(endpoint.socket_path, limit=2**20)
-            reader, writer = await wait_for(coro, connect_timeout)
+            coro = loop.create_unix_connection(RawConnection, endpoint.socket_path)
+            _, conn = await wait_for(coro, connect_timeout)
         elif endpoint.kind == "ssh":
             sock, proc = await _spawn_ssh(ssh_command(endpoint, ssh_options))
-            reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
+            _, conn = await loop.create_unix_connection(RawConnection, sock=sock)
         else:
             ctx: ssl.SSLContext | None = None
             if endpoint.tls:
                 ctx = ssl_context or ssl.create_default_context()
-            coro = asyncio.open_connection(
+            assert endpoint.hostname is not None and endpoint.port is not None  # tcp: both set
+            coro = loop.create_connection(
+                RawConnection,
                 endpoint.hostname,
                 endpoint.port,
                 ssl=ctx,
-                limit=2**20,
                 server_hostname=(server_hostname or endpoint.hostname) if ctx else None,
             )
-            reader, writer = await wait_for(coro, connect_timeout)
+            _, conn = await wait_for(coro, connect_timeout)
     except asyncio.TimeoutError as exc:
         await stop_process(proc)
         raise DockerConnectionError(
@@ -303,4 +306,4 @@ async def open_raw(
     except (OSError, ssl.SSLError) as exc:
         await stop_process(proc)
         raise DockerConnectionError(f"cannot connect to {endpoint.url}: {exc}") from exc
-    return reader, writer, proc
+    return conn, proc
