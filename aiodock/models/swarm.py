@@ -27,38 +27,34 @@ import binascii
 import datetime as _dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import InvalidArgument
-from ._generated import (
-    Config,
-    Driver,
-    EndpointPortConfig,
-    EndpointSpec,
-    Limit,
-    Mount,
-    NetworkAttachmentConfig,
-    Secret,
-    Service,
-    ServiceSpec,
-    ServiceSpecMode,
-    ServiceSpecModeReplicated,
-    ServiceSpecModeReplicatedJob,
-    ServiceSpecUpdateConfig,
-    Task,
-    TaskSpec,
-    TaskSpecContainerSpec,
-    TaskSpecContainerSpecConfigs,
-    TaskSpecContainerSpecConfigsFile,
-    TaskSpecContainerSpecSecrets,
-    TaskSpecContainerSpecSecretsFile,
-    TaskSpecLogDriver,
-    TaskSpecPlacement,
-    TaskSpecResources,
-    TaskSpecRestartPolicy,
-)
+from . import _generated
+
+# The generated classes are reached through the lazy _generated package when a
+# builder runs, not at import: secrets and configs need none of the ~80 classes
+# of a service spec. Attrs fields name them as ``_generated.X`` so that their
+# annotations still resolve in this module.
+if TYPE_CHECKING:
+    from ._generated import (
+        Config,
+        Driver,
+        EndpointPortConfig,
+        Limit,
+        Mount,
+        NetworkAttachmentConfig,
+        Secret,
+        ServiceSpec,
+        ServiceSpecMode,
+        ServiceSpecUpdateConfig,
+        TaskSpecContainerSpecConfigs,
+        TaskSpecContainerSpecSecrets,
+        TaskSpecLogDriver,
+        TaskSpecRestartPolicy,
+    )
 
 __all__ = [
     "SecretCreate",
@@ -118,14 +114,14 @@ class ServiceMode:
     @staticmethod
     def replicated(replicas: int = 1) -> ServiceSpecMode:
         """``replicas`` copies of the task, spread over the nodes (``0`` is allowed)."""
-        return ServiceSpecMode(
-            replicated=ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
+        return _generated.ServiceSpecMode(
+            replicated=_generated.ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
         )
 
     @staticmethod
     def global_() -> ServiceSpecMode:
         """One task on every node that satisfies the placement constraints."""
-        return ServiceSpecMode(global_={})
+        return _generated.ServiceSpecMode(global_={})
 
     @staticmethod
     def replicated_job(
@@ -136,7 +132,7 @@ class ServiceMode:
         The engine's defaults: one task at a time, and as many completions as
         ``max_concurrent``.
         """
-        job = ServiceSpecModeReplicatedJob(
+        job = _generated.ServiceSpecModeReplicatedJob(
             max_concurrent=0
             if max_concurrent is None
             else _count(max_concurrent, "max_concurrent", 1),
@@ -144,12 +140,12 @@ class ServiceMode:
             if total_completions is None
             else _count(total_completions, "total_completions", 1),
         )
-        return ServiceSpecMode(replicated_job=job)
+        return _generated.ServiceSpecMode(replicated_job=job)
 
     @staticmethod
     def global_job() -> ServiceSpecMode:
         """A job that runs one task to completion on every eligible node."""
-        return ServiceSpecMode(global_job={})
+        return _generated.ServiceSpecMode(global_job={})
 
 
 def mode_name(mode: ServiceSpecMode | None) -> str:
@@ -198,7 +194,7 @@ def decode_data(value: Config | Secret | str) -> bytes:
     The engine never returns the payload of a secret, so for a ``Secret``
     this is ``b""``.
     """
-    if isinstance(value, (Config, Secret)):
+    if isinstance(value, (_generated.Config, _generated.Secret)):
         text = value.spec.data if value.spec is not None else ""
     else:
         text = value
@@ -224,8 +220,8 @@ class SecretCreate:
     name: str
     data: bytes = attrs.field(default=b"", repr=_masked)
     labels: Mapping[str, str] = attrs.field(factory=dict)
-    driver: Driver | None = None
-    templating: Driver | None = None
+    driver: _generated.Driver | None = None
+    templating: _generated.Driver | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON body, keys as the engine spells them."""
@@ -253,7 +249,7 @@ def _file_mode(mode: int) -> int:
 
 
 def _object_id_name(obj: Secret | Config | str, name: str | None, what: str) -> tuple[str, str]:
-    if isinstance(obj, (Secret, Config)):
+    if isinstance(obj, (_generated.Secret, _generated.Config)):
         ident = obj.id
         name = name or (obj.spec.name if obj.spec is not None else "")
     else:
@@ -283,10 +279,10 @@ def secret_ref(
     ``/run/secrets/<target>`` (default: the secret's name).
     """
     ident, name = _object_id_name(secret, secret_name, "secret")
-    return TaskSpecContainerSpecSecrets(
+    return _generated.TaskSpecContainerSpecSecrets(
         secret_id=ident,
         secret_name=name,
-        file=TaskSpecContainerSpecSecretsFile(
+        file=_generated.TaskSpecContainerSpecSecretsFile(
             name=target or name, uid=uid, gid=gid, mode=_file_mode(mode)
         ),
     )
@@ -308,10 +304,10 @@ def config_ref(
     ``/<name>``).
     """
     ident, name = _object_id_name(config, config_name, "config")
-    return TaskSpecContainerSpecConfigs(
+    return _generated.TaskSpecContainerSpecConfigs(
         config_id=ident,
         config_name=name,
-        file=TaskSpecContainerSpecConfigsFile(
+        file=_generated.TaskSpecContainerSpecConfigsFile(
             name=target or "/" + name, uid=uid, gid=gid, mode=_file_mode(mode)
         ),
     )
@@ -347,15 +343,17 @@ def _env_list(env: Mapping[str, str] | Sequence[str] | None) -> list[str]:
 
 def _port(value: EndpointPortConfig | int | str | tuple[int, int]) -> EndpointPortConfig:
     """``8080`` (target only), ``"8080:80"``/``(8080, 80)`` (published:target), ``"53/udp"``."""
-    if isinstance(value, EndpointPortConfig):
+    if isinstance(value, _generated.EndpointPortConfig):
         return value
     if isinstance(value, bool):
         raise InvalidArgument("ports", value, "expected a port")
     if isinstance(value, int):
-        return EndpointPortConfig(target_port=value, protocol="tcp")
+        return _generated.EndpointPortConfig(target_port=value, protocol="tcp")
     if isinstance(value, tuple) and len(value) == 2:
         published, target = value
-        return EndpointPortConfig(published_port=published, target_port=target, protocol="tcp")
+        return _generated.EndpointPortConfig(
+            published_port=published, target_port=target, protocol="tcp"
+        )
     if isinstance(value, str):
         text, _, proto = value.partition("/")
         published_text, sep, target_text = text.rpartition(":")
@@ -366,7 +364,7 @@ def _port(value: EndpointPortConfig | int | str | tuple[int, int]) -> EndpointPo
             raise InvalidArgument(
                 "ports", value, "expected 'published:target[/proto]' or 'target[/proto]'"
             ) from None
-        return EndpointPortConfig(
+        return _generated.EndpointPortConfig(
             published_port=published, target_port=target, protocol=proto or "tcp"
         )
     raise InvalidArgument("ports", value, "expected an EndpointPortConfig, int, str or a pair")
@@ -415,7 +413,7 @@ def service_spec(
     if replicas is not None:
         mode = ServiceMode.replicated(replicas)
     mode_name(mode)
-    container = TaskSpecContainerSpec(
+    container = _generated.TaskSpecContainerSpec(
         image=image,
         command=_str_list(command, "command"),
         args=_str_list(args, "args"),
@@ -432,17 +430,22 @@ def service_spec(
         else duration_ns(stop_grace_period, "stop_grace_period"),
     )
     if isinstance(log_driver, str):
-        log_driver = TaskSpecLogDriver(name=log_driver)
-    task = TaskSpec(
+        log_driver = _generated.TaskSpecLogDriver(name=log_driver)
+    task = _generated.TaskSpec(
         container_spec=container,
         restart_policy=restart_policy,
-        resources=TaskSpecResources(limits=limits) if limits is not None else None,
-        placement=TaskSpecPlacement(constraints=list(constraints)) if constraints else None,
-        networks=[NetworkAttachmentConfig(target=n) if isinstance(n, str) else n for n in networks],
+        resources=_generated.TaskSpecResources(limits=limits) if limits is not None else None,
+        placement=_generated.TaskSpecPlacement(constraints=list(constraints))
+        if constraints
+        else None,
+        networks=[
+            _generated.NetworkAttachmentConfig(target=n) if isinstance(n, str) else n
+            for n in networks
+        ],
         log_driver=log_driver,
     )
-    endpoint = EndpointSpec(ports=[_port(p) for p in ports]) if ports else None
-    return ServiceSpec(
+    endpoint = _generated.EndpointSpec(ports=[_port(p) for p in ports]) if ports else None
+    return _generated.ServiceSpec(
         name=name,
         labels=dict(labels or {}),
         task_template=task,
@@ -465,8 +468,8 @@ class ServiceConvergence:
     target count.
     """
 
-    service: Service
-    tasks: list[Task] = attrs.field(factory=list)
+    service: _generated.Service
+    tasks: list[_generated.Task] = attrs.field(factory=list)
     desired: int = 0
     running: int = 0
     completed: int = 0

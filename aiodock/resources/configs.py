@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import models
 from .._client import quote_path
 from .._filters import Filters, encode_filters
 from ..errors import InvalidArgument, NotFound
-from ..models import Config, Driver, ObjectVersion
 from .secrets import driver_of, labels_of
 from .swarm import SwarmResource, version_index
+
+if TYPE_CHECKING:
+    from ..models import Config, Driver, ObjectVersion
 
 __all__ = ["Configs"]
 
@@ -33,7 +36,7 @@ class Configs(SwarmResource):
         await self._client._require_api("configs", "1.30")
         return await self._guard(
             self._client._models(
-                "GET", "/configs", Config, params={"filters": encode_filters(filters)}
+                "GET", "/configs", models.Config, params={"filters": encode_filters(filters)}
             )
         )
 
@@ -70,7 +73,7 @@ class Configs(SwarmResource):
         """A config, data included (base64 in ``spec.data``)."""
         await self._client._require_api("configs", "1.30")
         return await self._guard(
-            self._client._model("GET", self._path(config_id), Config, not_found=NotFound)
+            self._client._model("GET", self._path(config_id), models.Config, not_found=NotFound)
         )
 
     async def update(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
 from ..errors import InvalidArgument, NodeNotFound
-from ..models import Node, NodeSpec, ObjectVersion
 from .swarm import SwarmResource, version_index
+
+if TYPE_CHECKING:
+    from ..models import Node, NodeSpec, ObjectVersion
 
 __all__ = ["Nodes"]
 
@@ -24,13 +29,15 @@ class Nodes(SwarmResource):
         """Nodes, optionally filtered (``id``, ``name``, ``role``, ``membership``,
         ``label``, ``node.label``): ``filters={"role": "manager"}``."""
         return await self._guard(
-            self._client._models("GET", "/nodes", Node, params={"filters": encode_filters(filters)})
+            self._client._models(
+                "GET", "/nodes", models.Node, params={"filters": encode_filters(filters)}
+            )
         )
 
     async def inspect(self, node_id: str) -> Node:
         """One node (``"self"`` is not special: use the id from ``system.info()``)."""
         return await self._guard(
-            self._client._model("GET", self._path(node_id), Node, not_found=NodeNotFound)
+            self._client._model("GET", self._path(node_id), models.Node, not_found=NodeNotFound)
         )
 
     async def update(
@@ -43,7 +50,7 @@ class Nodes(SwarmResource):
         ``node.version``. A stale version raises
         :class:`~aiodock.errors.Conflict`.
         """
-        if not isinstance(spec, NodeSpec):
+        if not isinstance(spec, models.NodeSpec):
             raise InvalidArgument("spec", type(spec).__name__, "expected a NodeSpec")
         if spec.role not in ("", "worker", "manager"):
             raise InvalidArgument("spec.role", spec.role, "expected 'worker' or 'manager'")

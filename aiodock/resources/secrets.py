@@ -7,13 +7,17 @@ shows only the metadata). It is never put in a ``repr``, a log or an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+from .. import models
 from .._client import quote_path
 from .._filters import Filters, encode_filters
 from ..errors import InvalidArgument, NotFound
-from ..models import Driver, ObjectVersion, Secret
 from ..models.swarm import SecretCreate
 from .swarm import SwarmResource, version_index
+
+if TYPE_CHECKING:
+    from ..models import Driver, ObjectVersion, Secret
 
 __all__ = ["Secrets", "driver_of", "labels_of"]
 
@@ -34,10 +38,10 @@ def labels_of(labels: Mapping[str, str] | None) -> dict[str, str]:
 
 def driver_of(driver: str | Driver | None, parameter: str) -> Driver | None:
     """A driver given by name or as a :class:`~aiodock.models.Driver`."""
-    if driver is None or isinstance(driver, Driver):
+    if driver is None or isinstance(driver, models.Driver):
         return driver
     if isinstance(driver, str) and driver:
-        return Driver(name=driver)
+        return models.Driver(name=driver)
     raise InvalidArgument(parameter, driver, "expected a driver name or a Driver")
 
 
@@ -68,7 +72,7 @@ class Secrets(SwarmResource):
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
             self._client._models(
-                "GET", "/secrets", Secret, params={"filters": encode_filters(filters)}
+                "GET", "/secrets", models.Secret, params={"filters": encode_filters(filters)}
             )
         )
 
@@ -106,7 +110,7 @@ class Secrets(SwarmResource):
         """A secret's metadata (the engine never returns the data)."""
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
-            self._client._model("GET", self._path(secret_id), Secret, not_found=NotFound)
+            self._client._model("GET", self._path(secret_id), models.Secret, not_found=NotFound)
         )
 
     async def update(

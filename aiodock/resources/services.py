@@ -15,21 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .. import models
 from .._auth import AuthLike, encode_registry_auth
 from .._client import quote_path
 from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
 from .._streaming import FrameStream
 from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
-from ..models import (
-    ObjectVersion,
-    Service,
-    ServiceCreateResponse,
-    ServiceSpec,
-    ServiceUpdateResponse,
-    Task,
-    TaskSpec,
-)
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
 from ._logs import LogStream, open_logs
 from .swarm import SwarmResource, version_index
@@ -37,6 +29,15 @@ from .system import EventTime, format_event_time
 
 if TYPE_CHECKING:
     from .._client import DockerClient
+    from ..models import (
+        ObjectVersion,
+        Service,
+        ServiceCreateResponse,
+        ServiceSpec,
+        ServiceUpdateResponse,
+        Task,
+        TaskSpec,
+    )
 
 __all__ = ["ConvergenceError", "Services"]
 
@@ -114,7 +115,7 @@ def spec_body(spec: ServiceSpec) -> dict[str, Any]:
     Unset fields are left out, except ``Mode.Replicated.Replicas``: the
     engine reads a missing count as 1, so a count of 0 is sent as 0.
     """
-    if not isinstance(spec, ServiceSpec):
+    if not isinstance(spec, models.ServiceSpec):
         raise InvalidArgument(
             "spec", type(spec).__name__, "expected a ServiceSpec (see aiodock.models.swarm)"
         )
@@ -245,7 +246,9 @@ class Services(SwarmResource):
         if status:
             await self._client._require_api("status", "1.41")
         params = {"filters": encode_filters(filters), "status": True if status else None}
-        return await self._guard(self._client._models("GET", "/services", Service, params=params))
+        return await self._guard(
+            self._client._models("GET", "/services", models.Service, params=params)
+        )
 
     async def create(
         self, spec: ServiceSpec, *, auth: AuthLike | None = None
@@ -262,7 +265,7 @@ class Services(SwarmResource):
             self._client._model(
                 "POST",
                 "/services/create",
-                ServiceCreateResponse,
+                models.ServiceCreateResponse,
                 body=body,
                 headers=_auth_headers(auth),
             )
@@ -274,7 +277,7 @@ class Services(SwarmResource):
             self._client._model(
                 "GET",
                 self._path(service_id),
-                Service,
+                models.Service,
                 params={"insertDefaults": True if insert_defaults else None},
                 not_found=ServiceNotFound,
             )
@@ -312,7 +315,7 @@ class Services(SwarmResource):
             self._client._model(
                 "POST",
                 self._path(service_id, "/update"),
-                ServiceUpdateResponse,
+                models.ServiceUpdateResponse,
                 params=params,
                 body=body,
                 headers=_auth_headers(auth),
@@ -442,7 +445,10 @@ class Services(SwarmResource):
                 service = await self.inspect(ident)
             tasks = await self._guard(
                 self._client._models(
-                    "GET", "/tasks", Task, params={"filters": encode_filters({"service": ident})}
+                    "GET",
+                    "/tasks",
+                    models.Task,
+                    params={"filters": encode_filters({"service": ident})},
                 )
             )
             state = assess(service, tasks, desired_hint)

@@ -10,15 +10,18 @@ into :class:`~aiodock.errors.Conflict` naming the version that was sent.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
+from .. import models
 from .._convert import unstructure
 from ..errors import APIError, Conflict, InvalidArgument, NotInSwarm
-from ..models import ObjectVersion, SwarmSpec, UnlockKeyResponse
-from ..models import Swarm as SwarmInfo
 from ._base import Resource
+
+if TYPE_CHECKING:
+    from ..models import ObjectVersion, SwarmSpec
+    from ..models import Swarm as SwarmInfo
 
 __all__ = ["Swarm", "SwarmResource", "map_swarm_error", "version_index"]
 
@@ -64,7 +67,7 @@ def map_swarm_error(exc: APIError, *, version: int | None = None) -> APIError | 
 
 def version_index(version: int | ObjectVersion | None, parameter: str = "version") -> int:
     """The object version to send with an update (``obj.version`` or ``obj.version.index``)."""
-    if isinstance(version, ObjectVersion):
+    if isinstance(version, models.ObjectVersion):
         return version.index
     if version is None:
         raise InvalidArgument(parameter, version, "the object has no version; inspect it first")
@@ -169,7 +172,7 @@ class Swarm(SwarmResource):
             await self._client._require_api("subnet_size", "1.39")
             body["SubnetSize"] = subnet_size
         if spec is not None:
-            if not isinstance(spec, SwarmSpec):
+            if not isinstance(spec, models.SwarmSpec):
                 raise InvalidArgument("spec", spec, "expected a SwarmSpec")
             body["Spec"] = unstructure(spec)
         node_id = await self._guard(
@@ -213,7 +216,7 @@ class Swarm(SwarmResource):
 
     async def inspect(self) -> SwarmInfo:
         """The swarm's id, version, settings and join tokens."""
-        return await self._guard(self._client._model("GET", "/swarm", SwarmInfo))
+        return await self._guard(self._client._model("GET", "/swarm", models.Swarm))
 
     async def update(
         self,
@@ -231,7 +234,7 @@ class Swarm(SwarmResource):
         ``version=s.version``; a stale version raises
         :class:`~aiodock.errors.Conflict`.
         """
-        if not isinstance(spec, SwarmSpec):
+        if not isinstance(spec, models.SwarmSpec):
             raise InvalidArgument("spec", spec, "expected a SwarmSpec (from swarm.inspect())")
         index = version_index(version)
         params = {
@@ -248,7 +251,7 @@ class Swarm(SwarmResource):
     async def unlock_key(self) -> str:
         """The key that unlocks this swarm after a restart when autolock is on (``""`` if off)."""
         answer = await self._guard(
-            self._client._model("GET", "/swarm/unlockkey", UnlockKeyResponse)
+            self._client._model("GET", "/swarm/unlockkey", models.UnlockKeyResponse)
         )
         return answer.unlock_key
 

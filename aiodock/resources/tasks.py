@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from .. import models
 from .._client import quote_path
 from .._filters import Filters, encode_filters
 from .._streaming import FrameStream
 from ..errors import NotFound
-from ..models import Task
 from .services import log_stream, spec_tty
 from .swarm import SwarmResource
 from .system import EventTime
+
+if TYPE_CHECKING:
+    from ..models import Task
 
 __all__ = ["Tasks"]
 
@@ -28,13 +31,15 @@ class Tasks(SwarmResource):
         """Tasks, optionally filtered (``service``, ``node``, ``desired-state``, ``label``,
         ``name``, ``id``): ``filters={"service": svc_id, "desired-state": "running"}``."""
         return await self._guard(
-            self._client._models("GET", "/tasks", Task, params={"filters": encode_filters(filters)})
+            self._client._models(
+                "GET", "/tasks", models.Task, params={"filters": encode_filters(filters)}
+            )
         )
 
     async def inspect(self, task_id: str) -> Task:
         """One task: its spec, node, slot, desired state and current status."""
         return await self._guard(
-            self._client._model("GET", self._path(task_id), Task, not_found=NotFound)
+            self._client._model("GET", self._path(task_id), models.Task, not_found=NotFound)
         )
 
     def logs(

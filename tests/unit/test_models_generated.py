@@ -302,7 +302,10 @@ def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
     assert built == _classes_behind(getattr(_generated, name))
 
 
-@pytest.mark.parametrize("namespace", ["containers", "exec", "system"])
+@pytest.mark.parametrize(
+    "namespace",
+    ["configs", "containers", "exec", "nodes", "secrets", "services", "swarm", "system", "tasks"],
+)
 def test_a_namespace_builds_no_model_at_import(namespace: str) -> None:
     # The models come with the calls that return them (ping builds none).
     assert _models_built_by(f"import aiodock.resources.{namespace}") == set()
@@ -321,3 +324,14 @@ def test_the_container_namespace_builds_models_when_used() -> None:
     assert _models_built_by(setup + "\nimport aiodock.models\naiodock.models.ContainerInspect") == (
         _classes_behind(_generated.ContainerInspectResponse)
     )
+
+
+def test_the_swarm_helpers_build_models_when_called() -> None:
+    setup = "import aiodock.models.swarm as s"
+    assert _models_built_by(setup) == set()
+    # The hand-made attrs classes still resolve their annotations in a fresh process.
+    resolved = _models_built_by(
+        setup + "\nimport attrs\nattrs.resolve_types(s.SecretCreate)"
+        "\nattrs.resolve_types(s.ServiceConvergence)"
+    )
+    assert {"Driver", "Service", "Task"} <= resolved
