@@ -41,7 +41,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._archive import UnsafeArchiveError, extract_archive
+    from ._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
     from ._auth import AuthConfig
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
@@ -71,6 +71,7 @@ _LAZY = {
     "RunResult": ".models",
     "Stats": ".models",
     "EventWatcher": ".watcher",
+    "ArchiveExtractionError": "._archive",
     "UnsafeArchiveError": "._archive",
     "extract_archive": "._archive",
 }
@@ -94,6 +95,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "APIError",
     "APIVersionError",
+    "ArchiveExtractionError",
     "AsyncStream",
     "AuthConfig",
     "BadRequest",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PATH_STAT_HEADER",
+    "ArchiveExtractionError",
     "UnsafeArchiveError",
     "extract_archive",
     "iter_fileobj",
@@ -63,6 +64,19 @@ class UnsafeArchiveError(DockerError, ValueError):
         self.member = member
         self.reason = reason
         super().__init__(f"refusing tar member {member!r}: {reason}")
+
+
+class ArchiveExtractionError(DockerError, OSError):
+    """A tar archive could not be unpacked: it is corrupt or truncated, or one of
+    its members cannot be written as described (a file used as a directory, a
+    link loop, a full disk). ``member`` names the member, if any.
+    """
+
+    def __init__(self, member: str | None, reason: str) -> None:
+        self.member = member
+        self.reason = reason
+        where = f"tar member {member!r}" if member is not None else "the tar archive"
+        super().__init__(f"cannot extract {where}: {reason}")
 
 
 def parse_path_stat(value: str | None) -> PathStat:
@@ -343,10 +357,20 @@ class _Extractor:
 
 def _extract_fileobj(fileobj: Any, dest: str, skip_unsafe_links: bool = False) -> list[str]:
     extractor = _Extractor(dest, skip_unsafe_links)
-    with tarfile.open(fileobj=fileobj, mode="r|*", bufsize=CHUNK_SIZE) as tar:
-        for member in tar:
-            extractor.add(tar, member)
-    return extractor.finish()
+    member: str | None = None
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|*", bufsize=CHUNK_SIZE) as tar:
+            for info in tar:
+                member = info.name
+                extractor.add(tar, info)
+            member = None
+        return extractor.finish()
+    except tarfile.TarError as exc:
+        raise ArchiveExtractionError(None, f"not a valid tar stream ({exc})") from exc
+    except (OSError, RecursionError) as exc:
+        if isinstance(exc, DockerError):
+            raise
+        raise ArchiveExtractionError(member, str(exc) or type(exc).__name__) from exc
 
 
 async def extract_archive(

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from aiodock._archive import CHUNK_SIZE, UnsafeArchiveError, extract_archive, pack_path
+from aiodock._archive import (
+    CHUNK_SIZE,
+    ArchiveExtractionError,
+    UnsafeArchiveError,
+    extract_archive,
+    pack_path,
+)
+from aiodock.errors import DockerError
 
 
 def make_tar(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
@@ -219,8 +226,33 @@ async def test_source_error_propagates_and_worker_ends(tmp_path: Path) -> None:
 
 async def test_truncated_archive_raises(tmp_path: Path) -> None:
     archive = make_tar(reg("a", os.urandom(100_000)))
-    with pytest.raises(tarfile.ReadError):
+    with pytest.raises(ArchiveExtractionError, match="not a valid tar stream") as caught:
         await extract_archive(chunked(archive[:60_000], 7000), tmp_path)
+    assert isinstance(caught.value.__cause__, tarfile.ReadError)
+
+
+@pytest.mark.parametrize("make_source", SOURCES)
+async def test_malformed_archives_raise_one_docker_error_naming_the_member(
+    tmp_path: Path, make_source: Callable[[bytes], object]
+) -> None:
+    # A regular file, then a member that uses it as a directory.
+    file_as_dir = make_tar(reg("x", b"file"), reg("x/y", b"inside a file"))
+    with pytest.raises(ArchiveExtractionError) as caught:
+        await extract_archive(make_source(file_as_dir), tmp_path / "a")  # type: ignore[arg-type]
+    assert caught.value.member == "x/y"
+    assert isinstance(caught.value, DockerError) and isinstance(caught.value, OSError)
+    # A symbolic link loop, then a member below it.
+    loop = make_tar(
+        kind("l1", tarfile.SYMTYPE, "l2"),
+        kind("l2", tarfile.SYMTYPE, "l1"),
+        reg("l1/f", b"through the loop"),
+    )
+    with pytest.raises((ArchiveExtractionError, UnsafeArchiveError)) as looped:
+        await extract_archive(make_source(loop), tmp_path / "b")  # type: ignore[arg-type]
+    assert looped.value.member == "l1/f"  # type: ignore[union-attr]
+    # Not a tar stream at all.
+    with pytest.raises(ArchiveExtractionError, match="not a valid tar stream"):
+        await extract_archive(make_source(b"\x00garbage" * 200), tmp_path / "c")  # type: ignore[arg-type]
 
 
 # --- packing ---------------------------------------------------------------------------
