@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from . import models
 from ._auth import AuthLike, encode_registry_auth, resolve_auth
 from ._frames import JSONStreamDecoder
 from ._streaming import AsyncStream
 from .errors import DockerConnectionError, RegistryAuthError, ServerError, StreamError, Unauthorized
-from .models.progress import ProgressMessage
 
 if TYPE_CHECKING:
     from ._client import DockerClient
+    from .models.progress import ProgressMessage
 
 __all__ = [
     "BodyGuard",
@@ -250,7 +251,9 @@ class BodyGuard:
             await gen.aclose()
 
 
-class ProgressStream(AsyncStream[ProgressMessage]):
+# ProgressMessage (and the two generated classes it names) is built when the
+# first message is read, not when images or plugins are imported.
+class ProgressStream(AsyncStream["ProgressMessage"]):
     """A stream of :class:`~aiodock.models.progress.ProgressMessage` (pull, push, load, import).
 
     Read it to the end (``async for``, :meth:`wait` or ``collect()``): the
@@ -356,7 +359,7 @@ class ProgressStream(AsyncStream[ProgressMessage]):
         if raw.get("errorDetail") or raw.get("error"):
             self._release()
             raise self._error(raw)
-        message = ProgressMessage.from_wire(raw)
+        message = models.ProgressMessage.from_wire(raw)
         self._observe(message)
         return message
 

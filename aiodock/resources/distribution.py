@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .. import models
 from .._client import quote_path
 from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
 from ..errors import ImageNotFound, ServerError, Unauthorized
-from ..models import DistributionInspect
 from ._base import Resource
 from .images import AuthLike, _reference
+
+if TYPE_CHECKING:
+    from ..models import DistributionInspect
 
 __all__ = ["Distribution"]
 
@@ -33,7 +38,7 @@ class Distribution(Resource):
             return await self._client._model(
                 "GET",
                 path,
-                DistributionInspect,
+                models.DistributionInspect,
                 headers={"X-Registry-Auth": header},
                 not_found=ImageNotFound,
             )

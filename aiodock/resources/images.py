@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
+from .. import models
 from .._auth import AuthConfig, all_auths, encode_registry_auth, encode_registry_config
 from .._client import Repeated, quote_path
 from .._convert import json_dumps, unstructure
@@ -43,22 +44,22 @@ from .._reference import Reference, parse_reference
 from .._streaming import AsyncStream, BytesDecoder
 from .._tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import ImageNotFound, InvalidArgument, ServerError, Unauthorized
-from ..models import (
-    AttestationStatement,
-    AuthResponse,
-    BuildPruneResponse,
-    IDResponse,
-    ImageDeleteResponseItem,
-    ImageHistoryResponseItem,
-    ImageInspect,
-    ImagePruneResponse,
-    ImageSearchResponseItem,
-    ImageSummary,
-)
 from ._base import Resource
 
 if TYPE_CHECKING:
     from .._client import DockerClient
+    from ..models import (
+        AttestationStatement,
+        AuthResponse,
+        BuildPruneResponse,
+        IDResponse,
+        ImageDeleteResponseItem,
+        ImageHistoryResponseItem,
+        ImageInspect,
+        ImagePruneResponse,
+        ImageSearchResponseItem,
+        ImageSummary,
+    )
 
 __all__ = ["AuthLike", "Images", "PlatformLike", "auth_login"]
 
@@ -284,7 +285,7 @@ class Images(Resource):
             "manifests": manifests or None,
             "identity": identity or None,
         }
-        return await c._models("GET", "/images/json", ImageSummary, params=params)
+        return await c._models("GET", "/images/json", models.ImageSummary, params=params)
 
     async def inspect(
         self, name: str, *, manifests: bool = False, platform: PlatformLike | None = None
@@ -302,7 +303,9 @@ class Images(Resource):
         if platform_json is not None:
             await c._require_api("platform", "1.49")
         params = {"manifests": manifests or None, "platform": platform_json}
-        return await c._model("GET", path, ImageInspect, params=params, not_found=ImageNotFound)
+        return await c._model(
+            "GET", path, models.ImageInspect, params=params, not_found=ImageNotFound
+        )
 
     async def exists(self, name: str) -> bool:
         """Whether an image with this name or id is on the daemon."""
@@ -323,7 +326,7 @@ class Images(Resource):
         return await self._client._models(
             "GET",
             path,
-            ImageHistoryResponseItem,
+            models.ImageHistoryResponseItem,
             params={"platform": platform_json},
             not_found=ImageNotFound,
         )
@@ -359,7 +362,7 @@ class Images(Resource):
         return await self._client._models(
             "DELETE",
             path,
-            ImageDeleteResponseItem,
+            models.ImageDeleteResponseItem,
             params=params,
             not_found=ImageNotFound,
             timeout=_NO_TIMEOUT,
@@ -373,7 +376,7 @@ class Images(Resource):
         return await self._client._model(
             "POST",
             "/images/prune",
-            ImagePruneResponse,
+            models.ImagePruneResponse,
             params={"filters": encode_filters(filters)},
             timeout=_NO_TIMEOUT,
         )
@@ -400,7 +403,7 @@ class Images(Resource):
         return await self._client._models(
             "GET",
             "/images/search",
-            ImageSearchResponseItem,
+            models.ImageSearchResponseItem,
             params={"term": term, "limit": limit, "filters": encode_filters(filters)},
             headers=headers,
             timeout=_NO_TIMEOUT,
@@ -431,7 +434,7 @@ class Images(Resource):
             "statement": statement or None,
         }
         return await self._client._models(
-            "GET", path, AttestationStatement, params=params, not_found=ImageNotFound
+            "GET", path, models.AttestationStatement, params=params, not_found=ImageNotFound
         )
 
     async def commit(
@@ -472,7 +475,7 @@ class Images(Resource):
             "changes": _changes(changes),
         }
         return await self._client._model(
-            "POST", "/commit", IDResponse, params=params, body=body, timeout=_NO_TIMEOUT
+            "POST", "/commit", models.IDResponse, params=params, body=body, timeout=_NO_TIMEOUT
         )
 
     # -- registry ------------------------------------------------------------------
@@ -800,7 +803,7 @@ class Images(Resource):
             "min-free-space": min_free_space,
         }
         return await c._model(
-            "POST", "/build/prune", BuildPruneResponse, params=params, timeout=_NO_TIMEOUT
+            "POST", "/build/prune", models.BuildPruneResponse, params=params, timeout=_NO_TIMEOUT
         )
 
     # -- archives -----------------------------------------------------------------------
@@ -1005,7 +1008,7 @@ async def auth_login(
             identitytoken=identity_token,
         ).to_dict()
     try:
-        return await client._model("POST", "/auth", AuthResponse, body=body)
+        return await client._model("POST", "/auth", models.AuthResponse, body=body)
     except (ServerError, Unauthorized) as exc:
         if isinstance(exc, Unauthorized) or is_auth_failure(exc.message) or "401" in exc.message:
             raise RegistryAuthError(

@@ -5,27 +5,28 @@ from __future__ import annotations
 import builtins
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 
+from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
 from ..errors import InvalidArgument, NetworkNotFound, NotFound
-from ..models import (
-    IPAM,
-    ConfigReference,
-    EndpointIPAMConfig,
-    EndpointSettings,
-    NetworkCreateResponse,
-    NetworkInspect,
-    NetworkPruneResponse,
-    NetworkSummary,
-)
 from ._base import Resource
 from ._checks import non_empty, str_map
+
+if TYPE_CHECKING:
+    from ..models import (
+        IPAM,
+        EndpointSettings,
+        NetworkCreateResponse,
+        NetworkInspect,
+        NetworkPruneResponse,
+        NetworkSummary,
+    )
 
 __all__ = ["Networks"]
 
@@ -60,7 +61,7 @@ def _check_ip(parameter: str, value: str, *, network: bool) -> None:
 
 
 def _check_ipam(ipam: IPAM) -> None:
-    if not isinstance(ipam, IPAM):
+    if not isinstance(ipam, models.IPAM):
         raise InvalidArgument("ipam", ipam, "expected an aiodock.models.IPAM")
     for i, config in enumerate(ipam.config):
         where = f"ipam.config[{i}]"
@@ -88,7 +89,7 @@ class Networks(Resource):
         ``type`` (``custom``, ``builtin``), ``dangling``.
         """
         return await self._client._models(
-            "GET", "/networks", NetworkSummary, params={"filters": encode_filters(filters)}
+            "GET", "/networks", models.NetworkSummary, params={"filters": encode_filters(filters)}
         )
 
     async def inspect(
@@ -104,7 +105,7 @@ class Networks(Resource):
         return await self._client._model(
             "GET",
             self._path(network_id),
-            NetworkInspect,
+            models.NetworkInspect,
             params={"verbose": verbose or None, "scope": scope},
             not_found=NetworkNotFound,
         )
@@ -170,13 +171,13 @@ class Networks(Resource):
         if labs is not None:
             body["Labels"] = labs
         if config_from is not None:
-            body["ConfigFrom"] = unstructure(ConfigReference(network=config_from))
+            body["ConfigFrom"] = unstructure(models.ConfigReference(network=config_from))
         if enable_ipv4 is not None:
             await self._client._require_api("enable_ipv4", "1.47")
         if check_duplicate and not await self._client._api_at_least("1.44"):
             body["CheckDuplicate"] = True
         return await self._client._model(
-            "POST", "/networks/create", NetworkCreateResponse, body=body
+            "POST", "/networks/create", models.NetworkCreateResponse, body=body
         )
 
     async def remove(self, network_id: str) -> None:
@@ -207,11 +208,11 @@ class Networks(Resource):
         A missing network or container raises ``NotFound``.
         """
         non_empty("container", container)
-        if endpoint_config is not None and not isinstance(endpoint_config, EndpointSettings):
+        if endpoint_config is not None and not isinstance(endpoint_config, models.EndpointSettings):
             raise InvalidArgument(
                 "endpoint_config", endpoint_config, "expected an aiodock.models.EndpointSettings"
             )
-        endpoint = endpoint_config or EndpointSettings()
+        endpoint = endpoint_config or models.EndpointSettings()
         changes: dict[str, Any] = {}
         alias_list = _str_list("aliases", aliases)
         if alias_list is not None:
@@ -220,7 +221,7 @@ class Networks(Resource):
         if link_list is not None:
             changes["links"] = link_list
         if ipv4_address is not None or ipv6_address is not None:
-            ipam = endpoint.ipam_config or EndpointIPAMConfig()
+            ipam = endpoint.ipam_config or models.EndpointIPAMConfig()
             if ipv4_address is not None:
                 _check_ip("ipv4_address", ipv4_address, network=False)
                 if ":" in ipv4_address:
@@ -270,7 +271,7 @@ class Networks(Resource):
         return await self._client._model(
             "POST",
             "/networks/prune",
-            NetworkPruneResponse,
+            models.NetworkPruneResponse,
             params={"filters": encode_filters(filters)},
             timeout=_NO_LIMIT,
         )

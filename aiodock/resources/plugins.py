@@ -19,10 +19,11 @@ import builtins
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .. import models
 from .._auth import AuthLike
 from .._client import quote_path
 from .._convert import json_dumps, unstructure
@@ -32,8 +33,10 @@ from .._progress import ProgressStream, check_auth, registry_auth_header, regist
 from .._reference import parse_reference
 from .._tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import InvalidArgument, PluginNotFound
-from ..models import Plugin, PluginConfig, PluginPrivilege
 from ._base import Resource
+
+if TYPE_CHECKING:
+    from ..models import Plugin, PluginConfig, PluginPrivilege
 
 __all__ = ["Plugins"]
 
@@ -61,7 +64,7 @@ def _privileges_body(privileges: Sequence[PluginPrivilege] | None) -> list[dict[
         return []
     out = []
     for item in privileges:
-        if not isinstance(item, PluginPrivilege):
+        if not isinstance(item, models.PluginPrivilege):
             raise InvalidArgument(
                 "privileges", item, "expected PluginPrivilege items (from plugins.privileges())"
             )
@@ -89,7 +92,7 @@ def _settings(settings: Mapping[str, str] | Sequence[str]) -> list[str]:
 
 
 def _config_bytes(config: PluginConfig | Mapping[str, Any]) -> bytes:
-    if isinstance(config, PluginConfig):
+    if isinstance(config, models.PluginConfig):
         return json_dumps(unstructure(config))
     if isinstance(config, Mapping):
         return json_dumps(dict(config))
@@ -130,7 +133,7 @@ class Plugins(Resource):
     async def list(self, *, filters: Filters | None = None) -> list[Plugin]:
         """Installed plugins, optionally filtered (``capability``, ``enabled``)."""
         return await self._client._models(
-            "GET", "/plugins", Plugin, params={"filters": encode_filters(filters)}
+            "GET", "/plugins", models.Plugin, params={"filters": encode_filters(filters)}
         )
 
     async def privileges(
@@ -149,7 +152,7 @@ class Plugins(Resource):
         return await self._client._models(
             "GET",
             "/plugins/privileges",
-            PluginPrivilege,
+            models.PluginPrivilege,
             params={"remote": remote},
             headers={"X-Registry-Auth": header},
         )
@@ -265,7 +268,7 @@ class Plugins(Resource):
         """One installed plugin: its config, settings and whether it is enabled."""
         path = self._path(name, "/json")
         await self._client._require_api("plugin inspect", "1.25")
-        return await self._client._model("GET", path, Plugin, not_found=PluginNotFound)
+        return await self._client._model("GET", path, models.Plugin, not_found=PluginNotFound)
 
     async def remove(self, name: str, *, force: bool = False) -> None:
         """Remove a plugin; an enabled one needs ``force=True``."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
 from ..errors import InvalidArgument, VolumeNotFound
-from ..models import ClusterVolumeSpec, Volume, VolumeListResponse, VolumePruneResponse
 from ._base import Resource
 from ._checks import non_empty, str_map
+
+if TYPE_CHECKING:
+    from ..models import ClusterVolumeSpec, Volume, VolumePruneResponse
 
 __all__ = ["Volumes"]
 
@@ -36,7 +39,10 @@ class Volumes(Resource):
         Warnings the daemon sends with the list are logged on ``aiodock.volumes``.
         """
         response = await self._client._model(
-            "GET", "/volumes", VolumeListResponse, params={"filters": encode_filters(filters)}
+            "GET",
+            "/volumes",
+            models.VolumeListResponse,
+            params={"filters": encode_filters(filters)},
         )
         for warning in response.warnings:
             _log.warning("volume list: %s", warning)
@@ -69,7 +75,7 @@ class Volumes(Resource):
         if labs is not None:
             body["Labels"] = labs
         if cluster_volume_spec is not None:
-            if not isinstance(cluster_volume_spec, ClusterVolumeSpec):
+            if not isinstance(cluster_volume_spec, models.ClusterVolumeSpec):
                 raise InvalidArgument(
                     "cluster_volume_spec",
                     cluster_volume_spec,
@@ -77,12 +83,12 @@ class Volumes(Resource):
                 )
             await self._client._require_api("cluster_volume_spec", "1.42")
             body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
-        return await self._client._model("POST", "/volumes/create", Volume, body=body)
+        return await self._client._model("POST", "/volumes/create", models.Volume, body=body)
 
     async def inspect(self, name: str) -> Volume:
         """Details of one volume (raises ``VolumeNotFound``)."""
         return await self._client._model(
-            "GET", f"/volumes/{quote_path(name, 'name')}", Volume, not_found=VolumeNotFound
+            "GET", f"/volumes/{quote_path(name, 'name')}", models.Volume, not_found=VolumeNotFound
         )
 
     async def update(self, name: str, *, version: int, spec: ClusterVolumeSpec) -> None:
@@ -95,7 +101,7 @@ class Volumes(Resource):
         quoted = quote_path(name, "name")
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             raise InvalidArgument("version", version, "expected a non-negative int")
-        if not isinstance(spec, ClusterVolumeSpec):
+        if not isinstance(spec, models.ClusterVolumeSpec):
             raise InvalidArgument("spec", spec, "expected an aiodock.models.ClusterVolumeSpec")
         await self._client._require_api("volumes.update", "1.42")
         await self._client._status(
@@ -128,7 +134,7 @@ class Volumes(Resource):
         return await self._client._model(
             "POST",
             "/volumes/prune",
-            VolumePruneResponse,
+            models.VolumePruneResponse,
             params={"filters": encode_filters(filters)},
             timeout=_NO_LIMIT,
         )
