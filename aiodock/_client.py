@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import re
 import ssl
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -112,12 +113,17 @@ def _transport_error(exc: BaseException, what: str) -> Exception:
     return transport_error(exc, what)
 
 
+_PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9_.\-]+").fullmatch
+
+
 def quote_path(value: str, parameter: str = "id") -> str:
     """Quote one path segment (an id or name) so it cannot leave its place in the URL.
 
     ``/``, ``?``, ``#`` and ``%`` are escaped, and a segment of only dots is
     escaped too so that URL normalisation cannot turn it into ``..``.
     """
+    if value.__class__ is str and _PLAIN_SEGMENT(value) and value.strip("."):
+        return value  # ids and names: nothing to quote (urllib's quote costs ~1.5 us)
     if not isinstance(value, str) or not value:
         raise InvalidArgument(parameter, value, "expected a non-empty string")
     if "\x00" in value:
