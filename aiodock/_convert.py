@@ -381,17 +381,48 @@ def _convert_lines(t: Any, v: str, i: int, ns: dict[str, Any]) -> list[str]:
             return [f"if {test}:", f"    {v} = hook{i}({v}, None)"]
         if inner is Any:
             return []
-        ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(inner), inner
-        return [f"if {v} is not None:", f"    {v} = hook{i}({v}, type{i})"]
+        expr = _collection_expr(inner, v, i, ns)
+        if expr is None:
+            ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(inner), inner
+            expr = f"hook{i}({v}, type{i})"
+        return [f"if {v} is not None:", f"    {v} = {expr}"]
+    expr = _collection_expr(t, v, i, ns)
+    if expr is not None:
+        # The daemon sends null for most empty collections.
+        return [f"{v} = {'[]' if _is_list(t) else '{}'} if {v} is None else {expr}"]
     ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(t), t
     if isinstance(t, type) and attrs.has(t):
         # A non-optional nested model: null gives its default instance.
         return [f"{v} = type{i}() if {v} is None else hook{i}({v}, type{i})"]
-    if _is_list(t) or _is_dict(t):
-        # The daemon sends null for most empty collections: skip the call then.
-        empty = "[]" if _is_list(t) else "{}"
-        return [f"{v} = {empty} if {v} is None else hook{i}({v}, type{i})"]
     return [f"{v} = hook{i}({v}, type{i})"]
+
+
+def _collection_expr(t: Any, v: str, i: int, ns: dict[str, Any]) -> str | None:
+    """An inline expression structuring the non-null list or map in ``v``, or ``None``.
+
+    Same results as the list and dict hooks above, one call less per field.
+    """
+    args = get_args(t)
+    if _is_list(t):
+        elem: Any = args[0] if args else Any
+        build = "[{item} for e in {v}{where}]"
+    elif _is_dict(t) and (not args or args[0] in (Any, str)):
+        elem = args[1] if len(args) > 1 else Any
+        build = "{{k: {item} for k, e in {v}.items()}}"
+    else:
+        return None
+    if elem is Any:
+        return f"list({v})" if _is_list(t) else f"dict({v})"
+    where = ""
+    if elem in _SCALAR_CHECK:
+        ns[f"elem{i}"] = _SCALAR_HOOKS[elem]
+        item = f"e if e.__class__ is {_SCALAR_CHECK[elem]} else elem{i}(e, None)"
+    else:
+        ns[f"elem{i}"], ns[f"etype{i}"] = _hook_for(elem), elem
+        item = f"elem{i}(e, etype{i})"
+        if _is_list(t) and attrs.has(elem):
+            where = " if e is not None"  # a null item of a list of objects carries nothing
+    return build.format(item=item, v=v, where=where)
 
 
 # Annotations are strings (``from __future__ import annotations``) and typing
