@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+import attrs
 from yarl import URL
 
+from ._deadlines import Deadlines
 from ._timeout import wait_for
 from ._version import __version__
 from .errors import (
@@ -30,6 +32,7 @@ from .errors import (
     ClientClosedError,
     DockerConnectionError,
     DockerError,
+    DockerTimeoutError,
     InvalidArgument,
     NotFound,
     error_class_for,
@@ -229,9 +232,14 @@ class _Shared:
         self.negotiated: str | None = None
         self.negotiation: asyncio.Lock | None = None
         self.limiter = _Limiter(max_connections)
+        self.deadlines: Deadlines | None = None
         self.server_hostname: str | None = None
         # Open streams, so that closing the client can wake and end them.
         self.streams: weakref.WeakSet[AsyncStream[Any] | HijackedStream] = weakref.WeakSet()
+
+    def start_deadlines(self) -> Deadlines:
+        self.deadlines = Deadlines(asyncio.get_running_loop())
+        return self.deadlines
 
     def open_session(self) -> aiohttp.ClientSession:
         from ._transport import make_connector
@@ -321,6 +329,7 @@ class DockerClient:
         self._stream_timeout_value = stream_timeout
         self._connect_timeout = connect_timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._untimed = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout, sock_read=stream_timeout
         )
@@ -392,6 +401,8 @@ class DockerClient:
         session, shared.session = shared.session, None
         if session is not None:
             await session.close()
+        if shared.deadlines is not None:
+            shared.deadlines.close()
 
     @property
     def closed(self) -> bool:
@@ -680,12 +691,23 @@ class DockerClient:
 
         The response is released; its status and headers stay readable.
         """
-        limiter = self._shared.limiter
+        shared = self._shared
+        # The time limit is enforced by the client's Deadlines, not by an aiohttp
+        # timer per request (see _deadlines.py); aiohttp keeps the other limits.
+        if timeout is None:
+            limit, timeout = self._timeout_value, self._untimed
+        else:
+            limit, timeout = timeout.total, attrs.evolve(timeout, total=None)
+        limiter = shared.limiter
         if limiter.free > 0:  # the common case, without an async context manager
             limiter.free -= 1
         else:
             await limiter.wait()
+        deadlines = token = None
         try:
+            if limit is not None:
+                deadlines = shared.deadlines or shared.start_deadlines()
+                token = deadlines.start(limit)
             response = await self._send(method, path, timeout=timeout, **kwargs)
             try:
                 body = await response.read()
@@ -695,7 +717,14 @@ class DockerClient:
             finally:
                 response.release()
             return response, body
+        except asyncio.CancelledError:
+            if deadlines is not None and token is not None and deadlines.expired(token):
+                what = f"{method} {path} on {shared.endpoint.url}"
+                raise DockerTimeoutError(f"{what}: timed out (no answer within {limit}s)") from None
+            raise
         finally:
+            if deadlines is not None and token is not None:
+                deadlines.finish(token)
             limiter.release()
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:

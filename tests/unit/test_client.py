@@ -12,6 +12,7 @@ from aiohttp import web
 import aiodock
 from aiodock import DockerClient, Repeated
 from aiodock._client import encode_query, quote_path
+from aiodock._timeout import _timeout as asyncio_timeout
 from aiodock._timeout import wait_for
 from aiodock._transport import parse_host
 from aiodock.errors import (
@@ -281,8 +282,49 @@ async def test_slow_call_times_out_with_docker_timeout_error() -> None:
 
     app.router.add_get("/v1.41/info", slow)
     async with serve(app) as host, DockerClient(host, timeout=0.2) as client:
-        with pytest.raises(DockerTimeoutError):
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(DockerTimeoutError, match=r"GET /info .*within 0.2s"):
             await client.system.info()
+        assert asyncio.get_running_loop().time() - started < 1.0
+        # The client still works, and a later, shorter limit is kept too.
+        await client.system.ping()
+        with pytest.raises(DockerTimeoutError):
+            await client.with_options(timeout=0.05).system.info()
+
+
+async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone() -> None:
+    app = ping_app()
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app.router.add_get("/v1.41/info", slow)
+    async with serve(app) as host, DockerClient(host, timeout=30) as client:
+        for _ in range(5):
+            await client.system.ping()
+        deadlines = client._shared.deadlines
+        assert deadlines is not None
+        timer = deadlines._timer
+        for _ in range(20):
+            await client.system.ping()
+        assert deadlines._timer is timer, "calls with the same limit must not re-arm the timer"
+        assert deadlines._calls == {}
+
+        # The caller's own cancellation is a CancelledError, not a timeout.
+        call = asyncio.create_task(client.system.info())
+        await asyncio.sleep(0.05)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # An enclosing asyncio timeout wins over the client's longer limit.
+        with pytest.raises(asyncio.TimeoutError):
+            async with asyncio_timeout(0.05):
+                await client.system.info()
+        assert deadlines._calls == {}
+        release.set()
+        assert await client.system.info() is not None
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])

@@ -1,0 +1,95 @@
+"""Time limits for ordinary calls without a timer per call.
+
+aiohttp enforces ``ClientTimeout.total`` with one event-loop timer per request
+(scheduled, entered, cancelled): about 5 us of a 130 us ping. Calls here share
+one timer per client instead, set for the earliest deadline in flight. With the
+same limit on every call, a new deadline is never the earliest, so starting and
+finishing a call is two dict operations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+
+__all__ = ["Deadlines"]
+
+# A timer may fire this much before its deadline (the loop's clock resolution).
+_SLACK = 0.001
+
+
+class Deadlines:
+    """Cancels the task of a call that outlives its deadline.
+
+    ``start`` registers the current task's call and returns a token; the call
+    catches ``CancelledError`` and asks :meth:`expired` whether the cancellation
+    was this limit (then it raises its timeout error) or someone else's; every
+    call ends with :meth:`finish`, on every path.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._calls: dict[int, tuple[asyncio.Task[object], float, int]] = {}
+        self._expired: set[int] = set()
+        self._tokens = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._wake_at = 0.0
+
+    def start(self, limit: float) -> int:
+        task = asyncio.current_task(self._loop)
+        assert task is not None, "a call runs in a task"
+        deadline = self._loop.time() + limit
+        token = next(self._tokens)
+        cancelling = 0
+        if sys.version_info >= (3, 11):
+            cancelling = task.cancelling()
+        self._calls[token] = (task, deadline, cancelling)
+        if self._timer is None or deadline < self._wake_at:
+            self._schedule(deadline)
+        return token
+
+    def expired(self, token: int) -> bool:
+        """Whether ``token``'s call was cancelled by its limit (and only by it).
+
+        True means the cancellation is taken back from the task (Python 3.11+),
+        so the call can raise its timeout error instead.
+        """
+        if token not in self._expired:
+            return False
+        task, _, cancelling = self._calls[token]
+        if sys.version_info >= (3, 11):
+            # Another cancellation (the caller's) also arrived: let it win.
+            return task.uncancel() <= cancelling
+        return True
+
+    def finish(self, token: int) -> None:
+        # The timer stays: when it fires with nothing due it just looks again, which
+        # is cheaper than cancelling and rescheduling it around every call.
+        self._calls.pop(token, None)
+        self._expired.discard(token)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _schedule(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._wake_at = when
+        self._timer = self._loop.call_at(when, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        now = self._loop.time() + _SLACK
+        earliest: float | None = None
+        for token, (task, deadline, _) in self._calls.items():
+            if deadline <= now:
+                if token not in self._expired:
+                    self._expired.add(token)
+                    task.cancel()
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._schedule(earliest)
