@@ -299,23 +299,26 @@ def _filters(filters: Filters | None) -> str | None:
 
 # --- ports and volumes --------------------------------------------------------------
 
-_PORT_KEY = r"(\d{1,5})(?:/([a-z]+))?"
+_PORT_KEY = r"(\d{1,5})(?:-(\d{1,5}))?(?:/([a-z]+))?"
 
 
-def _port_key(key: Any, parameter: str) -> str:
+def _port_keys(key: Any, parameter: str) -> builtins.list[str]:
+    """``80``, ``"80/udp"`` or a range ``"8000-8010/tcp"`` -> ``["8000/tcp", ...]``."""
     if isinstance(key, bool):
-        raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
+        raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
     if isinstance(key, int):
-        port, proto = key, "tcp"
+        first, last, proto = key, key, "tcp"
     elif isinstance(key, str) and (match := re.fullmatch(_PORT_KEY, key.strip().lower())):
-        port, proto = int(match.group(1)), match.group(2) or "tcp"
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        proto = match.group(3) or "tcp"
     else:
-        raise InvalidArgument(parameter, key, "expected a port like 80 or '80/tcp'")
-    if not 1 <= port <= 65535:
-        raise InvalidArgument(parameter, key, "container ports are 1..65535")
+        raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
+    if not 1 <= first <= last <= 65535:
+        raise InvalidArgument(parameter, key, "container ports are 1..65535, ranges low-high")
     if proto not in _PROTOCOLS:
         raise InvalidArgument(parameter, key, f"protocol must be one of {', '.join(_PROTOCOLS)}")
-    return f"{port}/{proto}"
+    return [f"{port}/{proto}" for port in range(first, last + 1)]
 
 
 def _host_ip(ip: Any, spec: Any) -> str:
@@ -328,12 +331,19 @@ def _host_ip(ip: Any, spec: Any) -> str:
 
 
 def _host_port(port: Any, spec: Any) -> str:
+    """A host port, ``""`` for any, or a range ``"9000-9010"``."""
     if port is None or port == "":
         return ""
-    if isinstance(port, str) and port.isdigit():
+    if isinstance(port, str) and (match := re.fullmatch(r"(\d{1,5})-(\d{1,5})", port.strip())):
+        first, last = int(match.group(1)), int(match.group(2))
+        if 1 <= first <= last <= 65535:
+            return f"{first}-{last}"
+    elif isinstance(port, str) and port.isdigit():
         port = int(port)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise InvalidArgument("ports", spec, f"bad host port {port!r} (0..65535; 0 = any)")
+        raise InvalidArgument(
+            "ports", spec, f"bad host port {port!r} (0..65535, 0 = any, or a range low-high)"
+        )
     return str(port) if port else ""
 
 
@@ -359,6 +369,27 @@ def _binding(value: Any, spec: Any) -> PortBinding:
     )
 
 
+def _spread(binding: PortBinding, count: int, key: Any, spec: Any) -> builtins.list[PortBinding]:
+    """One binding per port of a container range of ``count`` ports (like ``docker run -p``).
+
+    A host range must be as long as the container range; any port stays any port.
+    A single container port may take a host range: the daemon picks a free port in it.
+    """
+    first, dash, last = binding.host_port.partition("-")
+    if count == 1:
+        return [binding]
+    if not binding.host_port:
+        return [binding] * count
+    if not dash or int(last) - int(first) + 1 != count:
+        raise InvalidArgument(
+            "ports",
+            spec,
+            f"{key!r} has {count} ports but host port {binding.host_port!r} "
+            f"{'is one port' if not dash else 'a range of another length'}",
+        )
+    return [attrs.evolve(binding, host_port=str(int(first) + i)) for i in range(count)]
+
+
 def _ports(
     value: Any,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, builtins.list[PortBinding] | None]]:
@@ -368,13 +399,14 @@ def _ports(
     exposed: dict[str, dict[str, Any]] = {}
     bindings: dict[str, builtins.list[PortBinding] | None] = {}
     for key, binding in value.items():
-        port = _port_key(key, "ports")
+        ports = _port_keys(key, "ports")
         items = binding if isinstance(binding, builtins.list) else [binding]
         if not items:
             raise InvalidArgument("ports", value, f"no binding given for {key!r}")
-        exposed[port] = {}
-        bindings.setdefault(port, [])
-        bindings[port] = [*(bindings[port] or []), *(_binding(b, value) for b in items)]
+        spread = [_spread(_binding(b, value), len(ports), key, value) for b in items]
+        for i, port in enumerate(ports):
+            exposed[port] = {}
+            bindings[port] = [*(bindings.get(port) or []), *(per_port[i] for per_port in spread)]
     return exposed, bindings
 
 
@@ -558,7 +590,7 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
             expose = [expose]
         if not isinstance(expose, Sequence):
             raise InvalidArgument("expose", expose, "expected a list of ports")
-        exposed.update({_port_key(p, "expose"): {} for p in expose})
+        exposed.update({port: {} for p in expose for port in _port_keys(p, "expose")})
     if "ports" in options:
         ports, bindings = _ports(options.pop("ports"))
         exposed.update(ports)
@@ -933,7 +965,9 @@ class Containers(Resource):
         - ``env``: ``{"K": "v"}`` or ``["K=v"]``.
         - ``ports``: ``{"80/tcp": ("127.0.0.1", 8080)}``; a binding is a host
           port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port), ``None``
-          (any port, all interfaces) or a list of these.
+          (any port, all interfaces) or a list of these. Ranges work as with
+          ``docker run -p``: ``{"8000-8002": "127.0.0.1:9000-9002"}`` pairs the
+          ports; ``{"80": "127.0.0.1:9000-9010"}`` lets the daemon pick one.
         - ``volumes``: ``["/data", "named:/srv", "/host:/mnt:ro"]`` or
           ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
         - ``memory``: bytes or ``"512m"``; ``cpus``: ``1.5``.

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import io
 import os
+import socket
 import tarfile
 import time
 import uuid
@@ -232,6 +233,45 @@ async def test_create_options_reach_the_engine(docker: DockerClient, make: Make)
     assert settings is not None
     published = settings.ports["80/tcp"]
     assert published and published[0].host_ip == "127.0.0.1" and int(published[0].host_port) > 0
+
+
+def _free_port_range(count: int) -> int:
+    """The first of ``count`` consecutive loopback TCP ports nobody listens on now."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count > 65535:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(first, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no free port range on 127.0.0.1")
+
+
+async def test_port_ranges_are_published(docker: DockerClient, make: Make) -> None:
+    first = _free_port_range(3)
+    cid = await make(
+        cmd="sh -c 'sleep 600'",
+        ports={
+            "8000-8002": f"127.0.0.1:{first}-{first + 2}",
+            "7000-7001/udp": ("127.0.0.1",),
+        },
+    )
+    await docker.containers.start(cid)
+    settings = (await docker.containers.inspect(cid)).network_settings
+    assert settings is not None
+    for i in range(3):
+        [published] = settings.ports[f"{8000 + i}/tcp"] or []
+        assert (published.host_ip, published.host_port) == ("127.0.0.1", str(first + i))
+    for port in ("7000/udp", "7001/udp"):
+        [published] = settings.ports[port] or []
+        assert published.host_ip == "127.0.0.1" and int(published.host_port) > 0
 
 
 async def test_create_errors(docker: DockerClient, make: Make, test_label: dict[str, str]) -> None:

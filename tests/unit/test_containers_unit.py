@@ -125,6 +125,11 @@ BAD_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
     ("ports", lambda d: d.containers.create(image="i", ports={"80": []})),
     ("ports", lambda d: d.containers.create(image="i", ports={"80": {"x": 1}})),
     ("ports", lambda d: d.containers.create(image="i", ports=["80:80"])),
+    ("ports", lambda d: d.containers.create(image="i", ports={"90-80": None})),
+    ("ports", lambda d: d.containers.create(image="i", ports={"80-82": "9000-9001"})),
+    ("ports", lambda d: d.containers.create(image="i", ports={"80-82": 9000})),
+    ("ports", lambda d: d.containers.create(image="i", ports={"80": "9010-9000"})),
+    ("expose", lambda d: d.containers.create(image="i", expose=["70000-70001"])),
     ("expose", lambda d: d.containers.create(image="i", expose=["0"])),
     ("cpus", lambda d: d.containers.create(image="i", cpus=0)),
     ("cpus", lambda d: d.containers.create(image="i", cpus="2")),
@@ -322,6 +327,31 @@ def test_create_request_from_keywords() -> None:
     assert host["ExtraHosts"] == ["db:10.0.0.2"]
     assert host["Tmpfs"] == {"/run": "size=1m"}
     assert body["NetworkingConfig"] == {"EndpointsConfig": {"appnet": {"Aliases": ["web"]}}}
+
+
+def test_port_ranges_pair_up_like_docker_run() -> None:
+    from aiodock._convert import unstructure
+
+    request, _, _ = build_create_request(
+        image="busybox",
+        ports={
+            "8000-8002": "127.0.0.1:9000-9002",  # paired one to one
+            "7000-7001/udp": None,  # any host port for each
+            "80": ("127.0.0.1", "9100-9110"),  # the daemon picks one in the range
+        },
+        expose=["6000-6001"],
+    )
+    body = unstructure(request)
+    assert set(body["ExposedPorts"]) == {
+        "8000/tcp", "8001/tcp", "8002/tcp", "7000/udp", "7001/udp", "80/tcp",
+        "6000/tcp", "6001/tcp",
+    }  # fmt: skip
+    bindings = body["HostConfig"]["PortBindings"]
+    assert [bindings[f"{p}/tcp"] for p in (8000, 8001, 8002)] == [
+        [{"HostIp": "127.0.0.1", "HostPort": str(port)}] for port in (9000, 9001, 9002)
+    ]
+    assert bindings["7000/udp"] == bindings["7001/udp"] == [{}]
+    assert bindings["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "9100-9110"}]
 
 
 def test_create_keywords_replace_model_fields() -> None:
