@@ -112,6 +112,17 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         raise InvalidArgument("host", shown, f"not a valid address: {exc}") from None
     if not hostname:
         raise InvalidArgument("host", shown, "no host name")
+    # Brackets hold an IPv6 address and nothing else. Python 3.10's urlsplit does
+    # not check that: "tcp://[abc]" became host "abc" and "ssh://]x[y" host "y".
+    host_part = parts.netloc.rpartition("@")[2]
+    if "[" in host_part or "]" in host_part:
+        bracketed = re.fullmatch(r"\[([^\[\]]*)\](:\d*)?", host_part)
+        try:
+            valid = bracketed is not None and ipaddress.ip_address(bracketed.group(1)).version == 6
+        except ValueError:
+            valid = False
+        if not valid:
+            raise InvalidArgument("host", shown, "brackets must hold an IPv6 address")
     if parts.query or parts.fragment:
         raise InvalidArgument("host", shown, "must not carry a query or fragment")
     _check_hostname(hostname, host)
