@@ -581,16 +581,10 @@ class DockerClient:
     # -- request core ----------------------------------------------------------------
 
     async def _url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
-        if versioned and not (self._prefix or self._shared.negotiated):
-            await self._negotiate()
-        return self._build_url(path, params, versioned)
-
-    def _build_url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
-        """The request URL; the API version must be known (pinned or negotiated)."""
         shared = self._shared
         url = shared.base_url
         if versioned:
-            url += self._prefix or "/v" + shared.negotiated  # type: ignore[operator]
+            url += self._prefix or "/v" + (shared.negotiated or await self._negotiate())
         url += path
         if params:
             query = encode_query(params)
@@ -616,9 +610,7 @@ class DockerClient:
         if shared.closed:
             self._check_open()
         session = shared.session or shared.open_session()
-        if versioned and not (self._prefix or shared.negotiated):
-            await self._negotiate()
-        url = self._build_url(path, params, versioned)
+        url = await self._url(path, params, versioned)
         if body is not _UNSET:
             data = _json_dumps(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
