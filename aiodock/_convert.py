@@ -228,20 +228,6 @@ def _dict_factory(t: Any) -> StructureHook:
 
         return structure_any_dict
 
-    if key in (Any, str) and val in _ZERO:
-        cls: Callable[[Any], Any] = val
-        zero = _ZERO[val]
-
-        def structure_scalar_dict(value: Any, _: Any) -> dict[Any, Any]:
-            if value is None:
-                return {}
-            return {
-                k: v if v.__class__ is cls else (zero if v is None else cls(v))
-                for k, v in value.items()
-            }
-
-        return structure_scalar_dict
-
     key_hook = None if key in (Any, str) else _hook_for(key)
     val_hook = _hook_for(val)
 
