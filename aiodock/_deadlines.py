@@ -34,7 +34,6 @@ class Deadlines:
         self._expired: set[int] = set()
         self._tokens = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self._wake_at = 0.0
 
     def start(self, limit: float) -> int:
         task = asyncio.current_task(self._loop)
@@ -45,7 +44,7 @@ class Deadlines:
         if sys.version_info >= (3, 11):
             cancelling = task.cancelling()
         self._calls[token] = (task, deadline, cancelling)
-        if self._timer is None or deadline < self._wake_at:
+        if self._timer is None or deadline < self._timer.when():
             self._schedule(deadline)
         return token
 
@@ -77,7 +76,6 @@ class Deadlines:
     def _schedule(self, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._wake_at = when
         self._timer = self._loop.call_at(when, self._check)
 
     def _check(self) -> None:
