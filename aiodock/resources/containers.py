@@ -299,7 +299,16 @@ def _filters(filters: Filters | None) -> str | None:
 
 # --- ports and volumes --------------------------------------------------------------
 
-_PORT_KEY = r"(\d{1,5})(?:-(\d{1,5}))?(?:/([a-z]+))?"
+# A port or a range of them, as ``docker run -p`` writes them: "80", "8000-8010".
+_PORTS = r"(\d{1,5})(?:-(\d{1,5}))?"
+_PORT_KEY = _PORTS + r"(?:/([a-z]+))?"
+
+
+def _port_range(match: re.Match[str]) -> tuple[int, int] | None:
+    """(first, last) of a ``_PORTS`` match; ``None`` unless 1 <= first <= last <= 65535."""
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return (first, last) if 1 <= first <= last <= 65535 else None
 
 
 def _port_keys(key: Any, parameter: str) -> builtins.list[str]:
@@ -307,15 +316,14 @@ def _port_keys(key: Any, parameter: str) -> builtins.list[str]:
     if isinstance(key, bool):
         raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
     if isinstance(key, int):
-        first, last, proto = key, key, "tcp"
+        ports, proto = ((key, key) if 1 <= key <= 65535 else None), "tcp"
     elif isinstance(key, str) and (match := re.fullmatch(_PORT_KEY, key.strip().lower())):
-        first = int(match.group(1))
-        last = int(match.group(2) or first)
-        proto = match.group(3) or "tcp"
+        ports, proto = _port_range(match), match.group(3) or "tcp"
     else:
         raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
-    if not 1 <= first <= last <= 65535:
+    if ports is None:
         raise InvalidArgument(parameter, key, "container ports are 1..65535, ranges low-high")
+    first, last = ports
     if proto not in _PROTOCOLS:
         raise InvalidArgument(parameter, key, f"protocol must be one of {', '.join(_PROTOCOLS)}")
     return [f"{port}/{proto}" for port in range(first, last + 1)]
@@ -334,10 +342,11 @@ def _host_port(port: Any, spec: Any) -> str:
     """A host port, ``""`` for any, or a range ``"9000-9010"``."""
     if port is None or port == "":
         return ""
-    if isinstance(port, str) and (match := re.fullmatch(r"(\d{1,5})-(\d{1,5})", port.strip())):
-        first, last = int(match.group(1)), int(match.group(2))
-        if 1 <= first <= last <= 65535:
-            return f"{first}-{last}"
+    if isinstance(port, str) and "-" in port:
+        match = re.fullmatch(_PORTS, port.strip())
+        ports = _port_range(match) if match is not None and match.group(2) else None
+        if ports is not None:
+            return f"{ports[0]}-{ports[1]}"
     elif isinstance(port, str) and port.isdigit():
         port = int(port)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
