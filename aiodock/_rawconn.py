@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any
+from collections.abc import Callable
 
 __all__ = ["RawConnection"]
 
@@ -113,7 +113,7 @@ class RawConnection(asyncio.Protocol):
                 return b""
             await self._wait_for_data()
 
-    async def _read_buffered(self, take: Any) -> bytes:
+    async def _read_buffered(self, take: Callable[[bytes], int | None]) -> bytes:
         """Join the unread bytes until ``take(buffer)`` says how many to return."""
         while True:
             if self._exception is not None:
