@@ -41,7 +41,12 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
+    from ._archive import (
+        ArchiveExtractionError,
+        ArchiveLimitError,
+        UnsafeArchiveError,
+        extract_archive,
+    )
     from ._auth import AuthConfig
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
@@ -72,6 +77,7 @@ _LAZY = {
     "Stats": ".models",
     "EventWatcher": ".watcher",
     "ArchiveExtractionError": "._archive",
+    "ArchiveLimitError": "._archive",
     "UnsafeArchiveError": "._archive",
     "extract_archive": "._archive",
 }
@@ -96,6 +102,7 @@ __all__ = [
     "APIError",
     "APIVersionError",
     "ArchiveExtractionError",
+    "ArchiveLimitError",
     "AsyncStream",
     "AuthConfig",
     "BadRequest",

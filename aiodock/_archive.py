@@ -21,18 +21,24 @@ import base64
 import binascii
 import concurrent.futures
 import contextlib
+import functools
 import io
 import os
-import shutil
-import stat
-import tarfile
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from ._convert import json_loads, structure
+from ._extract import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_MEMBERS,
+    ArchiveExtractionError,
+    ArchiveLimitError,
+    UnsafeArchiveError,
+    extract_fileobj,
+)
 from ._tarstream import tar_tree
-from .errors import DockerConnectionError, DockerError
+from .errors import DockerConnectionError, InvalidArgument
 
 if TYPE_CHECKING:
     from .models.containers import PathStat
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PATH_STAT_HEADER",
     "ArchiveExtractionError",
+    "ArchiveLimitError",
     "UnsafeArchiveError",
     "extract_archive",
     "iter_fileobj",
@@ -51,32 +58,6 @@ PATH_STAT_HEADER = "X-Docker-Container-Path-Stat"
 CHUNK_SIZE = 256 * 1024
 _QUEUE_DEPTH = 8
 _POLL = 0.2  # how often a blocked worker thread checks whether it was abandoned
-
-
-class UnsafeArchiveError(DockerError, ValueError):
-    """A tar member would be written outside the extraction directory.
-
-    ``member`` is the offending member name and ``reason`` says why it was
-    refused (absolute path, ``..`` component, or a link leaving the target).
-    """
-
-    def __init__(self, member: str, reason: str) -> None:
-        self.member = member
-        self.reason = reason
-        super().__init__(f"refusing tar member {member!r}: {reason}")
-
-
-class ArchiveExtractionError(DockerError, OSError):
-    """A tar archive could not be unpacked: it is corrupt or truncated, or one of
-    its members cannot be written as described (a file used as a directory, a
-    link loop, a full disk). ``member`` names the member, if any.
-    """
-
-    def __init__(self, member: str | None, reason: str) -> None:
-        self.member = member
-        self.reason = reason
-        where = f"tar member {member!r}" if member is not None else "the tar archive"
-        super().__init__(f"cannot extract {where}: {reason}")
 
 
 def parse_path_stat(value: str | None) -> PathStat:
@@ -238,139 +219,10 @@ async def iter_fileobj(
 # --- safe extraction ----------------------------------------------------------------
 
 
-def _inside(root: str, path: str) -> bool:
-    return path == root or path.startswith(root + os.sep)
-
-
-def _member_path(name: str, what: str, member: str | None = None) -> str | None:
-    """The member name as a clean relative path; ``None`` for the archive root itself."""
-    member = name if member is None else member
-    if "\x00" in name:
-        raise UnsafeArchiveError(member, f"{what} contains a NUL byte")
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(member, f"{what} {name!r} is an absolute path")
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise UnsafeArchiveError(member, f"{what} {name!r} contains a '..' component")
-    return "/".join(parts) or None
-
-
-class _Extractor:
-    """Writes tar members below ``root``, checking every one before touching the disk."""
-
-    def __init__(self, dest: str, skip_unsafe_links: bool = False) -> None:
-        os.makedirs(dest, exist_ok=True)
-        self.skip_unsafe_links = skip_unsafe_links
-        self.root = os.path.realpath(dest)
-        self.names: list[str] = []
-        self._dir_modes: list[tuple[str, int, float]] = []
-
-    def _target(self, member: tarfile.TarInfo, rel: str) -> str:
-        target = os.path.join(self.root, rel)
-        parent = os.path.realpath(os.path.dirname(target))
-        if not _inside(self.root, parent):
-            raise UnsafeArchiveError(member.name, "its directory leads outside the target")
-        return os.path.join(parent, os.path.basename(target))
-
-    def _check_symlink(self, member: tarfile.TarInfo, rel: str, target: str) -> None:
-        link = member.linkname
-        if not link:
-            raise UnsafeArchiveError(member.name, "symbolic link without a target")
-        if link.startswith("/"):
-            raise UnsafeArchiveError(member.name, f"symbolic link to absolute path {link!r}")
-        lexical = os.path.normpath(os.path.join(os.path.dirname(rel), link))
-        if lexical == ".." or lexical.startswith(".." + os.sep):
-            raise UnsafeArchiveError(member.name, f"symbolic link {link!r} leaves the target")
-        resolved = os.path.realpath(os.path.join(os.path.dirname(target), link))
-        if not _inside(self.root, resolved):
-            raise UnsafeArchiveError(member.name, f"symbolic link {link!r} leaves the target")
-
-    def _hardlink_source(self, member: tarfile.TarInfo) -> str:
-        source_rel = _member_path(member.linkname, "the hard link target", member.name)
-        if source_rel is None:
-            raise UnsafeArchiveError(member.name, "hard link to the archive root")
-        source = os.path.realpath(os.path.join(self.root, source_rel))
-        if not _inside(self.root, source):
-            raise UnsafeArchiveError(member.name, "hard link leaves the target")
-        return source
-
-    @staticmethod
-    def _clear(target: str) -> None:
-        """Remove a non-directory already at ``target`` (never write through a link)."""
-        try:
-            st = os.lstat(target)
-        except FileNotFoundError:
-            return
-        if not stat.S_ISDIR(st.st_mode):
-            os.unlink(target)
-
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-        rel = _member_path(member.name, "the path")
-        if rel is None:
-            return
-        if member.isdev() or member.isfifo():
-            return  # device nodes and FIFOs are not created
-        target = self._target(member, rel)
-        if member.issym():
-            try:
-                self._check_symlink(member, rel, target)
-            except UnsafeArchiveError:
-                if self.skip_unsafe_links:
-                    return
-                raise
-        elif member.islnk():
-            source = self._hardlink_source(member)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        mode = member.mode & 0o777
-        if member.isdir():
-            if os.path.lexists(target) and not os.path.isdir(target):
-                os.unlink(target)
-            os.makedirs(target, exist_ok=True)
-            if not _inside(self.root, os.path.realpath(target)):
-                raise UnsafeArchiveError(member.name, "directory leads outside the target")
-            self._dir_modes.append((target, mode, member.mtime))
-        elif member.issym():
-            self._clear(target)
-            os.symlink(member.linkname, target)
-        elif member.islnk():
-            self._clear(target)
-            os.link(source, target, follow_symlinks=False)
-        else:  # regular file (and anything tarfile treats like one)
-            self._clear(target)
-            src = tar.extractfile(member)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(target, flags, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                if src is not None:
-                    shutil.copyfileobj(src, out, CHUNK_SIZE)
-            os.chmod(target, mode)
-            os.utime(target, (member.mtime, member.mtime))
-        self.names.append(rel)
-
-    def finish(self) -> list[str]:
-        # Directory modes last, deepest first, so read-only directories can be filled.
-        for path, mode, mtime in sorted(self._dir_modes, key=lambda d: d[0], reverse=True):
-            os.chmod(path, mode)
-            os.utime(path, (mtime, mtime))
-        return self.names
-
-
-def _extract_fileobj(fileobj: Any, dest: str, skip_unsafe_links: bool = False) -> list[str]:
-    extractor = _Extractor(dest, skip_unsafe_links)
-    member: str | None = None
-    try:
-        with tarfile.open(fileobj=fileobj, mode="r|*", bufsize=CHUNK_SIZE) as tar:
-            for info in tar:
-                member = info.name
-                extractor.add(tar, info)
-            member = None
-        return extractor.finish()
-    except tarfile.TarError as exc:
-        raise ArchiveExtractionError(None, f"not a valid tar stream ({exc})") from exc
-    except (OSError, RecursionError) as exc:
-        if isinstance(exc, DockerError):
-            raise
-        raise ArchiveExtractionError(member, str(exc) or type(exc).__name__) from exc
+def _limit(parameter: str, value: int | None) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise InvalidArgument(parameter, value, "must be a whole number >= 0, or None for no limit")
 
 
 async def extract_archive(
@@ -378,6 +230,9 @@ async def extract_archive(
     dest: str | os.PathLike[str],
     *,
     skip_unsafe_links: bool = False,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    max_members: int | None = DEFAULT_MAX_MEMBERS,
+    decompress: bool = False,
 ) -> list[str]:
     """Unpack a tar archive into directory ``dest`` (created if missing) safely.
 
@@ -386,21 +241,54 @@ async def extract_archive(
     consumed as it arrives, never buffered whole). Returns the relative paths
     written, in archive order.
 
-    Raises :class:`UnsafeArchiveError`, before writing that member, for an
-    absolute member name, a ``..`` component, a symbolic link whose target is
-    absolute or resolves outside ``dest``, a hard link to outside ``dest``, or
-    a path that would be reached through such a link. With
+    Nothing is ever written, re-moded or re-timed outside ``dest``, and after
+    extraction no entry below ``dest`` resolves outside it, whatever the order
+    and mix of members and however many archives are unpacked into one
+    destination. :class:`UnsafeArchiveError` is raised, before that member is
+    written, for an absolute member name, a ``..`` component, a control
+    character in a name, a path that passes through a symbolic link, a
+    directory member where a symbolic link stands, and a symbolic link that is
+    absolute, climbs above ``dest``, or has ``..`` after a name (``a/../b``:
+    its meaning would depend on whether ``a`` is a link). With
     ``skip_unsafe_links`` such symbolic links (common in container
     filesystems, e.g. ``etc/mtab -> /proc/mounts``) are left out instead.
     Device nodes and FIFOs are skipped; ownership is not restored and set-id
-    bits are dropped. Members written before a refused one stay on disk.
+    bits are dropped; a file member replaces a link at its path instead of
+    writing through it. Members written before a refused one stay on disk.
+
+    Args:
+        source: The archive: bytes, a binary file object or an async iterable of chunks.
+        dest: The directory to unpack into; created if missing.
+        skip_unsafe_links: Leave out unsafe symbolic links instead of raising.
+        max_bytes: Most bytes of file data to write (sparse files count their
+            data, not their holes); :class:`ArchiveLimitError` past it. ``None``
+            lifts the limit. The default, 4 GiB, stops an archive bomb well
+            before it fills a disk.
+        max_members: Most members the archive may hold (default one million);
+            ``None`` lifts the limit.
+        decompress: Accept gzip, bzip2 and xz-compressed archives. Off by
+            default: the Engine never compresses archives, and a compressed one
+            expands by an unknown factor (``max_bytes`` still bounds it).
+
+    Raises:
+        UnsafeArchiveError: A member was refused.
+        ArchiveLimitError: ``max_bytes`` or ``max_members`` was passed.
+        ArchiveExtractionError: The archive is corrupt, compressed without
+            ``decompress``, or a member cannot be written.
+        InvalidArgument: ``max_bytes`` or ``max_members`` is not a whole number >= 0.
     """
-    target = os.fspath(dest)
+    extract = functools.partial(
+        extract_fileobj,
+        dest=os.fspath(dest),
+        skip_unsafe_links=skip_unsafe_links,
+        max_bytes=_limit("max_bytes", max_bytes),
+        max_members=_limit("max_members", max_members),
+        decompress=decompress,
+    )
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = io.BytesIO(bytes(source))
-        return await asyncio.to_thread(_extract_fileobj, data, target, skip_unsafe_links)
+        return await asyncio.to_thread(extract, io.BytesIO(bytes(source)))
     if not isinstance(source, AsyncIterable):
-        return await asyncio.to_thread(_extract_fileobj, source, target, skip_unsafe_links)
+        return await asyncio.to_thread(extract, source)
 
     loop = asyncio.get_running_loop()
     bridge = _Bridge(loop)
@@ -408,7 +296,7 @@ async def extract_archive(
 
     def work() -> list[str]:
         try:
-            return _extract_fileobj(reader, target, skip_unsafe_links)
+            return extract(reader)  # type: ignore[arg-type]
         finally:
             bridge.stop.set()
 
