@@ -21,7 +21,7 @@ from typing import IO, Any
 import pytest
 
 from aiodock import DockerClient, StreamType
-from aiodock._archive import extract_archive
+from aiodock._archive import UnsafeArchiveError, extract_archive
 from aiodock.errors import (
     APIError,
     ContainerError,
@@ -586,3 +586,69 @@ async def test_run(docker: DockerClient, busybox: str, test_label: dict[str, str
         all=True, filters={"label": test_label, "ancestor": busybox, "status": "running"}
     )
     assert not [c for c in leftovers if c.command == "sleep 60"]
+
+
+async def test_two_containers_copied_into_one_destination_cannot_escape_it(
+    docker: DockerClient, make: Make, tmp_path: Path
+) -> None:
+    """Issue 13, findings 1 and 2 against the real engine: each container's /data looks
+    harmless alone; copied into one destination, the links would combine to re-mode
+    and reach what lies beside it. An honest daemon, hostile image contents."""
+
+    def link_tar(*members: tuple[str, bytes, str, int]) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, type_, link, mode in members:
+                info = tarfile.TarInfo(name)
+                info.type, info.linkname, info.mode = type_, link, mode
+                tar.addfile(info)
+        return buf.getvalue()
+
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    os.utime(victim, (1_500_000_000, 1_500_000_000))
+    first, second = await make(), await make()
+    await docker.containers.put_archive(
+        first,
+        path="/",
+        data=link_tar(
+            ("data", tarfile.DIRTYPE, "", 0o755),
+            ("data/p", tarfile.SYMTYPE, "a/../victim", 0o777),
+            ("data/l", tarfile.SYMTYPE, "s/..", 0o777),
+        ),
+    )
+    await docker.containers.put_archive(
+        second,
+        path="/",
+        data=link_tar(
+            ("data", tarfile.DIRTYPE, "", 0o755),
+            ("data/a", tarfile.SYMTYPE, "..", 0o777),
+            ("data/p", tarfile.DIRTYPE, "", 0o777),
+            ("data/s", tarfile.SYMTYPE, "..", 0o777),
+        ),
+    )
+    dest = tmp_path / "dest"
+    async with docker.containers.get_archive(first, path="/data") as archive:
+        with pytest.raises(UnsafeArchiveError, match=r"'\.\.' after a name"):
+            await extract_archive(archive, dest)
+    async with docker.containers.get_archive(first, path="/data") as archive:
+        assert await extract_archive(archive, dest, skip_unsafe_links=True) == ["data"]
+    async with docker.containers.get_archive(second, path="/data") as archive:
+        names = await extract_archive(archive, dest, skip_unsafe_links=True)
+    assert set(names) == {"data", "data/a", "data/p", "data/s"}
+    assert (dest / "data/p").is_dir() and not (dest / "data/p").is_symlink()
+    assert resolving_outside(dest) == []
+    assert victim.stat().st_mode & 0o7777 == 0o700
+    assert victim.stat().st_mtime == 1_500_000_000
+    assert sorted(os.listdir(tmp_path)) == ["dest", "victim"]
+
+
+def resolving_outside(dest: Path) -> list[str]:
+    root = os.path.realpath(dest)
+    return [
+        os.path.join(dirpath, name)
+        for dirpath, dirnames, filenames in os.walk(dest)
+        for name in dirnames + filenames
+        if (resolved := os.path.realpath(os.path.join(dirpath, name))) != root
+        and not resolved.startswith(root + os.sep)
+    ]
