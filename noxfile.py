@@ -39,3 +39,12 @@ def bench(session: nox.Session) -> None:
     """aiodock against aiodocker, docker-py and bare aiohttp on the real engine."""
     session.install("-e", ".[test]", "aiodocker", "docker", "matplotlib")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The extraction state machine with 50,000 fresh random examples (about 10 minutes)."""
+    session.install("-e", ".[test]")
+    session.env["AIODOCK_EXTRACT_EXAMPLES"] = session.posargs[0] if session.posargs else "50000"
+    session.env["AIODOCK_EXTRACT_RANDOM"] = "1"
+    session.run("python", "-m", "pytest", "tests/unit/test_extract_state_machine.py", "-q")
