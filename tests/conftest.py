@@ -13,6 +13,11 @@ except ImportError:  # rootdir-relative import mode without packages
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
 
+#: Skip (or xfail) reasons a CI run accepts, as {substring of the reason: why}. Under CI
+#: (``CI`` set) any other skipped or xfailed test fails the run: a green CI run means every
+#: test ran and passed. Deliberately empty; CONTRIBUTING.md says why.
+CI_ALLOWED_SKIPS: dict[str, str] = {}
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     """Say which engine the integration tests will talk to (or why there is none)."""
@@ -32,3 +37,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _INTEGRATION_DIR in item.path.parents:
             item.add_marker(pytest.mark.integration)
+
+
+# --- under CI, nothing is skipped ---------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _infra.ci_mode():
+        config.pluginmanager.register(SkipGate(CI_ALLOWED_SKIPS), "aiodock-ci-skip-gate")
+
+
+def skip_reason(report: pytest.CollectReport | pytest.TestReport) -> tuple[str, str] | None:
+    """``("skipped" or "xfailed", reason)`` when ``report`` is a skip or an xfail, else None."""
+    if not report.skipped:
+        return None
+    wasxfail = getattr(report, "wasxfail", None)
+    if wasxfail is not None:
+        return "xfailed", str(wasxfail)
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return "skipped", str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped", str(longrepr)
+
+
+class SkipGate:
+    """Fails a run that skipped or xfailed a test for a reason not in ``allowed``.
+
+    Registered only under CI. The run's own outcome is kept when it already failed;
+    otherwise the exit status becomes TESTS_FAILED and the summary lists the tests.
+    """
+
+    def __init__(self, allowed: dict[str, str]) -> None:
+        self.allowed = allowed
+        self.unaccepted: list[tuple[str, str, str]] = []  # (node id, outcome, reason)
+
+    def _record(self, report: pytest.CollectReport | pytest.TestReport) -> None:
+        found = skip_reason(report)
+        if found is not None and not any(text in found[1] for text in self.allowed):
+            self.unaccepted.append((report.nodeid, *found))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.unaccepted and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.unaccepted:
+            return
+        terminalreporter.section("skipped or xfailed under CI", red=True, bold=True)
+        for nodeid, outcome, reason in self.unaccepted:
+            terminalreporter.line(f"{outcome.upper()} {nodeid}: {reason}")
+        terminalreporter.line(
+            f"CI is set: {len(self.unaccepted)} test(s) did not run for a reason that "
+            "tests/conftest.py (CI_ALLOWED_SKIPS) does not accept, so the run fails."
+        )

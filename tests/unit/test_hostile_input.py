@@ -158,12 +158,7 @@ def _segment(ident: str) -> str:
 
 @pytest.fixture(scope="module")
 def operations() -> dict[str, tuple[str, str]]:
-    """operationId -> (HTTP method, path template) from the shared operations.tsv."""
-    if not coverage.OPERATIONS_TSV.is_file():
-        reason = f"{coverage.OPERATIONS_TSV} is missing (shared/ must sit beside the repository)"
-        if coverage.ci_mode():
-            pytest.fail(f"{reason}; CI is set, so this fails instead of skipping", pytrace=False)
-        pytest.skip(reason)
+    """operationId -> (HTTP method, path template) from spec/engine-api.json."""
     return coverage.load_operations()
 
 

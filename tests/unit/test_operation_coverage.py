@@ -1,9 +1,10 @@
 """Every Engine API operation has a public method, and that method sends the right request.
 
-``OPERATIONS`` maps each operationId of ``engine-api/operations.tsv`` (108 of them) to the
-public method that performs it, with dummy arguments to call it. The tests check that:
+``OPERATIONS`` maps each operationId of the Engine API description ``spec/engine-api.json``
+(108 of them) to the public method that performs it, with dummy arguments to call it. The
+tests check that:
 
-- the table names exactly the operations of the TSV;
+- the table names exactly the operations of the description;
 - each method exists on a ``DockerClient`` and is a coroutine function or returns a stream;
 - calling it against a tiny recording server (no FakeDocker, no engine) sends the
   operation's HTTP method and path. Lookups a method makes first (``logs`` and ``attach``
@@ -11,17 +12,15 @@ public method that performs it, with dummy arguments to call it. The tests check
   are allowed as GET requests before the expected one; nothing may follow it.
 
 ``tools/coverage_report.py`` imports this table to write ``docs/operations.md``.
-The TSV is read from ``../shared/engine-api/operations.tsv`` beside the repository root;
-without it these tests skip, except under CI, where they fail.
+The description is committed (``tools/extract_engine_api.py`` writes it), so nothing here
+depends on files outside the repository.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import inspect
 import json
-import os
 import re
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from aiodock.models.swarm import service_spec
 from tests.unit._server import serve
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OPERATIONS_TSV = REPO_ROOT.parent / "shared" / "engine-api" / "operations.tsv"
+ENGINE_API_DESCRIPTION = REPO_ROOT / "spec" / "engine-api.json"
 
 ID = "abc123"
 ENGINE_API = "1.41"  # what the engine of the integration tests speaks
@@ -273,24 +272,14 @@ ALSO: list[tuple[str, Op]] = [
 ]
 
 
-def load_operations(path: Path = OPERATIONS_TSV) -> dict[str, tuple[str, str]]:
-    """operationId -> (HTTP method, path template), as listed in the TSV."""
-    with path.open(newline="") as fh:
-        rows = csv.DictReader(fh, delimiter="\t")
-        return {row["operationId"]: (row["method"], row["path"]) for row in rows}
-
-
-def ci_mode() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+def load_operations(path: Path = ENGINE_API_DESCRIPTION) -> dict[str, tuple[str, str]]:
+    """operationId -> (HTTP method, path template), as the description lists them."""
+    operations = json.loads(path.read_text(encoding="utf-8"))["operations"]
+    return {op_id: (op["method"], op["path"]) for op_id, op in sorted(operations.items())}
 
 
 @pytest.fixture(scope="module")
 def operations() -> dict[str, tuple[str, str]]:
-    if not OPERATIONS_TSV.is_file():
-        reason = f"{OPERATIONS_TSV} is missing (shared/ must sit beside the repository)"
-        if ci_mode():
-            pytest.fail(f"{reason}; CI is set, so this fails instead of skipping", pytrace=False)
-        pytest.skip(reason)
     return load_operations()
 
 
@@ -315,14 +304,14 @@ ALL_CASES = _params(list(OPERATIONS.items()) + ALSO)
 # -- the table ------------------------------------------------------------------------------
 
 
-def test_table_names_exactly_the_operations_of_the_tsv(
+def test_table_names_exactly_the_operations_of_the_description(
     operations: dict[str, tuple[str, str]],
 ) -> None:
     assert len(operations) == 108
     missing = sorted(set(operations) - set(OPERATIONS))
     unknown = sorted(set(OPERATIONS) - set(operations))
     assert not missing, f"operations with no entry in the table: {missing}"
-    assert not unknown, f"table entries that are not operations of the TSV: {unknown}"
+    assert not unknown, f"table entries that are not operations of the description: {unknown}"
     for op_id, _ in ALSO:
         assert op_id in operations
 
