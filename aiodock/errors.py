@@ -38,6 +38,7 @@ __all__ = [
     "NotInSwarm",
     "PluginNotFound",
     "RegistryAuthError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceNotFound",
     "StreamError",
@@ -121,6 +122,28 @@ class CredentialHelperError(DockerError):
 
 class DockerConnectionError(DockerError, ConnectionError):
     """The daemon could not be reached, or the connection broke mid-request."""
+
+
+class ResponseTooLargeError(DockerConnectionError):
+    """An ordinary answer was larger than the client's ``max_response_size``.
+
+    Raised before more than the limit is read (from ``Content-Length`` when the
+    daemon announces one). ``limit`` is the cap in bytes, ``size`` the announced
+    length (``None`` for a chunked answer), ``method`` and ``path`` the call.
+    Streams (logs, events, pull, archives...) are not limited.
+    """
+
+    def __init__(self, method: str, path: str, limit: int, size: int | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.limit = limit
+        self.size = size
+        got = f"announced {size} bytes" if size is not None else "sent more than that"
+        super().__init__(
+            f"{method} {path}: the daemon's answer is larger than max_response_size="
+            f"{limit} bytes ({got}); raise it with DockerClient(max_response_size=...) "
+            "or client.with_options(max_response_size=...) if the answer is expected"
+        )
 
 
 class DockerTimeoutError(DockerError, TimeoutError):
