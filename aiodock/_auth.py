@@ -284,32 +284,40 @@ async def _run_helper(
     return proc.returncode, out, err
 
 
-def _helper_message(out: bytes, err: bytes) -> str:
-    """A short, secret-free description of what a failing helper printed."""
-    text = (err.strip() or out.strip()).decode("utf-8", "replace")
-    if not text:
-        return ""
-    if "secret" in text.lower():
-        return "(its output was withheld because it may contain a secret)"
-    first = text.splitlines()[0].strip()
-    return first[:200] + ("..." if len(first) > 200 else "")
+def _json_or_none(out: bytes) -> Any:
+    """The helper's JSON answer, or ``None``; the decode error (which holds the
+    output) is dropped here so that no exception raised later can chain to it."""
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def _not_found(out: bytes, err: bytes) -> bool:
+    """Did the helper print its documented "credentials not found" message?"""
+    return _NOT_FOUND_TEXT in (out + err).decode("utf-8", "replace").lower()
+
+
+def _helper_failed(
+    helper: str, registry: str, action: str, code: int, not_found: bool
+) -> Exception:
+    # A helper's output is never shown (nor logged): helpers print tokens in
+    # their errors, and no filter can tell a token from other text.
+    hint = " (the helper reports: credentials not found)" if not_found else ""
+    return CredentialHelperError(helper, registry, f"{action!r} exited with status {code}{hint}")
 
 
 async def _helper_get(helper: str, server: str, timeout: float) -> AuthConfig | None:
     code, out, err = await _run_helper(helper, "get", server.encode("utf-8"), server, timeout)
     if code != 0:
-        if _NOT_FOUND_TEXT in (out + err).decode("utf-8", "replace").lower():
+        if _not_found(out, err):
             return None
-        message = _helper_message(out, err)
-        raise CredentialHelperError(
-            helper, server, f"exited with status {code}" + (f": {message}" if message else "")
-        )
-    try:
-        answer = json.loads(out)
-    except ValueError:
+        raise _helper_failed(helper, server, "get", code, False)
+    answer = _json_or_none(out)
+    if answer is None:
         raise CredentialHelperError(
             helper, server, f"answered with {len(out)} bytes that are not JSON"
-        ) from None
+        )
     if not isinstance(answer, dict):
         raise CredentialHelperError(helper, server, "answered with JSON that is not an object")
     username = answer.get("Username")
@@ -326,14 +334,10 @@ async def _helper_get(helper: str, server: str, timeout: float) -> AuthConfig | 
 async def _helper_list(helper: str, timeout: float) -> list[str]:
     code, out, err = await _run_helper(helper, "list", b"", "*", timeout)
     if code != 0:
-        message = _helper_message(out, err)
-        raise CredentialHelperError(
-            helper, "*", f"'list' exited with status {code}" + (f": {message}" if message else "")
-        )
-    try:
-        answer = json.loads(out) if out.strip() else {}
-    except ValueError:
-        raise CredentialHelperError(helper, "*", "'list' answered with invalid JSON") from None
+        raise _helper_failed(helper, "*", "list", code, _not_found(out, err))
+    answer = _json_or_none(out) if out.strip() else {}
+    if answer is None:
+        raise CredentialHelperError(helper, "*", "'list' answered with invalid JSON")
     if not isinstance(answer, dict):
         raise CredentialHelperError(helper, "*", "'list' answered with JSON that is not an object")
     return [key for key in answer if isinstance(key, str)]

@@ -104,7 +104,9 @@ class CredentialHelperError(DockerError):
     """A ``docker-credential-*`` helper could not be run or gave an unusable answer.
 
     ``helper`` is the helper's name (the part after ``docker-credential-``),
-    ``registry`` the server address asked for. The message never contains a secret.
+    ``registry`` the server address asked for. The message says which helper
+    failed, doing what, and its exit status; it never contains the helper's
+    output (helpers print tokens in their errors) nor any other secret.
     """
 
     def __init__(self, helper: str, registry: str, reason: str) -> None:
