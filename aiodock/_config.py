@@ -326,6 +326,12 @@ def _http_headers(config: Mapping[str, Any], config_dir: Path) -> Mapping[str, s
 # --- resolution -------------------------------------------------------------------
 
 
+def _shown_host(host: str) -> str:
+    from ._transport import redact_host  # the one masking function for addresses
+
+    return redact_host(host)
+
+
 def _freeze_headers(value: Mapping[str, str]) -> Mapping[str, str]:
     return types.MappingProxyType(dict(value))
 
@@ -340,7 +346,7 @@ class ResolvedConfig:
     ``config.json`` (and so registry auth) lives.
     """
 
-    host: str = DEFAULT_HOST
+    host: str = attrs.field(default=DEFAULT_HOST, repr=lambda host: repr(_shown_host(host)))
     tls: TLSConfig | None = None
     api_version: str | None = None
     http_headers: Mapping[str, str] = attrs.field(
