@@ -36,6 +36,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._config import ConfigError, config_dir_from_env, read_config_file
+from ._names import unusable
 from ._timeout import wait_for
 from .errors import CredentialHelperError, InvalidArgument
 
@@ -340,7 +341,13 @@ async def _helper_list(helper: str, timeout: float) -> list[str]:
         raise CredentialHelperError(helper, "*", "'list' answered with invalid JSON")
     if not isinstance(answer, dict):
         raise CredentialHelperError(helper, "*", "'list' answered with JSON that is not an object")
-    return [key for key in answer if isinstance(key, str)]
+    keys = [key for key in answer if isinstance(key, str)]
+    if any(unusable(key) is not None for key in keys):
+        # Not echoed: nothing a helper prints goes into an error.
+        raise CredentialHelperError(
+            helper, "*", "'list' answered with a registry name holding control characters"
+        )
+    return keys
 
 
 def _helper_name(value: Any, where: str, what: str) -> str | None:
@@ -348,7 +355,17 @@ def _helper_name(value: Any, where: str, what: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ConfigError(f"{what} in {where} must be a string")
+    reason = unusable(value, os_path=True)
+    if reason is not None:
+        raise ConfigError(f"{what} in {where} names no usable helper: {value!r} {reason}")
     return value
+
+
+def _check_key(key: Any, where: str, section: str) -> None:
+    """A registry key from config.json goes to a helper's stdin and into headers."""
+    reason = unusable(key) if isinstance(key, str) else "must be a string"
+    if reason is not None:
+        raise ConfigError(f"the {section} key {key!r} in {where} {reason}")
 
 
 # --- public lookups ------------------------------------------------------------------
@@ -368,6 +385,8 @@ async def resolve_auth(
     that cannot be run, fails, hangs past ``helper_timeout`` seconds (it is
     killed) or answers garbage raises :class:`CredentialHelperError`.
     """
+    if isinstance(registry, str) and (reason := unusable(registry)) is not None:
+        raise InvalidArgument("registry", registry, reason)
     key = normalize_registry(registry)
     where = _where(config_dir)
     config = docker_config if docker_config is not None else load_docker_config(config_dir)
@@ -375,6 +394,7 @@ async def resolve_auth(
     helper: str | None = None
     found = _lookup(config.get("credHelpers"), key)
     if found is not None:
+        _check_key(found[0], where, "credHelpers")
         helper = _helper_name(found[1], where, f"credHelpers[{found[0]!r}]")
     if helper is None:
         helper = _helper_name(config.get("credsStore"), where, "credsStore")
@@ -386,6 +406,7 @@ async def resolve_auth(
     entry = _lookup(config.get("auths"), key)
     if entry is None:
         return None
+    _check_key(entry[0], where, "auths")
     return _decode_auths_entry(entry[0], entry[1], where)
 
 
@@ -409,6 +430,7 @@ async def all_auths(
     auths = config.get("auths")
     if isinstance(auths, Mapping):
         for key, entry in auths.items():
+            _check_key(key, where, "auths")
             auth = _decode_auths_entry(key, entry, where)
             if auth is not None:
                 result[key] = auth
@@ -417,6 +439,7 @@ async def all_auths(
     cred_helpers = config.get("credHelpers")
     if isinstance(cred_helpers, Mapping):
         for key, value in cred_helpers.items():
+            _check_key(key, where, "credHelpers")
             name = _helper_name(value, where, f"credHelpers[{key!r}]")
             if name is not None:
                 per_registry[key] = name

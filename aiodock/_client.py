@@ -181,7 +181,12 @@ def quote_path(value: str, parameter: str = "id") -> str:
         raise InvalidArgument(parameter, value, "expected a non-empty string")
     if "\x00" in value:
         raise InvalidArgument(parameter, value, "must not contain NUL")
-    quoted = quote(value, safe="")
+    try:
+        quoted = quote(value, safe="")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            parameter, value, "must be encodable text (a lone surrogate?)"
+        ) from None
     if quoted.strip(".") == "":
         quoted = quoted.replace(".", "%2E")
     return quoted
@@ -208,11 +213,16 @@ def encode_query(params: Mapping[str, Any]) -> str:
     for key, value in params.items():
         if value is None:
             continue
-        if isinstance(value, Repeated):
-            for item in value.items:
-                parts.append(f"{key}={quote(str(item), safe='')}")
-            continue
-        parts.append(f"{key}={quote(_query_value(value), safe='')}")
+        try:
+            if isinstance(value, Repeated):
+                for item in value.items:
+                    parts.append(f"{key}={quote(str(item), safe='')}")
+                continue
+            parts.append(f"{key}={quote(_query_value(value), safe='')}")
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                key, value, "must be encodable text (a lone surrogate?)"
+            ) from None
     return "&".join(parts)
 
 

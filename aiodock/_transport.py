@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
+from ._names import unusable
 from ._rawconn import RawConnection
 from ._timeout import wait_for
 from .errors import DockerConnectionError, InvalidArgument
@@ -60,6 +61,7 @@ class Endpoint:
 
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]").search
 
 
 def redact_host(host: str) -> str:
@@ -112,13 +114,19 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         raise InvalidArgument(
             "host", shown, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
         )
-    if any(c in text for c in "\r\n\x00 "):
+    # Refuse here what a socket, ssh's argv or a URL would fail on later.
+    if " " in text or _CONTROL(text):
         raise InvalidArgument("host", shown, "contains whitespace or control characters")
+    reason = unusable(text, os_path=scheme == "unix")
+    if reason is not None:
+        raise InvalidArgument("host", shown, f"the address {reason}")
     if scheme == "unix":
         path = text[len("unix://") :]
         if not path:
             raise InvalidArgument("host", shown, "unix socket path is empty")
-        return Endpoint(kind="unix", url=shown, base_url="http://docker", socket_path=path)
+        return Endpoint(
+            kind="unix", url=redact_host(host.strip()), base_url="http://docker", socket_path=path
+        )
 
     try:
         parts = urlsplit(text)
@@ -155,9 +163,13 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         if path:
             raise InvalidArgument("host", shown, "ssh:// addresses take no path")
         user = unquote(parts.username) if parts.username else None
+        if user is not None and unusable(user, os_path=True) is not None:
+            raise InvalidArgument(
+                "host", shown, "the ssh user (once %-decoded) holds control characters"
+            )
         return Endpoint(
             kind="ssh",
-            url=shown,
+            url=redact_host(host.strip()),
             base_url="http://docker",
             hostname=hostname,
             port=port,
@@ -174,7 +186,14 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         port = 2376 if use_tls else 2375
     netloc = f"[{hostname}]" if ":" in hostname else hostname
     base = f"{'https' if use_tls else 'http'}://{netloc}:{port}{path}"
-    return Endpoint(kind="tcp", url=shown, base_url=base, hostname=hostname, port=port, tls=use_tls)
+    return Endpoint(
+        kind="tcp",
+        url=redact_host(host.strip()),
+        base_url=base,
+        hostname=hostname,
+        port=port,
+        tls=use_tls,
+    )
 
 
 def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:
