@@ -368,9 +368,14 @@ class DockerClient:
 
         if max_connections < 1:
             raise InvalidArgument("max_connections", max_connections, "must be at least 1")
+        from ._names import unusable
+
         for name, value in (headers or {}).items():
-            if not name or any(c in f"{name}{value}" for c in "\r\n\x00") or ":" in name:
-                raise InvalidArgument("headers", name, "header names and values must be one line")
+            # A tab may stand in a value; no other control byte may (nor in a name).
+            if not name or ":" in name or unusable(name) or unusable(value.replace("\t", " ")):
+                raise InvalidArgument(
+                    "headers", name, "header names and values must be one line of text"
+                )
         endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
         ssl_context: ssl.SSLContext | None = None
         if isinstance(tls, TLSConfig):
@@ -438,6 +443,8 @@ class DockerClient:
     ) -> DockerClient:
         """A view of this client with other options, sharing its connections.
 
+        ``max_response_size`` changes the cap on ordinary answers for the view
+        only, e.g. ``docker.with_options(max_response_size=2 << 30).system.df()``.
         Closing the original client closes the view's connections too; the
         view's own :meth:`aclose` does nothing.
         """

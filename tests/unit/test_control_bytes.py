@@ -215,6 +215,15 @@ def test_http_headers_with_control_bytes_are_a_config_error(tmp_path: Path, valu
     assert value not in str(info.value)  # header values may be tokens: never shown
 
 
+@pytest.mark.parametrize("value", ["a\x00b", "a\x1bb", "a\x7f", "\ud800"])
+def test_client_headers_with_control_bytes_are_refused(value: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        DockerClient("unix:///x", headers={"X-Token": value})
+    assert info.value.parameter == "headers"
+    assert value not in str(info.value)  # the name is shown, never the value
+    DockerClient("unix:///x", headers={"X-Token": "a\tb"})  # a tab is fine
+
+
 # --- ids in paths and query values -----------------------------------------------------------
 
 
