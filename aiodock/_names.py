@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["unusable"]
+__all__ = ["has_control", "unusable"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]").search
+#: Finds NUL, the other C0 controls or DEL in a string.
+has_control = re.compile(r"[\x00-\x1f\x7f]").search
 
 
 def unusable(value: str, *, os_path: bool = False) -> str | None:
@@ -22,7 +23,7 @@ def unusable(value: str, *, os_path: bool = False) -> str | None:
     With ``os_path`` the text only has to pass :func:`os.fsencode` (which takes
     the surrogate escapes of undecodable file names), as paths and argv do.
     """
-    if _CONTROL(value):
+    if has_control(value):
         return "must not contain control characters (0x00-0x1f, 0x7f)"
     try:
         os.fsencode(value) if os_path else value.encode("utf-8")

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
-from ._names import unusable
+from ._names import has_control, unusable
 from ._rawconn import RawConnection
 from ._timeout import wait_for
 from .errors import DockerConnectionError, InvalidArgument
@@ -61,7 +61,6 @@ class Endpoint:
 
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]").search
 
 
 def redact_host(host: str) -> str:
@@ -115,7 +114,7 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
             "host", shown, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
         )
     # Refuse here what a socket, ssh's argv or a URL would fail on later.
-    if " " in text or _CONTROL(text):
+    if " " in text or has_control(text):
         raise InvalidArgument("host", shown, "contains whitespace or control characters")
     reason = unusable(text, os_path=scheme == "unix")
     if reason is not None:
