@@ -20,7 +20,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
@@ -28,7 +28,7 @@ from aiodock import DockerClient
 from aiodock._auth import all_auths, resolve_auth
 from aiodock._client import encode_query, quote_path
 from aiodock._config import resolve
-from aiodock._transport import parse_host, ssh_command
+from aiodock._transport import make_connector, parse_host, ssh_command
 from aiodock.errors import ConfigError, DockerError, InvalidArgument
 
 CONTROLS = [chr(c) for c in range(0x20)] + ["\x7f"]
@@ -86,11 +86,22 @@ _hosts = st.one_of(
         st.text(alphabet=_alphabet, max_size=24),
     ),
     st.builds(
+        lambda prefix, path: prefix + path,
+        st.sampled_from(["unix:///tmp/aiodock-none/", "/tmp/aiodock-none/"]),
+        st.text(alphabet="abz09:/@%.-_é\udc80\ud800\x00\x7f", max_size=16),
+    ),
+    st.builds(
         lambda user, rest: f"ssh://{user}@{rest}",
         st.text(alphabet="ab%0123456789ACDEF\x00\ud800", max_size=12),
         st.sampled_from(["box", "box:22", "[::1]"]),
     ),
 )
+
+
+async def _connector(host: str) -> None:
+    """Build (and close) the connector a client on ``host`` would use."""
+    endpoint = parse_host(host)
+    await make_connector(endpoint, ssl_context=None).close()
 
 
 async def _try(host: str) -> BaseException | None:
@@ -109,6 +120,7 @@ async def _try(host: str) -> BaseException | None:
 @example(host="ssh://\ud800@box")
 @example(host="unix:///tmp/\ud800")
 @example(host="unix:///tmp/a\x01b")
+@example(host="unix:///tmp/aiodock-none/\udc80")  # an undecodable file name: usable
 @example(host="tcp://h:1/a\ud800")
 def test_whatever_parse_host_accepts_can_be_used(host: str) -> None:
     try:
@@ -121,8 +133,10 @@ def test_whatever_parse_host_accepts_can_be_used(host: str) -> None:
     # What the request core builds its URLs from.
     url = URL(endpoint.base_url + "/v1.41/_ping", encoded=True)
     str(url).encode("utf-8")
+    event(f"accepted {endpoint.kind}")
     if endpoint.kind == "tcp":
-        return  # a real try would resolve random host names
+        asyncio.run(_connector(host))
+        return  # a real request would resolve random host names
     if endpoint.kind == "ssh":
         for arg in ssh_command(endpoint, []):
             assert "\x00" not in arg
