@@ -36,6 +36,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._config import ConfigError, config_dir_from_env, read_config_file
+from ._names import unusable
 from ._timeout import wait_for
 from .errors import CredentialHelperError, InvalidArgument
 
@@ -284,32 +285,40 @@ async def _run_helper(
     return proc.returncode, out, err
 
 
-def _helper_message(out: bytes, err: bytes) -> str:
-    """A short, secret-free description of what a failing helper printed."""
-    text = (err.strip() or out.strip()).decode("utf-8", "replace")
-    if not text:
-        return ""
-    if "secret" in text.lower():
-        return "(its output was withheld because it may contain a secret)"
-    first = text.splitlines()[0].strip()
-    return first[:200] + ("..." if len(first) > 200 else "")
+def _json_or_none(out: bytes) -> Any:
+    """The helper's JSON answer, or ``None``; the decode error (which holds the
+    output) is dropped here so that no exception raised later can chain to it."""
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def _not_found(out: bytes, err: bytes) -> bool:
+    """Did the helper print its documented "credentials not found" message?"""
+    return _NOT_FOUND_TEXT in (out + err).decode("utf-8", "replace").lower()
+
+
+def _helper_failed(
+    helper: str, registry: str, action: str, code: int, not_found: bool
+) -> Exception:
+    # A helper's output is never shown (nor logged): helpers print tokens in
+    # their errors, and no filter can tell a token from other text.
+    hint = " (the helper reports: credentials not found)" if not_found else ""
+    return CredentialHelperError(helper, registry, f"{action!r} exited with status {code}{hint}")
 
 
 async def _helper_get(helper: str, server: str, timeout: float) -> AuthConfig | None:
     code, out, err = await _run_helper(helper, "get", server.encode("utf-8"), server, timeout)
     if code != 0:
-        if _NOT_FOUND_TEXT in (out + err).decode("utf-8", "replace").lower():
+        if _not_found(out, err):
             return None
-        message = _helper_message(out, err)
-        raise CredentialHelperError(
-            helper, server, f"exited with status {code}" + (f": {message}" if message else "")
-        )
-    try:
-        answer = json.loads(out)
-    except ValueError:
+        raise _helper_failed(helper, server, "get", code, False)
+    answer = _json_or_none(out)
+    if answer is None:
         raise CredentialHelperError(
             helper, server, f"answered with {len(out)} bytes that are not JSON"
-        ) from None
+        )
     if not isinstance(answer, dict):
         raise CredentialHelperError(helper, server, "answered with JSON that is not an object")
     username = answer.get("Username")
@@ -326,17 +335,19 @@ async def _helper_get(helper: str, server: str, timeout: float) -> AuthConfig | 
 async def _helper_list(helper: str, timeout: float) -> list[str]:
     code, out, err = await _run_helper(helper, "list", b"", "*", timeout)
     if code != 0:
-        message = _helper_message(out, err)
-        raise CredentialHelperError(
-            helper, "*", f"'list' exited with status {code}" + (f": {message}" if message else "")
-        )
-    try:
-        answer = json.loads(out) if out.strip() else {}
-    except ValueError:
-        raise CredentialHelperError(helper, "*", "'list' answered with invalid JSON") from None
+        raise _helper_failed(helper, "*", "list", code, _not_found(out, err))
+    answer = _json_or_none(out) if out.strip() else {}
+    if answer is None:
+        raise CredentialHelperError(helper, "*", "'list' answered with invalid JSON")
     if not isinstance(answer, dict):
         raise CredentialHelperError(helper, "*", "'list' answered with JSON that is not an object")
-    return [key for key in answer if isinstance(key, str)]
+    keys = [key for key in answer if isinstance(key, str)]
+    if any(unusable(key) is not None for key in keys):
+        # Not echoed: nothing a helper prints goes into an error.
+        raise CredentialHelperError(
+            helper, "*", "'list' answered with a registry name holding control characters"
+        )
+    return keys
 
 
 def _helper_name(value: Any, where: str, what: str) -> str | None:
@@ -344,7 +355,17 @@ def _helper_name(value: Any, where: str, what: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ConfigError(f"{what} in {where} must be a string")
+    reason = unusable(value, os_path=True)
+    if reason is not None:
+        raise ConfigError(f"{what} in {where} names no usable helper: {value!r} {reason}")
     return value
+
+
+def _check_key(key: Any, where: str, section: str) -> None:
+    """A registry key from config.json goes to a helper's stdin and into headers."""
+    reason = unusable(key) if isinstance(key, str) else "must be a string"
+    if reason is not None:
+        raise ConfigError(f"the {section} key {key!r} in {where} {reason}")
 
 
 # --- public lookups ------------------------------------------------------------------
@@ -364,6 +385,8 @@ async def resolve_auth(
     that cannot be run, fails, hangs past ``helper_timeout`` seconds (it is
     killed) or answers garbage raises :class:`CredentialHelperError`.
     """
+    if isinstance(registry, str) and (reason := unusable(registry)) is not None:
+        raise InvalidArgument("registry", registry, reason)
     key = normalize_registry(registry)
     where = _where(config_dir)
     config = docker_config if docker_config is not None else load_docker_config(config_dir)
@@ -371,6 +394,7 @@ async def resolve_auth(
     helper: str | None = None
     found = _lookup(config.get("credHelpers"), key)
     if found is not None:
+        _check_key(found[0], where, "credHelpers")
         helper = _helper_name(found[1], where, f"credHelpers[{found[0]!r}]")
     if helper is None:
         helper = _helper_name(config.get("credsStore"), where, "credsStore")
@@ -382,6 +406,7 @@ async def resolve_auth(
     entry = _lookup(config.get("auths"), key)
     if entry is None:
         return None
+    _check_key(entry[0], where, "auths")
     return _decode_auths_entry(entry[0], entry[1], where)
 
 
@@ -405,6 +430,7 @@ async def all_auths(
     auths = config.get("auths")
     if isinstance(auths, Mapping):
         for key, entry in auths.items():
+            _check_key(key, where, "auths")
             auth = _decode_auths_entry(key, entry, where)
             if auth is not None:
                 result[key] = auth
@@ -413,6 +439,7 @@ async def all_auths(
     cred_helpers = config.get("credHelpers")
     if isinstance(cred_helpers, Mapping):
         for key, value in cred_helpers.items():
+            _check_key(key, where, "credHelpers")
             name = _helper_name(value, where, f"credHelpers[{key!r}]")
             if name is not None:
                 per_registry[key] = name

@@ -35,6 +35,7 @@ from .errors import (
     DockerTimeoutError,
     InvalidArgument,
     NotFound,
+    ResponseTooLargeError,
     error_class_for,
 )
 
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from .resources.tasks import Tasks
     from .resources.volumes import Volumes
 
-__all__ = ["DockerClient", "encode_query", "quote_path"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DockerClient", "encode_query", "quote_path"]
 
 M = TypeVar("M")
 S = TypeVar("S", bound="AsyncStream[Any]")
@@ -66,6 +67,11 @@ S = TypeVar("S", bound="AsyncStream[Any]")
 _UNSET: Any = object()
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _MAX_ERROR_BODY = 1 << 20
+#: The default cap on an ordinary (non-stream) answer, 256 MiB: a container
+#: summary is 1-4 KiB, so this holds a list of 65,000 large ones (or a
+#: ``system df`` of as many objects) while bounding what a broken daemon can
+#: make the process hold.
+DEFAULT_MAX_RESPONSE_SIZE: Final = 256 << 20
 _USER_AGENT = f"aiodock/{__version__}"
 
 # ``import aiodock`` costs little more than ``import aiohttp``: the converter (and
@@ -110,6 +116,50 @@ _structure: Callable[[Any, type[Any]], Any] = _first_structure
 _structure_list: Callable[[Any, type[Any]], list[Any]] = _first_structure_list
 
 
+def _check_max_response_size(value: Any) -> int:
+    if value.__class__ is not int or value < 1:
+        raise InvalidArgument("max_response_size", value, "expected a positive number of bytes")
+    return int(value)
+
+
+def _refuse_encoded(response: aiohttp.ClientResponse, method: str, path: str) -> None:
+    """Fail on a compressed answer rather than inflate it (or hand over its raw bytes).
+
+    The Engine never compresses; whatever did (a proxy) could send a small body
+    that inflates without bound, and raw compressed bytes would pass for content.
+    """
+    encoding = response.headers.get("Content-Encoding")
+    if encoding and encoding.strip().lower() != "identity":
+        response.close()
+        raise DockerConnectionError(
+            f"{method} {path}: the answer is {encoding!r}-encoded; the Docker Engine never "
+            "compresses its answers and aiodock does not decompress them (is a proxy between "
+            "the client and the daemon compressing?)"
+        )
+
+
+async def _read_capped(
+    response: aiohttp.ClientResponse, method: str, path: str, limit: int
+) -> bytes:
+    """The whole body of an ordinary answer, never more than ``limit`` bytes of it in memory."""
+    size = response.content_length
+    if size is not None:
+        if size > limit and method != "HEAD":
+            response.close()
+            raise ResponseTooLargeError(method, path, limit, size)
+        return await response.read()  # aiohttp reads no more than Content-Length
+    content = response.content
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := await content.readany():
+        total += len(chunk)
+        if total > limit:
+            response.close()
+            raise ResponseTooLargeError(method, path, limit)
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _transport_error(exc: BaseException, what: str) -> Exception:
     from ._streaming import transport_error
 
@@ -131,7 +181,12 @@ def quote_path(value: str, parameter: str = "id") -> str:
         raise InvalidArgument(parameter, value, "expected a non-empty string")
     if "\x00" in value:
         raise InvalidArgument(parameter, value, "must not contain NUL")
-    quoted = quote(value, safe="")
+    try:
+        quoted = quote(value, safe="")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            parameter, value, "must be encodable text (a lone surrogate?)"
+        ) from None
     if quoted.strip(".") == "":
         quoted = quoted.replace(".", "%2E")
     return quoted
@@ -158,11 +213,16 @@ def encode_query(params: Mapping[str, Any]) -> str:
     for key, value in params.items():
         if value is None:
             continue
-        if isinstance(value, Repeated):
-            for item in value.items:
-                parts.append(f"{key}={quote(str(item), safe='')}")
-            continue
-        parts.append(f"{key}={quote(_query_value(value), safe='')}")
+        try:
+            if isinstance(value, Repeated):
+                for item in value.items:
+                    parts.append(f"{key}={quote(str(item), safe='')}")
+                continue
+            parts.append(f"{key}={quote(_query_value(value), safe='')}")
+        except UnicodeEncodeError:
+            raise InvalidArgument(
+                key, value, "must be encodable text (a lone surrogate?)"
+            ) from None
     return "&".join(parts)
 
 
@@ -225,7 +285,7 @@ class _Shared:
         self.endpoint = endpoint
         self.ssl_context = ssl_context
         self.ssh_options = tuple(ssh_options)
-        self.headers = {"User-Agent": _USER_AGENT, **headers}
+        self.headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity", **headers}
         self.base_url = endpoint.base_url
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
@@ -251,7 +311,9 @@ class _Shared:
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             headers=self.headers,
-            auto_decompress=True,
+            # Never inflate: a small compressed body can grow without bound
+            # (the Engine does not compress; see _refuse_encoded).
+            auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None),
         )
         return self.session
@@ -275,6 +337,14 @@ class DockerClient:
         streams may be silent forever, as ``follow`` logs and events are).
     :param max_connections: concurrent ordinary calls; streams do not count
         against it, so open streams never starve ordinary calls.
+    :param max_response_size: the largest answer in bytes an ordinary (non-stream)
+        call accepts, default :data:`DEFAULT_MAX_RESPONSE_SIZE` (256 MiB, far above
+        any real Engine answer: that is 65,000 large container summaries). A larger
+        answer raises :class:`~aiodock.errors.ResponseTooLargeError` before more
+        than the cap is read. Streams (logs, events, pull, archives...) are not
+        limited. ``with_options(max_response_size=...)`` changes it for a view.
+        Compressed answers are refused, never inflated (the Engine does not
+        compress; a proxy that does could turn a small body into gigabytes).
     """
 
     _shared: _Shared
@@ -291,15 +361,21 @@ class DockerClient:
         ssh_options: Sequence[str] = (),
         headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         from ._config import TLSConfig
         from ._transport import DEFAULT_HOST, parse_host
 
         if max_connections < 1:
             raise InvalidArgument("max_connections", max_connections, "must be at least 1")
+        from ._names import unusable
+
         for name, value in (headers or {}).items():
-            if not name or any(c in f"{name}{value}" for c in "\r\n\x00") or ":" in name:
-                raise InvalidArgument("headers", name, "header names and values must be one line")
+            # A tab may stand in a value; no other control byte may (nor in a name).
+            if not name or ":" in name or unusable(name) or unusable(value.replace("\t", " ")):
+                raise InvalidArgument(
+                    "headers", name, "header names and values must be one line of text"
+                )
         endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
         ssl_context: ssl.SSLContext | None = None
         if isinstance(tls, TLSConfig):
@@ -310,7 +386,7 @@ class DockerClient:
         if isinstance(tls, TLSConfig) and tls.server_hostname:
             self._shared.server_hostname = tls.server_hostname
         self._owner = True
-        self._configure(api_version, timeout, stream_timeout, connect_timeout)
+        self._configure(api_version, timeout, stream_timeout, connect_timeout, max_response_size)
 
     def _configure(
         self,
@@ -318,7 +394,9 @@ class DockerClient:
         timeout: float | None,
         stream_timeout: float | None,
         connect_timeout: float | None,
+        max_response_size: int,
     ) -> None:
+        self._max_response_size = _check_max_response_size(max_response_size)
         if api_version is not None:
             from ._config import parse_api_version
 
@@ -361,9 +439,12 @@ class DockerClient:
         timeout: float | None = _UNSET,
         stream_timeout: float | None = _UNSET,
         api_version: str | None = _UNSET,
+        max_response_size: int = _UNSET,
     ) -> DockerClient:
         """A view of this client with other options, sharing its connections.
 
+        ``max_response_size`` changes the cap on ordinary answers for the view
+        only, e.g. ``docker.with_options(max_response_size=2 << 30).system.df()``.
         Closing the original client closes the view's connections too; the
         view's own :meth:`aclose` does nothing.
         """
@@ -375,6 +456,7 @@ class DockerClient:
             self._timeout_value if timeout is _UNSET else timeout,
             self._stream_timeout_value if stream_timeout is _UNSET else stream_timeout,
             self._connect_timeout,
+            self._max_response_size if max_response_size is _UNSET else max_response_size,
         )
         return view
 
@@ -407,6 +489,11 @@ class DockerClient:
     @property
     def closed(self) -> bool:
         return self._shared.closed
+
+    @property
+    def max_response_size(self) -> int:
+        """The largest answer in bytes an ordinary call accepts (streams are not limited)."""
+        return self._max_response_size
 
     @property
     def host(self) -> str:
@@ -544,7 +631,12 @@ class DockerClient:
             response = await self._send("GET", "/_ping", versioned=False)
             try:
                 server = response.headers.get("API-Version", "")
-                await response.read()
+                await _read_capped(response, "GET", "/_ping", self._max_response_size)
+            except DockerError:
+                raise
+            except _TRANSPORT_ERRORS as exc:
+                response.close()
+                raise _transport_error(exc, "GET /_ping: reading the response") from exc
             finally:
                 response.release()
             shared.negotiated = self._pick_version(server)
@@ -626,6 +718,8 @@ class DockerClient:
             )
         except _TRANSPORT_ERRORS as exc:
             raise _transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
+        if "Content-Encoding" in response.headers:
+            _refuse_encoded(response, method, path)
         if response.status >= 300 and response.status != 304:
             await self._raise_for_status(response, method, path, not_found)
         return response
@@ -637,12 +731,21 @@ class DockerClient:
         path: str,
         not_found: type[NotFound],
     ) -> None:
+        # read(n) gives what one network read brought: loop to take the whole
+        # body, up to the limit.
+        parts: list[bytes] = []
+        left = _MAX_ERROR_BODY
         try:
-            raw = await response.content.read(_MAX_ERROR_BODY)
+            while left > 0 and (part := await response.content.read(left)):
+                parts.append(part)
+                left -= len(part)
         except _TRANSPORT_ERRORS:
-            raw = b""
+            pass
         finally:
+            if left <= 0:
+                response.close()  # the rest is not wanted: do not pool the connection
             response.release()
+        raw = b"".join(parts)
         if response.status < 400:
             # Redirects are never followed: the daemon only sends them when URL
             # cleaning changed the path, i.e. an id or name held dot segments.
@@ -702,7 +805,9 @@ class DockerClient:
                 token = deadlines.start(limit)
             response = await self._send(method, path, timeout=timeout, **kwargs)
             try:
-                body = await response.read()
+                body = await _read_capped(response, method, path, self._max_response_size)
+            except DockerError:
+                raise  # ResponseTooLargeError is an OSError too: keep it as it is
             except _TRANSPORT_ERRORS as exc:
                 response.close()
                 raise _transport_error(exc, f"{method} {path}: reading the response") from exc

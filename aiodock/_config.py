@@ -35,6 +35,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from ._names import unusable
 from .errors import ConfigError, InvalidArgument
 
 __all__ = [
@@ -276,11 +277,18 @@ def _home(environ: Mapping[str, str]) -> Path:
     return Path(home) if home else Path.home()
 
 
+def _check_path_variable(name: str, value: str) -> None:
+    reason = unusable(value, os_path=True)
+    if reason is not None:
+        raise ConfigError(f"{name}={value!r} is not a usable directory: it {reason}")
+
+
 def config_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
     """``DOCKER_CONFIG`` if set, else ``~/.docker``."""
     env = os.environ if environ is None else environ
     explicit = env.get("DOCKER_CONFIG")
     if explicit:
+        _check_path_variable("DOCKER_CONFIG", explicit)
         return Path(explicit)
     return _home(env) / ".docker"
 
@@ -294,6 +302,10 @@ def read_config_file(config_dir: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read docker config file {path}: {_reason(exc)}") from None
+    except ValueError:  # a NUL in the path (HOME, for one)
+        raise ConfigError(
+            f"cannot read docker config file {str(path)!r}: the path holds a NUL byte"
+        ) from None
     if not text.strip():
         return {}
     try:
@@ -320,10 +332,23 @@ def _http_headers(config: Mapping[str, Any], config_dir: Path) -> Mapping[str, s
         raise ConfigError(
             f"HttpHeaders in {config_dir / CONFIG_FILE_NAME} must map header names to strings"
         )
+    for name, value in raw.items():
+        # A tab is allowed inside a value; the value is never shown (it may be a token).
+        if not name or ":" in name or unusable(name) or unusable(value.replace("\t", " ")):
+            raise ConfigError(
+                f"HttpHeaders in {config_dir / CONFIG_FILE_NAME}: the header {name!r} has "
+                "control characters (or a ':') in its name or value"
+            )
     return types.MappingProxyType(dict(raw))
 
 
 # --- resolution -------------------------------------------------------------------
+
+
+def _shown_host(host: str) -> str:
+    from ._transport import redact_host  # the one masking function for addresses
+
+    return redact_host(host)
 
 
 def _freeze_headers(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -340,7 +365,7 @@ class ResolvedConfig:
     ``config.json`` (and so registry auth) lives.
     """
 
-    host: str = DEFAULT_HOST
+    host: str = attrs.field(default=DEFAULT_HOST, repr=lambda host: repr(_shown_host(host)))
     tls: TLSConfig | None = None
     api_version: str | None = None
     http_headers: Mapping[str, str] = attrs.field(
@@ -363,6 +388,8 @@ def _default_context(env: Mapping[str, str], config_dir: Path) -> tuple[str, TLS
     tls: TLSConfig | None = None
     verify = _truthy(env, "DOCKER_TLS_VERIFY")
     if verify or _truthy(env, "DOCKER_TLS"):
+        if env.get("DOCKER_CERT_PATH"):
+            _check_path_variable("DOCKER_CERT_PATH", env["DOCKER_CERT_PATH"])
         cert_path = Path(env.get("DOCKER_CERT_PATH") or config_dir)
         ca = cert_path / CA_FILE
         cert = cert_path / CERT_FILE
@@ -462,6 +489,10 @@ def resolve(
     for a malformed ``DOCKER_API_VERSION``.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
+    if config_dir is not None:
+        reason = unusable(os.fspath(config_dir), os_path=True)
+        if reason is not None:
+            raise InvalidArgument("config_dir", config_dir, reason)
     cdir = Path(config_dir) if config_dir is not None else config_dir_from_env(env)
     config = read_config_file(cdir)
     headers = _http_headers(config, cdir)
@@ -478,6 +509,8 @@ def resolve(
         if isinstance(current, str) and current:
             name, source = current, f"currentContext in {cdir / CONFIG_FILE_NAME}"
 
+    if (reason := unusable(name)) is not None:
+        raise ConfigError(f"the docker context name {name!r} (from {source}) {reason}")
     if name == DEFAULT_CONTEXT:
         host, tls, host_source = _default_context(env, cdir)
         return ResolvedConfig(

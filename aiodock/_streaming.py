@@ -426,16 +426,25 @@ async def read_response_head(conn: RawConnection, what: str) -> tuple[int, dict[
         if length is not None and length.isdigit():
             body = await conn.read_exactly(min(int(length), 2**20))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
-            body = await _read_chunked(conn)
+            body = await _read_chunked(conn, what)
     return status, headers, body
 
 
-async def _read_chunked(conn: RawConnection) -> bytes:
+async def _read_chunked(conn: RawConnection, what: str, limit: int = 2**20) -> bytes:
+    """An error body in chunked encoding; at most ``limit`` bytes of it are kept."""
     parts: list[bytes] = []
-    while True:
+    left = limit
+    while left > 0:
         size_line = await conn.read_until(b"\n")
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        try:
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        except ValueError:
+            raise DockerConnectionError(f"{what}: invalid chunk size {size_line[:40]!r}") from None
         if size == 0:
-            return b"".join(parts)
-        parts.append(await conn.read_exactly(size))
-        await conn.read_exactly(2)
+            break
+        # An announced size is not trusted: take no more than the rest of the limit.
+        parts.append(await conn.read_exactly(min(size, left)))
+        left -= len(parts[-1])
+        if left > 0:
+            await conn.read_exactly(2)
+    return b"".join(parts)

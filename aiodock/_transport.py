@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
+from ._names import has_control, unusable
 from ._rawconn import RawConnection
 from ._timeout import wait_for
 from .errors import DockerConnectionError, InvalidArgument
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
-__all__ = ["DEFAULT_HOST", "Endpoint", "make_connector", "open_raw", "parse_host"]
+__all__ = ["DEFAULT_HOST", "Endpoint", "make_connector", "open_raw", "parse_host", "redact_host"]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 _SCHEMES = ("unix", "tcp", "http", "https", "ssh")
@@ -43,7 +44,7 @@ class Endpoint:
     """A parsed daemon address."""
 
     kind: str  # "unix", "tcp" or "ssh"
-    url: str  # the original host string, for messages
+    url: str  # the host string as given, password masked (redact_host), for messages
     base_url: str  # what aiohttp requests go to (no trailing slash)
     socket_path: str | None = None
     hostname: str | None = None
@@ -59,9 +60,25 @@ class Endpoint:
         return "docker"
 
 
-def _redacted(host: str) -> str:
-    """The address with any ``user:password@`` password replaced, for messages."""
-    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", host)
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def redact_host(host: str) -> str:
+    """The address as every repr, error and log shows it: any password masked.
+
+    Everything from the user-info colon to the *last* ``@`` becomes ``***``, so
+    a password holding ``@``, ``/`` or ``:`` cannot show through (this masks a
+    path that holds ``@`` too: better too much than a password). A socket path
+    (``unix:///...``, ``/...``) has no user info and is shown as it is.
+    """
+    scheme, sep, rest = host.partition("://")
+    if not sep or not _SCHEME_RE.fullmatch(scheme):
+        scheme, sep, rest = "", "", host  # "user:pa://ss@h" has no scheme
+    at = rest.rfind("@")
+    colon = rest.find(":", 0, at)
+    if at < 0 or colon < 0 or rest.startswith("/"):
+        return host
+    return f"{scheme}{sep}{rest[:colon]}:***{rest[at:]}"
 
 
 def _check_hostname(hostname: str, host: str) -> None:
@@ -74,9 +91,9 @@ def _check_hostname(hostname: str, host: str) -> None:
     try:
         ascii_name = hostname.encode("idna")
     except UnicodeError as exc:
-        raise InvalidArgument("host", _redacted(host), f"invalid host name: {exc}") from None
+        raise InvalidArgument("host", redact_host(host), f"invalid host name: {exc}") from None
     if not re.fullmatch(rb"[A-Za-z0-9._-]+", ascii_name):
-        raise InvalidArgument("host", _redacted(host), "invalid characters in the host name")
+        raise InvalidArgument("host", redact_host(host), "invalid characters in the host name")
 
 
 def parse_host(host: str, *, tls: bool = False) -> Endpoint:
@@ -87,7 +104,7 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
     """
     if not isinstance(host, str) or not host.strip():
         raise InvalidArgument("host", host, "expected an address like unix:///var/run/docker.sock")
-    shown = _redacted(host)
+    shown = redact_host(host)
     text = host.strip()
     if "://" not in text:
         text = ("unix://" if text.startswith("/") else "tcp://") + text
@@ -96,20 +113,29 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         raise InvalidArgument(
             "host", shown, f"unsupported scheme {scheme!r}; use one of {', '.join(_SCHEMES)}"
         )
-    if any(c in text for c in "\r\n\x00 "):
+    # Refuse here what a socket, ssh's argv or a URL would fail on later.
+    if " " in text or has_control(text):
         raise InvalidArgument("host", shown, "contains whitespace or control characters")
+    reason = unusable(text, os_path=scheme == "unix")
+    if reason is not None:
+        raise InvalidArgument("host", shown, f"the address {reason}")
     if scheme == "unix":
         path = text[len("unix://") :]
         if not path:
             raise InvalidArgument("host", shown, "unix socket path is empty")
-        return Endpoint(kind="unix", url=host, base_url="http://docker", socket_path=path)
+        return Endpoint(
+            kind="unix", url=redact_host(host.strip()), base_url="http://docker", socket_path=path
+        )
 
     try:
         parts = urlsplit(text)
         port = parts.port
         hostname = parts.hostname
-    except ValueError as exc:
-        raise InvalidArgument("host", shown, f"not a valid address: {exc}") from None
+    except ValueError:
+        # urlsplit's message quotes parts of the address, maybe of a password.
+        raise InvalidArgument(
+            "host", shown, "not a valid address (check the port and any [IPv6] brackets)"
+        ) from None
     if not hostname:
         raise InvalidArgument("host", shown, "no host name")
     # Brackets hold an IPv6 address and nothing else. Python 3.10's urlsplit does
@@ -136,15 +162,21 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         if path:
             raise InvalidArgument("host", shown, "ssh:// addresses take no path")
         user = unquote(parts.username) if parts.username else None
+        if user is not None and unusable(user, os_path=True) is not None:
+            raise InvalidArgument(
+                "host", shown, "the ssh user (once %-decoded) holds control characters"
+            )
         return Endpoint(
             kind="ssh",
-            url=host,
+            url=redact_host(host.strip()),
             base_url="http://docker",
             hostname=hostname,
             port=port,
             user=user,
         )
-    if parts.username or parts.password:
+    # "tcp://u:pa/ss@h" parses as host u, port "pa", path "/ss@h": an "@" in
+    # the path is a password holding "/" far more often than a real path.
+    if parts.username or parts.password or "@" in path:
         raise InvalidArgument("host", shown, "credentials in a tcp address are not supported")
     use_tls = tls or scheme == "https"
     if scheme == "http" and tls:
@@ -153,7 +185,14 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         port = 2376 if use_tls else 2375
     netloc = f"[{hostname}]" if ":" in hostname else hostname
     base = f"{'https' if use_tls else 'http'}://{netloc}:{port}{path}"
-    return Endpoint(kind="tcp", url=host, base_url=base, hostname=hostname, port=port, tls=use_tls)
+    return Endpoint(
+        kind="tcp",
+        url=redact_host(host.strip()),
+        base_url=base,
+        hostname=hostname,
+        port=port,
+        tls=use_tls,
+    )
 
 
 def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:

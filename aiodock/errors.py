@@ -38,6 +38,7 @@ __all__ = [
     "NotInSwarm",
     "PluginNotFound",
     "RegistryAuthError",
+    "ResponseTooLargeError",
     "ServerError",
     "ServiceNotFound",
     "StreamError",
@@ -103,7 +104,9 @@ class CredentialHelperError(DockerError):
     """A ``docker-credential-*`` helper could not be run or gave an unusable answer.
 
     ``helper`` is the helper's name (the part after ``docker-credential-``),
-    ``registry`` the server address asked for. The message never contains a secret.
+    ``registry`` the server address asked for. The message says which helper
+    failed, doing what, and its exit status; it never contains the helper's
+    output (helpers print tokens in their errors) nor any other secret.
     """
 
     def __init__(self, helper: str, registry: str, reason: str) -> None:
@@ -121,6 +124,28 @@ class CredentialHelperError(DockerError):
 
 class DockerConnectionError(DockerError, ConnectionError):
     """The daemon could not be reached, or the connection broke mid-request."""
+
+
+class ResponseTooLargeError(DockerConnectionError):
+    """An ordinary answer was larger than the client's ``max_response_size``.
+
+    Raised before more than the limit is read (from ``Content-Length`` when the
+    daemon announces one). ``limit`` is the cap in bytes, ``size`` the announced
+    length (``None`` for a chunked answer), ``method`` and ``path`` the call.
+    Streams (logs, events, pull, archives...) are not limited.
+    """
+
+    def __init__(self, method: str, path: str, limit: int, size: int | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.limit = limit
+        self.size = size
+        got = f"announced {size} bytes" if size is not None else "sent more than that"
+        super().__init__(
+            f"{method} {path}: the daemon's answer is larger than max_response_size="
+            f"{limit} bytes ({got}); raise it with DockerClient(max_response_size=...) "
+            "or client.with_options(max_response_size=...) if the answer is expected"
+        )
 
 
 class DockerTimeoutError(DockerError, TimeoutError):

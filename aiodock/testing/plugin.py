@@ -93,7 +93,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     host = real_engine(config)
     if host is None:
         return None
-    return f"aiodock: docker_client uses the real engine at {host or 'DOCKER_HOST/context'}"
+    from .._transport import redact_host
+
+    shown = redact_host(host) if host else "DOCKER_HOST/context"
+    return f"aiodock: docker_client uses the real engine at {shown}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -263,6 +263,25 @@ cat >/dev/null
 echo '{"Username":"alice","Secret":"s3cr3t-Pa55"}'
 exit 1
 """,
+    # prints a token as it fails, without the word "secret" anywhere
+    "leaky": """
+cat >/dev/null
+echo "login failed for token ghp_LeakedToken123 (retry later)"
+echo "fatal: bearer ghp_LeakedToken123 was refused" >&2
+exit 4
+""",
+    "leakylist": """
+if [ "$1" = list ]; then
+  echo "cannot list: vault said ghp_LeakedToken123" >&2
+  exit 2
+fi
+cat >/dev/null
+exit 1
+""",
+    "notfoundlist": """
+echo "credentials not found in native keychain ghp_LeakedToken123"
+exit 1
+""",
     "badjson": """
 cat >/dev/null
 echo "this is not json s3cr3t-Pa55"
@@ -397,25 +416,71 @@ async def test_cred_helper_failure(helpers: Path) -> None:
     assert err.registry == "r.io"
     assert "docker-credential-fail" in str(err)
     assert "'r.io'" in str(err)
-    assert "status 3" in str(err)
-    assert "keychain is locked" in str(err)
+    assert "'get' exited with status 3" in str(err)
+    assert "keychain is locked" not in str(err)  # helper output is never shown
     assert isinstance(err, DockerError)
 
 
-async def test_failing_helper_output_with_secret_is_withheld(helpers: Path) -> None:
+LEAKED = "ghp_LeakedToken123"
+
+
+def _assert_no_output(err: BaseException, caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
+    """Neither the error, its arguments, its chain nor any log record holds helper output."""
+    seen: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    texts = [str(e) for e in seen] + [repr(e) for e in seen] + [repr(e.args) for e in seen]
+    texts += [repr(vars(e)) for e in seen]
+    texts += [record.getMessage() for record in caplog.records]
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text
+
+
+@pytest.mark.parametrize("helper", ["failsecret", "leaky"])
+async def test_failing_helper_output_never_reaches_the_error(
+    helpers: Path, helper: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
     with pytest.raises(CredentialHelperError) as info:
-        await resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "failsecret"}})
-    assert SECRET not in str(info.value)
-    assert SECRET not in repr(info.value)
-    assert "withheld" in str(info.value)
+        await resolve_auth("r.io", docker_config={"credHelpers": {"r.io": helper}})
+    _assert_no_output(info.value, caplog, SECRET, LEAKED, "login failed", "refused")
+    message = str(info.value)
+    assert f"docker-credential-{helper}" in message
+    assert "'get' exited with status" in message
+    assert "credentials not found" not in message
 
 
-async def test_cred_helper_bad_json(helpers: Path) -> None:
+async def test_failing_helper_list_output_never_reaches_the_error(
+    helpers: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    with pytest.raises(CredentialHelperError) as info:
+        await all_auths(docker_config={"credsStore": "leakylist"})
+    _assert_no_output(info.value, caplog, LEAKED, "vault")
+    assert "docker-credential-leakylist" in str(info.value)
+    assert "'list' exited with status 2" in str(info.value)
+
+
+async def test_a_recognised_not_found_answer_gives_a_fixed_hint_only(
+    helpers: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(CredentialHelperError) as info:
+        await all_auths(docker_config={"credsStore": "notfoundlist"})
+    _assert_no_output(info.value, caplog, LEAKED, "native keychain")
+    message = str(info.value)
+    assert "'list' exited with status 1" in message
+    assert message.endswith("(the helper reports: credentials not found)")
+
+
+async def test_cred_helper_bad_json(helpers: Path, caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(CredentialHelperError) as info:
         await resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "badjson"}})
     assert "not JSON" in str(info.value)
-    assert SECRET not in str(info.value)
-    assert SECRET not in repr(info.value.args)
+    _assert_no_output(info.value, caplog, SECRET)
+    assert info.value.__context__ is None  # not even the JSON error, which holds the output
 
 
 async def test_cred_helper_missing_binary(helpers: Path) -> None:
