@@ -26,6 +26,7 @@ import stat
 import tarfile
 from typing import IO, Any, cast
 
+from ._names import has_control
 from .errors import DockerError
 
 __all__ = [
@@ -49,7 +50,6 @@ _DIR_CACHE = 64
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
-_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 _COMPRESSED_MAGIC = {
     b"\x1f\x8b": "gz",
     b"BZh": "bz2",
@@ -155,7 +155,7 @@ def _read_exactly(fileobj: IO[bytes], size: int) -> bytes:
 
 
 def _checked(name: str, what: str, member: str) -> None:
-    if any(c in _CONTROL for c in name):
+    if has_control(name):
         raise UnsafeArchiveError(member, f"{what} {name!r} contains a control character")
 
 
