@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import doc_coverage  # noqa: E402
+import doc_coverage
 
 
 def test_args_section_parser_reads_google_style() -> None:
