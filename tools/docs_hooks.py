@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 # Published as they are under source/ (viewable next to the page that links them).
 SOURCE_GLOBS = (
+    "README.md",
+    "CONTRIBUTING.md",
     "examples/*.py",
     "tests/unit/*.py",
     "tests/integration/*.py",
