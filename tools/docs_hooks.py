@@ -7,7 +7,8 @@
   start fails the build.
 * Files of the repository that pages link to but that live outside ``docs/``
   (examples, tests, benchmark results) are published under ``source/``, and relative
-  links to them are rewritten to point there: ``docs/operations.md`` links each test
+  links to them are rewritten to point there (a code span naming such a file, like
+  ``tests/unit/test_load.py::test_x``, becomes a link to it): ``docs/operations.md`` links each test
   file, the README names examples and results. A link to a repository file that does
   not exist is left alone, so mkdocs' strict link check reports it.
 * Docstrings name other objects with Sphinx roles (``:class:`~aiodock.Frame```), which
@@ -35,6 +36,8 @@ SOURCE_GLOBS = (
     "tests/unit/*.py",
     "tests/integration/*.py",
     "benchmarks/results/*",
+    "benchmarks/*.py",
+    "tools/*.py",
 )
 # README links whose target has a page of its own on the site (none yet; the rest go
 # to their copy under source/).
@@ -42,6 +45,9 @@ PAGE_FOR: dict[str, str] = {}
 
 _MARKER = re.compile(r"^<!-- readme: (.+?)(?: \| (.+?))? -->$", re.MULTILINE)
 _ROLE = re.compile(r":(?:class|meth|func|attr|mod|data|exc|obj):<code>(~?)([\w.]+)(\(\))?</code>")
+_TEST_SPAN = re.compile(
+    r"(?<![\[`])`((?:tests|examples|tools|benchmarks)/[\w/.-]+\.py)((?:::\w+)?)`"
+)
 _LINK = re.compile(r"(\]\()([^)\s#]+)(#[^)\s]*)?(\))")
 
 
@@ -103,7 +109,17 @@ def rewrite_links(markdown: str, base: str, page: str) -> str:
         new = posixpath.relpath(site_path, page_dir or ".")
         return f"{match.group(1)}{new}{match.group(3) or ''}{match.group(4)}"
 
-    return _outside_fences(markdown, lambda text: _LINK.sub(target, text))
+    def test_file(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if not (REPO / path).is_file():
+            return match.group(0)
+        new = posixpath.relpath(f"source/{path}", page_dir or ".")
+        return f"[`{path}{match.group(2)}`]({new})"
+
+    def edit(text: str) -> str:
+        return _TEST_SPAN.sub(test_file, _LINK.sub(target, text))
+
+    return _outside_fences(markdown, edit)
 
 
 GENERATED_PAGE = "reference/generated-models.md"
@@ -143,7 +159,8 @@ def generated_models_page() -> str:
             continue
         module = cls.__module__.rsplit(".", 1)[-1]
         parts.append(f"## {name} {{#aiodock.models.{name}}}\n")
-        parts.append(f"`from aiodock.models import {name}` (`aiodock/models/_generated/{module}.py`)\n")
+        source = f"aiodock/models/_generated/{module}.py"
+        parts.append(f"`from aiodock.models import {name}` (`{source}`)\n")
         rows = ["| field | type | JSON key | default |", "|---|---|---|---|"]
         for field in attrs.fields(cls):
             kind = str(field.type).replace("|", "\\|")
