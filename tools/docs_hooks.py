@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from pathlib import Path
@@ -163,9 +164,10 @@ def generated_models_page() -> str:
         parts.append(f"`from aiodock.models import {name}` (`{source}`)\n")
         rows = ["| field | type | JSON key | default |", "|---|---|---|---|"]
         for field in attrs.fields(cls):
-            kind = str(field.type).replace("|", "\\|")
+            # A "|" in a table cell must not be Markdown's: the type goes in as HTML.
+            kind = html.escape(str(field.type)).replace("|", "&#124;")
             wire = field.metadata.get("wire", "")
-            rows.append(f"| `{field.name}` | `{kind}` | `{wire}` | {_default(field)} |")
+            rows.append(f"| `{field.name}` | <code>{kind}</code> | `{wire}` | {_default(field)} |")
         parts.append("\n".join(rows) + "\n")
     return "\n".join(parts)
 

@@ -90,4 +90,5 @@ def test_the_generated_models_page_lists_every_generated_class() -> None:
     page = docs_hooks.generated_models_page()
     assert page.count("\n## ") == len(_generated.__all__)
     assert "## Mount {#aiodock.models.Mount}" in page
-    assert "| `read_only` | `bool` | `ReadOnly` | `False` |" in page
+    assert "| `read_only` | <code>bool</code> | `ReadOnly` | `False` |" in page
+    assert "<code>OCIDescriptor &#124; None</code>" in page  # no bare | in a cell
