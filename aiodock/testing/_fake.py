@@ -888,7 +888,12 @@ class FakeDocker:
     # -- internals: container life ---------------------------------------------------------
 
     def create_container(self, body: dict[str, Any], name: str | None) -> FakeContainer:
-        """Create a container from a ``POST /containers/create`` body (used by the route)."""
+        """Create a container from a ``POST /containers/create`` body (used by the route).
+
+        Args:
+            body: the request body, Engine JSON (``Image``, ``Cmd``, ``HostConfig``...).
+            name: the container's name; a random one when ``None``.
+        """
         image_ref = body.get("Image")
         if not image_ref:
             raise Answer(400, "Config cannot be empty in order to create a container")
@@ -1048,7 +1053,13 @@ class FakeDocker:
         self._notify()
 
     def kill_container(self, c: FakeContainer, signum: int, ref: str | None = None) -> None:
-        """Kill ``c`` with ``signum``; ``ref`` is how the caller named it (for the error)."""
+        """Kill a running container (used by the routes).
+
+        Args:
+            c: the container.
+            signum: the signal number.
+            ref: how the caller named the container, for the error message.
+        """
         if not c.running:
             raise Answer(
                 409, f"Cannot kill container: {ref or c.id}: Container {c.id} is not running"
@@ -1058,7 +1069,11 @@ class FakeDocker:
         self._exited(c, 128 + signum)
 
     def stop_container(self, c: FakeContainer) -> bool:
-        """Stop ``c``; False when it was not running (the route answers 304)."""
+        """Stop a container; ``False`` when it was not running (the route answers 304).
+
+        Args:
+            c: the container.
+        """
         if not c.running:
             return False
         self._container_event(c, "kill", {"signal": "15"})
@@ -1068,6 +1083,12 @@ class FakeDocker:
         return True
 
     def remove_container(self, c: FakeContainer, *, force: bool) -> None:
+        """Remove a container (used by the route); a running one needs ``force``.
+
+        Args:
+            c: the container.
+            force: kill it first if it is running.
+        """
         if c.removed:
             return
         if c.running:
@@ -1107,7 +1128,14 @@ class FakeDocker:
         write: Callable[[int, bytes], Awaitable[None]],
         read: Callable[[], Awaitable[bytes]],
     ) -> int:
-        """Run an exec's program to its end and record its exit code."""
+        """Run an exec's program to its end and record its exit code.
+
+        Args:
+            ex: the exec.
+            c: the container it runs in.
+            write: a coroutine function ``(stream, data)`` that sends output.
+            read: a coroutine function returning the next chunk of stdin.
+        """
         ex.started = True
         ex.running = True
         ex.pid = next(self._pids)
@@ -1153,6 +1181,7 @@ class FakeDocker:
     # -- internals: the HTTP side ------------------------------------------------------------
 
     def common_headers(self) -> dict[str, str]:
+        """The headers the engine puts on every answer (``Api-Version``, ``Server``...)."""
         return {
             "Api-Version": self.api_version,
             "Docker-Experimental": "true" if self.experimental else "false",
@@ -1163,7 +1192,14 @@ class FakeDocker:
     async def open_stream(
         self, req: FakeRequest, content_type: str | None, status: int = 200
     ) -> BodyWriter:
-        """Start a chunked streaming answer (headers go out at once)."""
+        """Start a chunked streaming answer (headers go out at once).
+
+        Args:
+            req: the request being answered.
+            content_type: the ``Content-Type``; ``None`` sends none, as some engine
+                streams do.
+            status: the HTTP status.
+        """
         resp = NoTypeStreamResponse(status=status, omit_content_type=content_type is None)
         if content_type is not None:
             resp.content_type = content_type
@@ -1173,7 +1209,11 @@ class FakeDocker:
         return BodyWriter(req.raw, resp, req.budget)
 
     async def hijack(self, req: FakeRequest) -> tuple[Takeover, RawWriter]:
-        """Take the connection over and send the raw-stream head (101 when upgrading)."""
+        """Take the connection over and send the raw-stream head (101 when upgrading).
+
+        Args:
+            req: the attach or exec-start request.
+        """
         upgrade = _wants_upgrade(req.raw)
         conn = take_over(req.raw)
         self._takeovers.add(conn)
@@ -1185,6 +1225,11 @@ class FakeDocker:
         return conn, RawWriter(conn, req.budget)
 
     def release(self, conn: Takeover) -> None:
+        """Close a connection taken over by :meth:`hijack`.
+
+        Args:
+            conn: the connection.
+        """
         self._takeovers.discard(conn)
         conn.close()
 
@@ -1313,16 +1358,37 @@ class FakeDocker:
         return len(self._listeners)
 
     def pull_plan(self, ref: str) -> PullPlan:
+        """How a pull of ``ref`` behaves (see :meth:`set_pull`; the default plan otherwise).
+
+        Args:
+            ref: the image reference.
+        """
         return self._pull_plans.get(normalize_ref(ref), PullPlan())
 
     def image_repo(self, ref: str) -> str:
+        """The repository part of an image reference, normalized (``busybox:1`` -> ``busybox``).
+
+        Args:
+            ref: the image reference.
+        """
         return repo_of(normalize_ref(ref))
 
     def frame(self, c: FakeContainer | FakeExec, stream: int, data: bytes) -> bytes:
-        """Encode output the way the engine sends it for ``c`` (raw for a TTY)."""
+        """Encode output the way the engine sends it for ``c`` (raw for a TTY).
+
+        Args:
+            c: the container or exec the output belongs to.
+            stream: 1 for stdout, 2 for stderr.
+            data: the output bytes.
+        """
         return data if c.tty else encode_frame(stream, data)
 
     def signal_name(self, signum: int) -> str:
+        """The engine's name of a signal number (``9`` -> ``"SIGKILL"``).
+
+        Args:
+            signum: the signal number.
+        """
         return signal_name(signum)
 
 
