@@ -1,4 +1,5 @@
-"""nox sessions: ``nox`` runs tests, lint and typing; ``nox -s bench`` runs the benchmarks.
+"""nox sessions: ``nox`` runs tests, lint and typing; ``nox -s docs`` builds the documentation
+site into ``site/``; ``nox -s bench`` runs the benchmarks.
 
 Integration tests need the real engine first: ``bash scripts/engine.sh install start``.
 Arguments after ``--`` go to pytest (``nox -s tests -- -k events``) or to the benchmarks.
@@ -32,6 +33,13 @@ def typing(session: nox.Session) -> None:
     """mypy --strict over the package (configured in pyproject.toml)."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs-material + mkdocstrings), strict: a warning fails it."""
+    session.install("-r", "docs/requirements.txt", "-e", ".")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

@@ -119,7 +119,14 @@ class ProgressTracker:
         self.messages = 0
 
     def update(self, message: ProgressMessage) -> LayerProgress | None:
-        """Account for one message; returns the layer it changed, if any."""
+        """Account for one message; returns the layer it changed, if any.
+
+        Streams call this for every message they yield; call it yourself only for
+        messages you got elsewhere.
+
+        Args:
+            message: one progress message of a pull, push, load or build.
+        """
         self.messages += 1
         status = message.status
         layer_id = message.id
@@ -258,8 +265,15 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
 
     Read it to the end (``async for``, :meth:`wait` or ``collect()``): the
     daemon cancels the operation when the stream is closed early. An error
-    reported inside the stream raises where it occurs; messages before it
-    are yielded first.
+    reported inside the stream raises where it occurs; messages before it are
+    yielded first. Made by the namespace methods; these arguments are for
+    aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental JSON-stream decoder of the body.
+        convert: turns each decoded document into a message.
+        what: how errors name the call, e.g. ``"POST /images/create"``.
     """
 
     __slots__ = (
@@ -460,7 +474,14 @@ class BuildStream(ProgressStream):
     (build output is in ``message.stream``), or ``await stream.result()`` to
     read to the end and get the image id. A failed build raises
     :class:`~aiodock.errors.BuildError` whose ``log`` holds the output
-    received before the error.
+    received before the error. Made by ``images.build``; these arguments are
+    for aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental JSON-stream decoder of the body.
+        convert: turns each decoded document into a message.
+        what: how errors name the call.
     """
 
     __slots__ = ("_context_counter", "_log", "_log_size", "tags")

@@ -69,6 +69,16 @@ class AsyncStream(Generic[T]):
     ``await stream`` sends the request (raising HTTP errors) and returns the
     stream; ``async for item in stream`` iterates; ``async with stream``
     guarantees the connection is released however the block ends.
+
+    Streams are made by the namespace methods; these arguments are for aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental decoder of the body (``feed(bytes)`` and ``eof()``
+            return the decoded items).
+        convert: turns each decoded item into what the stream yields (a model);
+            ``None`` yields them as they are.
+        what: how errors name the call, e.g. ``"GET /containers/x/logs"``.
     """
 
     __slots__ = (
@@ -219,8 +229,9 @@ class FrameStream(AsyncStream[Frame]):
     async def lines(self, *, max_line_length: int = 1 << 20) -> AsyncIterator[Frame]:
         """Yield one frame per line (``\\n`` kept), stdout and stderr kept apart.
 
-        A line longer than ``max_line_length`` bytes comes out in pieces of
-        that size rather than being buffered without bound.
+        Args:
+            max_line_length: the longest line, in bytes, kept whole; a longer one
+                comes out in pieces of that size rather than being buffered without bound.
         """
         splitter = LineSplitter(max_line_length=max_line_length)
         async with self:
@@ -252,7 +263,18 @@ class HijackedStream:
     """A bidirectional attach/exec connection after the HTTP upgrade.
 
     Iterate it for output frames; ``write`` sends stdin; ``close_stdin``
-    half-closes the write side so the process sees end of input.
+    half-closes the write side so the process sees end of input. Made by
+    ``containers.attach``, ``exec.start`` and ``exec.spawn``; these arguments are
+    for aiodock's own use.
+
+    Args:
+        conn: the upgraded connection.
+        tty: whether output is one raw stream (TTY) or multiplexed frames.
+        what: how errors name the call.
+        process: the ``ssh`` process carrying the connection, for ``ssh://`` hosts.
+        read_timeout: the inactivity limit of reads in seconds (``None``: none).
+        check_daemon: a coroutine function that fails when the daemon is gone,
+            called at end of output to tell a clean end from a dead daemon.
     """
 
     def __init__(
@@ -294,7 +316,11 @@ class HijackedStream:
         return self
 
     async def write(self, data: bytes) -> None:
-        """Send bytes to the process's stdin."""
+        """Send bytes to the process's stdin.
+
+        Args:
+            data: the bytes to write.
+        """
         if self._closed or self._stdin_closed:
             raise UsageError(f"{self._what}: stdin is closed")
         try:

@@ -67,7 +67,10 @@ class ClientClosedError(UsageError):
 class InvalidArgument(UsageError, ValueError):
     """An argument was rejected before any request was sent.
 
-    ``parameter`` names the argument and ``value`` is what was given.
+    Args:
+        parameter: the name of the argument.
+        value: what was given (shown in the message with ``repr``).
+        reason: what is wrong with it.
     """
 
     def __init__(self, parameter: str, value: object, reason: str) -> None:
@@ -78,7 +81,13 @@ class InvalidArgument(UsageError, ValueError):
 
 
 class APIVersionError(UsageError):
-    """An option needs a newer Engine API than the one negotiated with the daemon."""
+    """An option needs a newer Engine API than the one negotiated with the daemon.
+
+    Args:
+        option: the option (parameter or feature) that needs the newer API.
+        required: the oldest API version that has it, e.g. ``"1.42"``.
+        negotiated: the API version the client speaks with this daemon.
+    """
 
     def __init__(self, option: str, required: str, negotiated: str) -> None:
         self.option = option
@@ -103,10 +112,14 @@ class ConfigError(DockerError):
 class CredentialHelperError(DockerError):
     """A ``docker-credential-*`` helper could not be run or gave an unusable answer.
 
-    ``helper`` is the helper's name (the part after ``docker-credential-``),
-    ``registry`` the server address asked for. The message says which helper
-    failed, doing what, and its exit status; it never contains the helper's
-    output (helpers print tokens in their errors) nor any other secret.
+    The message says which helper failed, doing what, and its exit status; it
+    never contains the helper's output (helpers print tokens in their errors)
+    nor any other secret.
+
+    Args:
+        helper: the helper's name (the part after ``docker-credential-``).
+        registry: the server address the helper was asked about.
+        reason: what went wrong.
     """
 
     def __init__(self, helper: str, registry: str, reason: str) -> None:
@@ -158,8 +171,12 @@ class DockerTimeoutError(DockerError, TimeoutError):
 class APIError(DockerError):
     """The daemon answered with an error status.
 
-    ``message`` is the daemon's own explanation (its JSON ``message`` field,
-    or the body text when there is none).
+    Args:
+        status: the HTTP status.
+        message: the daemon's own explanation (its JSON ``message`` field, or the
+            body text when there is none).
+        method: the HTTP method of the failed request.
+        path: the path of the failed request.
     """
 
     status: int
@@ -253,7 +270,12 @@ def error_class_for(status: int, not_found: type[NotFound] = NotFound) -> type[A
 
 
 class StreamError(DockerError):
-    """The daemon reported an error inside a stream (log frame type 3, ``errorDetail``)."""
+    """The daemon reported an error inside a stream (log frame type 3, ``errorDetail``).
+
+    Args:
+        message: the error the daemon reported.
+        code: the error code the daemon gave with it, if any.
+    """
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
         self.message = message
@@ -268,13 +290,19 @@ class TruncatedStreamError(StreamError, DockerConnectionError):
 class RegistryAuthError(Unauthorized, StreamError):
     """The registry refused the credentials (or needed some and got none).
 
-    The daemon reports this in different ways (inside a push stream, as an
-    HTTP 500 for a pull or a login); all of them raise this one class, which
-    is both an :class:`~aiodock.errors.Unauthorized` and a
-    :class:`~aiodock.errors.StreamError`. ``status`` is 401;
-    ``http_status`` is the status the daemon actually answered with
-    (``None`` when the error came inside a stream). The message never
+    The daemon reports this in different ways (inside a push stream, as an HTTP
+    500 for a pull or a login); all of them raise this one class, which is both
+    an :class:`~aiodock.errors.Unauthorized` and a
+    :class:`~aiodock.errors.StreamError`. ``status`` is 401. The message never
     contains the credentials.
+
+    Args:
+        message: the registry's or daemon's explanation.
+        method: the HTTP method of the request.
+        path: the path of the request.
+        http_status: the status the daemon actually answered with (``None`` when
+            the error came inside a stream).
+        code: the error code reported in the stream, if any.
     """
 
     def __init__(
@@ -298,7 +326,13 @@ class RegistryAuthError(Unauthorized, StreamError):
 
 
 class BuildError(StreamError):
-    """An image build failed; ``log`` holds the build output received before the error."""
+    """An image build failed.
+
+    Args:
+        message: the error the build reported.
+        log: the build output received before the error.
+        code: the error code reported with it, if any.
+    """
 
     def __init__(self, message: str, *, log: str = "", code: int | None = None) -> None:
         super().__init__(message, code=code)
@@ -308,8 +342,10 @@ class BuildError(StreamError):
 class ConvergenceError(DockerError):
     """A service's tasks failed instead of reaching the desired state.
 
-    ``errors`` holds one line per failed task (its state and the engine's
-    ``Status.Err``); ``tasks`` the failed tasks themselves.
+    Args:
+        service_id: the service's id.
+        errors: one line per failed task: its state and the engine's ``Status.Err``.
+        tasks: the failed tasks themselves.
     """
 
     def __init__(self, service_id: str, errors: list[str], tasks: list[Task]) -> None:
@@ -320,7 +356,14 @@ class ConvergenceError(DockerError):
 
 
 class ContainerError(DockerError):
-    """A container run by :meth:`~aiodock.resources.containers.Containers.run` exited non-zero."""
+    """A container run by :meth:`~aiodock.resources.containers.Containers.run` exited non-zero.
+
+    Args:
+        container_id: the container's id.
+        exit_code: its exit code.
+        stderr: what it wrote to stderr (the end of it is in the message).
+        image: the image it ran.
+    """
 
     def __init__(self, container_id: str, exit_code: int, stderr: bytes, image: str = "") -> None:
         self.container_id = container_id

@@ -469,19 +469,28 @@ class EventWatcher:
                 async for event in events:
                     print(event.action, event.actor.attributes.get("name"))
 
-    :param filters: filters sent to the daemon for the one shared stream
-        (:mod:`aiodock._filters` forms); subscribers can narrow further.
-    :param since: replay from this time on the first connection (see
-        :meth:`~aiodock.resources.system.System.events`).
-    :param backoff: first reconnect delay in seconds; it doubles (``backoff_factor``)
-        up to ``max_backoff``, minus up to ``jitter`` (a fraction) at random.
-    :param max_reconnects: give up (fail) after this many reconnects in a row
-        without a stable connection; ``None``: never give up.
-    :param overlap: seconds before the newest event seen to resume from, so that
-        events the daemon stamped slightly out of order are not missed; what is
-        replayed twice is recognised and suppressed.
-    :param inactivity_timeout: reconnect when the stream stays silent this
-        long (detects dead TCP connections; events can legitimately be rare).
+    Args:
+        client: the client whose connection the one shared stream uses.
+        filters: filters sent to the daemon for the one shared stream
+            (:mod:`aiodock._filters` forms); subscribers can narrow further.
+        since: replay from this time on the first connection (see
+            :meth:`~aiodock.resources.system.System.events`).
+        backoff: first reconnect delay in seconds; it grows by ``backoff_factor``
+            up to ``max_backoff``, minus up to ``jitter`` (a fraction) at random.
+        max_backoff: the longest reconnect delay in seconds.
+        backoff_factor: how much the delay grows after each failed attempt (>= 1).
+        jitter: the fraction (0..1) of each delay that may be taken off at random,
+            so that many watchers do not reconnect in step.
+        max_reconnects: give up (fail) after this many reconnects in a row
+            without a stable connection; ``None``: never give up.
+        overlap: seconds before the newest event seen to resume from, so that
+            events the daemon stamped slightly out of order are not missed; what is
+            replayed twice is recognised and suppressed.
+        inactivity_timeout: reconnect when the stream stays silent this
+            long (detects dead TCP connections; events can legitimately be rare).
+        stable_after: seconds a connection must stay up before the backoff and
+            the count of reconnects in a row start again from the beginning.
+        rng: the random generator for the jitter (pass a seeded one in tests).
     """
 
     def __init__(
@@ -585,9 +594,17 @@ class EventWatcher:
     ) -> Subscription:
         """A new consumer: an async iterator of the events matching ``filters``/``predicate``.
 
-        Subscribe before or after :meth:`start`; a subscription sees the
-        events received from then on. See the module documentation for
-        ``policy``.
+        Subscribe before or after :meth:`start`; a subscription sees the events
+        received from then on.
+
+        Args:
+            filters: narrow the watcher's events further, in the same forms as the
+                daemon's filters (``{"event": ["start", "die"]}``), matched here.
+            predicate: a function of the event; only events it returns true for are queued.
+            maxsize: the most events queued for this subscriber.
+            policy: what happens when the queue is full: ``"drop-oldest"`` (counted
+                in ``dropped``) or ``"block"`` (back-pressure on the shared stream).
+            name: a name for logs and ``state.dropped``; one is made up if not given.
         """
         return self._new_subscription(filters, predicate, maxsize, policy, name)
 
@@ -603,11 +620,20 @@ class EventWatcher:
     ) -> Subscription:
         """Call ``callback(event)`` (a function or a coroutine function) for each event.
 
-        The callback runs in its own task, fed by its own queue, so a slow one
-        does not hold up the others (with the default policy). Exceptions it
-        raises are logged on ``aiodock.watcher`` and counted in
-        ``callback_errors``; the callback keeps receiving events. Remove it with
-        the returned subscription's ``aclose``.
+        The callback runs in its own task, fed by its own queue, so a slow one does
+        not hold up the others (with the default policy). Exceptions it raises are
+        logged on ``aiodock.watcher`` and counted in ``callback_errors``; the
+        callback keeps receiving events. Remove it with the returned
+        subscription's ``aclose``.
+
+        Args:
+            callback: a function or coroutine function taking one
+                :class:`~aiodock.models.events.Event`.
+            filters: narrow the watcher's events further (matched here).
+            predicate: a function of the event; only events it returns true for are delivered.
+            maxsize: the most events queued for this callback.
+            policy: ``"drop-oldest"`` or ``"block"`` when the queue is full.
+            name: a name for logs and ``state.dropped``.
         """
         if not callable(callback):
             raise InvalidArgument("callback", callback, "expected a callable")
@@ -706,7 +732,12 @@ class EventWatcher:
         await self.aclose()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
-        """Wait until the stream is open (raises the watcher's error if it fails first)."""
+        """Wait until the stream is open (raises the watcher's error if it fails first).
+
+        Args:
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`;
+                ``None`` waits as long as it takes.
+        """
         if self._task is None:
             raise UsageError("the EventWatcher is not started; use 'async with' or start()")
         connected = asyncio.ensure_future(self._connected.wait())

@@ -4,9 +4,11 @@
 #   bash scripts/test.sh [pytest arguments...]
 #
 # 1. installs the Debian packages and starts a real Docker Engine (scripts/engine.sh);
-# 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff and mypy;
-# 3. runs ruff check, ruff format --check and mypy, then the whole pytest suite (unit and
-#    integration) last, so that pytest's summary line closes the output.
+# 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff, mypy and what
+#    the documentation build needs (docs/requirements.txt);
+# 3. runs ruff check, ruff format --check, mypy and the strict documentation build
+#    (mkdocs), then the whole pytest suite (unit and integration) last, so that pytest's
+#    summary line closes the output.
 # Every step runs even if an earlier one failed; the exit status is non-zero if any did,
 # including pytest's "no tests collected" (exit 5).
 set -euo pipefail
@@ -26,7 +28,7 @@ ensure_venv() {
         "$PYTHON" -m venv "$VENV"
     fi
     local stamp="$VENV/.aiodock-install" want
-    want="$(printf '%s\n' "$*" | cat - pyproject.toml | sha256sum | cut -d' ' -f1)"
+    want="$(printf '%s\n' "$*" | cat - pyproject.toml docs/requirements.txt | sha256sum | cut -d' ' -f1)"
     if [ -f "$stamp" ] && grep -qx "$want" "$stamp"; then
         return 0
     fi
@@ -37,7 +39,7 @@ ensure_venv() {
 
 bash scripts/engine.sh install start
 started=$SECONDS
-ensure_venv -e ".[test]" nox ruff mypy
+ensure_venv -e ".[test]" nox ruff mypy -r docs/requirements.txt
 echo "test.sh: virtualenv ready in $((SECONDS - started))s" >&2
 
 PY="$VENV/bin/python"
@@ -56,6 +58,10 @@ step() {
 step "ruff check" "$PY" -m ruff check .
 step "ruff format --check" "$PY" -m ruff format --check .
 step "mypy" "$PY" -m mypy
+# The site is built into a temporary directory: only whether it builds matters here.
+docs_out="$(mktemp -d)"
+step "docs (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet --site-dir "$docs_out"
+rm -rf "$docs_out"
 # pytest exits 5 when it collected no test: that is a failure like any other non-zero.
 step "pytest" timeout --foreground --signal=INT --kill-after=60 "$PYTEST_TIMEOUT" \
     "$PY" -m pytest -ra "$@"

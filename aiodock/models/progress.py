@@ -69,7 +69,11 @@ class ProgressMessage:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> ProgressMessage:
-        """Build a message from one decoded JSON object (fast path; unknown keys ignored)."""
+        """Build a message from one decoded JSON object (fast path; unknown keys ignored).
+
+        Args:
+            data: one JSON document of the progress stream.
+        """
         get = data.get
         detail = get("progressDetail")
         progress_detail = None

@@ -113,7 +113,11 @@ class ServiceMode:
 
     @staticmethod
     def replicated(replicas: int = 1) -> ServiceSpecMode:
-        """``replicas`` copies of the task, spread over the nodes (``0`` is allowed)."""
+        """``replicas`` copies of the task, spread over the nodes.
+
+        Args:
+            replicas: how many tasks to run (``0`` is allowed).
+        """
         return _generated.ServiceSpecMode(
             replicated=_generated.ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
         )
@@ -129,8 +133,10 @@ class ServiceMode:
     ) -> ServiceSpecMode:
         """A job: run tasks to completion, ``max_concurrent`` at a time.
 
-        The engine's defaults: one task at a time, and as many completions as
-        ``max_concurrent``.
+        Args:
+            total_completions: how many tasks must complete; the engine's default is
+                ``max_concurrent``.
+            max_concurrent: how many tasks run at once; the engine's default is one.
         """
         job = _generated.ServiceSpecModeReplicatedJob(
             max_concurrent=0
@@ -274,9 +280,14 @@ def secret_ref(
 ) -> TaskSpecContainerSpecSecrets:
     """Mount a secret into a service's containers, as ``docker service create --secret``.
 
-    ``secret`` is a :class:`~aiodock.models.Secret` (from ``secrets.inspect``)
-    or a secret id together with ``secret_name``. The file appears as
-    ``/run/secrets/<target>`` (default: the secret's name).
+    Args:
+        secret: a :class:`~aiodock.models.Secret` (from ``secrets.inspect``) or a
+            secret id.
+        secret_name: the secret's name, needed with an id (the engine wants both).
+        target: the file name under ``/run/secrets/`` (default: the secret's name).
+        uid: the owner of the file.
+        gid: the group of the file.
+        mode: the file mode (default ``0o444``).
     """
     ident, name = _object_id_name(secret, secret_name, "secret")
     return _generated.TaskSpecContainerSpecSecrets(
@@ -299,9 +310,13 @@ def config_ref(
 ) -> TaskSpecContainerSpecConfigs:
     """Mount a config into a service's containers, as ``docker service create --config``.
 
-    ``config`` is a :class:`~aiodock.models.Config` or a config id together
-    with ``config_name``. ``target`` is the path in the container (default
-    ``/<name>``).
+    Args:
+        config: a :class:`~aiodock.models.Config` or a config id.
+        config_name: the config's name, needed with an id (the engine wants both).
+        target: the path in the container (default ``/<name>``).
+        uid: the owner of the file.
+        gid: the group of the file.
+        mode: the file mode (default ``0o444``).
     """
     ident, name = _object_id_name(config, config_name, "config")
     return _generated.TaskSpecContainerSpecConfigs(
@@ -398,13 +413,37 @@ def service_spec(
 ) -> ServiceSpec:
     """A :class:`~aiodock.models.ServiceSpec` for the common case, from flat arguments.
 
-    ``command`` replaces the image's entrypoint, ``args`` its command.
-    ``replicas`` is a shortcut for ``mode=ServiceMode.replicated(replicas)``.
-    ``ports`` items are :class:`~aiodock.models.EndpointPortConfig`, a target
-    port (``80``), ``"8080:80"``, ``"53/udp"`` or ``(published, target)``.
-    ``networks`` are network names/ids or attachment configs. For anything
-    else, build the spec from the generated models, or ``attrs.evolve`` this
-    one.
+    For anything else, build the spec from the generated models, or
+    ``attrs.evolve`` this one.
+
+    Args:
+        image: the image reference or id (an id keeps nodes from asking a
+            registry for an image they have locally).
+        name: the service's name.
+        command: replaces the image's entrypoint.
+        args: replaces the image's command.
+        env: the containers' environment, ``{"K": "v"}`` or ``["K=v"]``.
+        labels: the service's labels.
+        container_labels: the labels of its containers.
+        workdir: the working directory in the containers.
+        user: the user the containers run as.
+        tty: give the containers a TTY.
+        mode: a :class:`ServiceMode` result (replicated, global, jobs).
+        replicas: shortcut for ``mode=ServiceMode.replicated(replicas)``.
+        ports: published ports: an :class:`~aiodock.models.EndpointPortConfig`,
+            a target port (``80``), ``"8080:80"``, ``"53/udp"`` or
+            ``(published, target)``.
+        mounts: :class:`~aiodock.models.Mount` models.
+        secrets: from :func:`secret_ref`.
+        configs: from :func:`config_ref`.
+        networks: network names or ids, or attachment configs.
+        constraints: placement constraints (``"node.role==manager"``).
+        restart_policy: a :class:`~aiodock.models.TaskSpecRestartPolicy`.
+        limits: resource limits (:class:`~aiodock.models.Limit`).
+        update_config: how updates roll out.
+        log_driver: a log driver name or a :class:`~aiodock.models.TaskSpecLogDriver`.
+        stop_grace_period: seconds (or a ``timedelta``) between the stop signal and
+            the kill.
     """
     if not isinstance(image, str) or not image:
         raise InvalidArgument("image", image, "expected an image reference or id")

@@ -32,7 +32,11 @@ class Configs(SwarmResource):
         return "/configs/" + quote_path(config_id, "config_id") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Config]:
-        """Configs, optionally filtered (``id``, ``name``, ``label``)."""
+        """Configs of the swarm.
+
+        Args:
+            filters: ``id``, ``name``, ``label``.
+        """
         await self._client._require_api("configs", "1.30")
         return await self._guard(
             self._client._models(
@@ -48,7 +52,15 @@ class Configs(SwarmResource):
         labels: Mapping[str, str] | None = None,
         templating: str | Driver | None = None,
     ) -> str:
-        """Store a config; returns its id. ``data`` is bytes, or text sent as UTF-8."""
+        """Store a config; returns its id.
+
+        Args:
+            name: the config's name.
+            data: bytes, or text sent as UTF-8.
+            labels: labels for the config.
+            templating: a templating driver (``"golang"``) that expands the data
+                for each task.
+        """
         await self._client._require_api("configs", "1.30")
         if not isinstance(name, str) or not name:
             raise InvalidArgument("name", name, "expected a non-empty name")
@@ -70,7 +82,11 @@ class Configs(SwarmResource):
         return str((answer or {}).get("ID", ""))
 
     async def inspect(self, config_id: str) -> Config:
-        """A config, data included (base64 in ``spec.data``)."""
+        """A config, data included (base64 in ``spec.data``).
+
+        Args:
+            config_id: the config's id or name.
+        """
         await self._client._require_api("configs", "1.30")
         return await self._guard(
             self._client._model("GET", self._path(config_id), models.Config, not_found=NotFound)
@@ -85,9 +101,13 @@ class Configs(SwarmResource):
     ) -> None:
         """Replace a config's labels (the only thing the engine lets change).
 
-        The current spec is read first and sent back with the new labels;
-        ``version`` (from an earlier inspect) makes a concurrent change fail
-        with :class:`~aiodock.errors.Conflict`.
+        The current spec is read first and sent back with the new labels.
+
+        Args:
+            config_id: the config's id or name.
+            labels: the new labels (they replace all the old ones).
+            version: the version from an earlier inspect, so that a concurrent
+                change fails with :class:`~aiodock.errors.Conflict`.
         """
         await self._client._require_api("configs", "1.30")
         new_labels = labels_of(labels)
@@ -114,6 +134,10 @@ class Configs(SwarmResource):
         )
 
     async def remove(self, config_id: str) -> None:
-        """Remove a config (refused while a service uses it)."""
+        """Remove a config (refused while a service uses it).
+
+        Args:
+            config_id: the config's id or name.
+        """
         await self._client._require_api("configs", "1.30")
         await self._guard(self._client._status("DELETE", self._path(config_id), not_found=NotFound))

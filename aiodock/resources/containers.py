@@ -790,7 +790,11 @@ class AttachWebSocket:
                 raise StopAsyncIteration
 
     async def send(self, data: bytes) -> None:
-        """Write ``data`` to the container's stdin."""
+        """Write bytes to the container's stdin.
+
+        Args:
+            data: the bytes to send, as one binary WebSocket message.
+        """
         if self._ws.closed:
             raise UsageError(f"{self._what}: the WebSocket is closed")
         try:
@@ -860,8 +864,13 @@ class Containers(Resource):
     ) -> builtins.list[ContainerSummary]:
         """List containers (running ones unless ``all=True``).
 
-        ``filters`` takes a natural form, e.g. ``{"label": {"app": "web"},
-        "status": ["running", "paused"]}``.
+        Args:
+            all: include stopped and created containers too.
+            limit: at most this many, the most recently created first.
+            size: also compute ``size_rw`` and ``size_root_fs`` (slower).
+            filters: a natural form such as ``{"label": {"app": "web"},
+                "status": ["running", "paused"]}`` (a mapping of filter name to a
+                string, a list of strings or a ``{key: value}`` mapping).
         """
         params = {
             "all": _flag(all, "all"),
@@ -874,7 +883,12 @@ class Containers(Resource):
         )
 
     async def inspect(self, container_id: str, *, size: bool = False) -> ContainerInspectResponse:
-        """Everything the daemon knows about one container."""
+        """Everything the daemon knows about one container.
+
+        Args:
+            container_id: the container's id, a unique prefix of it, or its name.
+            size: also compute the sizes of its writable layer and root filesystem.
+        """
         return await self._client._model(
             "GET",
             self._path(container_id, "/json"),
@@ -884,7 +898,12 @@ class Containers(Resource):
         )
 
     async def top(self, container_id: str, *, ps_args: str | None = None) -> ContainerTopResponse:
-        """The processes running in a container (``ps_args`` go to ``ps``, e.g. ``"aux"``)."""
+        """The processes running in a container.
+
+        Args:
+            container_id: the container's id or name.
+            ps_args: arguments for ``ps`` inside the daemon, e.g. ``"aux"``.
+        """
         params = {"ps_args": None if ps_args is None else _text(ps_args, "ps_args")}
         return await self._client._model(
             "GET",
@@ -895,7 +914,11 @@ class Containers(Resource):
         )
 
     async def changes(self, container_id: str) -> builtins.list[FilesystemChange]:
-        """Files changed in the container's filesystem (kind 0 modified, 1 added, 2 deleted)."""
+        """Files changed in the container's filesystem (kind 0 modified, 1 added, 2 deleted).
+
+        Args:
+            container_id: the container's id or name.
+        """
         return await self._client._models(
             "GET",
             self._path(container_id, "/changes"),
@@ -968,26 +991,76 @@ class Containers(Resource):
 
         Keywords cover the usual options; ``config``, ``host_config`` and
         ``networking_config`` take full models for anything else, and the
-        keywords replace the matching fields of those models. Notable forms:
+        keywords replace the matching fields of those models. An unknown image
+        raises :class:`~aiodock.errors.ImageNotFound` (images are never pulled here).
 
-        - ``cmd``/``entrypoint``: a list, or a string split like a shell does.
-        - ``env``: ``{"K": "v"}`` or ``["K=v"]``.
-        - ``ports``: ``{"80/tcp": ("127.0.0.1", 8080)}``; a binding is a host
-          port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port), ``None``
-          (any port, all interfaces) or a list of these. Ranges work as with
-          ``docker run -p``: ``{"8000-8002": "127.0.0.1:9000-9002"}`` pairs the
-          ports; ``{"80": "127.0.0.1:9000-9010"}`` lets the daemon pick one.
-        - ``volumes``: ``["/data", "named:/srv", "/host:/mnt:ro"]`` or
-          ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
-        - ``memory``: bytes or ``"512m"``; ``cpus``: ``1.5``.
-        - ``restart_policy``: ``"on-failure:3"``; ``healthcheck``:
-          ``{"test": "wget -q localhost", "interval": 5}`` (seconds).
-        - ``network``: a network mode or a user-defined network (joined with
-          ``network_aliases``).
-        - ``platform`` (``"linux/amd64"``) needs API 1.41.
-
-        An unknown image raises :class:`~aiodock.errors.ImageNotFound` (images
-        are never pulled here).
+        Args:
+            image: the image reference (``"busybox"``, ``"registry:5000/app:1"``, an id).
+            cmd: the command, a list or a string split like a POSIX shell does.
+            entrypoint: the entrypoint, a list or a string split like ``cmd``.
+            env: environment, ``{"K": "v"}`` or ``["K=v"]``; a ``None`` value unsets ``K``.
+            environment: another name for ``env`` (give one of them).
+            labels: ``{"key": "value"}`` or ``["key=value"]``.
+            name: the container name (``/?[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
+            platform: ``"os/arch[/variant]"`` of the image to use (``"linux/amd64"``);
+                needs API 1.41.
+            tty: allocate a pseudo-TTY (output is then one unframed stream).
+            stdin_open: keep stdin open even when nothing is attached.
+            stdin_once: close stdin after the first attached client detaches.
+            working_dir: the working directory of the command.
+            user: ``"user"``, ``"uid"``, ``"user:group"`` or ``"uid:gid"``.
+            hostname: the container's host name.
+            domainname: the container's domain name.
+            expose: ports to expose without publishing them: ``80``, ``"53/udp"``,
+                ``"8000-8010"``.
+            ports: ports to publish, ``{"80/tcp": ("127.0.0.1", 8080)}``. A binding is
+                a host port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port),
+                ``None`` (any port, all interfaces) or a list of these. Ranges work as
+                with ``docker run -p``: ``{"8000-8002": "127.0.0.1:9000-9002"}`` pairs
+                the ports; ``{"80": "127.0.0.1:9000-9010"}`` lets the daemon pick one.
+            publish_all_ports: publish every exposed port on a random host port.
+            volumes: ``["/data", "named:/srv", "/host:/mnt:ro"]`` (anonymous volume,
+                named volume, bind mount) or ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
+            volumes_from: containers whose volumes to mount (``"name[:ro|rw]"``).
+            mounts: :class:`~aiodock.models.Mount` models, for every mount option.
+            tmpfs: tmpfs mounts, ``{"/run": "size=64m"}`` or ``["/run:size=64m"]``.
+            network: a network mode (``"bridge"``, ``"host"``, ``"none"``,
+                ``"container:<id>"``) or a user-defined network to join.
+            network_aliases: aliases on the user-defined ``network``.
+            network_disabled: no networking at all.
+            dns: DNS servers.
+            dns_search: DNS search domains.
+            extra_hosts: ``/etc/hosts`` entries, ``{"host": "ip"}`` or ``["host:ip"]``.
+            memory: memory limit, bytes or a string such as ``"512m"``.
+            memory_reservation: soft memory limit, bytes or ``"256m"``.
+            memory_swap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
+            shm_size: size of ``/dev/shm``, bytes or a string.
+            cpus: number of CPUs, e.g. ``1.5``.
+            cpu_shares: relative CPU weight.
+            cpuset_cpus: CPUs the container may use, e.g. ``"0-2"`` or ``"0,1"``.
+            pids_limit: maximum number of processes; ``-1`` is unlimited.
+            restart_policy: ``"no"``, ``"always"``, ``"unless-stopped"``,
+                ``"on-failure[:N]"`` or a :class:`~aiodock.models.RestartPolicy`.
+            auto_remove: the daemon removes the container when it exits.
+            privileged: give the container extended privileges.
+            read_only: mount the root filesystem read-only.
+            init: run an init process that forwards signals and reaps processes.
+            oom_kill_disable: disable the OOM killer for the container.
+            cap_add: kernel capabilities to add (``"NET_ADMIN"``).
+            cap_drop: kernel capabilities to drop.
+            group_add: additional groups the process runs with.
+            security_opt: security options (``"no-new-privileges"``).
+            sysctls: namespaced kernel parameters, ``{"net.ipv4.ip_forward": "1"}``.
+            log_driver: logging driver (``"json-file"``, ``"local"``, ``"none"``).
+            log_options: options of ``log_driver`` (needs ``log_driver``).
+            healthcheck: a :class:`~aiodock.models.HealthConfig` or a mapping with keys
+                ``test`` (a shell string or a list), ``interval``, ``timeout``,
+                ``start_period``, ``start_interval`` (seconds or timedelta) and ``retries``.
+            stop_signal: the signal :meth:`stop` sends first (``"SIGTERM"``).
+            stop_timeout: seconds to wait after the stop signal before SIGKILL.
+            config: a full :class:`~aiodock.models.ContainerConfig` for other options.
+            host_config: a full :class:`~aiodock.models.HostConfig` for other options.
+            networking_config: a full :class:`~aiodock.models.NetworkingConfig`.
         """
         request, container_name, platform_value = build_create_request(
             image=image,
@@ -1058,7 +1131,12 @@ class Containers(Resource):
         )
 
     async def start(self, container_id: str, *, detach_keys: str | None = None) -> bool:
-        """Start a container. Returns ``False`` if it was already running (not an error)."""
+        """Start a container. Returns ``False`` if it was already running (not an error).
+
+        Args:
+            container_id: the container's id or name.
+            detach_keys: override the key sequence that detaches from the container.
+        """
         params = {"detachKeys": None if detach_keys is None else _detach_keys(detach_keys)}
         status = await self._client._status(
             "POST", self._path(container_id, "/start"), params=params, not_found=ContainerNotFound
@@ -1085,8 +1163,13 @@ class Containers(Resource):
     ) -> bool:
         """Stop a container: its stop signal, then SIGKILL after ``timeout`` seconds.
 
-        Returns ``False`` if it was not running (not an error). ``signal``
-        needs API 1.42.
+        Returns ``False`` if it was not running (not an error).
+
+        Args:
+            container_id: the container's id or name.
+            timeout: seconds to wait before killing it (default: the container's
+                ``stop_timeout``, else 10).
+            signal: the signal to send instead of the container's stop signal; needs API 1.42.
         """
         params = await self._stop_params(timeout, signal)
         status = await self._client._status(
@@ -1101,7 +1184,13 @@ class Containers(Resource):
     async def restart(
         self, container_id: str, *, timeout: int | None = None, signal: str | int | None = None
     ) -> None:
-        """Stop (as :meth:`stop`) and start a container again."""
+        """Stop (as :meth:`stop`) and start a container again.
+
+        Args:
+            container_id: the container's id or name.
+            timeout: seconds to wait before killing it.
+            signal: the signal to stop it with; needs API 1.42.
+        """
         params = await self._stop_params(timeout, signal)
         await self._client._status(
             "POST",
@@ -1112,26 +1201,44 @@ class Containers(Resource):
         )
 
     async def kill(self, container_id: str, *, signal: str | int | None = None) -> None:
-        """Send a signal (default SIGKILL) to a running container."""
+        """Send a signal to a running container.
+
+        Args:
+            container_id: the container's id or name.
+            signal: a name (``"SIGHUP"``, ``"HUP"``) or a number; default SIGKILL.
+        """
         params = {"signal": None if signal is None else _signal(signal)}
         await self._client._status(
             "POST", self._path(container_id, "/kill"), params=params, not_found=ContainerNotFound
         )
 
     async def pause(self, container_id: str) -> None:
-        """Freeze every process of a container."""
+        """Freeze every process of a container.
+
+        Args:
+            container_id: the container's id or name.
+        """
         await self._client._status(
             "POST", self._path(container_id, "/pause"), not_found=ContainerNotFound
         )
 
     async def unpause(self, container_id: str) -> None:
-        """Resume a paused container."""
+        """Resume a paused container.
+
+        Args:
+            container_id: the container's id or name.
+        """
         await self._client._status(
             "POST", self._path(container_id, "/unpause"), not_found=ContainerNotFound
         )
 
     async def rename(self, container_id: str, *, name: str) -> None:
-        """Give a container a new name."""
+        """Give a container a new name.
+
+        Args:
+            container_id: the container's id or current name.
+            name: the new name.
+        """
         await self._client._status(
             "POST",
             self._path(container_id, "/rename"),
@@ -1140,7 +1247,13 @@ class Containers(Resource):
         )
 
     async def resize(self, container_id: str, *, height: int, width: int) -> None:
-        """Resize the TTY of a container (rows and columns)."""
+        """Resize the TTY of a container.
+
+        Args:
+            container_id: the container's id or name.
+            height: rows.
+            width: columns.
+        """
         params = {
             "h": _int(height, "height", minimum=1, maximum=65535),
             "w": _int(width, "width", minimum=1, maximum=65535),
@@ -1165,7 +1278,19 @@ class Containers(Resource):
     ) -> ContainerUpdateResponse:
         """Change resource limits or the restart policy of a container.
 
-        ``resources`` takes the full model; keywords replace its fields.
+        Args:
+            container_id: the container's id or name.
+            memory: memory limit, bytes or a string such as ``"512m"``.
+            memory_reservation: soft memory limit, bytes or a string.
+            memory_swap: memory plus swap limit; ``-1`` is unlimited.
+            cpus: number of CPUs, e.g. ``0.5``.
+            cpu_shares: relative CPU weight.
+            cpuset_cpus: CPUs the container may use, e.g. ``"0-1"``.
+            pids_limit: maximum number of processes; ``-1`` is unlimited.
+            restart_policy: ``"no"``, ``"always"``, ``"unless-stopped"``,
+                ``"on-failure[:N]"`` or a :class:`~aiodock.models.RestartPolicy`.
+            resources: a full :class:`~aiodock.models.ContainerUpdateRequest`; the
+                keywords replace its fields.
         """
         base = resources if resources is not None else models.ContainerUpdateRequest()
         if not isinstance(base, models.ContainerUpdateRequest):
@@ -1206,11 +1331,14 @@ class Containers(Resource):
     ) -> ContainerWaitResponse:
         """Wait until a container stops and return its exit status (``.status_code``).
 
-        ``condition`` is ``"not-running"`` (default), ``"next-exit"`` or
-        ``"removed"``. ``timeout`` (seconds) raises
-        :class:`~aiodock.errors.DockerTimeoutError`; by default it waits as long
-        as it takes. A waiting call does not count against the client's
-        limit of concurrent ordinary calls.
+        A waiting call does not count against the client's limit of concurrent
+        ordinary calls.
+
+        Args:
+            container_id: the container's id or name.
+            condition: ``"not-running"`` (default), ``"next-exit"`` or ``"removed"``.
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`;
+                by default it waits as long as it takes.
         """
         stream = self._wait_stream(container_id, condition, timeout)
         return await self._wait_result(container_id, stream, timeout)
@@ -1255,7 +1383,14 @@ class Containers(Resource):
         volumes: bool = False,
         link: bool = False,
     ) -> None:
-        """Remove a container (``force`` kills it first; ``volumes`` removes anonymous ones)."""
+        """Remove a container.
+
+        Args:
+            container_id: the container's id or name.
+            force: kill it first if it is running.
+            volumes: also remove its anonymous volumes.
+            link: remove the link named ``container_id`` instead of a container.
+        """
         params = {
             "force": _flag(force, "force"),
             "v": _flag(volumes, "volumes"),
@@ -1266,7 +1401,12 @@ class Containers(Resource):
         )
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
-        """Remove every stopped container matching ``filters`` (``until``, ``label``)."""
+        """Remove every stopped container matching ``filters``.
+
+        Args:
+            filters: ``until`` (a time) and ``label`` (``{"label": {"k": "v"}}``,
+                or ``label!``) filters.
+        """
         return await self._client._model(
             "POST",
             "/containers/prune",
@@ -1294,13 +1434,23 @@ class Containers(Resource):
         """A container's output as a lazy :class:`LogStream` of frames (one request).
 
         Each frame says whether its bytes came from stdout or stderr (a TTY
-        container has only stdout). ``follow`` keeps the stream open for new
-        output until the container stops; it is not subject to the client's
-        ordinary-call timeout. ``since``/``until`` take a ``datetime``, a
-        ``timedelta`` (that long ago), Unix seconds or a daemon time string;
-        ``tail`` the number of last lines or ``"all"``. ``tty`` skips the
-        inspect old engines need to know the framing, when you know it.
-        Use ``.demux()``, ``.read()``, ``.lines()`` or ``async for``.
+        container has only stdout). Use ``.demux()``, ``.read()``, ``.lines()``
+        or ``async for``.
+
+        Args:
+            container_id: the container's id or name.
+            follow: keep the stream open for new output until the container stops;
+                it is not subject to the client's ordinary-call timeout.
+            stdout: include stdout.
+            stderr: include stderr.
+            since: only output after this: a ``datetime``, a ``timedelta`` (that long
+                ago), Unix seconds or a daemon time string.
+            until: only output before this (same forms as ``since``).
+            timestamps: prefix each line with its RFC 3339 time.
+            tail: the number of last lines to return, or ``"all"``.
+            details: include the extra attributes given to the log driver.
+            tty: whether the container has a TTY, when you know it: skips the
+                inspect that old engines (before API 1.42) need to know the framing.
         """
         if not _flag(stdout, "stdout") and not _flag(stderr, "stderr"):
             raise InvalidArgument("stdout", stdout, "select stdout, stderr or both")
@@ -1344,9 +1494,19 @@ class Containers(Resource):
 
         Attach before :meth:`start` to see all output. ``close_stdin()``
         half-closes so the process reads end-of-file (with ``stdin_once``
-        the container's stdin closes then). Writing ``detach_keys`` ends the
-        attachment without stopping the container. ``tty`` skips the inspect
-        that finds out whether output is framed. Close the stream when done.
+        the container's stdin closes then). Close the stream when done.
+
+        Args:
+            container_id: the container's id or name.
+            stdin: attach stdin, so that ``write()`` reaches the process.
+            stdout: attach stdout.
+            stderr: attach stderr.
+            logs: first replay the output the container already wrote.
+            stream: stream output as it is written (``False``: only the ``logs``).
+            detach_keys: the key sequence that, written, ends the attachment without
+                stopping the container (``"ctrl-p,ctrl-q"``).
+            tty: whether the container has a TTY, when you know it: skips the
+                inspect that finds out whether output is framed.
         """
         params = _attach_params(stdin, stdout, stderr, logs, stream, detach_keys)
         if tty is None:
@@ -1373,6 +1533,15 @@ class Containers(Resource):
         """Attach over a WebSocket; output arrives as unframed ``bytes`` messages.
 
         Engines before API 1.42 ignore the stream selection and attach all three.
+
+        Args:
+            container_id: the container's id or name.
+            stdin: attach stdin.
+            stdout: attach stdout.
+            stderr: attach stderr.
+            logs: first replay the output the container already wrote.
+            stream: stream output as it is written.
+            detach_keys: the key sequence that ends the attachment.
         """
         params = _attach_params(stdin, stdout, stderr, logs, stream, detach_keys)
         client: DockerClient = self._client
@@ -1410,6 +1579,9 @@ class Containers(Resource):
         """A stream of :class:`~aiodock.models.containers.Stats`, about one per second.
 
         ``cpu_percent``, ``memory_usage`` and friends give what ``docker stats`` shows.
+
+        Args:
+            container_id: the container's id or name.
         """
         stream: AsyncStream[Stats] = self._client._stream(
             "GET",
@@ -1422,9 +1594,13 @@ class Containers(Resource):
         return stream
 
     async def stats_once(self, container_id: str, *, one_shot: bool = False) -> Stats:
-        """One stats sample. The daemon takes about a second to include the previous
-        CPU sample that ``cpu_percent`` needs; ``one_shot=True`` (API 1.41) answers at once
-        without it.
+        """One stats sample.
+
+        Args:
+            container_id: the container's id or name.
+            one_shot: answer at once, without the previous CPU sample that
+                ``cpu_percent`` needs (API 1.41); otherwise the daemon takes about
+                a second.
         """
         if _flag(one_shot, "one_shot"):
             await self._client._require_api("one_shot", "1.41")
@@ -1437,7 +1613,11 @@ class Containers(Resource):
         )
 
     def export(self, container_id: str) -> AsyncStream[bytes]:
-        """The container's filesystem as a tar archive, streamed in chunks."""
+        """The container's filesystem as a tar archive, streamed in chunks.
+
+        Args:
+            container_id: the container's id or name.
+        """
         stream: AsyncStream[bytes] = self._client._stream(
             "GET", self._path(container_id, "/export"), BytesDecoder(), not_found=ContainerNotFound
         )
@@ -1465,11 +1645,20 @@ class Containers(Resource):
         iterate the chunks. A missing path raises
         :class:`~aiodock.errors.NotFound`, a missing container
         :class:`~aiodock.errors.ContainerNotFound`.
+
+        Args:
+            container_id: the container's id or name.
+            path: the file or directory inside the container.
         """
         return self._archive_stream("GET", container_id, path)
 
     async def head_archive(self, container_id: str, *, path: str) -> PathStat:
-        """Stat ``path`` inside the container without transferring it."""
+        """Stat ``path`` inside the container without transferring it.
+
+        Args:
+            container_id: the container's id or name.
+            path: the file or directory inside the container.
+        """
         stream = self._archive_stream("HEAD", container_id, path)
         try:
             async with stream:
@@ -1494,10 +1683,16 @@ class Containers(Resource):
     ) -> None:
         """Extract a tar archive into directory ``path`` inside the container.
 
-        ``data`` is the archive as bytes, a binary file object or an async
-        iterable of chunks, or a local path (``pathlib.Path``): a directory
-        is uploaded with its contents placed in ``path``, a file under its
-        own name; it is packed while it is sent, never whole in memory.
+        Args:
+            container_id: the container's id or name.
+            path: the directory inside the container to extract into; it must exist.
+            data: the archive as bytes, a binary file object or an async iterable of
+                chunks, or a local path (``pathlib.Path``): a directory is uploaded
+                with its contents placed in ``path``, a file under its own name; it is
+                packed while it is sent, never whole in memory.
+            no_overwrite_dir_non_dir: fail if the archive would replace a directory
+                with a non-directory or the other way round.
+            copy_uid_gid: give the extracted files the archive's owners.
         """
         params = {
             "path": _text(path, "path"),
@@ -1556,14 +1751,19 @@ class Containers(Resource):
     ) -> RunResult:
         """Create and start a container, collect its output, wait for it to exit.
 
-        Like ``docker run``: it attaches before starting, so no output is
-        lost and any log driver works; ``stdin`` bytes are written to the
-        container's stdin, which is then closed. ``options`` are
-        :meth:`create` keywords. With ``check`` (the default) a non-zero exit
-        raises :class:`~aiodock.errors.ContainerError` carrying the exit code and
-        stderr. ``remove`` removes the container afterwards (also on errors);
-        ``timeout`` (seconds) stops waiting with
-        :class:`~aiodock.errors.DockerTimeoutError`. The image must be local.
+        Like ``docker run``: it attaches before starting, so no output is lost and
+        any log driver works. The image must be local.
+
+        Args:
+            image: the image reference.
+            cmd: the command, a list or a string split like a shell does.
+            stdin: bytes written to the container's stdin, which is then closed.
+            check: raise :class:`~aiodock.errors.ContainerError`, carrying the exit
+                code and stderr, when the exit code is not zero.
+            remove: remove the container afterwards (also on errors).
+            timeout: seconds to wait before raising
+                :class:`~aiodock.errors.DockerTimeoutError`.
+            **options: :meth:`create` keywords.
         """
         _flag(check, "check")
         _flag(remove, "remove")
@@ -1638,7 +1838,14 @@ class Containers(Resource):
         stdin: bytes | None = None,
         **options: Any,
     ) -> ExecResult:
-        """Run a command in a running container; see :meth:`aiodock.resources.exec.Exec.run`."""
+        """Run a command in a running container; see :meth:`aiodock.resources.exec.Exec.run`.
+
+        Args:
+            container_id: the container's id or name.
+            cmd: the command, a list or a string split like a shell does.
+            stdin: bytes written to the command's stdin, which is then closed.
+            **options: other :meth:`aiodock.resources.exec.Exec.run` keywords.
+        """
         return await self._client.exec.run(container_id, cmd, stdin=stdin, **options)
 
 

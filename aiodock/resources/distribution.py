@@ -25,10 +25,13 @@ class Distribution(Resource):
     async def inspect(self, image: str, *, auth: AuthLike | None = None) -> DistributionInspect:
         """The manifest descriptor (digest, media type, size) and platforms of ``image``.
 
-        Asks the registry through the daemon without pulling anything.
-        Credentials come from ``auth`` or, when it is ``None``, the docker
-        config. A refused login raises
-        :class:`~aiodock._progress.RegistryAuthError`.
+        Asks the registry through the daemon without pulling anything. A refused
+        login raises :class:`~aiodock.errors.RegistryAuthError`.
+
+        Args:
+            image: ``[registry/]repo[:tag|@digest]``.
+            auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
+                ``None``, credentials come from the docker config.
         """
         ref = _reference(image, "image")
         check_auth(auth)

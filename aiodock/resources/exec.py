@@ -87,7 +87,11 @@ class ExecProcess:
         return await self.stream.__anext__()
 
     async def write(self, data: bytes) -> None:
-        """Send bytes to the process's stdin."""
+        """Send bytes to the process's stdin.
+
+        Args:
+            data: the bytes to write.
+        """
         await self.stream.write(data)
 
     async def close_stdin(self) -> None:
@@ -99,7 +103,12 @@ class ExecProcess:
         return await self.stream.demux()
 
     async def wait(self, *, timeout: float | None = None) -> int:
-        """The exit code, once the process has ended (polls the exec's state)."""
+        """The exit code, once the process has ended (polls the exec's state).
+
+        Args:
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`;
+                ``None`` waits as long as it takes.
+        """
         return await self._execs.exit_code(self.id, timeout=timeout)
 
     async def aclose(self) -> None:
@@ -134,9 +143,19 @@ class Exec(Resource):
     ) -> IDResponse:
         """Prepare a command to run in a running container; returns the exec ``id``.
 
-        ``cmd`` is a list or a string split like a shell does; ``stdin``,
-        ``stdout`` and ``stderr`` choose the streams to attach when it starts.
-        ``console_size`` (height, width) needs API 1.42.
+        Args:
+            container_id: the container's id or name.
+            cmd: the command, a list or a string split like a POSIX shell does.
+            stdin: attach stdin when it starts.
+            stdout: attach stdout when it starts.
+            stderr: attach stderr when it starts.
+            tty: allocate a pseudo-TTY (output is then one unframed stream).
+            env: extra environment, ``{"K": "v"}`` or ``["K=v"]``.
+            user: ``"user"``, ``"uid"``, ``"user:group"`` or ``"uid:gid"``.
+            working_dir: the working directory of the command.
+            privileged: run with extended privileges.
+            detach_keys: override the key sequence that detaches.
+            console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
         body: dict[str, Any] = {
             "Cmd": _command(cmd, "cmd"),
@@ -195,9 +214,15 @@ class Exec(Resource):
     ) -> HijackedStream | None:
         """Start a created exec.
 
-        Attached (the default) it returns a :class:`~aiodock.HijackedStream`
-        for output and stdin; ``detach=True`` returns at once with nothing.
-        ``tty`` must match the exec's; it is looked up when not given.
+        Attached (the default) it returns a :class:`~aiodock.HijackedStream` for
+        output and stdin; ``detach=True`` returns at once with nothing.
+
+        Args:
+            exec_id: the id :meth:`create` returned.
+            detach: start it and return without attaching.
+            tty: whether the exec has a TTY; it must match the exec's and is looked
+                up when not given.
+            console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
         _flag(detach, "detach")
         size = None if console_size is None else _console_size(console_size)
@@ -219,7 +244,13 @@ class Exec(Resource):
         return bool(((data or {}).get("ProcessConfig") or {}).get("tty"))
 
     async def resize(self, exec_id: str, *, height: int, width: int) -> None:
-        """Resize the TTY of an exec (rows and columns)."""
+        """Resize the TTY of an exec.
+
+        Args:
+            exec_id: the exec's id.
+            height: rows.
+            width: columns.
+        """
         params = {
             "h": _int(height, "height", minimum=1, maximum=65535),
             "w": _int(width, "width", minimum=1, maximum=65535),
@@ -227,7 +258,11 @@ class Exec(Resource):
         await self._client._status("POST", self._path(exec_id, "/resize"), params=params)
 
     async def inspect(self, exec_id: str) -> ExecInspectResponse:
-        """The state of an exec: ``running``, ``exit_code`` (once ended), its process."""
+        """The state of an exec: ``running``, ``exit_code`` (once ended), its process.
+
+        Args:
+            exec_id: the exec's id.
+        """
         return await self._client._model(
             "GET", self._path(exec_id, "/json"), models.ExecInspectResponse
         )
@@ -236,8 +271,11 @@ class Exec(Resource):
         """Wait until an exec has ended and return its exit code.
 
         The daemon reports the exit shortly after the output ends; this polls
-        ``inspect`` with a short, growing delay. ``timeout`` (seconds) raises
-        :class:`~aiodock.errors.DockerTimeoutError`.
+        ``inspect`` with a short, growing delay.
+
+        Args:
+            exec_id: the exec's id.
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`.
         """
         deadline = None
         if timeout is not None:
@@ -266,7 +304,22 @@ class Exec(Resource):
         privileged: bool = False,
         detach_keys: str | None = None,
     ) -> ExecProcess:
-        """Create and start an exec; return the running :class:`ExecProcess`."""
+        """Create and start an exec; return the running :class:`ExecProcess`.
+
+        Read its output with ``async for`` or ``demux()``, then ``wait()`` for the
+        exit code.
+
+        Args:
+            container_id: the container's id or name.
+            cmd: the command, a list or a string split like a shell does.
+            stdin: attach stdin, so that ``write()`` and ``close_stdin()`` work.
+            tty: allocate a pseudo-TTY.
+            env: extra environment, ``{"K": "v"}`` or ``["K=v"]``.
+            user: the user to run as.
+            working_dir: the working directory of the command.
+            privileged: run with extended privileges.
+            detach_keys: override the key sequence that detaches.
+        """
         created = await self.create(
             container_id,
             cmd=cmd,
@@ -296,11 +349,20 @@ class Exec(Resource):
     ) -> ExecResult:
         """Run a command in a running container to its end.
 
-        Returns its exit code and output (bytes, exactly as written). ``stdin``
-        bytes are written to the process, then its stdin is closed; output is
-        read at the same time, so large inputs and outputs cannot deadlock.
-        ``timeout`` (seconds) raises :class:`~aiodock.errors.DockerTimeoutError`
-        (the process itself is not killed: the Engine cannot do that).
+        Returns its exit code and output (bytes, exactly as written). Output is read
+        while stdin is written, so large inputs and outputs cannot deadlock.
+
+        Args:
+            container_id: the container's id or name.
+            cmd: the command, a list or a string split like a shell does.
+            stdin: bytes written to the process, then its stdin is closed.
+            tty: allocate a pseudo-TTY (stdout and stderr then arrive together).
+            env: extra environment, ``{"K": "v"}`` or ``["K=v"]``.
+            user: the user to run as.
+            working_dir: the working directory of the command.
+            privileged: run with extended privileges.
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`
+                (the process itself is not killed: the Engine cannot do that).
         """
         if stdin is not None and not isinstance(stdin, (bytes, bytearray, memoryview)):
             raise InvalidArgument("stdin", stdin, "expected bytes")

@@ -266,9 +266,14 @@ class Images(Resource):
     ) -> list[ImageSummary]:
         """Images on the daemon (``docker image ls``).
 
-        ``filters``: ``reference``, ``dangling``, ``label``, ``before``,
-        ``since``, ``until`` (e.g. ``{"label": {"app": "web"}, "dangling": True}``).
-        ``shared_size`` needs API 1.42, ``manifests`` 1.47, ``identity`` 1.53.
+        Args:
+            all: include intermediate images.
+            filters: ``reference``, ``dangling``, ``label``, ``before``, ``since``,
+                ``until`` (e.g. ``{"label": {"app": "web"}, "dangling": True}``).
+            digests: include the repository digests.
+            shared_size: compute the size shared with other images; needs API 1.42.
+            manifests: include the manifests of multi-platform images; needs API 1.47.
+            identity: include the image's identity (signatures, pull sources); needs API 1.53.
         """
         c = self._client
         if shared_size:
@@ -293,7 +298,12 @@ class Images(Resource):
         """Low-level information about one image (``docker image inspect``).
 
         A missing image raises :class:`~aiodock.errors.ImageNotFound`.
-        ``manifests`` needs API 1.48, ``platform`` 1.49.
+
+        Args:
+            name: an image reference or id.
+            manifests: include the manifests of a multi-platform image; needs API 1.48.
+            platform: the platform variant to inspect, ``"os/arch[/variant]"`` or an OCI
+                mapping; needs API 1.49.
         """
         path = f"/images/{quote_path(name, 'name')}/json"
         platform_json = _platform_json(platform)
@@ -308,7 +318,11 @@ class Images(Resource):
         )
 
     async def exists(self, name: str) -> bool:
-        """Whether an image with this name or id is on the daemon."""
+        """Whether an image with this name or id is on the daemon.
+
+        Args:
+            name: an image reference or id.
+        """
         try:
             await self.inspect(name)
         except ImageNotFound:
@@ -318,7 +332,13 @@ class Images(Resource):
     async def history(
         self, name: str, *, platform: PlatformLike | None = None
     ) -> builtins.list[ImageHistoryResponseItem]:
-        """The layers an image was built from, newest first (``docker image history``)."""
+        """The layers an image was built from, newest first (``docker image history``).
+
+        Args:
+            name: an image reference or id.
+            platform: the platform variant, ``"os/arch[/variant]"`` or an OCI
+                mapping; needs API 1.48.
+        """
         path = f"/images/{quote_path(name, 'name')}/history"
         platform_json = _platform_json(platform)
         if platform_json is not None:
@@ -332,9 +352,12 @@ class Images(Resource):
         )
 
     async def tag(self, name: str, target: str, *, tag: str | None = None) -> None:
-        """Give image ``name`` the reference ``target`` (``repo[:tag]``; ``docker tag``).
+        """Give image ``name`` the reference ``target`` (``docker tag``).
 
-        ``tag`` may be passed separately instead of in ``target``.
+        Args:
+            name: the image reference or id to tag.
+            target: the new reference, ``repo[:tag]``.
+            tag: the tag, when it is not in ``target``.
         """
         path = f"/images/{quote_path(name, 'name')}/tag"
         repo, api_tag = _split_target(target, tag, "target")
@@ -350,9 +373,15 @@ class Images(Resource):
         noprune: bool = False,
         platforms: PlatformLike | Sequence[PlatformLike] | None = None,
     ) -> builtins.list[ImageDeleteResponseItem]:
-        """Remove an image or a tag of it (``docker image rm``); returns what was untagged/deleted.
+        """Remove an image or a tag of it (``docker image rm``).
 
-        ``platforms`` (API 1.50) removes only those platform variants.
+        Returns what was untagged and what was deleted.
+
+        Args:
+            name: an image reference or id.
+            force: remove it even if containers use it, and every tag of it.
+            noprune: keep its untagged parent images.
+            platforms: remove only these platform variants (API 1.50).
         """
         path = f"/images/{quote_path(name, 'name')}"
         selected = _platforms(platforms, "platforms")
@@ -371,7 +400,8 @@ class Images(Resource):
     async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
         """Remove unused images (dangling only unless ``filters={"dangling": False}``).
 
-        Other filters: ``until``, ``label`` (``label!`` to exclude).
+        Args:
+            filters: ``dangling``, ``until``, ``label`` (``label!`` to exclude).
         """
         return await self._client._model(
             "POST",
@@ -391,7 +421,11 @@ class Images(Resource):
     ) -> builtins.list[ImageSearchResponseItem]:
         """Search the registry index (Docker Hub) for repositories matching ``term``.
 
-        ``filters``: ``is-official``, ``stars``. ``auth`` is sent only when given.
+        Args:
+            term: the text to search for.
+            limit: at most this many results.
+            filters: ``is-official``, ``stars``.
+            auth: credentials for the index, sent only when given.
         """
         if not isinstance(term, str) or not term:
             raise InvalidArgument("term", term, "expected a non-empty string")
@@ -419,8 +453,11 @@ class Images(Resource):
     ) -> builtins.list[AttestationStatement]:
         """Attestations (SBOM, provenance...) attached to an image (API 1.55).
 
-        ``types`` filters by in-toto predicate type; ``statement`` includes
-        the statement bodies.
+        Args:
+            name: an image reference or id.
+            platform: the platform variant, ``"os/arch[/variant]"`` or an OCI mapping.
+            types: only these in-toto predicate types.
+            statement: include the statement bodies.
         """
         path = f"/images/{quote_path(name, 'name')}/attestations"
         platform_json = _platform_json(platform)
@@ -451,9 +488,16 @@ class Images(Resource):
     ) -> IDResponse:
         """Create an image from a container's changes (``docker commit``).
 
-        ``repository`` may carry the tag (``repo:tag``). ``changes`` are
-        Dockerfile instructions applied to the image (``["CMD ...", "ENV a=b"]``);
-        ``config`` a ``ContainerConfig`` (model or mapping) for the image.
+        Args:
+            container: the container's id or name.
+            repository: the new image's repository; it may carry the tag (``repo:tag``).
+            tag: the tag, when it is not in ``repository``.
+            comment: the commit message.
+            author: the author, e.g. ``"Jane <jane@example.com>"``.
+            pause: pause the container while committing.
+            changes: Dockerfile instructions applied to the image
+                (``["CMD ...", "ENV a=b"]``, or one per line in a string).
+            config: a ``ContainerConfig`` (model or mapping) for the image.
         """
         quote_path(container, "container")  # validates the id
         repo, api_tag = _optional_target(repository, tag)
@@ -491,10 +535,15 @@ class Images(Resource):
     ) -> ProgressStream:
         """Pull an image (``docker pull``); returns the progress stream.
 
-        ``image`` is ``[registry/]repo[:tag|@digest]``; without a tag,
-        ``latest`` is pulled (all tags with ``all_tags=True``). Credentials
-        come from ``auth`` or, when it is ``None``, from the docker config.
         Read the stream to the end: ``await docker.images.pull("x").wait()``.
+
+        Args:
+            image: ``[registry/]repo[:tag|@digest]``; without a tag, ``latest`` is pulled.
+            tag: the tag, when it is not in ``image``.
+            all_tags: pull every tag of the repository.
+            platform: the platform to pull, ``"os/arch[/variant]"`` or an OCI mapping.
+            auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
+                ``None``, credentials come from the docker config.
         """
         ref, api_tag = _name_and_tag(image, tag, "image")
         api_tag = _tag_or_all(image, api_tag, all_tags, "a tag or digest")
@@ -524,11 +573,17 @@ class Images(Resource):
     ) -> ProgressStream:
         """Push an image to its registry (``docker push``); returns the progress stream.
 
-        Without a tag, ``latest`` is pushed (every tag of the repository with
-        ``all_tags=True``). A failed push raises: a refused login as
-        :class:`~aiodock._progress.RegistryAuthError`, anything else as
-        :class:`~aiodock.errors.StreamError`. After the stream ends,
+        A failed push raises: a refused login as :class:`~aiodock.errors.RegistryAuthError`,
+        anything else as :class:`~aiodock.errors.StreamError`. After the stream ends,
         ``stream.digest`` is the pushed manifest's digest.
+
+        Args:
+            image: ``[registry/]repo[:tag]``; without a tag, ``latest`` is pushed.
+            tag: the tag, when it is not in ``image``.
+            all_tags: push every tag of the repository.
+            platform: push only this platform variant, ``"os/arch[/variant]"`` or an OCI mapping.
+            auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
+                ``None``, credentials come from the docker config.
         """
         ref, api_tag = _name_and_tag(image, tag, "image")
         if ref.digest is not None:
@@ -582,21 +637,45 @@ class Images(Resource):
     ) -> BuildStream:
         """Build an image (``docker build``, classic builder); returns a :class:`BuildStream`.
 
-        ``context`` is a directory (sent as a tar made on the fly, honouring
-        its ``.dockerignore`` unless ``dockerignore=False``), a path to a tar
-        file, a binary file object or bytes holding a tar (optionally
-        compressed), or an async iterator of tar bytes. Use ``remote=`` (a
-        Git or HTTP URL) instead to let the daemon fetch the context.
+        ``await stream.result()`` reads the output and returns the image id; a
+        failed build raises :class:`~aiodock.errors.BuildError` with the log.
 
-        ``dockerfile`` is relative to the context root; an absolute path
-        outside a context directory is sent along under a generated name.
-        Intermediate containers are removed even when the build fails
-        (``rm``/``forcerm``). Credentials for base images come from
-        ``registry_auth`` (registry -> auth) or every credential in the
-        docker config.
-
-        ``await stream.result()`` reads the output and returns the image id;
-        a failed build raises :class:`~aiodock.errors.BuildError` with the log.
+        Args:
+            context: a directory (sent as a tar made on the fly, honouring its
+                ``.dockerignore``), a path to a tar file, a binary file object or
+                bytes holding a tar (optionally compressed), or an async iterator of
+                tar bytes. Leave it out when ``remote`` is given.
+            dockerfile: the Dockerfile, relative to the context root; an absolute
+                path outside a context directory is sent along under a generated name.
+            tags: one ``repo[:tag]`` or several.
+            build_args: ``ARG`` values; ``None`` takes the value from the daemon's
+                environment.
+            labels: labels for the image.
+            target: the build stage to stop at.
+            network_mode: the network of the ``RUN`` steps (``"host"``, ``"none"``...).
+            cache_from: images to use as cache sources.
+            platform: the platform to build for, ``"os/arch[/variant]"`` or an OCI mapping.
+            pull: always pull newer versions of base images.
+            nocache: do not use the build cache.
+            rm: remove intermediate containers after a successful build.
+            forcerm: remove intermediate containers even when the build fails.
+            quiet: suppress the build output (the stream still gives the image id).
+            extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps, ``{"host": "ip"}``
+                or ``["host:ip"]``.
+            shm_size: size of ``/dev/shm`` in bytes.
+            memory: memory limit of ``RUN`` steps in bytes.
+            memswap: memory plus swap limit in bytes; ``-1`` is unlimited.
+            cpu_shares: relative CPU weight of ``RUN`` steps.
+            cpuset_cpus: CPUs ``RUN`` steps may use, e.g. ``"0-1"``.
+            cpu_period: CPU CFS period in microseconds.
+            cpu_quota: CPU CFS quota in microseconds.
+            squash: squash the new layers into one (experimental daemons).
+            remote: a Git or HTTP URL the daemon fetches the context from, instead of
+                ``context``.
+            registry_auth: credentials for base images, registry -> auth; by default
+                every credential in the docker config.
+            dockerignore: honour the context directory's ``.dockerignore``.
+            chunk_size: bytes per chunk of the uploaded context.
         """
         body: Any = None
         extra: dict[str, bytes] = {}
@@ -770,10 +849,14 @@ class Images(Resource):
     ) -> BuildPruneResponse:
         """Remove build cache (``docker builder prune``).
 
-        ``filters``: ``until``, ``id``, ``parent``, ``type``, ``description``,
-        ``inuse``, ``shared``, ``private``. ``reserved_space``,
-        ``max_used_space`` and ``min_free_space`` need API 1.48; on older
-        APIs ``keep_storage`` (bytes to keep) applies.
+        Args:
+            all: remove all unused cache, not only dangling entries.
+            filters: ``until``, ``id``, ``parent``, ``type``, ``description``,
+                ``inuse``, ``shared``, ``private``.
+            keep_storage: bytes of cache to keep (APIs before 1.48).
+            reserved_space: bytes of cache always kept; needs API 1.48.
+            max_used_space: the most bytes the cache may use; needs API 1.48.
+            min_free_space: bytes of disk to keep free; needs API 1.48.
         """
         for parameter, value in (
             ("keep_storage", keep_storage),
@@ -812,7 +895,12 @@ class Images(Resource):
         """Export one image as a tar archive (``docker save``), streamed in chunks.
 
         ``async for chunk in docker.images.save("app:1")`` writes it anywhere
-        without holding it in memory. ``platform`` needs API 1.48.
+        without holding it in memory.
+
+        Args:
+            name: an image reference or id.
+            platform: the platform variant to save, ``"os/arch[/variant]"`` or an OCI
+                mapping; needs API 1.48.
         """
         path = f"/images/{quote_path(name, 'name')}/get"
         platforms = _platforms(platform, "platform")
@@ -829,7 +917,13 @@ class Images(Resource):
         *,
         platform: PlatformLike | Sequence[PlatformLike] | None = None,
     ) -> AsyncStream[bytes]:
-        """Export several images into one tar archive, streamed in chunks."""
+        """Export several images into one tar archive, streamed in chunks.
+
+        Args:
+            names: image references or ids.
+            platform: one platform or several, ``"os/arch[/variant]"`` or an OCI
+                mapping; needs API 1.48.
+        """
         if isinstance(names, str):
             names = [names]
         items = list(names)
@@ -859,9 +953,13 @@ class Images(Resource):
     ) -> ProgressStream:
         """Load images from a tar archive made by :meth:`save` (``docker load``).
 
-        ``data`` is bytes, a binary file object or an async iterator of
-        bytes; it is streamed, never read whole. After the stream ends,
-        ``stream.loaded`` lists the images the daemon reported.
+        After the stream ends, ``stream.loaded`` lists the images the daemon reported.
+
+        Args:
+            data: bytes, a binary file object or an async iterator of bytes; it is
+                streamed, never read whole.
+            quiet: suppress the progress output.
+            platform: load only these platform variants; needs API 1.48.
         """
         guard = BodyGuard()
         body = _guarded(body_stream(data, parameter="data"), guard)
@@ -897,10 +995,17 @@ class Images(Resource):
     ) -> ProgressStream:
         """Create an image from a root filesystem tarball (``docker import``).
 
-        ``source`` is bytes, a binary file object or an async iterator of
-        bytes (streamed); or give ``url=`` for the daemon to download.
-        ``repository`` may carry the tag. After the stream ends,
-        ``stream.image_id`` is the new image's id.
+        After the stream ends, ``stream.image_id`` is the new image's id.
+
+        Args:
+            source: bytes, a binary file object or an async iterator of bytes
+                (streamed); leave it out when ``url`` is given.
+            url: a URL for the daemon to download the tarball from.
+            repository: the new image's repository; it may carry the tag.
+            tag: the tag, when it is not in ``repository``.
+            message: the commit message of the image.
+            changes: Dockerfile instructions applied to the image.
+            platform: the platform of the image, ``"os/arch[/variant]"`` or an OCI mapping.
         """
         if (source is None) == (url is None):
             raise InvalidArgument("source", source, "give exactly one of source or url=")

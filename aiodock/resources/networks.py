@@ -84,9 +84,10 @@ class Networks(Resource):
     async def list(self, *, filters: Filters | None = None) -> builtins.list[NetworkSummary]:
         """Networks known to the daemon.
 
-        ``filters``: ``name``, ``id``, ``driver``, ``label`` (``{"app": "web"}``
-        or ``{"app": True}``), ``scope`` (``local``, ``swarm``, ``global``),
-        ``type`` (``custom``, ``builtin``), ``dangling``.
+        Args:
+            filters: ``name``, ``id``, ``driver``, ``label`` (``{"app": "web"}`` or
+                ``{"app": True}``), ``scope`` (``local``, ``swarm``, ``global``),
+                ``type`` (``custom``, ``builtin``), ``dangling``.
         """
         return await self._client._models(
             "GET", "/networks", models.NetworkSummary, params={"filters": encode_filters(filters)}
@@ -97,8 +98,12 @@ class Networks(Resource):
     ) -> NetworkInspect:
         """Details of one network, including its attached containers.
 
-        ``verbose`` adds swarm service details; ``scope`` restricts the lookup to
-        ``local``, ``swarm`` or ``global`` networks. Raises ``NetworkNotFound``.
+        Raises :class:`~aiodock.errors.NetworkNotFound`.
+
+        Args:
+            network_id: the network's id or name.
+            verbose: add swarm service details.
+            scope: look only among ``local``, ``swarm`` or ``global`` networks.
         """
         if scope is not None and scope not in ("local", "swarm", "global"):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
@@ -130,15 +135,25 @@ class Networks(Resource):
     ) -> NetworkCreateResponse:
         """Create a network; returns its id (and the daemon's warning, if any).
 
-        ``ipam`` sets the address management, for example
-        ``IPAM(config=[IPAMConfig(subnet="10.250.1.0/24", gateway="10.250.1.1")])``.
-        ``options`` are driver options; ``config_from`` names a ``config_only``
-        network to copy the configuration from. Options left ``None`` take the
-        daemon's defaults. ``enable_ipv4`` needs Engine API 1.47.
+        Options left ``None`` take the daemon's defaults.
 
-        Daemons before API 1.44 allow two networks with the same name unless
-        asked to check; ``check_duplicate`` (default ``True``) asks them to,
-        newer daemons always refuse duplicates.
+        Args:
+            name: the network's name.
+            driver: the driver (``"bridge"`` by default, ``"overlay"``, ``"macvlan"``...).
+            ipam: address management, for example
+                ``IPAM(config=[IPAMConfig(subnet="10.250.1.0/24", gateway="10.250.1.1")])``.
+            internal: no external connectivity.
+            attachable: standalone containers may join (swarm networks).
+            ingress: the swarm routing-mesh network.
+            enable_ipv4: IPv4 on the network; needs API 1.47.
+            enable_ipv6: IPv6 on the network.
+            options: driver options.
+            labels: labels for the network.
+            scope: ``"local"``, ``"swarm"`` or ``"global"``.
+            config_only: a configuration placeholder other networks copy from.
+            config_from: the ``config_only`` network to copy the configuration from.
+            check_duplicate: ask daemons before API 1.44 to refuse a second network
+                of the same name (newer daemons always refuse).
         """
         non_empty("name", name)
         if driver is not None:
@@ -181,8 +196,14 @@ class Networks(Resource):
         )
 
     async def remove(self, network_id: str) -> None:
-        """Remove a network (raises ``NetworkNotFound``, or ``Conflict``/``Forbidden``
-        while containers use it or for the predefined networks)."""
+        """Remove a network.
+
+        Raises :class:`~aiodock.errors.NetworkNotFound`, or ``Conflict``/``Forbidden``
+        while containers use it or for the predefined networks.
+
+        Args:
+            network_id: the network's id or name.
+        """
         await self._client._status(
             "DELETE",
             self._path(network_id),
@@ -202,10 +223,17 @@ class Networks(Resource):
     ) -> None:
         """Attach a container to a network.
 
-        ``endpoint_config`` is the full endpoint description; ``aliases``,
-        ``ipv4_address``, ``ipv6_address`` and ``links`` are shortcuts for its
-        common fields and override what ``endpoint_config`` says about them.
-        A missing network or container raises ``NotFound``.
+        A missing network or container raises :class:`~aiodock.errors.NotFound`.
+
+        Args:
+            network_id: the network's id or name.
+            container: the container's id or name.
+            endpoint_config: the full endpoint description.
+            aliases: DNS aliases of the container on this network (overrides
+                ``endpoint_config``).
+            ipv4_address: a fixed IPv4 address (overrides ``endpoint_config``).
+            ipv6_address: a fixed IPv6 address (overrides ``endpoint_config``).
+            links: legacy links, ``"container:alias"`` (overrides ``endpoint_config``).
         """
         non_empty("container", container)
         if endpoint_config is not None and not isinstance(endpoint_config, models.EndpointSettings):
@@ -250,8 +278,14 @@ class Networks(Resource):
         )
 
     async def disconnect(self, network_id: str, container: str, *, force: bool = False) -> None:
-        """Detach a container from a network (``force`` also works when it is not running
-        or, for swarm networks, when the container is gone)."""
+        """Detach a container from a network.
+
+        Args:
+            network_id: the network's id or name.
+            container: the container's id or name.
+            force: also when it is not running or, for swarm networks, when the
+                container is gone.
+        """
         non_empty("container", container)
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
@@ -266,8 +300,13 @@ class Networks(Resource):
         )
 
     async def prune(self, *, filters: Filters | None = None) -> NetworkPruneResponse:
-        """Remove every unused network matching ``filters`` (``until``, ``label``,
-        ``label!``); returns the names removed. Has no total time limit."""
+        """Remove every unused network matching ``filters``; returns the names removed.
+
+        Has no total time limit.
+
+        Args:
+            filters: ``until``, ``label``, ``label!``.
+        """
         return await self._client._model(
             "POST",
             "/networks/prune",

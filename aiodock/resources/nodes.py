@@ -26,8 +26,12 @@ class Nodes(SwarmResource):
         return "/nodes/" + quote_path(node_id, "node_id") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Node]:
-        """Nodes, optionally filtered (``id``, ``name``, ``role``, ``membership``,
-        ``label``, ``node.label``): ``filters={"role": "manager"}``."""
+        """Nodes of the swarm.
+
+        Args:
+            filters: ``id``, ``name``, ``role``, ``membership``, ``label``,
+                ``node.label``; e.g. ``{"role": "manager"}``.
+        """
         return await self._guard(
             self._client._models(
                 "GET", "/nodes", models.Node, params={"filters": encode_filters(filters)}
@@ -35,7 +39,11 @@ class Nodes(SwarmResource):
         )
 
     async def inspect(self, node_id: str) -> Node:
-        """One node (``"self"`` is not special: use the id from ``system.info()``)."""
+        """One node (``"self"`` is not special: use the id from ``system.info()``).
+
+        Args:
+            node_id: the node's id or name.
+        """
         return await self._guard(
             self._client._model("GET", self._path(node_id), models.Node, not_found=NodeNotFound)
         )
@@ -45,10 +53,13 @@ class Nodes(SwarmResource):
     ) -> None:
         """Replace a node's spec: its name, labels, role and availability.
 
-        Read the node first and change its spec
-        (``attrs.evolve(node.spec, labels={...})``); ``version`` is
-        ``node.version``. A stale version raises
-        :class:`~aiodock.errors.Conflict`.
+        Read the node first and change its spec (``attrs.evolve(node.spec, labels={...})``).
+
+        Args:
+            node_id: the node's id.
+            spec: the new spec.
+            version: ``node.version`` (or its index) as read; a stale one raises
+                :class:`~aiodock.errors.Conflict`.
         """
         if not isinstance(spec, models.NodeSpec):
             raise InvalidArgument("spec", type(spec).__name__, "expected a NodeSpec")
@@ -71,8 +82,12 @@ class Nodes(SwarmResource):
         )
 
     async def remove(self, node_id: str, *, force: bool = False) -> None:
-        """Remove a node from the swarm. A manager must be demoted first; a node that
-        is still up needs ``force=True``."""
+        """Remove a node from the swarm. A manager must be demoted first.
+
+        Args:
+            node_id: the node's id.
+            force: needed for a node that is still up.
+        """
         await self._guard(
             self._client._status(
                 "DELETE",

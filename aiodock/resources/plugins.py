@@ -131,7 +131,11 @@ class Plugins(Resource):
         return "/plugins/" + quote_path(_name(name), "name") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Plugin]:
-        """Installed plugins, optionally filtered (``capability``, ``enabled``)."""
+        """Installed plugins.
+
+        Args:
+            filters: ``capability``, ``enabled``.
+        """
         return await self._client._models(
             "GET", "/plugins", models.Plugin, params={"filters": encode_filters(filters)}
         )
@@ -141,8 +145,9 @@ class Plugins(Resource):
     ) -> builtins.list[PluginPrivilege]:
         """What the plugin at ``remote`` asks to be allowed, before pulling it.
 
-        Credentials come from ``auth`` or, when it is ``None``, from the
-        docker config.
+        Args:
+            remote: the plugin reference, e.g. ``"vieux/sshfs:latest"``.
+            auth: registry credentials; when ``None``, from the docker config.
         """
         _name(remote, "remote")
         registry = _registry(remote, "remote")
@@ -202,11 +207,15 @@ class Plugins(Resource):
         grant_all_privileges: bool = False,
         auth: AuthLike | None = None,
     ) -> ProgressStream:
-        """Install the plugin at ``remote`` (disabled), optionally under a local ``name``.
+        """Install the plugin at ``remote`` (disabled); enable it with :meth:`enable`.
 
-        ``privileges`` must match what the plugin asks for
-        (:meth:`privileges`); ``grant_all_privileges=True`` fetches and
-        accepts them. Enable the plugin afterwards with :meth:`enable`.
+        Args:
+            remote: the plugin reference, e.g. ``"vieux/sshfs:latest"``.
+            name: the local name to install it under (default: ``remote``).
+            privileges: the privileges to grant; they must match what the plugin
+                asks for (:meth:`privileges`).
+            grant_all_privileges: fetch what it asks for and grant it all.
+            auth: registry credentials; when ``None``, from the docker config.
         """
         _name(remote, "remote")
         if name is not None:
@@ -231,7 +240,15 @@ class Plugins(Resource):
         grant_all_privileges: bool = False,
         auth: AuthLike | None = None,
     ) -> ProgressStream:
-        """Replace a (disabled) plugin's files with those of ``remote``, keeping its settings."""
+        """Replace a (disabled) plugin's files with those of ``remote``, keeping its settings.
+
+        Args:
+            name: the installed plugin's name.
+            remote: the plugin reference to upgrade to.
+            privileges: the privileges to grant; they must match what it asks for.
+            grant_all_privileges: fetch what it asks for and grant it all.
+            auth: registry credentials; when ``None``, from the docker config.
+        """
         path = self._path(name, "/upgrade")
         _name(remote, "remote")
         return self._install_stream(
@@ -248,9 +265,12 @@ class Plugins(Resource):
     def push(self, name: str, *, auth: AuthLike | None = None) -> ProgressStream:
         """Push a plugin to the registry its name points at.
 
-        Credentials come from ``auth`` or, when it is ``None``, from the
-        docker config. A refused login raises an
-        :class:`~aiodock.errors.Unauthorized` (the registry auth error).
+        A refused login raises an :class:`~aiodock.errors.Unauthorized` (the
+        registry auth error).
+
+        Args:
+            name: the plugin's name.
+            auth: registry credentials; when ``None``, from the docker config.
         """
         path = self._path(name, "/push")
         registry = _registry(name, "name")
@@ -265,13 +285,22 @@ class Plugins(Resource):
         )
 
     async def inspect(self, name: str) -> Plugin:
-        """One installed plugin: its config, settings and whether it is enabled."""
+        """One installed plugin: its config, settings and whether it is enabled.
+
+        Args:
+            name: the plugin's name or id.
+        """
         path = self._path(name, "/json")
         await self._client._require_api("plugin inspect", "1.25")
         return await self._client._model("GET", path, models.Plugin, not_found=PluginNotFound)
 
     async def remove(self, name: str, *, force: bool = False) -> None:
-        """Remove a plugin; an enabled one needs ``force=True``."""
+        """Remove a plugin.
+
+        Args:
+            name: the plugin's name or id.
+            force: needed for an enabled plugin.
+        """
         await self._client._status(
             "DELETE",
             self._path(name),
@@ -280,8 +309,12 @@ class Plugins(Resource):
         )
 
     async def enable(self, name: str, *, timeout: int = 0) -> None:
-        """Start a plugin; ``timeout`` is how many seconds it may take to answer (0: the
-        engine's default)."""
+        """Start a plugin.
+
+        Args:
+            name: the plugin's name or id.
+            timeout: seconds it may take to answer (0: the engine's default).
+        """
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
             raise InvalidArgument("timeout", timeout, "expected whole seconds >= 0")
         await self._client._status(
@@ -293,7 +326,12 @@ class Plugins(Resource):
         )
 
     async def disable(self, name: str, *, force: bool = False) -> None:
-        """Stop a plugin; ``force=True`` even while something uses it."""
+        """Stop a plugin.
+
+        Args:
+            name: the plugin's name or id.
+            force: even while something uses it.
+        """
         await self._client._status(
             "POST",
             self._path(name, "/disable"),
@@ -304,9 +342,11 @@ class Plugins(Resource):
     async def set(self, name: str, settings: Mapping[str, str] | Sequence[str]) -> None:
         """Change a (disabled) plugin's settable values.
 
-        ``settings`` maps names to values, or is a list of ``"NAME=value"``:
-        environment variables (``DEBUG=1``), ``<mount>.source=/path``,
-        ``<device>.path=/dev/x`` and ``args=...``.
+        Args:
+            name: the plugin's name or id.
+            settings: names mapped to values, or a list of ``"NAME=value"``:
+                environment variables (``DEBUG=1``), ``<mount>.source=/path``,
+                ``<device>.path=/dev/x`` and ``args=...``.
         """
         path = self._path(name, "/set")
         body = _settings(settings)
@@ -321,14 +361,16 @@ class Plugins(Resource):
         config: PluginConfig | Mapping[str, Any] | None = None,
         archive: Any = None,
     ) -> None:
-        """Create a plugin from local files (``docker plugin create``).
+        """Create a plugin from local files (``docker plugin create``); it is created disabled.
 
-        ``path`` is a directory holding ``rootfs/`` (the plugin's filesystem)
-        and ``config.json``; ``config`` (a :class:`~aiodock.models.PluginConfig`
-        or a mapping in the engine's JSON form) replaces that file. They are
-        sent as a tar made on the fly. Alternatively ``archive`` is such a
-        tar already (bytes, a binary file object or an async iterator of
-        bytes). The plugin is created disabled.
+        Args:
+            name: the new plugin's name.
+            path: a directory holding ``rootfs/`` (the plugin's filesystem) and
+                ``config.json``, sent as a tar made on the fly.
+            config: a :class:`~aiodock.models.PluginConfig` or a mapping in the
+                engine's JSON form that replaces ``config.json``.
+            archive: such a tar already (bytes, a binary file object or an async
+                iterator of bytes), instead of ``path``.
         """
         _name(name)
         if (path is None) == (archive is None):

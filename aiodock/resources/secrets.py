@@ -68,7 +68,11 @@ class Secrets(SwarmResource):
         return "/secrets/" + quote_path(secret_id, "secret_id") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Secret]:
-        """Secrets (metadata only), optionally filtered (``id``, ``name``, ``label``)."""
+        """Secrets (metadata only).
+
+        Args:
+            filters: ``id``, ``name``, ``label``.
+        """
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
             self._client._models(
@@ -87,9 +91,15 @@ class Secrets(SwarmResource):
     ) -> str:
         """Store a secret; returns its id.
 
-        ``data`` is bytes (or text, sent as UTF-8) of at most 500 KiB. With
-        ``driver`` the secret lives in an external store and ``data`` stays
-        empty.
+        Args:
+            name: the secret's name.
+            data: bytes (or text, sent as UTF-8) of at most 500 KiB; stays empty
+                with ``driver``.
+            labels: labels for the secret.
+            driver: a secrets driver (name or :class:`~aiodock.models.Driver`) that
+                keeps the secret in an external store.
+            templating: a templating driver (``"golang"``) that expands the data
+                for each task.
         """
         await self._client._require_api("secrets", "1.25")
         request = SecretCreate(
@@ -107,7 +117,11 @@ class Secrets(SwarmResource):
         return str((answer or {}).get("ID", ""))
 
     async def inspect(self, secret_id: str) -> Secret:
-        """A secret's metadata (the engine never returns the data)."""
+        """A secret's metadata (the engine never returns the data).
+
+        Args:
+            secret_id: the secret's id or name.
+        """
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
             self._client._model("GET", self._path(secret_id), models.Secret, not_found=NotFound)
@@ -122,9 +136,14 @@ class Secrets(SwarmResource):
     ) -> None:
         """Replace a secret's labels (the only thing the engine lets change).
 
-        The current spec is read first; ``version`` (from an earlier inspect)
-        makes the update fail with :class:`~aiodock.errors.Conflict` if the
-        secret changed since; without it the version just read is used.
+        The current spec is read first.
+
+        Args:
+            secret_id: the secret's id or name.
+            labels: the new labels (they replace all the old ones).
+            version: the version from an earlier inspect; the update then fails with
+                :class:`~aiodock.errors.Conflict` if the secret changed since.
+                Without it the version just read is used.
         """
         await self._client._require_api("secret update", "1.26")
         new_labels = labels_of(labels)
@@ -151,6 +170,10 @@ class Secrets(SwarmResource):
         )
 
     async def remove(self, secret_id: str) -> None:
-        """Remove a secret (refused while a service uses it)."""
+        """Remove a secret (refused while a service uses it).
+
+        Args:
+            secret_id: the secret's id or name.
+        """
         await self._client._require_api("secrets", "1.25")
         await self._guard(self._client._status("DELETE", self._path(secret_id), not_found=NotFound))

@@ -238,10 +238,12 @@ class Services(SwarmResource):
         return "/services/" + quote_path(service_id, "service_id") + suffix
 
     async def list(self, *, filters: Filters | None = None, status: bool = False) -> list[Service]:
-        """Services, optionally filtered (``id``, ``name``, ``label``, ``mode``).
+        """Services of the swarm.
 
-        With ``status=True`` each service carries ``service_status`` (running,
-        desired and completed task counts; API 1.41).
+        Args:
+            filters: ``id``, ``name``, ``label``, ``mode``.
+            status: give each service its ``service_status`` (running, desired and
+                completed task counts; API 1.41).
         """
         if status:
             await self._client._require_api("status", "1.41")
@@ -255,10 +257,13 @@ class Services(SwarmResource):
     ) -> ServiceCreateResponse:
         """Create a service from ``spec``; returns its id (and the engine's warnings).
 
-        ``auth`` is sent to the nodes to pull the image from a private
-        registry. Nodes try to pull a tagged image before every task start,
-        even if it is present locally; reference a local-only image by its id
-        (``sha256:...``) to keep them from contacting a registry.
+        Nodes try to pull a tagged image before every task start, even if it is
+        present locally; reference a local-only image by its id (``sha256:...``)
+        to keep them from contacting a registry.
+
+        Args:
+            spec: the service spec (see :func:`aiodock.models.service_spec`).
+            auth: credentials sent to the nodes to pull the image from a private registry.
         """
         body = spec_body(spec)
         return await self._guard(
@@ -272,7 +277,12 @@ class Services(SwarmResource):
         )
 
     async def inspect(self, service_id: str, *, insert_defaults: bool = False) -> Service:
-        """One service; ``insert_defaults=True`` fills in the engine's defaults in the spec."""
+        """One service.
+
+        Args:
+            service_id: the service's id or name.
+            insert_defaults: fill in the engine's defaults in the spec.
+        """
         return await self._guard(
             self._client._model(
                 "GET",
@@ -295,10 +305,16 @@ class Services(SwarmResource):
     ) -> ServiceUpdateResponse:
         """Replace a service's spec with ``spec``.
 
-        ``version`` is the service's ``version`` (or ``version.index``) as
-        read by :meth:`inspect`; if the service changed since, the engine
-        refuses and this raises :class:`~aiodock.errors.Conflict` naming the
-        version sent. ``rollback=True`` returns to the previous spec.
+        Args:
+            service_id: the service's id or name.
+            spec: the new spec.
+            version: the service's ``version`` (or ``version.index``) as read by
+                :meth:`inspect`; if the service changed since, the engine refuses and
+                this raises :class:`~aiodock.errors.Conflict` naming the version sent.
+            auth: credentials sent to the nodes to pull the image.
+            registry_auth_from: ``"spec"`` or ``"previous-spec"``: whose registry
+                credentials to use when ``auth`` is not given.
+            rollback: return to the previous spec instead.
         """
         index = version_index(version)
         if registry_auth_from not in (None, "spec", "previous-spec"):
@@ -325,7 +341,12 @@ class Services(SwarmResource):
         )
 
     async def scale(self, service_id: str, replicas: int) -> ServiceUpdateResponse:
-        """Set the number of replicas of a replicated service (inspect, then update)."""
+        """Set the number of replicas of a replicated service (inspect, then update).
+
+        Args:
+            service_id: the service's id or name.
+            replicas: the number of tasks to run.
+        """
         mode = ServiceMode.replicated(replicas)
         service = await self.inspect(service_id)
         spec = service.spec
@@ -339,14 +360,22 @@ class Services(SwarmResource):
         return await self.update(service.id, attrs.evolve(spec, mode=mode), version=service.version)
 
     async def rollback(self, service_id: str) -> ServiceUpdateResponse:
-        """Return a service to its previous spec (inspect, then update with rollback)."""
+        """Return a service to its previous spec (inspect, then update with rollback).
+
+        Args:
+            service_id: the service's id or name.
+        """
         service = await self.inspect(service_id)
         if service.spec is None:
             raise InvalidArgument("service_id", service_id, "the engine returned no spec")
         return await self.update(service.id, service.spec, version=service.version, rollback=True)
 
     async def remove(self, service_id: str) -> None:
-        """Remove a service (its tasks are stopped and removed)."""
+        """Remove a service (its tasks are stopped and removed).
+
+        Args:
+            service_id: the service's id or name.
+        """
         await self._guard(
             self._client._status("DELETE", self._path(service_id), not_found=ServiceNotFound)
         )
@@ -366,10 +395,21 @@ class Services(SwarmResource):
     ) -> FrameStream:
         """The logs of every task of a service, as :class:`~aiodock.Frame` items.
 
-        Bytes are passed through untouched. The framing depends on whether
-        the service's containers have a TTY; unless ``tty`` says so, one
-        inspect finds out just before the logs are requested. With a TTY,
-        stdout and stderr arrive merged as stdout.
+        Bytes are passed through untouched. With a TTY, stdout and stderr arrive
+        merged as stdout.
+
+        Args:
+            service_id: the service's id or name.
+            stdout: include stdout.
+            stderr: include stderr.
+            follow: keep the stream open for new output.
+            since: only output after this (a ``datetime``, Unix seconds or a daemon
+                time string).
+            timestamps: prefix each line with its time.
+            tail: the number of last lines of each task, or ``"all"``.
+            details: include the extra attributes given to the log driver.
+            tty: whether the service's containers have a TTY, when you know it;
+                otherwise one inspect finds out just before the logs are requested.
         """
         path = self._path(service_id, "/logs")
 
@@ -405,15 +445,20 @@ class Services(SwarmResource):
     ) -> ServiceConvergence:
         """Wait until a service's tasks reach their desired state, and return them.
 
-        Replicated: as many running tasks as replicas (and no update in
-        progress). Global: a running task on every eligible node. Jobs: the
-        current iteration has completed. A running service must stay so, with
-        the same tasks, for ``stable_for`` seconds, so that a task that starts
-        and crashes at once does not count. When more than ``max_failures``
-        tasks created for the current version of the service fail or are
-        rejected, or its update pauses, this raises :class:`ConvergenceError`
-        with each task's error; after ``timeout`` seconds,
-        :class:`~aiodock.errors.DockerTimeoutError` with the last counts.
+        Replicated: as many running tasks as replicas (and no update in progress).
+        Global: a running task on every eligible node. Jobs: the current iteration
+        has completed. When more than ``max_failures`` tasks created for the
+        current version of the service fail or are rejected, or its update pauses,
+        this raises :class:`ConvergenceError` with each task's error.
+
+        Args:
+            service_id: the service's id or name.
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`
+                with the last counts; ``None`` waits as long as it takes.
+            poll_interval: seconds between two looks at the tasks.
+            stable_for: seconds a running service must stay so, with the same tasks,
+                so that a task that starts and crashes at once does not count.
+            max_failures: failed or rejected tasks tolerated before giving up.
         """
         if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
             raise InvalidArgument("timeout", timeout, "expected seconds >= 0 or None")

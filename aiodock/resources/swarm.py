@@ -139,10 +139,17 @@ class Swarm(SwarmResource):
     ) -> str:
         """Make this daemon the first manager of a new swarm; returns this node's id.
 
-        ``listen_addr`` is where managers talk to each other (``host:port``),
-        ``advertise_addr`` what other nodes are told to use (an address,
-        ``host:port`` or an interface name). ``spec`` sets the swarm's
-        settings (raft, dispatcher, CA, autolock...).
+        Args:
+            advertise_addr: what other nodes are told to use: an address,
+                ``host:port`` or an interface name.
+            listen_addr: where managers talk to each other (``host:port``).
+            data_path_addr: the address or interface for data-path (overlay) traffic.
+            data_path_port: the UDP port of data-path traffic, 1024..49151 (default 4789).
+            default_addr_pool: subnets (CIDR) that overlay networks get theirs from.
+            subnet_size: the prefix length of each network's subnet from the pool.
+            force_new_cluster: start a new single-manager cluster from this node's
+                state (to recover from a lost quorum).
+            spec: the swarm's settings (raft, dispatcher, CA, autolock...).
         """
         if not isinstance(listen_addr, str) or not listen_addr:
             raise InvalidArgument("listen_addr", listen_addr, "expected 'host:port'")
@@ -189,10 +196,15 @@ class Swarm(SwarmResource):
         advertise_addr: str | None = None,
         data_path_addr: str | None = None,
     ) -> None:
-        """Join an existing swarm through one of its managers (``remote_addrs``).
+        """Join an existing swarm through one of its managers.
 
-        ``join_token`` is the worker or manager token of that swarm
-        (``swarm.inspect().join_tokens``); it never appears in an error.
+        Args:
+            remote_addrs: one manager address or several (``host:port``).
+            join_token: the worker or manager token of that swarm
+                (``swarm.inspect().join_tokens``); it never appears in an error.
+            listen_addr: where this node listens for managers (``host:port``).
+            advertise_addr: what other nodes are told to use to reach this one.
+            data_path_addr: the address or interface for data-path (overlay) traffic.
         """
         body: dict[str, Any] = {
             "ListenAddr": listen_addr,
@@ -207,7 +219,11 @@ class Swarm(SwarmResource):
         )
 
     async def leave(self, *, force: bool = False) -> None:
-        """Leave the swarm. A manager must pass ``force=True`` (it may break the swarm)."""
+        """Leave the swarm.
+
+        Args:
+            force: needed for a manager (it may break the swarm).
+        """
         await self._guard(
             self._client._status(
                 "POST", "/swarm/leave", params={"force": bool(force)}, timeout=_NO_TIMEOUT
@@ -229,10 +245,16 @@ class Swarm(SwarmResource):
     ) -> None:
         """Replace the swarm's settings with ``spec``.
 
-        Read the current ones first (``s = await docker.swarm.inspect()``),
-        change what you need (``attrs.evolve(s.spec, ...)``) and pass
-        ``version=s.version``; a stale version raises
-        :class:`~aiodock.errors.Conflict`.
+        Read the current ones first (``s = await docker.swarm.inspect()``), change
+        what you need (``attrs.evolve(s.spec, ...)``) and pass ``version=s.version``.
+
+        Args:
+            spec: the new settings.
+            version: the swarm's ``version`` (or ``version.index``) as read; a stale
+                one raises :class:`~aiodock.errors.Conflict`.
+            rotate_worker_token: issue a new worker join token.
+            rotate_manager_token: issue a new manager join token.
+            rotate_manager_unlock_key: issue a new unlock key.
         """
         if not isinstance(spec, models.SwarmSpec):
             raise InvalidArgument("spec", spec, "expected a SwarmSpec (from swarm.inspect())")
@@ -259,6 +281,9 @@ class Swarm(SwarmResource):
         """Unlock a locked manager with its unlock key (the key never appears in an error).
 
         A swarm that is not locked answers :class:`~aiodock.errors.Conflict`.
+
+        Args:
+            key: the unlock key from :meth:`unlock_key`.
         """
         body = {"UnlockKey": _secret_str(key, "key", "swarm's unlock key")}
         await self._guard(self._client._status("POST", "/swarm/unlock", body=body))

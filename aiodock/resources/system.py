@@ -118,9 +118,13 @@ class System(Resource):
     __slots__ = ()
 
     async def ping(self, *, head: bool = False) -> bool:
-        """Check the daemon answers (``GET /_ping``, or ``HEAD`` with ``head=True``).
+        """Check the daemon answers.
 
-        Returns ``True``; an unreachable daemon raises ``DockerConnectionError``.
+        Returns ``True``; an unreachable daemon raises
+        :class:`~aiodock.errors.DockerConnectionError`.
+
+        Args:
+            head: send ``HEAD /_ping`` instead of ``GET``.
         """
         await self._client._status("HEAD" if head else "GET", "/_ping", versioned=False)
         return True
@@ -145,7 +149,19 @@ class System(Resource):
     ) -> AuthResponse:
         """Check registry credentials through the daemon (``POST /auth``).
 
-        The same call as :func:`aiodock.resources.images.auth_login` (see there).
+        Give an ``AuthConfig``/mapping, or the parts as keywords. Returns the
+        daemon's answer (``status``, and an ``identity_token`` when the registry
+        hands one out). Wrong credentials raise
+        :class:`~aiodock.errors.RegistryAuthError`. Nothing is stored.
+
+        Args:
+            auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields
+                (instead of the keywords).
+            username: the user name.
+            password: the password or access token.
+            registry: the registry address; Docker Hub by default.
+            email: an email address (ignored by most registries).
+            identity_token: a token from an earlier login, instead of the password.
         """
         from .images import auth_login
 
@@ -169,10 +185,16 @@ class System(Resource):
     ) -> HijackedStream:
         """Open an interactive session (``POST /session``) for BuildKit-style gRPC.
 
-        The connection is upgraded to ``h2c`` and handed over raw: the daemon
-        then acts as the HTTP/2 (gRPC) client of the methods you expose in
+        The connection is upgraded to ``h2c`` and handed over raw: the daemon then
+        acts as the HTTP/2 (gRPC) client of the methods you expose in
         ``grpc_methods``, and the caller serves them over the returned stream
         (``write`` / iterate frames of raw bytes / ``aclose``).
+
+        Args:
+            session_id: the session's id (``X-Docker-Expose-Session-Uuid``).
+            name: the session's name.
+            shared_key: the key that lets builds reuse the session.
+            grpc_methods: the gRPC method paths the caller serves.
         """
         if not session_id or not isinstance(session_id, str):
             raise InvalidArgument("session_id", session_id, "expected a non-empty string")
@@ -191,9 +213,12 @@ class System(Resource):
     async def df(self, *, types: Sequence[str] | None = None) -> SystemDataUsageResponse:
         """Disk usage of images, containers, volumes and the build cache.
 
-        ``types`` (Engine API 1.42+) limits the report to some of ``container``,
-        ``image``, ``volume`` and ``build-cache``; the daemon may take a while to
-        compute sizes, so this call has no total time limit.
+        The daemon may take a while to compute sizes, so this call has no total
+        time limit.
+
+        Args:
+            types: only some of ``container``, ``image``, ``volume`` and
+                ``build-cache``; needs API 1.42.
         """
         params: dict[str, Any] = {}
         if types is not None:
@@ -224,19 +249,22 @@ class System(Resource):
     ) -> AsyncStream[Event]:
         """Stream daemon events as :class:`~aiodock.models.events.Event`.
 
-        Without ``until`` the stream stays open and yields events as they
-        happen; with ``since`` it first replays what the daemon still holds
-        from that time on (the daemon keeps only its most recent events); with
-        ``until`` in the past the stream ends after the replay. ``filters``
-        follows :func:`aiodock._filters.encode_filters` (``type``, ``event``,
-        ``container``, ``image``, ``label``, ``network``, ``volume``, ``scope``...).
-
-        Use it as ``async with docker.system.events(...) as stream: async for e
-        in stream`` so the connection is released however the loop ends. For a
+        Use it as ``async with docker.system.events(...) as stream: async for e in
+        stream`` so the connection is released however the loop ends. For a
         long-running consumer that reconnects and fans out, see
-        :class:`aiodock.watcher.EventWatcher`. ``inactivity_timeout`` ends the
-        stream with ``DockerTimeoutError`` after that many silent seconds
-        (default: the client's ``stream_timeout``).
+        :class:`aiodock.watcher.EventWatcher`.
+
+        Args:
+            filters: ``type``, ``event``, ``container``, ``image``, ``label``,
+                ``network``, ``volume``, ``scope``... (``{"type": ["container"]}``).
+            since: first replay what the daemon still holds from this time on (it
+                keeps only its most recent events): a ``datetime``, Unix seconds, or a
+                string (an RFC 3339 time, or a duration such as ``"10m"``: that long ago).
+            until: end the stream at this time; in the past, the stream ends after
+                the replay. Without it the stream stays open.
+            inactivity_timeout: end the stream with
+                :class:`~aiodock.errors.DockerTimeoutError` after that many silent
+                seconds (default: the client's ``stream_timeout``).
         """
         params: dict[str, Any] = {"filters": encode_filters(filters)}
         if since is not None:

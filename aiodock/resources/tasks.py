@@ -28,8 +28,12 @@ class Tasks(SwarmResource):
         return "/tasks/" + quote_path(task_id, "task_id") + suffix
 
     async def list(self, *, filters: Filters | None = None) -> list[Task]:
-        """Tasks, optionally filtered (``service``, ``node``, ``desired-state``, ``label``,
-        ``name``, ``id``): ``filters={"service": svc_id, "desired-state": "running"}``."""
+        """Tasks of the swarm.
+
+        Args:
+            filters: ``service``, ``node``, ``desired-state``, ``label``, ``name``,
+                ``id``; e.g. ``{"service": svc_id, "desired-state": "running"}``.
+        """
         return await self._guard(
             self._client._models(
                 "GET", "/tasks", models.Task, params={"filters": encode_filters(filters)}
@@ -37,7 +41,11 @@ class Tasks(SwarmResource):
         )
 
     async def inspect(self, task_id: str) -> Task:
-        """One task: its spec, node, slot, desired state and current status."""
+        """One task: its spec, node, slot, desired state and current status.
+
+        Args:
+            task_id: the task's id.
+        """
         return await self._guard(
             self._client._model("GET", self._path(task_id), models.Task, not_found=NotFound)
         )
@@ -57,8 +65,18 @@ class Tasks(SwarmResource):
     ) -> FrameStream:
         """The logs of one task, as :class:`~aiodock.Frame` items (bytes untouched).
 
-        As for service logs, one inspect of the task decides between raw
-        (TTY) and multiplexed framing unless ``tty`` is given.
+        Args:
+            task_id: the task's id.
+            stdout: include stdout.
+            stderr: include stderr.
+            follow: keep the stream open for new output.
+            since: only output after this (a ``datetime``, Unix seconds or a daemon
+                time string).
+            timestamps: prefix each line with its time.
+            tail: the number of last lines, or ``"all"``.
+            details: include the extra attributes given to the log driver.
+            tty: whether the task's container has a TTY, when you know it; otherwise
+                one inspect of the task decides between raw and multiplexed framing.
         """
 
         async def choose_tty() -> bool:

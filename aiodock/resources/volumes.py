@@ -34,9 +34,11 @@ class Volumes(Resource):
     async def list(self, *, filters: Filters | None = None) -> builtins.list[Volume]:
         """Volumes known to the daemon.
 
-        ``filters``: ``name``, ``driver``, ``label`` (``{"app": "web"}`` or
-        ``{"app": True}``), ``dangling`` (``True``: not used by any container).
         Warnings the daemon sends with the list are logged on ``aiodock.volumes``.
+
+        Args:
+            filters: ``name``, ``driver``, ``label`` (``{"app": "web"}`` or
+                ``{"app": True}``), ``dangling`` (``True``: not used by any container).
         """
         response = await self._client._model(
             "GET",
@@ -57,11 +59,17 @@ class Volumes(Resource):
         labels: Mapping[str, str] | None = None,
         cluster_volume_spec: ClusterVolumeSpec | None = None,
     ) -> Volume:
-        """Create a volume (the daemon picks a random name when ``name`` is ``None``).
+        """Create a volume.
 
         Creating a volume whose name already exists with the same driver returns
-        the existing one. ``cluster_volume_spec`` (swarm CSI volumes) needs
-        Engine API 1.42.
+        the existing one.
+
+        Args:
+            name: the volume's name; the daemon picks a random one when ``None``.
+            driver: the volume driver (``"local"`` by default).
+            driver_opts: driver options (for ``local``: ``type``, ``device``, ``o``).
+            labels: labels for the volume.
+            cluster_volume_spec: a swarm CSI volume's spec; needs API 1.42.
         """
         body: dict[str, Any] = {}
         if name is not None:
@@ -86,7 +94,11 @@ class Volumes(Resource):
         return await self._client._model("POST", "/volumes/create", models.Volume, body=body)
 
     async def inspect(self, name: str) -> Volume:
-        """Details of one volume (raises ``VolumeNotFound``)."""
+        """Details of one volume (raises :class:`~aiodock.errors.VolumeNotFound`).
+
+        Args:
+            name: the volume's name.
+        """
         return await self._client._model(
             "GET", f"/volumes/{quote_path(name, 'name')}", models.Volume, not_found=VolumeNotFound
         )
@@ -94,9 +106,14 @@ class Volumes(Resource):
     async def update(self, name: str, *, version: int, spec: ClusterVolumeSpec) -> None:
         """Change the spec of a swarm cluster (CSI) volume; needs Engine API 1.42.
 
-        ``version`` is the volume's current ``cluster_volume.version.index``
-        (the daemon refuses a stale one, so concurrent updates cannot overwrite
-        each other). Only cluster volumes can be updated.
+        Only cluster volumes can be updated.
+
+        Args:
+            name: the volume's name or id.
+            version: the volume's current ``cluster_volume.version.index``; the
+                daemon refuses a stale one, so concurrent updates cannot overwrite
+                each other.
+            spec: the new spec.
         """
         quoted = quote_path(name, "name")
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
@@ -113,8 +130,13 @@ class Volumes(Resource):
         )
 
     async def remove(self, name: str, *, force: bool = False) -> None:
-        """Remove a volume (``Conflict`` while a container uses it; ``force`` removes
-        it even if the driver fails to). Raises ``VolumeNotFound``."""
+        """Remove a volume (raises :class:`~aiodock.errors.VolumeNotFound`).
+
+        Args:
+            name: the volume's name.
+            force: remove it even if the driver fails to (a volume in use still
+                raises ``Conflict``).
+        """
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
         await self._client._status(
@@ -125,9 +147,14 @@ class Volumes(Resource):
         )
 
     async def prune(self, *, filters: Filters | None = None) -> VolumePruneResponse:
-        """Remove unused volumes matching ``filters`` (``label``, ``label!``; from API
-        1.42 also ``all``: since then only anonymous volumes go unless ``all`` is
-        true). Returns the names removed and the space freed; no total time limit."""
+        """Remove unused volumes; returns the names removed and the space freed.
+
+        Has no total time limit.
+
+        Args:
+            filters: ``label``, ``label!``; from API 1.42 also ``all``: since then
+                only anonymous volumes go unless ``all`` is true.
+        """
         normalized = normalize_filters(filters)
         if "all" in normalized:
             await self._client._require_api("prune filter 'all'", "1.42")

@@ -95,9 +95,15 @@ class PullPlan:
 class ExecSession:
     """What an exec handler (:meth:`FakeDocker.on_exec`) works with.
 
-    ``read()`` returns the next chunk of stdin (``b""`` at end of input, or
-    at once when stdin is not attached); ``write(data, stream)`` sends output
-    (1 stdout, 2 stderr; a TTY exec has one raw stream).
+    The fake makes it for each exec a handler runs; ``fake``, ``exec`` and
+    ``container`` are its attributes.
+
+    Args:
+        fake: the :class:`FakeDocker` running the exec.
+        exec_: the exec's record (its ``cmd``, ``tty``, ``env``...).
+        container: the container the exec runs in.
+        write: a coroutine function ``(stream, data)`` that sends output.
+        read: a coroutine function returning the next chunk of stdin.
     """
 
     def __init__(
@@ -123,15 +129,26 @@ class ExecSession:
         return self.exec.tty
 
     async def read(self) -> bytes:
+        """The next chunk of stdin.
+
+        Returns ``b""`` at end of input, or at once when stdin is not attached.
+        """
         return await self._read()
 
     async def read_all(self) -> bytes:
+        """All of stdin, up to end of input (half-close) from the client."""
         parts: list[bytes] = []
         while chunk := await self._read():
             parts.append(chunk)
         return b"".join(parts)
 
     async def write(self, data: bytes, stream: int = 1) -> None:
+        """Send output to the client.
+
+        Args:
+            data: the bytes to send.
+            stream: 1 for stdout, 2 for stderr (a TTY exec has one raw stream).
+        """
         await self._write(stream, data)
 
 
@@ -153,10 +170,15 @@ class FakeDocker:
     route answers both with and without a ``/vX.Y`` prefix; a prefix newer
     than ``api_version`` is refused with 400 like the engine does.
 
-    :param api_version: the API version the fake announces (``/_ping``
-        ``API-Version``) and the newest it accepts.
-    :param tcp: listen on ``127.0.0.1:<free port>`` instead of a unix socket.
-    :param images: references present from the start.
+    Args:
+        api_version: the API version the fake announces (``/_ping``
+            ``API-Version``) and the newest it accepts.
+        tcp: listen on ``127.0.0.1:<free port>`` instead of a unix socket.
+        images: references present from the start.
+        engine_version: the engine version ``/version`` and the ``Server`` header report.
+        os_type: the operating system the fake reports (``Ostype`` header, ``/version``).
+        experimental: what the ``Docker-Experimental`` header and ``/version`` say.
+        keepalive_timeout: seconds an idle keep-alive connection stays open.
     """
 
     def __init__(
@@ -318,8 +340,14 @@ class FakeDocker:
         return host[len("unix://") :] if host.startswith("unix://") else None
 
     def client(self, **options: Any) -> DockerClient:
-        """A :class:`~aiodock.DockerClient` bound to this fake (closed with the fake
-        unless the caller closes it first)."""
+        """A :class:`~aiodock.DockerClient` bound to this fake.
+
+        It is closed with the fake unless the caller closes it first.
+
+        Args:
+            **options: other :class:`~aiodock.DockerClient` keywords (``timeout``,
+                ``api_version``...).
+        """
         from .._client import DockerClient
 
         client = DockerClient(self.host, **options)
@@ -338,13 +366,26 @@ class FakeDocker:
     ) -> None:
         """Answer the next ``times`` matching requests with ``status`` and ``{"message": ...}``.
 
-        ``path_glob`` is an ``fnmatch`` pattern on the path without the version
-        prefix (``/containers/*/json``); ``method`` may be ``"*"``.
+        Args:
+            method: the HTTP method to match, or ``"*"``.
+            path_glob: an ``fnmatch`` pattern on the path without the version prefix
+                (``/containers/*/json``).
+            status: the HTTP status to answer with.
+            message: the error message in the body.
+            times: how many matching requests fail.
         """
         self._add_rule(Rule("fail", method, path_glob, times, status=status, message=message))
 
     def delay_next(self, method: str, path_glob: str, seconds: float, times: int = 1) -> None:
-        """Wait ``seconds`` before handling the next ``times`` matching requests."""
+        """Wait ``seconds`` before handling the next ``times`` matching requests.
+
+        Args:
+            method: the HTTP method to match, or ``"*"``.
+            path_glob: an ``fnmatch`` pattern on the path without the version prefix
+                (``/containers/*/json``).
+            seconds: the delay.
+            times: how many matching requests are delayed.
+        """
         self._add_rule(Rule("delay", method, path_glob, times, seconds=seconds))
 
     def truncate_next(
@@ -358,17 +399,32 @@ class FakeDocker:
     ) -> None:
         """Send only the first ``after_bytes`` body bytes of the next matching answer.
 
-        By default the connection is then dropped (the body is incomplete on
-        the wire). With ``eof=True`` the body is ended cleanly instead, so the
-        client sees a well-formed response whose content stops mid-frame.
+        Args:
+            method: the HTTP method to match, or ``"*"``.
+            path_glob: an ``fnmatch`` pattern on the path without the version prefix
+                (``/containers/*/json``).
+            after_bytes: how many body bytes go out before the cut.
+            times: how many matching answers are cut.
+            eof: end the body cleanly after those bytes, so the client sees a
+                well-formed response whose content stops mid-frame; by default the
+                connection is dropped (the body is incomplete on the wire).
         """
         self._add_rule(Rule("truncate", method, path_glob, times, after_bytes=after_bytes, eof=eof))
 
     def stall_next(
         self, method: str, path_glob: str, after_bytes: int = 0, *, times: int = 1
     ) -> None:
-        """Send the headers and ``after_bytes`` body bytes of the next matching answer,
-        then nothing more until the client gives up (or the fake closes)."""
+        """Send the headers and ``after_bytes`` body bytes of the next matching answer, then stall.
+
+        Nothing more is sent until the client gives up (or the fake closes).
+
+        Args:
+            method: the HTTP method to match, or ``"*"``.
+            path_glob: an ``fnmatch`` pattern on the path without the version prefix
+                (``/containers/*/json``).
+            after_bytes: how many body bytes go out before the silence.
+            times: how many matching answers stall.
+        """
         self._add_rule(Rule("stall", method, path_glob, times, after_bytes=after_bytes))
 
     def clear_faults(self) -> None:
@@ -408,18 +464,25 @@ class FakeDocker:
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:
         """Serve ``method pattern`` with ``handler`` before any built-in route.
 
-        ``pattern`` uses aiohttp's syntax (``/containers/{id}/top``,
-        ``/images/{name:.+}/json``) and is matched without the version prefix.
-        The handler gets a :class:`FakeRequest` and may return an
-        :class:`aiohttp.web.StreamResponse`, a JSON-able value (200), ``None``
-        (204), ``bytes`` (200, octet-stream), ``(status, json_value)``, or
-        ``NotImplemented`` to fall through to the built-in behaviour.
+        Args:
+            method: the HTTP method.
+            pattern: a path in aiohttp's syntax (``/containers/{id}/top``,
+                ``/images/{name:.+}/json``), matched without the version prefix.
+            handler: a coroutine function taking a :class:`FakeRequest`; it may return
+                an :class:`aiohttp.web.StreamResponse`, a JSON-able value (200),
+                ``None`` (204), ``bytes`` (200, octet-stream), ``(status, json_value)``,
+                or ``NotImplemented`` to fall through to the built-in behaviour.
         """
         route = Route(method.upper(), pattern, compile_pattern(pattern), handler)
         self._routes.insert(0, route)
 
     def route(self, method: str, pattern: str) -> Callable[[F], F]:
-        """Decorator form of :meth:`add_route`."""
+        """Decorator form of :meth:`add_route`.
+
+        Args:
+            method: the HTTP method.
+            pattern: a path in aiohttp's syntax, matched without the version prefix.
+        """
 
         def register(handler: F) -> F:
             self.add_route(method, pattern, handler)
@@ -437,14 +500,17 @@ class FakeDocker:
         *,
         run_for: float | None = None,
     ) -> None:
-        """Script what ``container`` (id, name, or a name not created yet) does when started.
+        """Script what ``container`` does when started.
 
-        ``frames`` are ``(stream, data)`` pairs (1 stdout, 2 stderr) written
-        at start; then the container exits with ``exit_code`` (after
-        ``run_for`` seconds if given), or keeps running when ``exit_code`` is
-        ``None`` until it is stopped, killed or :meth:`exit_container` is called.
         Scripted bytes are logged as given, also for a TTY container (where the
-        built-in programs' ``\n`` comes out as ``\r\n``, as through a terminal).
+        built-in programs' ``\\n`` comes out as ``\\r\\n``, as through a terminal).
+
+        Args:
+            container: the container's id or name, or a name not created yet.
+            frames: ``(stream, data)`` pairs (1 stdout, 2 stderr) written at start.
+            exit_code: the code it then exits with; ``None`` keeps it running until it
+                is stopped, killed or :meth:`exit_container` is called.
+            run_for: seconds it runs before exiting with ``exit_code``.
         """
         script = Script([(int(s), bytes(d)) for s, d in frames], exit_code, run_for)
         found = self._find_container(container)
@@ -454,11 +520,22 @@ class FakeDocker:
             self._pending_scripts[container.lstrip("/")] = script
 
     def write_output(self, container: str, data: bytes, stream: int = 1) -> None:
-        """Append output to a container's log now (followers see it at once)."""
+        """Append output to a container's log now (followers see it at once).
+
+        Args:
+            container: the container's id or name.
+            data: the bytes to append.
+            stream: 1 for stdout, 2 for stderr.
+        """
         self._append_output(self._container(container), stream, data)
 
     def exit_container(self, container: str, exit_code: int = 0) -> None:
-        """Make a running container exit with ``exit_code``."""
+        """Make a running container exit.
+
+        Args:
+            container: the container's id or name.
+            exit_code: its exit code.
+        """
         c = self._container(container)
         if not c.running:
             raise Answer(409, f"Container {c.id} is not running")
@@ -474,12 +551,17 @@ class FakeDocker:
     ) -> None:
         """Run ``handler`` for execs whose argv starts with ``cmd`` (in ``container``).
 
-        The handler gets an :class:`ExecSession` and returns the exit code.
-        Later registrations win. Without a matching handler the fake runs its
-        small built-in interpreter (echo, printf, cat, true, false, exit,
-        sleep, ``sh -c`` of those); anything else exits 0 silently. In a TTY exec
-        the built-in programs' ``\n`` becomes ``\r\n`` like through a terminal;
-        what a handler writes is sent as given.
+        Later registrations win. Without a matching handler the fake runs its small
+        built-in interpreter (echo, printf, cat, true, false, exit, sleep, ``sh -c``
+        of those); anything else exits 0 silently. In a TTY exec the built-in
+        programs' ``\\n`` becomes ``\\r\\n`` like through a terminal; what a handler
+        writes is sent as given.
+
+        Args:
+            handler: a coroutine function taking an :class:`ExecSession` and
+                returning the exit code.
+            container: only execs in this container (id or name); any when ``None``.
+            cmd: only execs whose argv starts with these items; any when ``None``.
         """
         self._exec_rules.insert(
             0, _ExecRule(handler, container, tuple(cmd) if cmd is not None else None)
@@ -493,7 +575,14 @@ class FakeDocker:
         container: str | None = None,
         cmd: Sequence[str] | None = None,
     ) -> None:
-        """Shortcut for :meth:`on_exec`: matching execs write ``frames`` and exit."""
+        """Shortcut for :meth:`on_exec`: matching execs write ``frames`` and exit.
+
+        Args:
+            frames: ``(stream, data)`` pairs (1 stdout, 2 stderr).
+            exit_code: the exit code of the execs.
+            container: only execs in this container; any when ``None``.
+            cmd: only execs whose argv starts with these items; any when ``None``.
+        """
         items = [(int(s), bytes(d)) for s, d in frames]
 
         async def scripted(session: ExecSession) -> int:
@@ -511,12 +600,17 @@ class FakeDocker:
         memory_usage: int | None = None,
         pids: int | None = None,
     ) -> None:
-        """Set what the stats of ``container`` report while it runs: CPU use in percent of
-        one CPU (the fake has 2), memory in use in bytes, number of processes.
+        """Set what the stats of ``container`` report while it runs.
 
         A stats stream sends a sample every :attr:`stats_interval` seconds (1.0, like
         the engine); its first sample has no previous CPU figures, and once the
         container has stopped the samples are empty, as the engine's are.
+
+        Args:
+            container: the container's id or name.
+            cpu_percent: CPU use in percent of one CPU (the fake has 2).
+            memory_usage: memory in use, in bytes.
+            pids: the number of processes.
         """
         c = self._container(container)
         if cpu_percent is not None:
@@ -537,9 +631,13 @@ class FakeDocker:
     ) -> None:
         """Script ``POST /images/create`` for ``ref``.
 
-        ``status`` answers that HTTP error before any progress (message:
-        ``error`` or a default); ``error`` alone fails in-band after the layer
-        progress messages (``{"errorDetail": ..., "error": ...}``).
+        Args:
+            ref: the image reference the script applies to.
+            error: fail in-band with this message after the layer progress messages
+                (``{"errorDetail": ..., "error": ...}``); with ``status``, the message
+                of that HTTP error.
+            status: answer this HTTP error before any progress.
+            layers: how many layers the progress messages describe.
         """
         self._pull_plans[normalize_ref(ref)] = PullPlan(error=error, status=status, layers=layers)
 
@@ -555,7 +653,16 @@ class FakeDocker:
         env: Sequence[str] = (DEFAULT_PATH_ENV,),
         size: int = 1985472,
     ) -> FakeImage:
-        """Put an image in the store (or add ``ref`` as a tag of the image it names)."""
+        """Put an image in the store (or add ``ref`` as a tag of the image it names).
+
+        Args:
+            ref: the image reference (``"myapp:dev"``) or ``repo@digest``.
+            labels: the image's labels.
+            cmd: the image's default command.
+            entrypoint: the image's entrypoint.
+            env: the image's environment, ``["K=v"]``.
+            size: the size it reports, in bytes.
+        """
         ref = normalize_ref(ref)
         existing = self._find_image(ref)
         if existing is not None:
@@ -588,8 +695,14 @@ class FakeDocker:
     ) -> FakeContainer:
         """Create a container directly (events are emitted as for the API).
 
-        With ``running=True`` it is started too. Extra keyword arguments are
-        PascalCase ``Config`` fields (``Env=[...]``, ``HostConfig={...}``).
+        Args:
+            image: the image reference; it must be in the fake's store.
+            name: the container's name; the daemon-style random one when ``None``.
+            cmd: the command it runs (see :meth:`on_exec` for what the fake can run).
+            labels: the container's labels.
+            tty: give it a TTY (raw, unframed output).
+            running: start it too.
+            **config: PascalCase ``Config`` fields (``Env=[...]``, ``HostConfig={...}``).
         """
         body: dict[str, Any] = {"Image": image, "Tty": tty, **config}
         if cmd is not None:
@@ -602,21 +715,34 @@ class FakeDocker:
         return c
 
     def container(self, ref: str) -> FakeContainer:
-        """The container with this id, id prefix or name (KeyError if none)."""
+        """The container with this id, id prefix or name (``KeyError`` if none).
+
+        Args:
+            ref: an id, an id prefix or a name.
+        """
         found = self._find_container(ref)
         if found is None:
             raise KeyError(ref)
         return found
 
     def image(self, ref: str) -> FakeImage:
-        """The image with this reference or id (KeyError if none)."""
+        """The image with this reference or id (``KeyError`` if none).
+
+        Args:
+            ref: a reference or an id.
+        """
         found = self._find_image(ref)
         if found is None:
             raise KeyError(ref)
         return found
 
     def requests_to(self, method: str = "*", path_glob: str = "*") -> list[RecordedRequest]:
-        """The recorded requests matching ``method`` and ``path_glob``."""
+        """The recorded requests matching ``method`` and ``path_glob``.
+
+        Args:
+            method: the HTTP method, or ``"*"``.
+            path_glob: an ``fnmatch`` pattern on the path without the version prefix.
+        """
         probe = Rule("match", method.upper(), path_glob, 1)
         return [r for r in self.requests if probe.matches(r.method, r.path)]
 
@@ -631,7 +757,16 @@ class FakeDocker:
         *,
         scope: str = "local",
     ) -> dict[str, Any]:
-        """Record an event and push it to every connected ``GET /events`` stream."""
+        """Record an event and push it to every connected ``GET /events`` stream.
+
+        Args:
+            type: the object kind (``"container"``, ``"image"``, ``"network"``...).
+            action: what happened (``"start"``, ``"die"``...).
+            actor_id: the object's id.
+            attributes: the actor's attributes (for containers: ``name``, ``image``,
+                labels).
+            scope: ``"local"`` or ``"swarm"``.
+        """
         stamp = max(now_ns(), self._last_event_ns + 1)
         self._last_event_ns = stamp
         attrs_ = dict(attributes or {})
@@ -753,7 +888,12 @@ class FakeDocker:
     # -- internals: container life ---------------------------------------------------------
 
     def create_container(self, body: dict[str, Any], name: str | None) -> FakeContainer:
-        """Create a container from a ``POST /containers/create`` body (used by the route)."""
+        """Create a container from a ``POST /containers/create`` body (used by the route).
+
+        Args:
+            body: the request body, Engine JSON (``Image``, ``Cmd``, ``HostConfig``...).
+            name: the container's name; a random one when ``None``.
+        """
         image_ref = body.get("Image")
         if not image_ref:
             raise Answer(400, "Config cannot be empty in order to create a container")
@@ -913,7 +1053,13 @@ class FakeDocker:
         self._notify()
 
     def kill_container(self, c: FakeContainer, signum: int, ref: str | None = None) -> None:
-        """Kill ``c`` with ``signum``; ``ref`` is how the caller named it (for the error)."""
+        """Kill a running container (used by the routes).
+
+        Args:
+            c: the container.
+            signum: the signal number.
+            ref: how the caller named the container, for the error message.
+        """
         if not c.running:
             raise Answer(
                 409, f"Cannot kill container: {ref or c.id}: Container {c.id} is not running"
@@ -923,7 +1069,11 @@ class FakeDocker:
         self._exited(c, 128 + signum)
 
     def stop_container(self, c: FakeContainer) -> bool:
-        """Stop ``c``; False when it was not running (the route answers 304)."""
+        """Stop a container; ``False`` when it was not running (the route answers 304).
+
+        Args:
+            c: the container.
+        """
         if not c.running:
             return False
         self._container_event(c, "kill", {"signal": "15"})
@@ -933,6 +1083,12 @@ class FakeDocker:
         return True
 
     def remove_container(self, c: FakeContainer, *, force: bool) -> None:
+        """Remove a container (used by the route); a running one needs ``force``.
+
+        Args:
+            c: the container.
+            force: kill it first if it is running.
+        """
         if c.removed:
             return
         if c.running:
@@ -972,7 +1128,14 @@ class FakeDocker:
         write: Callable[[int, bytes], Awaitable[None]],
         read: Callable[[], Awaitable[bytes]],
     ) -> int:
-        """Run an exec's program to its end and record its exit code."""
+        """Run an exec's program to its end and record its exit code.
+
+        Args:
+            ex: the exec.
+            c: the container it runs in.
+            write: a coroutine function ``(stream, data)`` that sends output.
+            read: a coroutine function returning the next chunk of stdin.
+        """
         ex.started = True
         ex.running = True
         ex.pid = next(self._pids)
@@ -1018,6 +1181,7 @@ class FakeDocker:
     # -- internals: the HTTP side ------------------------------------------------------------
 
     def common_headers(self) -> dict[str, str]:
+        """The headers the engine puts on every answer (``Api-Version``, ``Server``...)."""
         return {
             "Api-Version": self.api_version,
             "Docker-Experimental": "true" if self.experimental else "false",
@@ -1028,7 +1192,14 @@ class FakeDocker:
     async def open_stream(
         self, req: FakeRequest, content_type: str | None, status: int = 200
     ) -> BodyWriter:
-        """Start a chunked streaming answer (headers go out at once)."""
+        """Start a chunked streaming answer (headers go out at once).
+
+        Args:
+            req: the request being answered.
+            content_type: the ``Content-Type``; ``None`` sends none, as some engine
+                streams do.
+            status: the HTTP status.
+        """
         resp = NoTypeStreamResponse(status=status, omit_content_type=content_type is None)
         if content_type is not None:
             resp.content_type = content_type
@@ -1038,7 +1209,11 @@ class FakeDocker:
         return BodyWriter(req.raw, resp, req.budget)
 
     async def hijack(self, req: FakeRequest) -> tuple[Takeover, RawWriter]:
-        """Take the connection over and send the raw-stream head (101 when upgrading)."""
+        """Take the connection over and send the raw-stream head (101 when upgrading).
+
+        Args:
+            req: the attach or exec-start request.
+        """
         upgrade = _wants_upgrade(req.raw)
         conn = take_over(req.raw)
         self._takeovers.add(conn)
@@ -1050,6 +1225,11 @@ class FakeDocker:
         return conn, RawWriter(conn, req.budget)
 
     def release(self, conn: Takeover) -> None:
+        """Close a connection taken over by :meth:`hijack`.
+
+        Args:
+            conn: the connection.
+        """
         self._takeovers.discard(conn)
         conn.close()
 
@@ -1178,16 +1358,37 @@ class FakeDocker:
         return len(self._listeners)
 
     def pull_plan(self, ref: str) -> PullPlan:
+        """How a pull of ``ref`` behaves (see :meth:`set_pull`; the default plan otherwise).
+
+        Args:
+            ref: the image reference.
+        """
         return self._pull_plans.get(normalize_ref(ref), PullPlan())
 
     def image_repo(self, ref: str) -> str:
+        """The repository part of an image reference, normalized (``busybox:1`` -> ``busybox``).
+
+        Args:
+            ref: the image reference.
+        """
         return repo_of(normalize_ref(ref))
 
     def frame(self, c: FakeContainer | FakeExec, stream: int, data: bytes) -> bytes:
-        """Encode output the way the engine sends it for ``c`` (raw for a TTY)."""
+        """Encode output the way the engine sends it for ``c`` (raw for a TTY).
+
+        Args:
+            c: the container or exec the output belongs to.
+            stream: 1 for stdout, 2 for stderr.
+            data: the output bytes.
+        """
         return data if c.tty else encode_frame(stream, data)
 
     def signal_name(self, signum: int) -> str:
+        """The engine's name of a signal number (``9`` -> ``"SIGKILL"``).
+
+        Args:
+            signum: the signal number.
+        """
         return signal_name(signum)
 
 

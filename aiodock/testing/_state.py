@@ -198,6 +198,7 @@ class FakeImage:
         return self.id.split(":", 1)[1][:12]
 
     def summary(self) -> dict[str, Any]:
+        """The image as ``GET /images/json`` lists it (Engine JSON)."""
         return {
             "Containers": -1,
             "Created": self.created,
@@ -212,6 +213,7 @@ class FakeImage:
         }
 
     def config(self) -> dict[str, Any]:
+        """The image's ``Config`` (Engine JSON)."""
         return {
             "Hostname": "",
             "Domainname": "",
@@ -233,6 +235,7 @@ class FakeImage:
         }
 
     def inspect(self) -> dict[str, Any]:
+        """The image as ``GET /images/{name}/json`` answers (Engine JSON)."""
         layer = "sha256:" + hashlib.sha256(self.id.encode()).hexdigest()
         return {
             "Id": self.id,
@@ -307,6 +310,7 @@ class FakeContainer:
         return [self.path, *self.args] if self.path else list(self.args)
 
     def state(self) -> dict[str, Any]:
+        """The container's ``State`` (Engine JSON)."""
         return {
             "Status": self.status,
             "Running": self.running,
@@ -322,6 +326,7 @@ class FakeContainer:
         }
 
     def status_text(self) -> str:
+        """The ``Status`` of a list entry: ``"Up 3 seconds"``, ``"Exited (0) ..."``."""
         if self.status == "created":
             return "Created"
         if self.running:
@@ -333,9 +338,15 @@ class FakeContainer:
         return self.status.capitalize()
 
     def network_mode(self) -> str:
+        """``HostConfig.NetworkMode``, ``"default"`` when unset."""
         return str(self.host_config.get("NetworkMode") or "default")
 
     def networks(self, bridge_id: str) -> dict[str, Any]:
+        """The container's networks as the engine reports them (Engine JSON).
+
+        Args:
+            bridge_id: the id of the fake's default bridge network.
+        """
         mode = self.network_mode()
         name = "bridge" if mode == "default" else mode
         running = self.running
@@ -359,6 +370,11 @@ class FakeContainer:
         }
 
     def inspect(self, bridge_id: str) -> dict[str, Any]:
+        """The container as ``GET /containers/{id}/json`` answers (Engine JSON).
+
+        Args:
+            bridge_id: the id of the fake's default bridge network.
+        """
         host_config = {
             "Binds": None,
             "ContainerIDFile": "",
@@ -490,6 +506,11 @@ class FakeContainer:
         }
 
     def summary(self, bridge_id: str) -> dict[str, Any]:
+        """The container as ``GET /containers/json`` lists it (Engine JSON).
+
+        Args:
+            bridge_id: the id of the fake's default bridge network.
+        """
         argv = self.argv
         command = " ".join(shlex.quote(a) for a in argv)
         return {
@@ -659,6 +680,7 @@ class FakeExec:
     stdin: bytearray = attrs.Factory(bytearray)
 
     def inspect(self) -> dict[str, Any]:
+        """The exec as ``GET /exec/{id}/json`` answers (Engine JSON)."""
         return {
             "ID": self.id,
             "Running": self.running,
@@ -701,6 +723,7 @@ class FakeNetwork:
     builtin: bool = False
 
     def inspect(self) -> dict[str, Any]:
+        """The network as ``GET /networks/{id}`` answers (Engine JSON)."""
         return {
             "Name": self.name,
             "Id": self.id,
@@ -731,6 +754,7 @@ class FakeVolume:
     created_ns: int = attrs.Factory(now_ns)
 
     def inspect(self) -> dict[str, Any]:
+        """The volume as ``GET /volumes/{name}`` answers (Engine JSON)."""
         created = rfc3339(self.created_ns // 1_000_000_000 * 1_000_000_000)
         return {
             "CreatedAt": created,

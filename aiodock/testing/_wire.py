@@ -65,13 +65,23 @@ class RecordedRequest:
         return json.loads(self.body) if self.body else None
 
     def param(self, key: str, default: str | None = None) -> str | None:
-        """The last value of query parameter ``key``."""
+        """The last value of query parameter ``key``.
+
+        Args:
+            key: the parameter's name.
+            default: the value when it is absent.
+        """
         values = self.query.get(key)
         return values[-1] if values else default
 
 
 class Answer(Exception):
-    """Raised by handlers to answer with an engine-style JSON error (``{"message": ...}``)."""
+    """Raised by handlers to answer with an engine-style JSON error (``{"message": ...}``).
+
+    Args:
+        status: the HTTP status.
+        message: the error message.
+    """
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -82,9 +92,17 @@ class Answer(Exception):
 class FakeRequest:
     """What a route handler gets: the request, its path parameters and the fake.
 
-    ``params`` holds the ``{name}`` parts of the route pattern
-    (percent-decoded). ``raw`` is the underlying :class:`aiohttp.web.BaseRequest`
-    for handlers that want to stream their answer themselves.
+    The fake makes it for each request; handlers read its attributes.
+
+    Args:
+        raw: the underlying :class:`aiohttp.web.BaseRequest`, for handlers that
+            want to stream their answer themselves.
+        recorded: the :class:`RecordedRequest` kept in ``fake.requests``.
+        params: the ``{name}`` parts of the route pattern (percent-decoded).
+        fake: the :class:`FakeDocker` serving the request.
+        version: the API version of the request (from its ``/vX.Y`` prefix, or
+            the fake's).
+        budget: the fault rule (truncate, stall) that applies to the answer.
     """
 
     __slots__ = ("body", "budget", "fake", "params", "raw", "recorded", "version")
@@ -123,11 +141,21 @@ class FakeRequest:
         return self.recorded.headers
 
     def arg(self, key: str, default: str | None = None) -> str | None:
-        """The last value of query parameter ``key``."""
+        """The last value of query parameter ``key``.
+
+        Args:
+            key: the parameter's name.
+            default: the value when it is absent.
+        """
         return self.recorded.param(key, default)
 
     def flag(self, key: str, default: bool = False) -> bool:
-        """A boolean query parameter, read the way the engine reads them."""
+        """A boolean query parameter, read the way the engine reads them.
+
+        Args:
+            key: the parameter's name.
+            default: the value when it is absent.
+        """
         value = self.recorded.param(key)
         if value is None:
             return default
@@ -143,6 +171,7 @@ class FakeRequest:
             raise Answer(400, f"invalid JSON body: {exc}") from None
 
     def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object (``{}`` when empty; anything else answers 400)."""
         value = self.json()
         if value is None:
             return {}
@@ -151,7 +180,11 @@ class FakeRequest:
         return value
 
     def at_least(self, version: str) -> bool:
-        """Whether the request's API version is ``version`` or newer."""
+        """Whether the request's API version is ``version`` or newer.
+
+        Args:
+            version: an API version such as ``"1.42"``.
+        """
         return version_tuple(self.version) >= version_tuple(version)
 
 
