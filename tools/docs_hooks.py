@@ -34,6 +34,7 @@ SOURCE_GLOBS = (
     "README.md",
     "CONTRIBUTING.md",
     "examples/*.py",
+    "tests/*.py",
     "tests/unit/*.py",
     "tests/integration/*.py",
     "benchmarks/results/*",
