@@ -48,6 +48,9 @@ if TYPE_CHECKING:
         extract_archive,
     )
     from ._auth import AuthConfig
+    from ._buildkit.secrets import Secret
+    from ._buildkit.stream import BuildKitStream
+    from ._buildkit.trace import BuildProgress
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
     from ._progress import BuildStream, ProgressStream, ProgressTracker
@@ -68,6 +71,9 @@ _LAZY = {
     "AuthConfig": "._auth",
     "InsecureTLSWarning": "._config",
     "BuildStream": "._progress",
+    "BuildKitStream": "._buildkit.stream",
+    "BuildProgress": "._buildkit.trace",
+    "Secret": "._buildkit.secrets",
     "ProgressStream": "._progress",
     "ProgressTracker": "._progress",
     "Event": ".models",
@@ -107,6 +113,8 @@ __all__ = [
     "AuthConfig",
     "BadRequest",
     "BuildError",
+    "BuildKitStream",
+    "BuildProgress",
     "BuildStream",
     "ClientClosedError",
     "ConfigError",
@@ -141,6 +149,7 @@ __all__ = [
     "RegistryAuthError",
     "Repeated",
     "RunResult",
+    "Secret",
     "ServerError",
     "ServiceNotFound",
     "Stats",

@@ -273,11 +273,17 @@ class RegistryAuthError(Unauthorized, StreamError):
 
 
 class BuildError(StreamError):
-    """An image build failed; ``log`` holds the build output received before the error."""
+    """An image build failed; ``log`` holds the build output received before the error.
 
-    def __init__(self, message: str, *, log: str = "", code: int | None = None) -> None:
+    For a BuildKit build, ``step`` names the step that failed and ``log`` is that step's output.
+    """
+
+    def __init__(
+        self, message: str, *, log: str = "", code: int | None = None, step: str = ""
+    ) -> None:
         super().__init__(message, code=code)
         self.log = log
+        self.step = step
 
 
 class ConvergenceError(DockerError):
