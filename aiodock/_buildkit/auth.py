@@ -9,6 +9,7 @@ the token dance itself with the basic credentials.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from .._auth import AuthConfig, AuthLike, normalize_registry, resolve_auth
@@ -17,6 +18,8 @@ from . import _proto as pb
 from .session import UNAVAILABLE, Call, GrpcError, Handler
 
 __all__ = ["auth_handler"]
+
+_log = logging.getLogger("aiodock.buildkit")
 
 
 def _as_config(auth: AuthLike) -> AuthConfig:
@@ -48,6 +51,8 @@ def auth_handler(explicit: Mapping[str, AuthLike] | None) -> Handler:
                 auth = await resolve_auth(host)
             except DockerError:
                 raise GrpcError(UNAVAILABLE, f"credentials for {host} could not be read") from None
+        found = auth is not None and auth.has_credentials
+        _log.debug("session: credentials for %s asked: %s", host, "given" if found else "none")
         response = b""
         if auth is not None:
             if auth.identitytoken:

@@ -8,18 +8,26 @@ images are labelled ``aiodock-test=1`` and removed in ``finally``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import subprocess
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from aiodock import DockerClient, Secret
 from aiodock.errors import BuildError, NotFound
+
+try:
+    from . import _infra
+except ImportError:  # rootdir-relative import mode without packages
+    import _infra  # type: ignore[no-redef]
 
 pytest.importorskip("h2")
 
@@ -362,3 +370,83 @@ async def test_cancelling_the_task_cancels_the_build(
     await asyncio.sleep(0)
     leftover = [t for t in asyncio.all_tasks() - tasks_before if t is not asyncio.current_task()]
     assert [t for t in leftover if not t.done()] == []
+
+
+# --- registry credentials through the session's Auth service ---------------------------
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty DOCKER_CONFIG, so that no stored credential is used by accident."""
+    directory = tmp_path / "docker-config"
+    directory.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(directory))
+    return directory
+
+
+@pytest.fixture
+async def private_base(
+    docker: DockerClient, busybox: str, registry: _infra.Registry, docker_config: Path
+) -> AsyncIterator[str]:
+    """busybox pushed as ``127.0.0.1:5000/private/base-<uuid>:1``, no longer tagged locally."""
+    name = f"{registry.url}/private/base-{uuid.uuid4().hex[:12]}:1"
+    await docker.images.tag(busybox, name)
+    await docker.images.push(name, auth=registry.auth_config).wait()
+    await docker.images.remove(name)
+    try:
+        yield name
+    finally:
+        await remove_image(docker, name)
+
+
+async def test_base_image_from_a_private_registry_gets_credentials(
+    docker: DockerClient,
+    registry: _infra.Registry,
+    docker_config: Path,
+    private_base: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiodock.buildkit")
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"FROM {private_base}\nRUN echo pulled-ok\n"})
+
+    # Without credentials the daemon's pull is refused.
+    with pytest.raises(BuildError) as info:
+        await docker.images.build(ctx, labels=LABEL, buildkit=True).result()
+    assert "401" in str(info.value) or "unauthorized" in str(info.value).lower()
+
+    # From config.json, as pull and push find them.
+    token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    (docker_config / "config.json").write_text(
+        json.dumps({"auths": {f"http://{registry.url}": {"auth": token}}})
+    )
+    stream = docker.images.build(ctx, labels=LABEL, buildkit=True, nocache=True)
+    first = await stream.result()
+    try:
+        assert "pulled-ok" in stream.log
+        assert registry.password not in stream.log
+    finally:
+        await remove_image(docker, first, private_base)
+
+    asked = [r.getMessage() for r in caplog.records if "credentials for" in r.getMessage()]
+    assert asked == [
+        f"session: credentials for {registry.url} asked: none",
+        f"session: credentials for {registry.url} asked: given",
+    ]
+    assert all(registry.password not in r.getMessage() for r in caplog.records)
+
+    # Given explicitly (the config is emptied first).
+    caplog.clear()
+    (docker_config / "config.json").write_text("{}")
+    stream = docker.images.build(
+        ctx,
+        labels=LABEL,
+        buildkit=True,
+        nocache=True,
+        registry_auth={registry.url: registry.auth_config},
+    )
+    second = await stream.result()
+    await remove_image(docker, second)
+    assert "pulled-ok" in stream.log
+    asked = [r.getMessage() for r in caplog.records if "credentials for" in r.getMessage()]
+    assert asked == [f"session: credentials for {registry.url} asked: given"]
