@@ -14,9 +14,11 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -450,3 +452,87 @@ async def test_base_image_from_a_private_registry_gets_credentials(
     assert "pulled-ok" in stream.log
     asked = [r.getMessage() for r in caplog.records if "credentials for" in r.getMessage()]
     assert asked == [f"session: credentials for {registry.url} asked: given"]
+
+
+# --- SSH agent forwarding --------------------------------------------------------------
+
+
+@pytest.fixture
+def ssh_agent(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real ssh-agent holding one new key: ``(socket path, key fingerprint)``."""
+    sock = tmp_path / "agent.sock"
+    key = tmp_path / "id_ed25519"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "aiodock-test", "-f", str(key)],
+        check=True,
+    )
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", "-q", str(key)], env=env, check=True, capture_output=True)
+        fingerprint = subprocess.run(
+            ["ssh-keygen", "-l", "-f", str(key)], capture_output=True, text=True, check=True
+        ).stdout.split()[1]
+        yield str(sock), fingerprint
+    finally:
+        agent.terminate()
+        agent.wait(10)
+
+
+def _copy_with_libraries(binary: str, dest: Path) -> None:
+    """Put ``binary`` and the shared libraries it needs under ``dest`` (busybox has no ssh-add)."""
+    dest.mkdir(parents=True)
+    shutil.copy(binary, dest / os.path.basename(binary))
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        path = parts[2] if "=>" in parts and len(parts) > 2 else parts[0]
+        if path.startswith("/"):
+            shutil.copy(path, dest / os.path.basename(path))
+
+
+async def test_ssh_agent_is_forwarded(
+    docker: DockerClient, busybox: str, tmp_path: Path, ssh_agent: tuple[str, str]
+) -> None:
+    socket_path, fingerprint = ssh_agent
+    ctx = tmp_path / "ctx"
+    ssh_add = shutil.which("ssh-add")
+    assert ssh_add is not None
+    _copy_with_libraries(ssh_add, ctx / "tools")
+    loader = next(p.name for p in (ctx / "tools").iterdir() if p.name.startswith("ld-linux"))
+    write(
+        ctx,
+        {
+            "Dockerfile": (
+                f"FROM {busybox}\n"
+                "COPY tools /tools\n"
+                "RUN --mount=type=ssh test -S $SSH_AUTH_SOCK && "
+                f"/tools/{loader} --library-path /tools /tools/ssh-add -l | sed 's/^/AGENT /'\n"
+            )
+        },
+    )
+    stream = docker.images.build(ctx, labels=LABEL, nocache=True, ssh={"default": socket_path})
+    image_id = await stream.result()
+    try:
+        listed = lines_with(stream.log, "AGENT")
+        assert len(listed) == 1 and fingerprint in listed[0], stream.log
+    finally:
+        await remove_image(docker, image_id)
+
+
+async def test_ssh_mount_without_an_agent_fails_the_step(
+    docker: DockerClient, busybox: str, tmp_path: Path, ssh_agent: tuple[str, str]
+) -> None:
+    ctx = write(
+        tmp_path / "ctx",
+        {"Dockerfile": f"FROM {busybox}\nRUN --mount=type=ssh,id=other,required test -S $SSH_AUTH_SOCK\n"},
+    )
+    with pytest.raises(BuildError) as info:
+        await docker.images.build(
+            ctx, labels=LABEL, nocache=True, ssh={"default": ssh_agent[0]}
+        ).result()
+    assert "other" in str(info.value)
