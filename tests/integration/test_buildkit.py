@@ -529,7 +529,11 @@ async def test_ssh_mount_without_an_agent_fails_the_step(
 ) -> None:
     ctx = write(
         tmp_path / "ctx",
-        {"Dockerfile": f"FROM {busybox}\nRUN --mount=type=ssh,id=other,required test -S $SSH_AUTH_SOCK\n"},
+        {
+            "Dockerfile": (
+                f"FROM {busybox}\nRUN --mount=type=ssh,id=other,required test -S $SSH_AUTH_SOCK\n"
+            )
+        },
     )
     with pytest.raises(BuildError) as info:
         await docker.images.build(
