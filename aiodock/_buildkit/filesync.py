@@ -6,9 +6,11 @@ the listing; the receiver asks for file contents with ``REQ <id>`` (the id is
 the entry's position in the listing) and gets ``DATA`` chunks ending with an
 empty ``DATA``; ``FIN`` from the receiver is answered with ``FIN``.
 
-Walking and reading run in worker threads a batch or chunk at a time, so a
-context of any size is streamed with bounded memory: at most a walk batch
-and a few chunks per concurrent request are held.
+Walking runs in a worker thread a batch at a time; large files are read
+there a chunk at a time, small ones (64 KiB at most) inline. A context of
+any size is streamed with bounded memory: at most a walk batch and a few
+chunks per concurrent request are held, and sending waits for HTTP/2
+flow-control credit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ __all__ = ["SyncedDir", "diffcopy_handler", "go_mode", "walk"]
 
 #: Bytes per DATA packet (the receiver accepts any size; fsutil sends 32 KiB).
 CHUNK = 128 * 1024
+#: Files up to this size are read without a worker thread (see ``_serve_requests``).
+_INLINE = 64 * 1024
 #: Entries stat'ed per trip to the worker thread.
 _BATCH = 512
 #: Files read concurrently (fsutil uses 4 workers too).
@@ -349,18 +353,21 @@ class _DiffCopySender:
 
     async def _serve_requests(self) -> None:
         queue = self._requests
+        files = self._files
         while True:
             ident = await queue.get()
             batch = [ident]
             try:
-                # Small files are read several at a time: one thread trip for many files.
-                while len(batch) < 64 and self._files[batch[-1]][1] <= CHUNK and not queue.empty():
+                # Requests waiting together for small files are read in one go, right
+                # here: a page-cache read of a few KiB costs less than the trip to a
+                # worker thread, which made many-small-file contexts 2x slower.
+                while len(batch) < 64 and files[batch[-1]][1] <= _INLINE and not queue.empty():
                     batch.append(queue.get_nowait())
-                small = [(i, self._files[i][0]) for i in batch if self._files[i][1] <= CHUNK]
-                large = [i for i in batch if self._files[i][1] > CHUNK]
-                for i, content in await asyncio.to_thread(_read_small, small):
+                small = [(i, files[i][0]) for i in batch if files[i][1] <= _INLINE]
+                large = [i for i in batch if files[i][1] > _INLINE]
+                for i, content in _read_small(small):
                     if isinstance(content, OSError):
-                        raise _unreadable(self._files[i][0], content)
+                        raise _unreadable(files[i][0], content)
                     if len(content) > CHUNK:
                         large.append(i)  # grew since the listing
                         continue

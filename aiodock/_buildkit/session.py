@@ -39,6 +39,7 @@ INTERNAL = 13
 UNAVAILABLE = 14
 
 _HEALTH_SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
+_COALESCE = 64 * 1024
 
 
 class GrpcError(Exception):
@@ -134,6 +135,10 @@ class GrpcServer:
         self._calls: dict[int, Call] = {}
         self._credit_waiters: list[asyncio.Future[None]] = []
         self._closed = False
+        # Small messages (a STAT per file) are coalesced: written on the next loop
+        # turn, or at once when this many bytes are pending.
+        self._unflushed = 0
+        self._flush_handle: asyncio.Handle | None = None
         #: The first error a handler raised that is not a gRPC status (for the build's error).
         self.error: BaseException | None = None
 
@@ -290,7 +295,22 @@ class GrpcServer:
                 continue
             self._h2.send_data(stream_id, bytes(view[:credit]))
             view = view[credit:]
-            await self._flush()
+            self._unflushed += credit
+            if self._unflushed >= _COALESCE:
+                await self._flush()
+            elif self._flush_handle is None:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._flush_handle = None
+        self._unflushed = 0
+        data = self._h2.data_to_send()
+        if data and not self._stream._closed:
+            try:
+                self._stream._conn.write(data)
+            except Exception:
+                self._closed = True
+                self._wake_senders()
 
     def _wake_senders(self) -> None:
         waiters, self._credit_waiters = self._credit_waiters, []
@@ -299,6 +319,7 @@ class GrpcServer:
                 waiter.set_result(None)
 
     async def _flush(self) -> None:
+        self._unflushed = 0
         data = self._h2.data_to_send()
         if data and not self._stream._closed:
             try:
