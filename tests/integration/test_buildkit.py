@@ -292,6 +292,7 @@ async def test_dockerfile_outside_the_context(
         dockerfile=dockerfile,
         labels=LABEL,
         buildkit=True,
+        nocache=True,
         build_args={"GREETING": "hello"},
         target="final",
     )
