@@ -758,6 +758,7 @@ class Images(Resource):
                 remote=remote,
                 classic_only={
                     "squash": squash or None,
+                    "shm_size": shm_size,
                     "memory": memory,
                     "memswap": memswap,
                     "cpu_shares": cpu_shares,

@@ -541,3 +541,63 @@ async def test_ssh_mount_without_an_agent_fails_the_step(
             ctx, labels=LABEL, nocache=True, ssh={"default": ssh_agent[0]}
         ).result()
     assert "other" in str(info.value)
+
+
+# --- options and the default builder ----------------------------------------------------
+
+
+async def test_default_follows_the_daemon_which_builds_classic_here(
+    docker: DockerClient, busybox: str, tmp_path: Path
+) -> None:
+    # Engine 20.10 sends no Builder-Version header: the CLI's default is the classic builder.
+    ctx = write(tmp_path / "ctx", {"Dockerfile": f"FROM {busybox}\nRUN echo classic-default\n"})
+    stream = docker.images.build(ctx, labels=LABEL, nocache=True)
+    image_id = await stream.result()
+    try:
+        assert stream.uses_buildkit is False  # type: ignore[attr-defined]
+        assert "Step 2/3 : RUN echo classic-default" in stream.log
+    finally:
+        await remove_image(docker, image_id)
+
+
+async def test_options_reach_the_build(docker: DockerClient, busybox: str, tmp_path: Path) -> None:
+    ctx = write(
+        tmp_path / "ctx",
+        {
+            "Dockerfile": (
+                f"FROM {busybox} AS base\n"
+                "ARG GREETING\n"
+                "RUN grep aiodock-extra /etc/hosts | sed 's/^/HOSTS /' && "
+                "echo \"NET $(ls /sys/class/net | tr '\\n' ' ')\" && echo \"ARG $GREETING\"\n"
+                "FROM base AS unused\nRUN echo must-not-run\n"
+                "FROM base AS chosen\nRUN echo chosen-stage\n"
+            )
+        },
+    )
+    tag = f"{unique()}:options"
+    stream = docker.images.build(
+        ctx,
+        tags=[tag],
+        labels={**LABEL, "extra": "label"},
+        buildkit=True,
+        nocache=True,
+        pull=False,
+        target="chosen",
+        platform="linux/amd64",
+        network_mode="none",
+        extra_hosts={"aiodock-extra": "10.1.2.3"},
+        build_args={"GREETING": "hi"},
+        cache_from=[busybox],
+    )
+    image_id = await stream.result()
+    try:
+        assert lines_with(stream.log, "HOSTS") == ["10.1.2.3\taiodock-extra"]
+        assert lines_with(stream.log, "NET") == ["lo"]
+        assert lines_with(stream.log, "ARG") == ["hi"]
+        assert "chosen-stage" in stream.log and "must-not-run" not in stream.log
+        info = await docker.images.inspect(tag)
+        assert info.id == image_id
+        assert info.config is not None and info.config.labels["extra"] == "label"
+        assert info.architecture == "amd64"
+    finally:
+        await remove_image(docker, tag, image_id)

@@ -479,6 +479,7 @@ async def test_buildkit_arguments_fail_before_any_request(tmp_path: Path) -> Non
             ({"context": b"tar", "buildkit": True}, "context"),
             ({"context": tmp_path, "buildkit": True, "squash": True}, "squash"),
             ({"context": tmp_path, "buildkit": True, "memory": 10}, "memory"),
+            ({"context": tmp_path, "buildkit": True, "shm_size": 2**26}, "shm_size"),
             ({"context": tmp_path, "buildkit": False, "secrets": {"a": b"x"}}, "secrets"),
             ({"context": tmp_path, "ssh": {"default": str(tmp_path / "nope")}}, "ssh['default']"),
             ({"context": tmp_path, "buildkit": True, "dockerfile": "Missing"}, "dockerfile"),
@@ -487,3 +488,51 @@ async def test_buildkit_arguments_fail_before_any_request(tmp_path: Path) -> Non
             with pytest.raises(InvalidArgument) as info:
                 docker.images.build(**kwargs)
             assert info.value.parameter == parameter, kwargs
+
+
+class _PingResponse:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    async def read(self) -> bytes:
+        return b"OK"
+
+    def release(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({"Builder-Version": "2"}, True), ({"Builder-Version": "1"}, False), ({}, False)],
+)
+async def test_default_follows_the_daemons_builder_version(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], expected: bool
+) -> None:
+    from aiodock._buildkit.stream import daemon_uses_buildkit
+
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        sent: list[tuple[str, str]] = []
+
+        async def send(method: str, path: str, **kwargs: Any) -> _PingResponse:
+            sent.append((method, path))
+            assert kwargs.get("versioned") is False
+            return _PingResponse(headers)
+
+        monkeypatch.setattr(docker, "_send", send)
+        assert await daemon_uses_buildkit(docker) is expected
+        assert sent == [("GET", "/_ping")]
+
+
+async def test_default_build_kinds(tmp_path: Path) -> None:
+    from aiodock import BuildKitStream, BuildStream
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        tar_build = docker.images.build(b"not really a tar")
+        assert type(tar_build) is BuildStream  # a tar context can only be classic
+        dir_build = docker.images.build(tmp_path)
+        assert isinstance(dir_build, BuildKitStream) and dir_build.uses_buildkit is None
+        classic = docker.images.build(tmp_path, buildkit=False)
+        assert type(classic) is BuildStream
+        for stream in (tar_build, dir_build, classic):
+            await stream.aclose()
