@@ -160,10 +160,13 @@ class BuildKitStream(BuildStream):
             if use:
                 for parameter, value, reason in plan.unsupported:
                     raise InvalidArgument(parameter, value, reason)
+                # Neither the classic tar body nor X-Registry-Config (every stored
+                # credential) is sent: the daemon asks the session for what it needs.
+                self._prepare = None
                 body = self._body
                 if body is not None:
                     self._body = None
-                    await body.aclose()  # the classic tar body is not sent
+                    await body.aclose()
                 try:
                     await self._open_session(plan)
                 except BaseException:

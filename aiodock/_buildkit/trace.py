@@ -243,6 +243,16 @@ class Step:
         return (self.completed - self.started).total_seconds()
 
     @property
+    def transferred(self) -> int:
+        """Bytes its tasks report done (the context upload, layer pulls)."""
+        return sum(task.current for task in self.statuses.values())
+
+    @property
+    def transfer_total(self) -> int:
+        """Bytes its tasks report in all (0 while unknown, as for a context upload)."""
+        return sum(task.total for task in self.statuses.values())
+
+    @property
     def log(self) -> str:
         """The step's output (stdout and stderr interleaved; the last MiB of a long one)."""
         return self._log.decode("utf-8", "replace")
@@ -309,11 +319,11 @@ class BuildProgress:
 
     @property
     def transferred(self) -> int:
-        return sum(t.current for s in self.steps.values() for t in s.statuses.values())
+        return sum(step.transferred for step in self.steps.values())
 
     @property
     def transfer_total(self) -> int:
-        return sum(t.total for s in self.steps.values() for t in s.statuses.values())
+        return sum(step.transfer_total for step in self.steps.values())
 
     def __repr__(self) -> str:
         return (

@@ -91,8 +91,15 @@ async def test_multi_stage_with_independent_stages(
     image_id = None
     try:
         stream = docker.images.build(ctx, tags=tag, labels=LABEL, buildkit=True, nocache=True)
-        image_id = await stream.result()
-        assert image_id.startswith("sha256:")
+        statuses = [status async for status in stream.statuses()]
+        image_id = stream.image_id
+        assert image_id is not None and image_id.startswith("sha256:")
+        # Typed events as they came: both stages' RUN/COPY steps started and completed.
+        names = {v.name for status in statuses for v in status.vertexes}
+        assert "[left 2/2] RUN echo left-stage > /left" in names
+        assert "[right 2/2] COPY data.txt /right" in names
+        logs = b"".join(log.data for status in statuses for log in status.logs)
+        assert b"left-stage" in logs
         assert stream.uses_buildkit is True
         assert "left-stage" in stream.log and "right-stage" in stream.log
         steps = {step.name: step for step in stream.progress.steps.values()}
@@ -373,6 +380,44 @@ async def test_cancelling_the_task_cancels_the_build(
     await asyncio.sleep(0)
     leftover = [t for t in asyncio.all_tasks() - tasks_before if t is not asyncio.current_task()]
     assert [t for t in leftover if not t.done()] == []
+
+
+async def test_cancelling_during_the_context_transfer(
+    docker: DockerClient, busybox: str, tmp_path: Path
+) -> None:
+    ctx = tmp_path / "ctx"
+    write(ctx, {"Dockerfile": f"FROM {busybox}\nCOPY . /ctx\n"})
+    block = os.urandom(1 << 20)
+    for i in range(150):  # 150 MB: the transfer takes a while
+        (ctx / f"f{i:03d}.bin").write_bytes(block[i:] + block[:i])
+    stream = docker.images.build(ctx, labels=LABEL, buildkit=True, nocache=True)
+    task = asyncio.ensure_future(stream.result())
+
+    def transferring() -> bool:
+        return any(
+            s.name == "[internal] load build context" and s.transferred > 0
+            for s in stream.progress.steps.values()
+        )
+
+    for _ in range(300):
+        await asyncio.sleep(0.05)
+        if transferring() or task.done():
+            break
+    assert not task.done(), "the build ended before the transfer could be cancelled"
+    assert transferring(), stream.log
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stream._session is None and stream._server_task is None
+    live = {s for s in docker._shared.streams if not getattr(s, "_closed", True)}
+    assert live == set()
+    # The daemon is fine and builds again at once.
+    write(ctx, {"Dockerfile": f"FROM {busybox}\nRUN echo after-cancel\n"})
+    for f in ctx.glob("*.bin"):
+        f.unlink()
+    again = docker.images.build(ctx, labels=LABEL, buildkit=True, nocache=True)
+    await remove_image(docker, await again.result())
+    assert "after-cancel" in again.log
 
 
 # --- registry credentials through the session's Auth service ---------------------------
