@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import secrets as _random
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,15 +58,23 @@ _SSH_CHECK = "/moby.sshforward.v1.SSH/CheckAgent"
 _SSH_FORWARD = "/moby.sshforward.v1.SSH/ForwardAgent"
 
 
+# What each client's daemon answered, asked once per client like the API version.
+_BUILDER: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 async def daemon_uses_buildkit(client: DockerClient) -> bool:
     """What the docker CLI does by default: BuildKit when ``/_ping`` says ``Builder-Version: 2``."""
+    known = _BUILDER.get(client._shared)
+    if known is not None:
+        return known
     response = await client._send("GET", "/_ping", versioned=False)
     try:
         value = response.headers.get("Builder-Version", "")
         await response.read()
     finally:
         response.release()
-    return value.strip() == "2"
+    _BUILDER[client._shared] = answer = value.strip() == "2"
+    return answer
 
 
 @attrs.define

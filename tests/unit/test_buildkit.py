@@ -520,7 +520,8 @@ async def test_default_follows_the_daemons_builder_version(
 
         monkeypatch.setattr(docker, "_send", send)
         assert await daemon_uses_buildkit(docker) is expected
-        assert sent == [("GET", "/_ping")]
+        assert await daemon_uses_buildkit(docker.with_options(timeout=3)) is expected
+        assert sent == [("GET", "/_ping")]  # asked once per client
 
 
 async def test_default_build_kinds(tmp_path: Path) -> None:
