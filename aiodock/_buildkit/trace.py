@@ -283,13 +283,15 @@ class BuildProgress:
     def update(self, status: SolveStatus) -> None:
         self.updates += 1
         for vertex in status.vertexes:
+            # Each message carries the vertex's whole state: a step that runs again
+            # (the context is loaded twice) comes back started and not completed.
             step = self._step(vertex.digest)
             step.name = vertex.name or step.name
             step.inputs = vertex.inputs or step.inputs
-            step.cached = step.cached or vertex.cached
-            step.started = vertex.started or step.started
-            step.completed = vertex.completed or step.completed
-            step.error = vertex.error or step.error
+            step.cached = vertex.cached
+            step.started = vertex.started
+            step.completed = vertex.completed
+            step.error = vertex.error
         for task in status.statuses:
             self._step(task.vertex).statuses[task.id] = task
         for log in status.logs:
