@@ -537,3 +537,17 @@ async def test_default_build_kinds(tmp_path: Path) -> None:
         assert type(classic) is BuildStream
         for stream in (tar_build, dir_build, classic):
             await stream.aclose()
+
+
+def test_a_step_run_again_is_not_completed_until_it_completes_again() -> None:
+    from aiodock._buildkit.trace import SolveStatus, VertexEvent
+
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t1 = datetime(2026, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    t2 = datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc)
+    progress = BuildProgress()
+    progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t0, completed=t1),)))
+    assert progress.steps["d"].done
+    progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t2),)))
+    step = progress.steps["d"]
+    assert not step.done and step.duration is None and progress.completed == 0
