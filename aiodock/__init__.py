@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         extract_archive,
     )
     from ._auth import AuthConfig
-    from ._buildkit.secrets import Secret
+    from ._buildkit.secrets import BuildSecret
     from ._buildkit.stream import BuildKitStream
     from ._buildkit.trace import BuildProgress
     from ._config import InsecureTLSWarning, TLSConfig
@@ -73,7 +73,7 @@ _LAZY = {
     "BuildStream": "._progress",
     "BuildKitStream": "._buildkit.stream",
     "BuildProgress": "._buildkit.trace",
-    "Secret": "._buildkit.secrets",
+    "BuildSecret": "._buildkit.secrets",
     "ProgressStream": "._progress",
     "ProgressTracker": "._progress",
     "Event": ".models",
@@ -115,6 +115,7 @@ __all__ = [
     "BuildError",
     "BuildKitStream",
     "BuildProgress",
+    "BuildSecret",
     "BuildStream",
     "ClientClosedError",
     "ConfigError",
@@ -149,7 +150,6 @@ __all__ = [
     "RegistryAuthError",
     "Repeated",
     "RunResult",
-    "Secret",
     "ServerError",
     "ServiceNotFound",
     "Stats",

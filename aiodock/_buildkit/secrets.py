@@ -1,6 +1,6 @@
 """Build secrets (``RUN --mount=type=secret``) served through ``Secrets/GetSecret``.
 
-A :class:`Secret` says where the value comes from (bytes, a file, an
+A :class:`BuildSecret` says where the value comes from (bytes, a file, an
 environment variable) and is read only when the daemon asks for it. Its
 repr, and every error about it, names the source, never the value.
 """
@@ -16,11 +16,16 @@ from ..errors import InvalidArgument
 from . import _proto as pb
 from .session import INTERNAL, NOT_FOUND, Call, GrpcError, Handler
 
-__all__ = ["Secret", "SecretLike", "normalize_secrets", "secrets_handler"]
+__all__ = ["BuildSecret", "SecretLike", "normalize_secrets", "secrets_handler"]
 
 
-class Secret:
-    """A build secret: ``Secret(b"...")``, ``Secret.from_file(path)``, ``Secret.from_env(name)``."""
+class BuildSecret:
+    """A build secret (``RUN --mount=type=secret``): where its value comes from.
+
+    ``BuildSecret(b"...")`` holds the value; ``BuildSecret.from_file(path)``
+    and ``BuildSecret.from_env(name)`` read it only when the build asks.
+    The repr shows the source, never the value.
+    """
 
     __slots__ = ("_env", "_path", "_value")
 
@@ -34,7 +39,7 @@ class Secret:
         self._env: str | None = None
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Secret:
+    def from_file(cls, path: str | os.PathLike[str]) -> BuildSecret:
         """The content of a file, read when the build asks for it."""
         secret = cls(b"")
         secret._value = None
@@ -42,7 +47,7 @@ class Secret:
         return secret
 
     @classmethod
-    def from_env(cls, name: str) -> Secret:
+    def from_env(cls, name: str) -> BuildSecret:
         """The value of an environment variable, read when the build asks for it."""
         if not isinstance(name, str) or not name:
             raise InvalidArgument("secrets", name, "from_env needs a variable name")
@@ -53,10 +58,10 @@ class Secret:
 
     def __repr__(self) -> str:
         if self._path is not None:
-            return f"Secret.from_file({self._path!r})"
+            return f"BuildSecret.from_file({self._path!r})"
         if self._env is not None:
-            return f"Secret.from_env({self._env!r})"
-        return "Secret(<hidden>)"
+            return f"BuildSecret.from_env({self._env!r})"
+        return "BuildSecret(<hidden>)"
 
     def check(self, secret_id: str) -> None:
         """Fail early, before the build, when the source is missing."""
@@ -81,31 +86,33 @@ class Secret:
 #: BuildKit refuses secrets above 500 KiB.
 _MAX_SECRET = 500 * 1024
 
-SecretLike: TypeAlias = "Secret | bytes | str"
+SecretLike: TypeAlias = "BuildSecret | bytes | str"
 
 
-def normalize_secrets(secrets: Mapping[str, SecretLike] | None) -> dict[str, Secret]:
-    """Check the ``secrets=`` argument: id -> :class:`Secret` (bytes or str become values)."""
+def normalize_secrets(secrets: Mapping[str, SecretLike] | None) -> dict[str, BuildSecret]:
+    """Check the ``secrets=`` argument: id -> :class:`BuildSecret` (bytes or str become values)."""
     if secrets is None:
         return {}
     if not isinstance(secrets, Mapping):
-        raise InvalidArgument("secrets", type(secrets).__name__, "expected a mapping id -> Secret")
-    result: dict[str, Secret] = {}
+        raise InvalidArgument(
+            "secrets", type(secrets).__name__, "expected a mapping id -> BuildSecret"
+        )
+    result: dict[str, BuildSecret] = {}
     for key, value in secrets.items():
         if not isinstance(key, str) or not key:
             raise InvalidArgument("secrets", key, "a secret id must be a non-empty string")
         if isinstance(value, (bytes, str)):
-            value = Secret(value)
-        elif not isinstance(value, Secret):
+            value = BuildSecret(value)
+        elif not isinstance(value, BuildSecret):
             raise InvalidArgument(
-                f"secrets[{key!r}]", type(value).__name__, "expected Secret, bytes or str"
+                f"secrets[{key!r}]", type(value).__name__, "expected BuildSecret, bytes or str"
             )
         value.check(key)
         result[key] = value
     return result
 
 
-def secrets_handler(secrets: Mapping[str, Secret]) -> Handler:
+def secrets_handler(secrets: Mapping[str, BuildSecret]) -> Handler:
     async def handle(call: Call) -> None:
         request = await call.recv()
         secret_id = pb.text(pb.first(request or b"", 1, b""))

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .._streaming import HijackedStream
     from ..models.progress import ProgressMessage
     from .filesync import SyncedDir
-    from .secrets import Secret
+    from .secrets import BuildSecret
     from .session import GrpcServer
 
 __all__ = ["BuildKitPlan", "BuildKitStream", "daemon_uses_buildkit"]
@@ -86,7 +86,7 @@ class BuildKitPlan:
     buildkit: bool | None
     params: dict[str, Any]
     dirs: dict[str, SyncedDir]
-    secrets: dict[str, Secret]
+    secrets: dict[str, BuildSecret]
     ssh: dict[str, str]
     registry_auth: Mapping[str, AuthLike] | None
     name: str

@@ -616,8 +616,8 @@ class Images(Resource):
         credential requests for base images.
 
         ``secrets`` maps an id (``RUN --mount=type=secret,id=...``) to a
-        :class:`~aiodock.Secret` (``Secret(b"...")``, ``Secret.from_file(path)``,
-        ``Secret.from_env(name)``) or raw bytes; a value is read only when
+        :class:`~aiodock.BuildSecret` (``BuildSecret(b"...")``, ``BuildSecret.from_file(path)``,
+        ``BuildSecret.from_env(name)``) or raw bytes; a value is read only when
         the build asks and never shows in a repr, log or error. ``ssh`` maps
         an id (``RUN --mount=type=ssh``, ``default`` unless named) to an
         agent socket path, or ``None`` for ``$SSH_AUTH_SOCK``.

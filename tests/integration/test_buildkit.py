@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodock import DockerClient, Secret
+from aiodock import BuildSecret, DockerClient
 from aiodock.errors import BuildError, NotFound
 
 try:
@@ -148,7 +148,7 @@ async def test_secret_hash_lands_in_image_and_bytes_do_not(
             tags=tag,
             labels=LABEL,
             nocache=True,
-            secrets={"tok": Secret.from_file(secret_file), "raw": secret},
+            secrets={"tok": BuildSecret.from_file(secret_file), "raw": secret},
         )
         assert stream.uses_buildkit is None  # decided at start: secrets make it BuildKit
         image_id = await stream.result()
@@ -156,8 +156,8 @@ async def test_secret_hash_lands_in_image_and_bytes_do_not(
         assert lines_with(stream.log, "HASH") == [f"{digest} {digest}"]
         assert secret.decode() not in stream.log
         assert secret.decode() not in repr(stream) + repr(stream.progress)
-        assert "s3cr3t" not in repr(Secret(secret)) and "s3cr3t" not in repr(
-            Secret.from_file(secret_file)
+        assert "s3cr3t" not in repr(BuildSecret(secret)) and "s3cr3t" not in repr(
+            BuildSecret.from_file(secret_file)
         )
         assert all(secret.decode() not in record.getMessage() for record in caplog.records)
         saved = b"".join([chunk async for chunk in docker.images.save(tag)])

@@ -21,7 +21,7 @@ import h2.config
 import h2.connection
 import h2.events
 
-from aiodock import DockerClient, Secret
+from aiodock import BuildSecret, DockerClient
 from aiodock._buildkit import _proto as pb
 from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mode, walk
 from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
@@ -454,12 +454,12 @@ async def test_grpc_server_diffcopy_respects_a_small_flow_control_window(tmp_pat
 
 
 def test_secret_sources_never_show_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert repr(Secret(b"hunter2")) == "Secret(<hidden>)"
+    assert repr(BuildSecret(b"hunter2")) == "BuildSecret(<hidden>)"
     monkeypatch.setenv("AIODOCK_TEST_SECRET", "hunter2")
-    env = Secret.from_env("AIODOCK_TEST_SECRET")
+    env = BuildSecret.from_env("AIODOCK_TEST_SECRET")
     assert "hunter2" not in repr(env) and env._read() == b"hunter2"
     with pytest.raises(InvalidArgument) as info:
-        normalize_secrets({"x": Secret.from_file(tmp_path / "missing")})
+        normalize_secrets({"x": BuildSecret.from_file(tmp_path / "missing")})
     assert info.value.parameter == "secrets['x']"
     with pytest.raises(InvalidArgument):
         normalize_secrets({"x": 3})  # type: ignore[dict-item]
