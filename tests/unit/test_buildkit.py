@@ -551,3 +551,64 @@ def test_a_step_run_again_is_not_completed_until_it_completes_again() -> None:
     progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t2),)))
     step = progress.steps["d"]
     assert not step.done and step.duration is None and progress.completed == 0
+
+
+# --- FakeDocker's build route ------------------------------------------------------------
+
+
+async def test_fake_docker_records_a_buildkit_build(tmp_path: Path) -> None:
+    from aiodock.errors import BuildError
+    from aiodock.testing import FakeDocker
+
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        "FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok\nCOPY . /app\n"
+    )
+    (ctx / ".dockerignore").write_text("*.log\n")
+    (ctx / "app.py").write_text("print(1)\n")
+    (ctx / "debug.log").write_text("left out\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        stream = docker.images.build(
+            ctx, tags="app:dev", buildkit=True, secrets={"tok": b"s3cret"}, labels={"a": "b"}
+        )
+        image_id = await stream.result()
+        [record] = fake.builds
+        assert record.buildkit and record.image_id == image_id
+        assert record.files == {
+            ".dockerignore": b"*.log\n",
+            "Dockerfile": (ctx / "Dockerfile").read_bytes(),
+            "app.py": b"print(1)\n",
+        }
+        assert record.secrets == {"tok": b"s3cret"} and "s3cret" not in repr(record)
+        assert [s.name for s in stream.progress.steps.values()] == [
+            "[1/3] FROM busybox",
+            "[2/3] RUN --mount=type=secret,id=tok cat /run/secrets/tok",
+            "[3/3] COPY . /app",
+        ]
+        assert (await docker.images.inspect("app:dev")).id == image_id
+
+        fake.set_build(error="exit code: 3", failing_step=1, log=b"it broke\n")
+        with pytest.raises(BuildError) as info:
+            await docker.images.build(ctx, buildkit=True, secrets={"tok": b"x"}).result()
+        assert info.value.step == "[2/3] RUN --mount=type=secret,id=tok cat /run/secrets/tok"
+        assert info.value.log == "it broke\n" and fake.builds[-1].error == "exit code: 3"
+
+
+async def test_fake_docker_default_builder_and_classic_builds(tmp_path: Path) -> None:
+    from aiodock.testing import FakeDocker
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        classic = docker.images.build(tmp_path)
+        await classic.result()
+        assert classic.uses_buildkit is False  # type: ignore[attr-defined]
+        assert not fake.builds[-1].buildkit and "Dockerfile" in fake.builds[-1].files
+        assert "Step 2/2 : RUN true" in classic.log
+
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.builder_version = "2"
+        default = docker.images.build(tmp_path)
+        await default.result()
+        assert default.uses_buildkit is True  # type: ignore[attr-defined]
+        assert fake.builds[-1].buildkit
