@@ -49,6 +49,9 @@ if TYPE_CHECKING:
         extract_archive,
     )
     from ._auth import AuthConfig
+    from ._buildkit.secrets import BuildSecret
+    from ._buildkit.stream import BuildKitStream
+    from ._buildkit.trace import BuildProgress
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
     from ._progress import BuildStream, ProgressStream, ProgressTracker
@@ -69,6 +72,9 @@ _LAZY = {
     "AuthConfig": "._auth",
     "InsecureTLSWarning": "._config",
     "BuildStream": "._progress",
+    "BuildKitStream": "._buildkit.stream",
+    "BuildProgress": "._buildkit.trace",
+    "BuildSecret": "._buildkit.secrets",
     "ProgressStream": "._progress",
     "ProgressTracker": "._progress",
     "Event": ".models",
@@ -108,6 +114,9 @@ __all__ = [
     "AuthConfig",
     "BadRequest",
     "BuildError",
+    "BuildKitStream",
+    "BuildProgress",
+    "BuildSecret",
     "BuildStream",
     "ClientClosedError",
     "ConfigError",

@@ -328,15 +328,22 @@ class RegistryAuthError(Unauthorized, StreamError):
 class BuildError(StreamError):
     """An image build failed.
 
+    For a BuildKit build, ``step`` names the step that failed and ``log`` is that
+    step's output.
+
     Args:
         message: the error the build reported.
         log: the build output received before the error.
         code: the error code reported with it, if any.
+        step: the BuildKit step that failed (empty for the classic builder).
     """
 
-    def __init__(self, message: str, *, log: str = "", code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, log: str = "", code: int | None = None, step: str = ""
+    ) -> None:
         super().__init__(message, code=code)
         self.log = log
+        self.step = step
 
 
 class ConvergenceError(DockerError):

@@ -47,6 +47,7 @@ from ..errors import ImageNotFound, InvalidArgument, ServerError, Unauthorized
 from ._base import Resource
 
 if TYPE_CHECKING:
+    from .._buildkit.secrets import SecretLike
     from .._client import DockerClient
     from ..models import (
         AttestationStatement,
@@ -634,11 +635,23 @@ class Images(Resource):
         registry_auth: Mapping[str, AuthLike] | None = None,
         dockerignore: bool = True,
         chunk_size: int = 1 << 20,
+        buildkit: bool | None = None,
+        secrets: Mapping[str, SecretLike] | None = None,
+        ssh: Mapping[str, str | os.PathLike[str] | None] | None = None,
     ) -> BuildStream:
-        """Build an image (``docker build``, classic builder); returns a :class:`BuildStream`.
+        """Build an image (``docker build``); returns a :class:`BuildStream`.
 
         ``await stream.result()`` reads the output and returns the image id; a
         failed build raises :class:`~aiodock.errors.BuildError` with the log.
+
+        ``buildkit=True`` builds through BuildKit like ``DOCKER_BUILDKIT=1
+        docker build`` (needs ``pip install aiodock[buildkit]`` and a context
+        directory): the context is sent on request over a session, and the
+        stream (a :class:`~aiodock.BuildKitStream`) decodes the build's progress
+        into ``stream.progress`` (steps, timings, cache hits, per-step logs); a
+        failed step raises ``BuildError`` with ``step`` and that step's ``log``.
+        Under BuildKit, ``registry_auth`` (else the docker config) answers the
+        daemon's credential requests for base images.
 
         Args:
             context: a directory (sent as a tar made on the fly, honouring its
@@ -676,7 +689,25 @@ class Images(Resource):
                 every credential in the docker config.
             dockerignore: honour the context directory's ``.dockerignore``.
             chunk_size: bytes per chunk of the uploaded context.
+            buildkit: ``True`` builds through BuildKit, ``False`` with the classic
+                builder; ``None`` does what the daemon advertises in ``/_ping``
+                (``Builder-Version: 2``), as the docker CLI does, and BuildKit whenever
+                ``secrets`` or ``ssh`` are given.
+            secrets: BuildKit secrets, id (``RUN --mount=type=secret,id=...``) ->
+                :class:`~aiodock.BuildSecret` (``BuildSecret(b"...")``,
+                ``BuildSecret.from_file(path)``, ``BuildSecret.from_env(name)``) or
+                raw bytes; a value is read only when the build asks and never shows
+                in a repr, log or error.
+            ssh: SSH agents to forward, id (``RUN --mount=type=ssh``, ``default``
+                unless named) -> an agent socket path, or ``None`` for
+                ``$SSH_AUTH_SOCK``.
         """
+        if buildkit is not None and not isinstance(buildkit, bool):
+            raise InvalidArgument("buildkit", buildkit, "expected True, False or None")
+        if buildkit is False and (secrets or ssh):
+            raise InvalidArgument(
+                "secrets" if secrets else "ssh", "...", "needs BuildKit (buildkit=False was given)"
+            )
         body: Any = None
         extra: dict[str, bytes] = {}
         dockerfile_name: str | None = None
@@ -724,9 +755,9 @@ class Images(Resource):
         if memswap is not None and (not isinstance(memswap, int) or memswap < -1):
             raise InvalidArgument("memswap", memswap, "expected an integer >= -1")
         excludes: PatternMatcher | None = None
+        patterns: list[str] = []
         if context_dir is not None and dockerignore:
             ignore_file = os.path.join(context_dir, ".dockerignore")
-            patterns: list[str] = []
             try:
                 with open(ignore_file, "rb") as fh:
                     patterns = parse_dockerignore(fh.read())
@@ -790,17 +821,45 @@ class Images(Resource):
                 if stored:
                     headers["X-Registry-Config"] = encode_registry_config(stored)
 
+        plan = None
+        if buildkit is not False:
+            from .._buildkit.stream import BuildKitStream, plan_build
+
+            plan = plan_build(
+                self._client,
+                buildkit=buildkit,
+                context=context_dir,
+                dockerfile=dockerfile,
+                ignore_patterns=patterns if dockerignore else None,
+                params=params,
+                registry_auth=registry_auth,
+                secrets=secrets,
+                ssh=ssh,
+                remote=remote,
+                classic_only={
+                    "squash": squash or None,
+                    "shm_size": shm_size,
+                    "memory": memory,
+                    "memswap": memswap,
+                    "cpu_shares": cpu_shares,
+                    "cpuset_cpus": cpuset_cpus,
+                    "cpu_period": cpu_period,
+                    "cpu_quota": cpu_quota,
+                },
+            )
         stream: BuildStream = self._client._stream(
             "POST",
             "/build",
             JSONStreamDecoder(),
-            stream_class=BuildStream,
+            stream_class=BuildStream if plan is None else BuildKitStream,
             params=params,
             data=body,
             headers=headers,
         )
         stream._setup(prepare=prepare, body=guard)
         stream._context_counter = counter
+        if plan is not None:
+            stream._setup_buildkit(plan)  # type: ignore[attr-defined]
         return stream
 
     @staticmethod

@@ -27,6 +27,7 @@ import attrs
 from aiohttp import web
 
 from .._frames import encode_frame
+from ._build import BuildPlan, BuildRecord
 from ._state import (
     DEFAULT_PATH_ENV,
     FakeContainer,
@@ -229,6 +230,12 @@ class FakeDocker:
         self._pending_scripts: dict[str, Script] = {}
         self._exec_rules: list[_ExecRule] = []
         self._pull_plans: dict[str, PullPlan] = {}
+        #: Every build received (see :class:`~aiodock.testing._build.BuildRecord`).
+        self.builds: list[BuildRecord] = []
+        #: Sent as ``/_ping``'s ``Builder-Version`` when set (``"2"``: BuildKit by default).
+        self.builder_version: str | None = None
+        self._build_plan = BuildPlan()
+        self._build_sessions: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._procs: dict[str, asyncio.Task[None]] = {}
         self._stdin: dict[str, asyncio.Queue[bytes]] = {}
@@ -640,6 +647,25 @@ class FakeDocker:
             layers: how many layers the progress messages describe.
         """
         self._pull_plans[normalize_ref(ref)] = PullPlan(error=error, status=status, layers=layers)
+
+    def set_build(
+        self,
+        *,
+        error: str | None = None,
+        failing_step: int | None = None,
+        log: bytes = b"",
+        image_id: str | None = None,
+    ) -> None:
+        """Script what ``POST /build`` answers from now on.
+
+        ``error`` fails the build at Dockerfile instruction ``failing_step``
+        (0-based; default the last) with ``log`` as that step's output;
+        otherwise ``log`` is the last step's output and ``image_id`` (default:
+        a hash of the Dockerfile and the context) the result.
+        """
+        self._build_plan = BuildPlan(
+            error=error, failing_step=failing_step, log=log, image_id=image_id
+        )
 
     # -- state helpers usable from tests ----------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import _build
 from ._state import (
     STATS_CPUS,
     FakeContainer,
@@ -73,8 +74,10 @@ def _time_arg(req: FakeRequest, key: str) -> int | None:
 
 
 async def ping(req: FakeRequest) -> web.StreamResponse:
+    builder = _fake(req).builder_version
     headers = {
         **_fake(req).common_headers(),
+        **({"Builder-Version": builder} if builder else {}),
         "Cache-Control": "no-cache, no-store, must-revalidate",
         "Pragma": "no-cache",
         "Content-Type": "text/plain; charset=utf-8",
@@ -1107,6 +1110,9 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/exec/{id}/start", exec_start),
         ("POST", "/exec/{id}/resize", exec_resize),
         ("GET", "/exec/{id}/json", exec_inspect),
+        ("POST", "/build", _build.build),
+        ("POST", "/build/cancel", _build.build_cancel),
+        ("POST", "/session", _build.session),
         ("GET", "/images/json", image_list),
         ("POST", "/images/create", image_pull),
         ("GET", "/images/{name:.+}/json", image_inspect),

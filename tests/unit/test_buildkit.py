@@ -1,0 +1,614 @@
+"""BuildKit session pieces without a daemon: the codec, trace decoding, the DiffCopy
+sender against a fake receiver, the gRPC server against an h2 client, and argument checks."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+import stat
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("h2")
+
+import h2.config
+import h2.connection
+import h2.events
+
+from aiodock import BuildSecret, DockerClient
+from aiodock._buildkit import _proto as pb
+from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mode, walk
+from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
+from aiodock._buildkit.session import GrpcError, GrpcServer
+from aiodock._buildkit.trace import BuildProgress, decode_status, decode_trace
+from aiodock._rawconn import RawConnection
+from aiodock._streaming import HijackedStream
+from aiodock.errors import InvalidArgument
+
+# --- codec -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 2**32, 2**63 - 1, -1, -(2**63)])
+def test_varint_round_trip(value: int) -> None:
+    encoded = pb.int_field(1, value)
+    if value == 0:
+        assert encoded == b""
+        return
+    [(number, decoded)] = list(pb.fields(encoded))
+    assert number == 1
+    assert pb.signed(pb.number(decoded)) == value
+    assert len(encoded) == (11 if value < 0 else len(pb.varint(value)) + 1)
+
+
+def test_packet_round_trip_and_known_bytes() -> None:
+    stat_ = pb.Stat(
+        path="dir/file", mode=0o644, size=5, mod_time=-5, linkname="", devmajor=0, devminor=0
+    )
+    raw = pb.encode_packet(pb.PACKET_STAT, stat=stat_)
+    packet = pb.decode_packet(raw)
+    assert packet.type == pb.PACKET_STAT and packet.stat == stat_
+    # REQ 300: type=1 (08 01), ID=300 (18 ac 02)
+    assert pb.encode_packet(pb.PACKET_REQ, id=300) == b"\x08\x01\x18\xac\x02"
+    # the end of the listing: an empty STAT with no stat at all
+    assert pb.encode_packet(pb.PACKET_STAT) == b""
+    data = pb.decode_packet(pb.encode_packet(pb.PACKET_DATA, id=7, data=b"xyz"))
+    assert (data.type, data.id, data.data) == (pb.PACKET_DATA, 7, b"xyz")
+
+
+@pytest.mark.parametrize(
+    "raw", [b"\x08", b"\x12\x05abc", b"\x00\x01", b"\x0b", b"\xff" * 11, b"\x09\x00"]
+)
+def test_malformed_messages_raise_decode_error(raw: bytes) -> None:
+    with pytest.raises(pb.DecodeError):
+        list(pb.fields(raw))
+
+
+def test_go_file_modes() -> None:
+    assert go_mode(stat.S_IFREG | 0o644) == 0o644
+    assert go_mode(stat.S_IFDIR | 0o755) == (1 << 31) | 0o755
+    assert go_mode(stat.S_IFLNK | 0o777) == (1 << 27) | 0o777
+    assert go_mode(stat.S_IFREG | stat.S_ISUID | 0o755) == (1 << 23) | 0o755
+    assert go_mode(stat.S_IFCHR | 0o600) == (1 << 26) | (1 << 21) | 0o600
+
+
+# --- trace -------------------------------------------------------------------------
+
+
+def _ts(seconds: int, nanos: int = 0) -> bytes:
+    return pb.int_field(1, seconds) + pb.int_field(2, nanos)
+
+
+def _status_bytes() -> bytes:
+    vertex = b"".join(
+        (
+            pb.string_field(1, "sha256:aaa"),
+            pb.string_field(2, "sha256:base"),
+            pb.string_field(3, "[2/3] RUN make"),
+            pb.bytes_field(5, _ts(1_700_000_000)),
+            pb.bytes_field(6, _ts(1_700_000_002, 500_000_000)),
+            pb.string_field(7, "exit code: 2"),
+        )
+    )
+    cached = (
+        pb.string_field(1, "sha256:bbb") + pb.string_field(3, "[1/3] FROM x") + pb.int_field(4, 1)
+    )
+    task = b"".join(
+        (
+            pb.string_field(1, "transferring context"),
+            pb.string_field(2, "sha256:ccc"),
+            pb.int_field(4, 700),
+            pb.int_field(5, 1000),
+        )
+    )
+    log = pb.string_field(1, "sha256:aaa") + pb.int_field(3, 2) + pb.bytes_field(4, b"boom\n")
+    warning = pb.string_field(1, "sha256:aaa") + pb.bytes_field(3, b"deprecated")
+    return b"".join(
+        (
+            pb.bytes_field(1, vertex),
+            pb.bytes_field(1, cached),
+            pb.bytes_field(2, task),
+            pb.bytes_field(3, log),
+            pb.bytes_field(4, warning),
+        )
+    )
+
+
+def test_decode_status_and_fold_progress() -> None:
+    status = decode_status(_status_bytes())
+    first = status.vertexes[0]
+    assert first.name == "[2/3] RUN make" and first.inputs == ("sha256:base",)
+    assert first.started == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    assert first.error == "exit code: 2"
+    assert status.vertexes[1].cached
+    assert status.statuses[0].current == 700 and status.statuses[0].total == 1000
+    assert status.logs[0].data == b"boom\n" and status.logs[0].stream == 2
+    assert status.warnings[0].short == "deprecated"
+
+    progress = BuildProgress()
+    progress.update(status)
+    step = progress.steps["sha256:aaa"]
+    assert step.number == 1 and step.duration == 2.5 and step.log == "boom\n"
+    assert [s.name for s in progress.failed] == ["[2/3] RUN make"]
+    assert progress.cached == 1 and progress.transferred == 700 and progress.transfer_total == 1000
+    assert "1 failed" in repr(progress)
+
+
+def test_decode_trace_ignores_what_is_not_a_trace() -> None:
+    encoded = base64.b64encode(_status_bytes()).decode()
+    decoded = decode_trace(encoded)
+    assert decoded is not None and len(decoded.vertexes) == 2
+    assert decode_trace("not base64!") is None
+    assert decode_trace({"ID": "x"}) is None
+    assert decode_trace(base64.b64encode(b"\x0a\x05ab").decode()) is None
+
+
+# --- DiffCopy sender against a fake receiver ----------------------------------------
+
+
+class FakeCall:
+    """A gRPC call as the sender sees it, driven by a test receiver."""
+
+    def __init__(self, metadata: dict[str, list[str]]) -> None:
+        self.metadata = metadata
+        self.incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.outgoing: asyncio.Queue[bytes] = asyncio.Queue()
+        self.largest = 0
+
+    def header(self, name: str, default: str = "") -> str:
+        values = self.metadata.get(name)
+        return values[0] if values else default
+
+    async def recv(self) -> bytes | None:
+        return await self.incoming.get()
+
+    async def send(self, message: bytes) -> None:
+        self.largest = max(self.largest, len(message))
+        await self.outgoing.put(message)
+
+
+async def receive_all(
+    call: FakeCall, want: Any = lambda stat: True
+) -> tuple[list[pb.Stat], dict[str, bytes]]:
+    """Act as fsutil's receiver: read the listing, request files, collect data, FIN."""
+    stats: list[pb.Stat] = []
+    while True:
+        packet = pb.decode_packet(await call.outgoing.get())
+        assert packet.type == pb.PACKET_STAT
+        if packet.stat is None:
+            break
+        stats.append(packet.stat)
+    wanted = {
+        i: s.path
+        for i, s in enumerate(stats)
+        if stat.S_IFMT(s.mode) == 0 and not (s.mode >> 20) and not s.linkname and want(s)
+    }
+    for ident in wanted:
+        call.incoming.put_nowait(pb.encode_packet(pb.PACKET_REQ, id=ident))
+    chunks: dict[int, list[bytes]] = {i: [] for i in wanted}
+    open_ids = set(wanted)
+    while open_ids:
+        packet = pb.decode_packet(await call.outgoing.get())
+        assert packet.type == pb.PACKET_DATA and packet.id in open_ids
+        if packet.data:
+            chunks[packet.id].append(packet.data)
+        else:
+            open_ids.discard(packet.id)
+    call.incoming.put_nowait(pb.encode_packet(pb.PACKET_FIN))
+    assert pb.decode_packet(await call.outgoing.get()).type == pb.PACKET_FIN
+    return stats, {wanted[i]: b"".join(parts) for i, parts in chunks.items()}
+
+
+def make_tree(root: Path) -> None:
+    (root / "b").mkdir(parents=True)
+    (root / "b" / "inner.txt").write_bytes(b"inner")
+    (root / "a.txt").write_bytes(b"a")
+    (root / "a").mkdir()
+    (root / "a" / "z").write_bytes(b"z")
+    (root / "big.bin").write_bytes(os.urandom(CHUNK * 3 + 17))
+    (root / "run.sh").write_bytes(b"#!/bin/sh\n")
+    (root / "run.sh").chmod(0o750)
+    (root / "link").symlink_to("a.txt")
+    os.link(root / "a.txt", root / "hard.txt")
+    (root / "skip.log").write_bytes(b"no")
+    (root / "b" / "keep.log").write_bytes(b"yes")
+    os.utime(root / "a.txt", ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
+
+
+async def run_sender(
+    root: Path, metadata: dict[str, list[str]], synced: SyncedDir | None = None, **kwargs: Any
+) -> tuple[list[pb.Stat], dict[str, bytes], FakeCall]:
+    handler = diffcopy_handler({"context": synced or SyncedDir(str(root))})
+    call = FakeCall({"dir-name": ["context"], **metadata})
+    task = asyncio.ensure_future(handler(call))  # type: ignore[arg-type]
+    stats, files = await asyncio.wait_for(receive_all(call, **kwargs), 10)
+    await asyncio.wait_for(task, 5)
+    return stats, files, call
+
+
+async def test_diffcopy_lists_in_walk_order_and_sends_requested_files(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    stats, files, call = await run_sender(tmp_path, {"exclude-patterns": ["*.log", "!b/keep.log"]})
+    paths = [s.path for s in stats]
+    # fsutil's order: per directory sorted, depth first ("a/z" before "a.txt")
+    assert paths == [
+        "a", "a/z", "a.txt", "b", "b/inner.txt", "b/keep.log",
+        "big.bin", "hard.txt", "link", "run.sh",
+    ]  # fmt: skip
+    by_path = {s.path: s for s in stats}
+    assert by_path["a"].mode == (1 << 31) | (os.stat(tmp_path / "a").st_mode & 0o777)
+    assert by_path["run.sh"].mode == 0o750
+    assert by_path["link"].mode & (1 << 27) and by_path["link"].linkname == "a.txt"
+    assert by_path["hard.txt"].linkname == "a.txt" and by_path["hard.txt"].size == 0
+    assert by_path["a.txt"].mod_time == 1_600_000_000_123_456_789
+    assert by_path["big.bin"].size == CHUNK * 3 + 17
+    assert all(s.uid == 0 and s.gid == 0 for s in stats)
+    assert files["big.bin"] == (tmp_path / "big.bin").read_bytes()
+    assert files["a/z"] == b"z" and files["b/keep.log"] == b"yes"
+    assert "hard.txt" not in files and "skip.log" not in files
+    assert call.largest <= CHUNK + 64  # streamed in chunks, never a whole file
+
+
+async def test_diffcopy_local_excludes_win_and_includes_bring_parents(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    synced = SyncedDir(str(tmp_path), excludes=("big.bin",))
+    stats, files, _ = await run_sender(
+        tmp_path, {"exclude-patterns": ["*"], "include-patterns": ["b/inner.txt", "big.bin"]},
+        synced,
+    )  # fmt: skip
+    assert [s.path for s in stats] == ["b", "b/inner.txt"]
+    assert files == {"b/inner.txt": b"inner"}
+
+
+async def test_diffcopy_followpaths_follow_symlinks(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    stats, files, _ = await run_sender(tmp_path, {"followpaths": ["link"]})
+    assert [s.path for s in stats] == ["a.txt", "link"]
+    assert files == {"a.txt": b"a"}
+
+
+async def test_diffcopy_only_serves_named_entries(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    synced = SyncedDir(str(tmp_path), excludes=(), only=("run.sh",))
+    stats, files, _ = await run_sender(tmp_path, {}, synced)
+    assert [s.path for s in stats] == ["run.sh"] and files == {"run.sh": b"#!/bin/sh\n"}
+
+
+async def test_diffcopy_refuses_unknown_dirs_and_requests(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    handler = diffcopy_handler({"context": SyncedDir(str(tmp_path))})
+    with pytest.raises(GrpcError) as info:
+        await handler(FakeCall({"dir-name": ["../etc"]}))  # type: ignore[arg-type]
+    assert info.value.code == 5
+    call = FakeCall({"dir-name": ["context"]})
+    task = asyncio.ensure_future(handler(call))  # type: ignore[arg-type]
+    call.incoming.put_nowait(pb.encode_packet(pb.PACKET_REQ, id=10_000))
+    with pytest.raises(GrpcError) as info:
+        await asyncio.wait_for(task, 5)
+    assert "invalid file request" in info.value.message
+
+
+def test_walk_is_lazy_for_large_trees(tmp_path: Path) -> None:
+    for i in range(2000):
+        (tmp_path / f"f{i:05d}").write_bytes(b"x")
+    entries = walk(str(tmp_path))
+    first = [next(entries) for _ in range(3)]
+    assert [s.path for s, _ in first] == ["f00000", "f00001", "f00002"]
+
+
+# --- the gRPC server against an h2 client --------------------------------------------
+
+
+class H2Client:
+    """The daemon's side: an HTTP/2 client on a socket pair."""
+
+    def __init__(self, sock: socket.socket, window: int) -> None:
+        self.sock = sock
+        config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+        self.conn = h2.connection.H2Connection(config=config)
+        self.conn.initiate_connection()
+        self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
+        self.responses: dict[int, dict[str, Any]] = {}
+
+    async def start(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(sock=self.sock)
+        await self.flush()
+
+    async def flush(self) -> None:
+        self.writer.write(self.conn.data_to_send())
+        await self.writer.drain()
+
+    async def call(
+        self, method: str, messages: list[bytes], metadata: Any = (), end: bool = True
+    ) -> int:
+        sid = self.conn.get_next_available_stream_id()
+        headers = [
+            (":method", "POST"), (":scheme", "http"), (":path", method),
+            (":authority", "session"), ("content-type", "application/grpc"), *metadata,
+        ]  # fmt: skip
+        self.conn.send_headers(sid, headers)
+        self.responses[sid] = {"data": b"", "trailers": {}, "ended": False}
+        for message in messages:
+            self.send(sid, message)
+        if end:
+            self.conn.end_stream(sid)
+        await self.flush()
+        return sid
+
+    def send(self, sid: int, message: bytes) -> None:
+        self.conn.send_data(sid, b"\x00" + len(message).to_bytes(4, "big") + message)
+
+    async def run_until(self, sid: int, until: Any = None) -> dict[str, Any]:
+        while not self.responses[sid]["ended"]:
+            if until is not None and until(self.responses[sid]):
+                break
+            data = await asyncio.wait_for(self.reader.read(65536), 5)
+            assert data, "server closed the connection"
+            for event in self.conn.receive_data(data):
+                if isinstance(event, h2.events.DataReceived):
+                    # Credit is given back slowly, so the server must wait for it.
+                    self.responses[event.stream_id]["data"] += event.data
+                    self.conn.acknowledge_received_data(
+                        event.flow_controlled_length, event.stream_id
+                    )
+                elif isinstance(event, (h2.events.TrailersReceived, h2.events.ResponseReceived)):
+                    self.responses[event.stream_id]["trailers"].update(dict(event.headers))
+                elif isinstance(event, h2.events.StreamEnded):
+                    self.responses[event.stream_id]["ended"] = True
+            await self.flush()
+        return self.responses[sid]
+
+
+def split_messages(data: bytes) -> list[bytes]:
+    out = []
+    while data:
+        size = int.from_bytes(data[1:5], "big")
+        out.append(data[5 : 5 + size])
+        data = data[5 + size :]
+    return out
+
+
+async def served(handlers: dict[str, Any], window: int = 65535) -> AsyncIterator[Any]:
+    ours, theirs = socket.socketpair()
+    loop = asyncio.get_running_loop()
+    _, conn = await loop.create_unix_connection(RawConnection, sock=ours)
+    stream = HijackedStream(conn, tty=True, what="test session")
+    server = GrpcServer(stream, handlers)
+    task = asyncio.ensure_future(server.serve())
+    client = H2Client(theirs, window)
+    await client.start()
+    try:
+        yield client
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await stream.aclose()
+        client.writer.close()
+
+
+async def test_grpc_server_health_unimplemented_and_secrets() -> None:
+    secrets = normalize_secrets({"tok": b"value-1"})
+    async for client in served(
+        {"/moby.buildkit.secrets.v1.Secrets/GetSecret": secrets_handler(secrets)}
+    ):
+        sid = await client.call("/grpc.health.v1.Health/Check", [b""])
+        response = await client.run_until(sid)
+        assert split_messages(response["data"]) == [b"\x08\x01"]
+        assert response["trailers"]["grpc-status"] == "0"
+
+        sid = await client.call("/moby.filesync.v1.Auth/FetchToken", [b""])
+        response = await client.run_until(sid)
+        assert response["trailers"]["grpc-status"] == "12" and response["data"] == b""
+
+        sid = await client.call(
+            "/moby.buildkit.secrets.v1.Secrets/GetSecret", [pb.string_field(1, "tok")]
+        )
+        response = await client.run_until(sid)
+        assert split_messages(response["data"]) == [pb.bytes_field(1, b"value-1")]
+
+        sid = await client.call(
+            "/moby.buildkit.secrets.v1.Secrets/GetSecret", [pb.string_field(1, "nope")]
+        )
+        response = await client.run_until(sid)
+        assert response["trailers"]["grpc-status"] == "5"
+        assert "value-1" not in response["trailers"].get("grpc-message", "")
+
+
+async def test_grpc_server_diffcopy_respects_a_small_flow_control_window(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    handlers = {
+        "/moby.filesync.v1.FileSync/DiffCopy": diffcopy_handler(
+            {"context": SyncedDir(str(tmp_path))}
+        )
+    }
+    async for client in served(handlers, window=1000):
+        # A 1000-byte window: every message waits for credit the client gives back.
+        sid = await client.call(
+            "/moby.filesync.v1.FileSync/DiffCopy",
+            [],
+            [("dir-name", "context"), ("exclude-patterns", "*.log")],
+            end=False,
+        )
+        await client.run_until(sid, lambda r: r["data"].endswith(b"\x00\x00\x00\x00\x00"))
+        listing = [pb.decode_packet(m) for m in split_messages(client.responses[sid]["data"])]
+        assert listing[6].stat is not None and listing[6].stat.path == "big.bin"
+        client.send(sid, pb.encode_packet(pb.PACKET_REQ, id=6))
+        client.send(sid, pb.encode_packet(pb.PACKET_FIN))
+        client.conn.end_stream(sid)
+        await client.flush()
+        response = await client.run_until(sid)
+        assert response["trailers"]["grpc-status"] == "0"
+        packets = [pb.decode_packet(m) for m in split_messages(response["data"])]
+        data = b"".join(p.data for p in packets if p.type == pb.PACKET_DATA and p.id == 6)
+        assert data == (tmp_path / "big.bin").read_bytes()
+        assert packets[-1].type == pb.PACKET_FIN
+
+
+# --- arguments ---------------------------------------------------------------------
+
+
+def test_secret_sources_never_show_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert repr(BuildSecret(b"hunter2")) == "BuildSecret(<hidden>)"
+    monkeypatch.setenv("AIODOCK_TEST_SECRET", "hunter2")
+    env = BuildSecret.from_env("AIODOCK_TEST_SECRET")
+    assert "hunter2" not in repr(env) and env._read() == b"hunter2"
+    with pytest.raises(InvalidArgument) as info:
+        normalize_secrets({"x": BuildSecret.from_file(tmp_path / "missing")})
+    assert info.value.parameter == "secrets['x']"
+    with pytest.raises(InvalidArgument):
+        normalize_secrets({"x": 3})  # type: ignore[dict-item]
+    with pytest.raises(InvalidArgument):
+        normalize_secrets({"": b"v"})
+    monkeypatch.delenv("AIODOCK_TEST_SECRET")
+    with pytest.raises(InvalidArgument) as info:
+        normalize_secrets({"e": env})
+    assert "hunter2" not in str(info.value)
+
+
+async def test_buildkit_arguments_fail_before_any_request(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({"context": tmp_path, "buildkit": "yes"}, "buildkit"),
+            ({"context": b"tar", "buildkit": True}, "context"),
+            ({"context": tmp_path, "buildkit": True, "squash": True}, "squash"),
+            ({"context": tmp_path, "buildkit": True, "memory": 10}, "memory"),
+            ({"context": tmp_path, "buildkit": True, "shm_size": 2**26}, "shm_size"),
+            ({"context": tmp_path, "buildkit": False, "secrets": {"a": b"x"}}, "secrets"),
+            ({"context": tmp_path, "ssh": {"default": str(tmp_path / "nope")}}, "ssh['default']"),
+            ({"context": tmp_path, "buildkit": True, "dockerfile": "Missing"}, "dockerfile"),
+        ]
+        for kwargs, parameter in cases:
+            with pytest.raises(InvalidArgument) as info:
+                docker.images.build(**kwargs)
+            assert info.value.parameter == parameter, kwargs
+
+
+class _PingResponse:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    async def read(self) -> bytes:
+        return b"OK"
+
+    def release(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({"Builder-Version": "2"}, True), ({"Builder-Version": "1"}, False), ({}, False)],
+)
+async def test_default_follows_the_daemons_builder_version(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], expected: bool
+) -> None:
+    from aiodock._buildkit.stream import daemon_uses_buildkit
+
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        sent: list[tuple[str, str]] = []
+
+        async def send(method: str, path: str, **kwargs: Any) -> _PingResponse:
+            sent.append((method, path))
+            assert kwargs.get("versioned") is False
+            return _PingResponse(headers)
+
+        monkeypatch.setattr(docker, "_send", send)
+        assert await daemon_uses_buildkit(docker) is expected
+        assert await daemon_uses_buildkit(docker.with_options(timeout=3)) is expected
+        assert sent == [("GET", "/_ping")]  # asked once per client
+
+
+async def test_default_build_kinds(tmp_path: Path) -> None:
+    from aiodock import BuildKitStream, BuildStream
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        tar_build = docker.images.build(b"not really a tar")
+        assert type(tar_build) is BuildStream  # a tar context can only be classic
+        dir_build = docker.images.build(tmp_path)
+        assert isinstance(dir_build, BuildKitStream) and dir_build.uses_buildkit is None
+        classic = docker.images.build(tmp_path, buildkit=False)
+        assert type(classic) is BuildStream
+        for stream in (tar_build, dir_build, classic):
+            await stream.aclose()
+
+
+def test_a_step_run_again_is_not_completed_until_it_completes_again() -> None:
+    from aiodock._buildkit.trace import SolveStatus, VertexEvent
+
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t1 = datetime(2026, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    t2 = datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc)
+    progress = BuildProgress()
+    progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t0, completed=t1),)))
+    assert progress.steps["d"].done
+    progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t2),)))
+    step = progress.steps["d"]
+    assert not step.done and step.duration is None and progress.completed == 0
+
+
+# --- FakeDocker's build route ------------------------------------------------------------
+
+
+async def test_fake_docker_records_a_buildkit_build(tmp_path: Path) -> None:
+    from aiodock.errors import BuildError
+    from aiodock.testing import FakeDocker
+
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        "FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok\nCOPY . /app\n"
+    )
+    (ctx / ".dockerignore").write_text("*.log\n")
+    (ctx / "app.py").write_text("print(1)\n")
+    (ctx / "debug.log").write_text("left out\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        stream = docker.images.build(
+            ctx, tags="app:dev", buildkit=True, secrets={"tok": b"s3cret"}, labels={"a": "b"}
+        )
+        image_id = await stream.result()
+        [record] = fake.builds
+        assert record.buildkit and record.image_id == image_id
+        assert record.files == {
+            ".dockerignore": b"*.log\n",
+            "Dockerfile": (ctx / "Dockerfile").read_bytes(),
+            "app.py": b"print(1)\n",
+        }
+        assert record.secrets == {"tok": b"s3cret"} and "s3cret" not in repr(record)
+        assert [s.name for s in stream.progress.steps.values()] == [
+            "[1/3] FROM busybox",
+            "[2/3] RUN --mount=type=secret,id=tok cat /run/secrets/tok",
+            "[3/3] COPY . /app",
+        ]
+        assert (await docker.images.inspect("app:dev")).id == image_id
+
+        fake.set_build(error="exit code: 3", failing_step=1, log=b"it broke\n")
+        with pytest.raises(BuildError) as info:
+            await docker.images.build(ctx, buildkit=True, secrets={"tok": b"x"}).result()
+        assert info.value.step == "[2/3] RUN --mount=type=secret,id=tok cat /run/secrets/tok"
+        assert info.value.log == "it broke\n" and fake.builds[-1].error == "exit code: 3"
+
+
+async def test_fake_docker_default_builder_and_classic_builds(tmp_path: Path) -> None:
+    from aiodock.testing import FakeDocker
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        classic = docker.images.build(tmp_path)
+        await classic.result()
+        assert classic.uses_buildkit is False  # type: ignore[attr-defined]
+        assert not fake.builds[-1].buildkit and "Dockerfile" in fake.builds[-1].files
+        assert "Step 2/2 : RUN true" in classic.log
+
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.builder_version = "2"
+        default = docker.images.build(tmp_path)
+        await default.result()
+        assert default.uses_buildkit is True  # type: ignore[attr-defined]
+        assert fake.builds[-1].buildkit
