@@ -164,9 +164,12 @@ def generated_models_page() -> str:
         source = f"aiodock/models/_generated/{module}.py"
         parts.append(f"`from aiodock.models import {name}` (`{source}`)\n")
         rows = ["| field | type | JSON key | default |", "|---|---|---|---|"]
+        # The annotations as written: field.type turns into objects once anything
+        # resolves the class's types (attrs.resolve_types), which reads differently.
+        written = getattr(cls, "__annotations__", {})
         for field in attrs.fields(cls):
             # A "|" in a table cell must not be Markdown's: the type goes in as HTML.
-            kind = html.escape(str(field.type)).replace("|", "&#124;")
+            kind = html.escape(str(written.get(field.name, field.type))).replace("|", "&#124;")
             wire = field.metadata.get("wire", "")
             rows.append(f"| `{field.name}` | <code>{kind}</code> | `{wire}` | {_default(field)} |")
         parts.append("\n".join(rows) + "\n")
