@@ -51,9 +51,29 @@ if TYPE_CHECKING:
     from ._auth import AuthConfig
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
-    from ._progress import BuildStream, ProgressStream, ProgressTracker
+    from ._progress import (
+        BuildStream,
+        ImportStream,
+        LayerProgress,
+        LoadStream,
+        ProgressStream,
+        ProgressTracker,
+        PullStream,
+        PushStream,
+    )
     from ._streaming import AsyncStream, FrameStream, HijackedStream, Output
-    from .models import Event, ExecResult, ProgressMessage, RunResult, Stats
+    from .models import (
+        BuildResult,
+        Event,
+        ExecResult,
+        ImportResult,
+        LoadResult,
+        ProgressMessage,
+        PullResult,
+        PushResult,
+        RunResult,
+        Stats,
+    )
     from .watcher import EventWatcher
 
 # Imported on first access (module ``__getattr__``), so that ``import aiodock``
@@ -69,8 +89,18 @@ _LAZY = {
     "AuthConfig": "._auth",
     "InsecureTLSWarning": "._config",
     "BuildStream": "._progress",
+    "ImportStream": "._progress",
+    "LayerProgress": "._progress",
+    "LoadStream": "._progress",
     "ProgressStream": "._progress",
     "ProgressTracker": "._progress",
+    "PullStream": "._progress",
+    "PushStream": "._progress",
+    "BuildResult": ".models",
+    "ImportResult": ".models",
+    "LoadResult": ".models",
+    "PullResult": ".models",
+    "PushResult": ".models",
     "Event": ".models",
     "ExecResult": ".models",
     "ProgressMessage": ".models",
@@ -108,6 +138,7 @@ __all__ = [
     "AuthConfig",
     "BadRequest",
     "BuildError",
+    "BuildResult",
     "BuildStream",
     "ClientClosedError",
     "ConfigError",
@@ -128,8 +159,13 @@ __all__ = [
     "FrameStream",
     "HijackedStream",
     "ImageNotFound",
+    "ImportResult",
+    "ImportStream",
     "InsecureTLSWarning",
     "InvalidArgument",
+    "LayerProgress",
+    "LoadResult",
+    "LoadStream",
     "NetworkNotFound",
     "NodeNotFound",
     "NotFound",
@@ -139,6 +175,10 @@ __all__ = [
     "ProgressMessage",
     "ProgressStream",
     "ProgressTracker",
+    "PullResult",
+    "PullStream",
+    "PushResult",
+    "PushStream",
     "RegistryAuthError",
     "Repeated",
     "ResponseTooLargeError",
