@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._auth import AuthConfig
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
+    from ._options import ClientOptions
     from ._progress import (
         BuildStream,
         ImportStream,
@@ -68,12 +69,16 @@ if TYPE_CHECKING:
         ExecResult,
         ImportResult,
         LoadResult,
+        PathStat,
         ProgressMessage,
         PullResult,
         PushResult,
         RunResult,
         Stats,
     )
+    from .resources._logs import LogStream
+    from .resources.containers import ArchiveStream, AttachWebSocket, CreateOptions, RunOptions
+    from .resources.exec import ExecProcess
     from .watcher import EventWatcher
 
 # Imported on first access (module ``__getattr__``), so that ``import aiodock``
@@ -107,6 +112,14 @@ _LAZY = {
     "RunResult": ".models",
     "Stats": ".models",
     "EventWatcher": ".watcher",
+    "ClientOptions": "._options",
+    "ArchiveStream": ".resources.containers",
+    "AttachWebSocket": ".resources.containers",
+    "CreateOptions": ".resources.containers",
+    "ExecProcess": ".resources.exec",
+    "LogStream": ".resources._logs",
+    "PathStat": ".models",
+    "RunOptions": ".resources.containers",
     "ArchiveExtractionError": "._archive",
     "ArchiveLimitError": "._archive",
     "UnsafeArchiveError": "._archive",
@@ -134,18 +147,22 @@ __all__ = [
     "APIVersionError",
     "ArchiveExtractionError",
     "ArchiveLimitError",
+    "ArchiveStream",
     "AsyncStream",
+    "AttachWebSocket",
     "AuthConfig",
     "BadRequest",
     "BuildError",
     "BuildResult",
     "BuildStream",
     "ClientClosedError",
+    "ClientOptions",
     "ConfigError",
     "Conflict",
     "ContainerError",
     "ContainerNotFound",
     "ConvergenceError",
+    "CreateOptions",
     "CredentialHelperError",
     "DockerClient",
     "DockerConnectionError",
@@ -153,6 +170,7 @@ __all__ = [
     "DockerTimeoutError",
     "Event",
     "EventWatcher",
+    "ExecProcess",
     "ExecResult",
     "Forbidden",
     "Frame",
@@ -166,11 +184,13 @@ __all__ = [
     "LayerProgress",
     "LoadResult",
     "LoadStream",
+    "LogStream",
     "NetworkNotFound",
     "NodeNotFound",
     "NotFound",
     "NotInSwarm",
     "Output",
+    "PathStat",
     "PluginNotFound",
     "ProgressMessage",
     "ProgressStream",
@@ -182,6 +202,7 @@ __all__ = [
     "RegistryAuthError",
     "Repeated",
     "ResponseTooLargeError",
+    "RunOptions",
     "RunResult",
     "ServerError",
     "ServiceNotFound",

@@ -327,6 +327,12 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
         "tracker",
     )
 
+    tracker: ProgressTracker
+    aux: dict[str, Any] | None
+    digest: str | None
+    loaded: list[str]
+    image_id: str | None
+
     def __init__(
         self,
         open: Any,
@@ -690,6 +696,8 @@ class BuildStream(ProgressStream["BuildResult"]):
     """
 
     __slots__ = ("_context_counter", "_log", "_log_size", "tags")
+
+    tags: list[str]
 
     def __init__(
         self,
