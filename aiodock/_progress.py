@@ -13,7 +13,7 @@ The rule for every operation these classes carry:
   (or during) iteration reads whatever is left and returns the result, so both
   work on one object. ``async with op as stream:`` sends the request and
   closes the connection when the block ends; ``await op.open()`` sends the
-  request and returns the stream (what ``await op`` did before 0.x).
+  request and returns the stream (what ``await op`` used to do).
 - An operation whose request was sent and that is dropped before its end
   without being closed emits a :class:`ResourceWarning` (the daemon cancels
   work whose connection goes away, so silently dropping it loses the
