@@ -84,9 +84,12 @@ Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
 class AsyncStream(Generic[T]):
     """An async iterator over the items of one streaming response.
 
-    ``await stream`` sends the request (raising HTTP errors) and returns the
-    stream; ``async for item in stream`` iterates; ``async with stream``
-    guarantees the connection is released however the block ends.
+    ``await stream`` (or ``await stream.open()``) sends the request (raising
+    HTTP errors) and returns the stream; ``async for item in stream``
+    iterates; ``async with stream`` guarantees the connection is released
+    however the block ends. Operations (:class:`~aiodock.ProgressStream` and
+    its subclasses) differ: ``await`` runs them to their end and returns
+    their result (the rule is in this module's docstring).
 
     Streams are made by the namespace methods; these arguments are for aiodock's own use.
 
