@@ -76,6 +76,7 @@ class Daemon:
         self.requests: list[str] = []
         self.bodies: dict[str, bytes] = {}
         self.hang = False
+        self.url = ""
         self.disconnected = asyncio.Event()
         self.app.router.add_route("*", "/{tail:.*}", self.handle)
 
@@ -108,13 +109,13 @@ async def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         "/plugins/127.0.0.1:5000/me/plug:1/push": PUSH,
     }
     async with serve(fake.app) as url:
-        fake.url = url  # type: ignore[attr-defined]
+        fake.url = url
         yield fake
 
 
 @pytest.fixture
 async def docker(daemon: Daemon) -> AsyncIterator[DockerClient]:
-    async with DockerClient(daemon.url) as client:  # type: ignore[attr-defined]
+    async with DockerClient(daemon.url) as client:
         yield client
 
 
