@@ -113,7 +113,8 @@ class AuthConfig:
         return bool(self.username or self.password or self.identitytoken or self.registrytoken)
 
 
-AuthLike: TypeAlias = "AuthConfig | Mapping[str, Any]"
+# A real alias (not a string), so that typing.get_type_hints resolves signatures using it.
+AuthLike: TypeAlias = AuthConfig | Mapping[str, Any]
 
 
 # --- config.json ---------------------------------------------------------------------

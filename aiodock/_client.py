@@ -24,6 +24,7 @@ import attrs
 from yarl import URL
 
 from ._deadlines import Deadlines
+from ._options import ClientOptions, Unpack
 from ._timeout import wait_for
 from ._version import __version__
 from .errors import (
@@ -416,11 +417,12 @@ class DockerClient:
     def from_env(
         cls,
         environ: Mapping[str, str] | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> DockerClient:
         """A client configured like the docker CLI: ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``,
         ``DOCKER_CERT_PATH``, ``DOCKER_API_VERSION``, ``DOCKER_CONTEXT``/``currentContext``
-        and ``config.json`` ``HttpHeaders``. Keyword ``options`` override what they say.
+        and ``config.json`` ``HttpHeaders``. Keyword ``options`` (:class:`~aiodock.ClientOptions`,
+        the keywords of :class:`DockerClient`) override what they say.
         """
         from ._config import resolve
 

@@ -1,24 +1,39 @@
-"""Progress streams of pull, push, build, load and import, and a progress aggregator.
+"""Progress operations (pull, push, build, load, import, plugin pull/push/upgrade).
 
-- :class:`ProgressStream` is the ``AsyncStream[ProgressMessage]`` those
-  operations return. Errors the daemon reports inside the stream raise
-  (:class:`~aiodock.errors.StreamError`, or :class:`RegistryAuthError` when
-  the registry refused the credentials) exactly where they occur: every
-  message before the error is yielded first. :meth:`ProgressStream.wait`
-  reads to the end (the daemon cancels the operation if the stream is
-  dropped early).
-- :class:`BuildStream` adds the build log, the built image id
-  (:attr:`BuildStream.image_id`, :meth:`BuildStream.result`) and raises
-  :class:`~aiodock.errors.BuildError` with the log received so far.
-- :class:`ProgressTracker` folds messages into per-layer and overall byte
-  counts for a progress bar; every stream keeps one up to date in
-  ``stream.tracker``.
+The rule for every operation these classes carry:
+
+- ``await op`` runs it to the end and returns its typed result
+  (:class:`~aiodock.models.progress.PullResult`, ``PushResult``,
+  ``BuildResult``, ``LoadResult``, ``ImportResult``), or raises what made it
+  fail (:class:`~aiodock.errors.StreamError`, :class:`RegistryAuthError`,
+  :class:`~aiodock.errors.BuildError`, an HTTP error...). Cancelling the
+  awaiting task closes the connection, which cancels the daemon's work.
+- ``async for message in op`` streams its
+  :class:`~aiodock.models.progress.ProgressMessage` items; ``await op`` after
+  (or during) iteration reads whatever is left and returns the result, so both
+  work on one object. ``async with op as stream:`` sends the request and
+  closes the connection when the block ends; ``await op.open()`` sends the
+  request and returns the stream (what ``await op`` used to do).
+- An operation whose request was sent and that is dropped before its end
+  without being closed emits a :class:`ResourceWarning` (the daemon cancels
+  work whose connection goes away, so silently dropping it loses the
+  operation). ``await op.aclose()`` cancels it on purpose, without warning.
+  An operation never awaited, iterated or opened sends nothing.
+
+Errors the daemon reports inside the stream raise exactly where they occur:
+every message before the error is yielded first. Each stream keeps a
+:class:`ProgressTracker` up to date in ``op.tracker`` for progress bars.
+
+Data streams (logs, events, stats, ``save``, archives) follow the other half
+of the rule in :mod:`aiodock._streaming`: the stream is the result, and
+``await stream`` only sends the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+import warnings
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -26,18 +41,36 @@ from . import models
 from ._auth import AuthLike, encode_registry_auth, resolve_auth
 from ._frames import JSONStreamDecoder
 from ._streaming import AsyncStream
-from .errors import DockerConnectionError, RegistryAuthError, ServerError, StreamError, Unauthorized
+from .errors import (
+    DockerConnectionError,
+    RegistryAuthError,
+    ServerError,
+    StreamError,
+    Unauthorized,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from ._client import DockerClient
-    from .models.progress import ProgressMessage
+    from .models.progress import (
+        BuildResult,
+        ImportResult,
+        LoadResult,
+        ProgressMessage,
+        PullResult,
+        PushResult,
+    )
 
 __all__ = [
     "BodyGuard",
     "BuildStream",
+    "ImportStream",
     "LayerProgress",
+    "LoadStream",
     "ProgressStream",
     "ProgressTracker",
+    "PullStream",
+    "PushStream",
     "RegistryAuthError",
     "check_auth",
     "is_auth_failure",
@@ -45,7 +78,8 @@ __all__ = [
     "registry_stream",
 ]
 
-_PS = TypeVar("_PS", bound="ProgressStream")
+_PS = TypeVar("_PS", bound="ProgressStream[Any]")
+R = TypeVar("R")
 
 # What the daemon says when a registry turns the credentials down (in-band or as a 500).
 _AUTH_MARKERS = (
@@ -260,14 +294,17 @@ class BodyGuard:
 
 # ProgressMessage (and the two generated classes it names) is built when the
 # first message is read, not when images or plugins are imported.
-class ProgressStream(AsyncStream["ProgressMessage"]):
-    """A stream of :class:`~aiodock.models.progress.ProgressMessage` (pull, push, load, import).
+class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
+    """A progress operation: ``await`` it for its result, or iterate its messages.
 
-    Read it to the end (``async for``, :meth:`wait` or ``collect()``): the
-    daemon cancels the operation when the stream is closed early. An error
-    reported inside the stream raises where it occurs; messages before it are
-    yielded first. Made by the namespace methods; these arguments are for
-    aiodock's own use.
+    ``await op`` reads the operation to its end and returns ``R`` (the
+    operation's result class); ``async for message in op`` yields
+    :class:`~aiodock.models.progress.ProgressMessage` items, and awaiting
+    afterwards returns the result. An error reported inside the stream raises
+    where it occurs; messages before it are yielded first. The subclasses
+    (:class:`PullStream`, :class:`PushStream`, :class:`BuildStream`,
+    :class:`LoadStream`, :class:`ImportStream`) say what the result holds. Made
+    by the namespace methods; these arguments are for aiodock's own use.
 
     Args:
         open: a coroutine function that sends the request and returns the response.
@@ -279,13 +316,22 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
     __slots__ = (
         "_auth_errors",
         "_body",
+        "_failure",
+        "_finished",
         "_prepare",
+        "_reference",
         "aux",
         "digest",
         "image_id",
         "loaded",
         "tracker",
     )
+
+    tracker: ProgressTracker
+    aux: dict[str, Any] | None
+    digest: str | None
+    loaded: list[str]
+    image_id: str | None
 
     def __init__(
         self,
@@ -299,6 +345,9 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
         self._prepare: Callable[[], Awaitable[None]] | None = None
         self._auth_errors = False
         self._body: BodyGuard | None = None
+        self._finished = False
+        self._failure: Exception | None = None
+        self._reference = ""
         #: Folds every message into byte counts (see :class:`ProgressTracker`).
         self.tracker = ProgressTracker()
         #: The last ``aux`` object the daemon sent (a push's ``Tag``/``Digest``/``Size``).
@@ -316,16 +365,18 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
         prepare: Callable[[], Awaitable[None]] | None = None,
         auth_errors: bool = False,
         body: BodyGuard | None = None,
+        reference: str = "",
     ) -> None:
         """Run ``prepare`` once before the request; map registry auth failures if asked.
 
         ``body`` is the guard around a streamed request body: when producing
         the body failed, that error is raised instead of the broken connection
-        it caused.
+        it caused. ``reference`` is the image or plugin as requested, for results.
         """
         self._prepare = prepare
         self._auth_errors = auth_errors
         self._body = body
+        self._reference = reference
 
     async def _start(self: _PS) -> _PS:
         prepare = self._prepare
@@ -359,20 +410,38 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
         return exc
 
     async def aclose(self) -> None:
-        """Release the connection and close a request body still being sent."""
+        """Release the connection and close a request body still being sent.
+
+        Closing an operation before its end cancels it on the daemon's side;
+        this is the way to do that on purpose (no :class:`ResourceWarning`).
+        """
         await super().aclose()
         body = self._body
         if body is not None:
             await body.aclose()
 
     async def __anext__(self) -> ProgressMessage:
-        raw: Any = await AsyncStream.__anext__(self)
+        try:
+            raw: Any = await AsyncStream.__anext__(self)
+        except StopAsyncIteration:
+            # The end of the body, not the end a close forces on a stream.
+            if not self._closed:
+                self._finished = True
+            raise
+        except Exception as exc:
+            self._failure = exc
+            raise
         if raw.__class__ is not dict:
             self._release()
-            raise StreamError(f"{self._what}: expected a JSON object, got {str(raw)[:200]!r}")
+            failure: Exception = StreamError(
+                f"{self._what}: expected a JSON object, got {str(raw)[:200]!r}"
+            )
+            self._failure = failure
+            raise failure
         if raw.get("errorDetail") or raw.get("error"):
             self._release()
-            raise self._error(raw)
+            failure = self._failure = self._error(raw)
+            raise failure
         message = models.ProgressMessage.from_wire(raw)
         self._observe(message)
         return message
@@ -404,11 +473,152 @@ class ProgressStream(AsyncStream["ProgressMessage"]):
             return RegistryAuthError(message, method=method, path=path, code=code)
         return StreamError(f"{self._what}: {message}", code=code)
 
-    async def wait(self) -> None:
-        """Read the stream to its end (raising any error it reports) and release it."""
-        async with self:
-            async for _ in self:
-                pass
+    # -- finishing -----------------------------------------------------------------
+
+    def _result(self) -> R:
+        """The operation's result, once the stream has ended (subclasses say which).
+
+        A bare ``ProgressStream`` has none: ``None``.
+        """
+        return None  # type: ignore[return-value]
+
+    async def _finish(self) -> R:
+        if not self._finished:
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
+                raise UsageError(
+                    f"{self._what}: the stream was closed before the operation finished"
+                )
+            try:
+                async for _ in self:
+                    pass
+            finally:
+                await self.aclose()
+        await self.aclose()
+        return self._result()
+
+    def __await__(self) -> Generator[Any, None, R]:  # type: ignore[override]
+        return self._finish().__await__()
+
+    async def wait(self) -> R:
+        """Read the operation to its end (raising any error it reports) and return its result.
+
+        The same as ``await op``.
+        """
+        return await self._finish()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the daemon's stream has ended without an error."""
+        return self._finished
+
+    def __del__(self) -> None:
+        if getattr(self, "_response", None) is not None:
+            # Started, neither finished nor closed: dropping it cancels the daemon's work.
+            warnings.warn(
+                f"{self._what}: an operation was dropped before it finished, and the "
+                "daemon cancels it; await it (or read it to the end), or close it with "
+                "aclose() / async with",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+        super().__del__()
+
+
+class PullStream(ProgressStream["PullResult"]):
+    """An image or plugin pull; ``await`` it for a :class:`~aiodock.models.PullResult`.
+
+    Iterate it for progress; ``op.tracker`` keeps byte counts for a progress bar.
+    """
+
+    __slots__ = ("_status_line",)
+
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Callable[[Any], ProgressMessage] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        super().__init__(open, decoder, convert, what=what)
+        self._status_line = ""
+
+    def _observe(self, message: ProgressMessage) -> None:
+        super()._observe(message)
+        status = message.status
+        if status.startswith("Status: ") and not message.id:
+            self._status_line = status[8:].strip()
+
+    def _result(self) -> PullResult:
+        status = self._status_line
+        _, found, named = status.rpartition(" for ")
+        return models.PullResult(
+            reference=named.strip() if found and named.strip() else self._reference,
+            digest=self.digest,
+            status=status,
+            updated=status.startswith("Downloaded newer image"),
+        )
+
+
+class PushStream(ProgressStream["PushResult"]):
+    """An image or plugin push; ``await`` it for a :class:`~aiodock.models.PushResult`."""
+
+    __slots__ = ()
+
+    def _result(self) -> PushResult:
+        aux = self.aux or {}
+        tag = aux.get("Tag")
+        size = aux.get("Size")
+        return models.PushResult(
+            reference=self._reference,
+            tag=tag if isinstance(tag, str) and tag else None,
+            digest=self.digest,
+            size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        )
+
+
+class LoadStream(ProgressStream["LoadResult"]):
+    """An image load; ``await`` it for a :class:`~aiodock.models.LoadResult`."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Callable[[Any], ProgressMessage] | None = None,
+        *,
+        what: str = "stream",
+    ) -> None:
+        super().__init__(open, decoder, convert, what=what)
+        self._ids: list[str] = []
+
+    def _observe(self, message: ProgressMessage) -> None:
+        super()._observe(message)
+        text = message.stream
+        if text.startswith("Loaded image ID: "):
+            for line in text.splitlines():
+                if line.startswith("Loaded image ID: ") and line[17:].strip():
+                    self._ids.append(line[17:].strip())
+
+    def _result(self) -> LoadResult:
+        ids = self._ids
+        tags = [name for name in self.loaded if name not in ids]
+        return models.LoadResult(tags=tuple(tags), image_ids=tuple(ids))
+
+
+class ImportStream(ProgressStream["ImportResult"]):
+    """An image import; ``await`` it for a :class:`~aiodock.models.ImportResult`."""
+
+    __slots__ = ()
+
+    def _result(self) -> ImportResult:
+        if self.image_id is None:
+            raise StreamError(f"{self._what}: the import ended without reporting an image id")
+        return models.ImportResult(image_id=self.image_id)
 
 
 _MAX_LOG = 4 << 20
@@ -430,15 +640,17 @@ async def registry_auth_header(auth: AuthLike | None, registry: str) -> str:
 def registry_stream(
     client: DockerClient,
     path: str,
+    stream_class: type[_PS],
     *,
     registry: str,
+    reference: str,
     auth: AuthLike | None,
     not_found: type[Any],
     requirement: tuple[str, str] | None = None,
     then: Callable[[], Awaitable[None]] | None = None,
     **request: Any,
-) -> ProgressStream:
-    """A lazy ``POST path`` progress stream that talks to a registry (pull, push, install).
+) -> _PS:
+    """A lazy ``POST path`` operation of ``stream_class`` that talks to a registry.
 
     Just before the request: check ``requirement`` (``(operation, minimum
     API)``), resolve the ``X-Registry-Auth`` header for ``registry``, then run
@@ -454,28 +666,27 @@ def registry_stream(
         if then is not None:
             await then()
 
-    stream: ProgressStream = client._stream(
+    stream = client._stream(
         "POST",
         path,
         JSONStreamDecoder(),
-        stream_class=ProgressStream,
+        stream_class=stream_class,
         headers=headers,
         not_found=not_found,
         **request,
     )
-    stream._setup(prepare=prepare, auth_errors=True)
+    stream._setup(prepare=prepare, auth_errors=True, reference=reference)
     return stream
 
 
-class BuildStream(ProgressStream):
-    """The output of an image build.
+class BuildStream(ProgressStream["BuildResult"]):
+    """An image build; ``await`` it for a :class:`~aiodock.models.BuildResult`.
 
     Iterate it for :class:`~aiodock.models.progress.ProgressMessage` items
-    (build output is in ``message.stream``), or ``await stream.result()`` to
-    read to the end and get the image id. A failed build raises
-    :class:`~aiodock.errors.BuildError` whose ``log`` holds the output
-    received before the error. Made by ``images.build``; these arguments are
-    for aiodock's own use.
+    (build output is in ``message.stream``); :attr:`log` keeps the output.
+    A failed build raises :class:`~aiodock.errors.BuildError` whose ``log``
+    holds the output received before the error. Made by ``images.build``;
+    these arguments are for aiodock's own use.
 
     Args:
         open: a coroutine function that sends the request and returns the response.
@@ -485,6 +696,8 @@ class BuildStream(ProgressStream):
     """
 
     __slots__ = ("_context_counter", "_log", "_log_size", "tags")
+
+    tags: list[str]
 
     def __init__(
         self,
@@ -545,12 +758,14 @@ class BuildStream(ProgressStream):
         message, code = _error_parts(raw)
         return BuildError(message, log=self.log, code=code)
 
-    async def result(self) -> str:
-        """Read to the end and return the id of the built image."""
-        await self.wait()
+    def _result(self) -> BuildResult:
         if self.image_id is None:
             raise StreamError(f"{self._what}: the build ended without reporting an image id")
-        return self.image_id
+        return models.BuildResult(image_id=self.image_id, tags=tuple(self.tags))
+
+    async def result(self) -> str:
+        """Read to the end and return the id of the built image (``(await op).image_id``)."""
+        return (await self._finish()).image_id
 
 
 def _error_parts(raw: dict[str, Any]) -> tuple[str, int | None]:

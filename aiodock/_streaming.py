@@ -1,5 +1,23 @@
 """Streaming responses: :class:`AsyncStream` and hijacked attach/exec connections.
 
+The rule for every stream aiodock returns:
+
+- Every stream is lazy: nothing is sent until it is awaited, iterated or
+  entered (``async with``); ``await stream.open()`` sends the request and
+  returns the stream, raising HTTP errors before any item is produced.
+- Operations (pull, push, build, load, import, plugin pull/push/upgrade; see
+  :mod:`aiodock._progress`): the stream is a report on work the daemon does.
+  ``await op`` runs the work to its end and returns its typed result;
+  ``async for`` streams the progress, and awaiting afterwards returns the
+  result. Dropping a started operation before its end cancels the work, so it
+  warns (``ResourceWarning``); ``aclose()`` cancels it on purpose.
+- Data streams (logs, attach, events, stats, ``save``, ``export``,
+  archives): the stream is the result. ``await stream`` sends the request and
+  returns the stream to iterate; ``collect()``/``read()``/``demux()`` read it
+  whole. Leaving one early (``break``) is normal: ``async with`` or
+  ``aclose()`` releases the connection at once, and a stream dropped
+  unclosed releases it when it is collected.
+
 An ``AsyncStream`` is lazy: awaiting it (or entering ``async with``, or the
 first ``async for`` step) sends the request and raises HTTP errors before any
 item is produced. Bytes from the connection go through a sans-IO decoder from
@@ -66,9 +84,12 @@ Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
 class AsyncStream(Generic[T]):
     """An async iterator over the items of one streaming response.
 
-    ``await stream`` sends the request (raising HTTP errors) and returns the
-    stream; ``async for item in stream`` iterates; ``async with stream``
-    guarantees the connection is released however the block ends.
+    ``await stream`` (or ``await stream.open()``) sends the request (raising
+    HTTP errors) and returns the stream; ``async for item in stream``
+    iterates; ``async with stream`` guarantees the connection is released
+    however the block ends. Operations (:class:`~aiodock.ProgressStream` and
+    its subclasses) differ: ``await`` runs them to their end and returns
+    their result (the rule is in this module's docstring).
 
     Streams are made by the namespace methods; these arguments are for aiodock's own use.
 
@@ -123,6 +144,10 @@ class AsyncStream(Generic[T]):
 
     def __await__(self: S) -> Generator[Any, None, S]:
         return self._start().__await__()
+
+    async def open(self: S) -> S:
+        """Send the request (raising HTTP errors) and return the stream, ready to iterate."""
+        return await self._start()
 
     async def __aenter__(self: S) -> S:
         return await self._start()

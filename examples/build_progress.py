@@ -15,8 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aiodock import DockerClient
-from aiodock._progress import BuildStream
+from aiodock import BuildStream, DockerClient
 from aiodock.errors import BuildError
 
 BASE = "aiodock-test/busybox:latest"
@@ -69,16 +68,18 @@ async def main(context: Path, tag: str | None) -> int:
                     print(message.stream, end="")
                 elif message.status:
                     print(message.status)
+            # Read to the end: awaiting the build now gives its result.
+            result = await stream
         except BuildError as exc:
             print(f"\nbuild failed: {exc.message}", file=sys.stderr)
             return 1
         finally:
             watcher.cancel()
-        image_id = stream.image_id
-        print(f"built {image_id}" + (f" tagged {', '.join(stream.tags)}" if stream.tags else ""))
-        if not tag and image_id:
-            await docker.images.remove(image_id, force=True)
-    return 0 if image_id else 1
+        tags = f" tagged {', '.join(result.tags)}" if result.tags else ""
+        print(f"built {result.image_id}{tags}")
+        if not tag:
+            await docker.images.remove(result.image_id, force=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import TypeVar
 
-from aiodock import DockerClient
-from aiodock._progress import ProgressStream, ProgressTracker, RegistryAuthError
+from aiodock import DockerClient, ProgressStream, ProgressTracker, RegistryAuthError
 from aiodock.errors import StreamError
+
+R = TypeVar("R")
 
 WIDTH = 30
 
@@ -34,16 +36,17 @@ def bar(tracker: ProgressTracker) -> str:
     )
 
 
-async def show(title: str, stream: ProgressStream) -> None:
-    """Read a pull or push to the end, redrawing one overall bar per message."""
+async def show(title: str, operation: ProgressStream[R]) -> R:
+    """Run a pull or push to its end, redrawing one overall bar per message."""
     tty = sys.stdout.isatty()
-    async for message in stream:
-        line = f"{title}: {bar(stream.tracker)}"
+    async for message in operation:
+        line = f"{title}: {bar(operation.tracker)}"
         if tty:
             print("\r" + line, end="", flush=True)
         elif message.status and not message.id:
             print(f"{title}: {message.status}")
-    print(("\r" if tty else "") + f"{title}: {bar(stream.tracker)}")
+    print(("\r" if tty else "") + f"{title}: {bar(operation.tracker)}")
+    return await operation  # already read to the end: just the result
 
 
 async def main(registry: str, image: str) -> int:
@@ -55,15 +58,13 @@ async def main(registry: str, image: str) -> int:
     async with DockerClient.from_env() as docker:
         await docker.images.tag(image, target)
         try:
-            push = docker.images.push(target, auth=auth)
-            await show("push", push)
-            print(f"pushed {target} as {push.digest}")
+            pushed = await show("push", docker.images.push(target, auth=auth))
+            print(f"pushed {target} as {pushed.digest} ({pushed.size} bytes of manifest)")
 
             await docker.images.remove(target)
-            pull = docker.images.pull(target, auth=auth)
-            await show("pull", pull)
-            print(f"pulled {target} ({pull.digest})")
-            ok = pull.digest == push.digest
+            pulled = await show("pull", docker.images.pull(target, auth=auth))
+            print(f"pulled {pulled.reference} ({pulled.digest})")
+            ok = pulled.digest == pushed.digest
         except RegistryAuthError as exc:
             print(f"\nthe registry refused the credentials: {exc.message}", file=sys.stderr)
             return 2

@@ -147,6 +147,16 @@ def _default(field: Any) -> str:
     return f"`{default!r}`"
 
 
+def _type_text(kind: Any) -> str:
+    """A field's type as its source spells it, also once attrs resolved it to objects
+    (converting a model resolves its annotations: the page must not depend on that)."""
+    if isinstance(kind, str):
+        return kind
+    if isinstance(kind, type) and not getattr(kind, "__args__", None):
+        return kind.__name__
+    return re.sub(r"\b(?:typing|[\w.]*_generated\.\w+|builtins)\.", "", str(kind))
+
+
 def generated_models_page() -> str:
     """One section per generated model class: its fields, types, JSON keys, defaults."""
     import attrs
@@ -164,12 +174,9 @@ def generated_models_page() -> str:
         source = f"aiodock/models/_generated/{module}.py"
         parts.append(f"`from aiodock.models import {name}` (`{source}`)\n")
         rows = ["| field | type | JSON key | default |", "|---|---|---|---|"]
-        # The annotations as written: field.type turns into objects once anything
-        # resolves the class's types (attrs.resolve_types), which reads differently.
-        written = getattr(cls, "__annotations__", {})
         for field in attrs.fields(cls):
             # A "|" in a table cell must not be Markdown's: the type goes in as HTML.
-            kind = html.escape(str(written.get(field.name, field.type))).replace("|", "&#124;")
+            kind = html.escape(_type_text(field.type)).replace("|", "&#124;")
             wire = field.metadata.get("wire", "")
             rows.append(f"| `{field.name}` | <code>{kind}</code> | `{wire}` | {_default(field)} |")
         parts.append("\n".join(rows) + "\n")

@@ -246,24 +246,35 @@ class BuildKitStream(BuildStream):
 
     async def __anext__(self) -> ProgressMessage:
         while True:
+            # The bookkeeping of ProgressStream.__anext__ (finished, failure), which
+            # this replaces to decode the trace messages before they become models.
             try:
                 raw: Any = await AsyncStream.__anext__(self)
             except StopAsyncIteration:
                 self._ended = True
+                if not self._closed:
+                    self._finished = True
                 await self._teardown(cancel=False)
                 raise
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, Exception):
+                    self._failure = exc
                 await self._teardown(cancel=not self._ended)
                 raise
             if raw.__class__ is not dict:
                 self._release()
                 await self._teardown(cancel=True)
-                raise StreamError(f"{self._what}: expected a JSON object, got {str(raw)[:200]!r}")
+                failure: Exception = StreamError(
+                    f"{self._what}: expected a JSON object, got {str(raw)[:200]!r}"
+                )
+                self._failure = failure
+                raise failure
             if raw.get("errorDetail") or raw.get("error"):
                 self._ended = True  # the daemon ended the build
                 self._release()
                 await self._teardown(cancel=False)
-                raise self._error(raw)
+                failure = self._failure = self._error(raw)
+                raise failure
             if raw.get("id") == _TRACE:
                 status = decode_trace(raw.get("aux"))
                 if status is not None:

@@ -9,7 +9,9 @@ out of request bodies.
 
 The hand-made types next to them cover what the spec leaves loose: stream
 items (``Event``, ``ProgressMessage``, ``Stats``), results of conveniences
-(``ExecResult``, ``RunResult``, ``PathStat``) and builders for swarm specs.
+(``ExecResult``, ``RunResult``, ``PathStat``), results of awaited operations
+(``PullResult``, ``PushResult``, ``BuildResult``, ``LoadResult``,
+``ImportResult``) and builders for swarm specs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ if TYPE_CHECKING:
     from ._generated import *  # noqa: F403
     from .containers import ContainerInspect, ExecResult, PathStat, RunResult, Stats
     from .events import Event
-    from .progress import ProgressMessage
+    from .progress import (
+        BuildResult,
+        ImportResult,
+        LoadResult,
+        ProgressMessage,
+        PullResult,
+        PushResult,
+    )
     from .swarm import (
         SecretCreate,
         ServiceConvergence,
@@ -36,11 +45,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     *_generated_all,
+    "BuildResult",
     "ContainerInspect",
     "Event",
     "ExecResult",
+    "ImportResult",
+    "LoadResult",
     "PathStat",
     "ProgressMessage",
+    "PullResult",
+    "PushResult",
     "RunResult",
     "SecretCreate",
     "ServiceConvergence",
@@ -61,6 +75,11 @@ _HAND_MADE = {
     "Stats": "containers",
     "Event": "events",
     "ProgressMessage": "progress",
+    "PullResult": "progress",
+    "PushResult": "progress",
+    "BuildResult": "progress",
+    "LoadResult": "progress",
+    "ImportResult": "progress",
     "SecretCreate": "swarm",
     "ServiceConvergence": "swarm",
     "ServiceMode": "swarm",

@@ -1,10 +1,15 @@
-"""Progress messages of pull, push, build, load and import.
+"""Progress messages and results of pull, push, build, load and import.
 
 The daemon reports these operations as a stream of JSON objects (Docker's
 ``JSONMessage``). :class:`ProgressMessage` is one of them, typed: a layer's
 ``status`` with byte counts, a line of build output in ``stream``, or
 auxiliary data (``aux``: the built image id, a pushed digest). Errors the
 daemon reports in the stream are raised by the stream, never yielded.
+
+Awaiting an operation (``await docker.images.pull(ref)``) runs it to its end
+and returns one of the result classes here, built from what the daemon's
+messages reported: :class:`PullResult`, :class:`PushResult`,
+:class:`BuildResult`, :class:`LoadResult`, :class:`ImportResult`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,14 @@ import attrs
 
 from ._generated import ErrorDetail, ProgressDetail
 
-__all__ = ["ProgressMessage"]
+__all__ = [
+    "BuildResult",
+    "ImportResult",
+    "LoadResult",
+    "ProgressMessage",
+    "PullResult",
+    "PushResult",
+]
 
 
 def _int(value: Any) -> int:
@@ -98,3 +110,75 @@ class ProgressMessage:
             error=str(get("error") or ""),
             error_detail=error_detail,
         )
+
+
+# --- results of awaited operations -----------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PullResult:
+    """What a finished pull (image or plugin) reported.
+
+    - ``reference``: the image the daemon says it pulled (``"127.0.0.1:5000/app:1"``),
+      or the reference as requested when the daemon named none.
+    - ``digest``: the manifest digest (``"sha256:..."``) from the ``Digest:``
+      message, ``None`` when the daemon sent none.
+    - ``status``: the daemon's closing line without ``"Status: "``, e.g.
+      ``"Downloaded newer image for app:1"`` or ``"Image is up to date for app:1"``.
+    - ``updated``: whether anything new was downloaded (``False`` when the local
+      image was already up to date).
+    """
+
+    reference: str
+    digest: str | None = None
+    status: str = ""
+    updated: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class PushResult:
+    """What a finished push (image or plugin) reported.
+
+    - ``reference``: the repository (and tag) that was pushed, as requested.
+    - ``tag``: the tag the daemon reported pushing (the last one for ``all_tags``).
+    - ``digest``: the pushed manifest's digest (``"sha256:..."``); ``None`` only
+      if the daemon did not report one.
+    - ``size``: the manifest's size in bytes, when reported.
+    """
+
+    reference: str
+    tag: str | None = None
+    digest: str | None = None
+    size: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BuildResult:
+    """What a finished build reported.
+
+    - ``image_id``: the built image (``"sha256:..."``); a build that reported
+      none raises instead of returning.
+    - ``tags``: the tags the daemon reported applying, in order.
+    """
+
+    image_id: str
+    tags: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class LoadResult:
+    """What a finished load reported.
+
+    - ``tags``: ``name:tag`` of each image loaded with a tag (``Loaded image: ...``).
+    - ``image_ids``: ids of images loaded without a tag (``Loaded image ID: ...``).
+    """
+
+    tags: tuple[str, ...] = ()
+    image_ids: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ImportResult:
+    """What a finished import reported: ``image_id``, the new image's id."""
+
+    image_id: str

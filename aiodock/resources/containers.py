@@ -28,7 +28,7 @@ import shlex
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import aiohttp
 import attrs
@@ -38,6 +38,7 @@ from .._client import quote_path
 from .._convert import json_loads, structure, unstructure
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
+from .._options import Unpack
 from .._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ..errors import (
     ContainerError,
@@ -80,7 +81,9 @@ __all__ = [
     "ArchiveStream",
     "AttachWebSocket",
     "Containers",
+    "CreateOptions",
     "LogStream",
+    "RunOptions",
     "UnsafeArchiveError",
     "build_create_request",
     "detach_key_bytes",
@@ -538,7 +541,7 @@ def _container_name(value: Any) -> str:
 
 
 def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | None, str | None]:
-    """Build the create body from :meth:`Containers.create` keywords.
+    """Build the create body from :class:`CreateOptions` keywords.
 
     Returns the request, the container name and the platform (both query
     parameters). Raises :class:`~aiodock.errors.InvalidArgument` naming the
@@ -560,10 +563,9 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
     platform = options.pop("platform", None)
     if platform is not None:
         platform = _text(platform, "platform")
-    if "env" in options and "environment" in options:
-        raise InvalidArgument("environment", options["environment"], "give env or environment")
     if "environment" in options:
-        options["env"] = options.pop("environment")
+        # docker-py's name; one spelling only, so typos and aliases fail the same way.
+        raise InvalidArgument("environment", options["environment"], "not an option: use env=")
 
     cfg: dict[str, Any] = {}
     hst: dict[str, Any] = {}
@@ -838,6 +840,149 @@ def _stats(data: Any) -> Stats:
     return structure(data, models.Stats)
 
 
+class RunOptions(TypedDict, total=False):
+    """The options of :meth:`Containers.run`: every :meth:`Containers.create` keyword
+    but ``image`` and ``cmd`` (which ``run`` takes positionally).
+
+    Declared once, for both calls and for type checkers: ``**options:
+    Unpack[RunOptions]`` makes a misspelt keyword a type error, and at run
+    time an unknown keyword raises ``TypeError`` naming it. ``None`` leaves an
+    option unset. ``config``, ``host_config`` and ``networking_config`` take
+    full models for anything else; the other keywords replace the matching
+    fields of those models.
+
+    Attributes:
+        entrypoint: the entrypoint, a list or a string split like ``cmd``.
+        env: environment, ``{"K": "v"}`` or ``["K=v"]``; a ``None`` value unsets ``K``.
+        labels: ``{"key": "value"}`` or ``["key=value"]``.
+        name: the container name (``/?[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
+        platform: ``"os/arch[/variant]"`` of the image to use (``"linux/amd64"``);
+            needs API 1.41.
+        tty: allocate a pseudo-TTY (output is then one unframed stream).
+        stdin_open: keep stdin open even when nothing is attached.
+        stdin_once: close stdin after the first attached client detaches.
+        working_dir: the working directory of the command.
+        user: ``"user"``, ``"uid"``, ``"user:group"`` or ``"uid:gid"``.
+        hostname: the container's host name.
+        domainname: the container's domain name.
+        expose: ports to expose without publishing them: ``80``, ``"53/udp"``,
+            ``"8000-8010"``.
+        ports: ports to publish, ``{"80/tcp": ("127.0.0.1", 8080)}``. A binding is
+            a host port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port),
+            ``None`` (any port, all interfaces) or a list of these. Ranges work as
+            with ``docker run -p``: ``{"8000-8002": "127.0.0.1:9000-9002"}`` pairs
+            the ports; ``{"80": "127.0.0.1:9000-9010"}`` lets the daemon pick one.
+        publish_all_ports: publish every exposed port on a random host port.
+        volumes: ``["/data", "named:/srv", "/host:/mnt:ro"]`` (anonymous volume,
+            named volume, bind mount) or ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
+        volumes_from: containers whose volumes to mount (``"name[:ro|rw]"``).
+        mounts: :class:`~aiodock.models.Mount` models, for every mount option.
+        tmpfs: tmpfs mounts, ``{"/run": "size=64m"}`` or ``["/run:size=64m"]``.
+        network: a network mode (``"bridge"``, ``"host"``, ``"none"``,
+            ``"container:<id>"``) or a user-defined network to join.
+        network_aliases: aliases on the user-defined ``network``.
+        network_disabled: no networking at all.
+        dns: DNS servers.
+        dns_search: DNS search domains.
+        extra_hosts: ``/etc/hosts`` entries, ``{"host": "ip"}`` or ``["host:ip"]``.
+        memory: memory limit, bytes or a string such as ``"512m"``.
+        memory_reservation: soft memory limit, bytes or ``"256m"``.
+        memory_swap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
+        shm_size: size of ``/dev/shm``, bytes or a string.
+        cpus: number of CPUs, e.g. ``1.5``.
+        cpu_shares: relative CPU weight.
+        cpuset_cpus: CPUs the container may use, e.g. ``"0-2"`` or ``"0,1"``.
+        pids_limit: maximum number of processes; ``-1`` is unlimited.
+        restart_policy: ``"no"``, ``"always"``, ``"unless-stopped"``,
+            ``"on-failure[:N]"`` or a :class:`~aiodock.models.RestartPolicy`.
+        auto_remove: the daemon removes the container when it exits.
+        privileged: give the container extended privileges.
+        read_only: mount the root filesystem read-only.
+        init: run an init process that forwards signals and reaps processes.
+        oom_kill_disable: disable the OOM killer for the container.
+        cap_add: kernel capabilities to add (``"NET_ADMIN"``).
+        cap_drop: kernel capabilities to drop.
+        group_add: additional groups the process runs with.
+        security_opt: security options (``"no-new-privileges"``).
+        sysctls: namespaced kernel parameters, ``{"net.ipv4.ip_forward": "1"}``.
+        log_driver: logging driver (``"json-file"``, ``"local"``, ``"none"``).
+        log_options: options of ``log_driver`` (needs ``log_driver``).
+        healthcheck: a :class:`~aiodock.models.HealthConfig` or a mapping with keys
+            ``test`` (a shell string or a list), ``interval``, ``timeout``,
+            ``start_period``, ``start_interval`` (seconds or timedelta) and ``retries``.
+        stop_signal: the signal :meth:`stop` sends first (``"SIGTERM"``).
+        stop_timeout: seconds to wait after the stop signal before SIGKILL.
+        config: a full :class:`~aiodock.models.ContainerConfig` for other options.
+        host_config: a full :class:`~aiodock.models.HostConfig` for other options.
+        networking_config: a full :class:`~aiodock.models.NetworkingConfig`.
+    """
+
+    entrypoint: str | Sequence[str] | None
+    env: Mapping[str, str | None] | Sequence[str] | None
+    labels: Mapping[str, str] | Sequence[str] | None
+    name: str | None
+    platform: str | None
+    tty: bool | None
+    stdin_open: bool | None
+    stdin_once: bool | None
+    working_dir: str | None
+    user: str | None
+    hostname: str | None
+    domainname: str | None
+    expose: Sequence[int | str] | None
+    ports: Mapping[int | str, Any] | None
+    publish_all_ports: bool | None
+    volumes: Sequence[str] | Mapping[str, str | Mapping[str, str]] | None
+    volumes_from: Sequence[str] | None
+    mounts: Sequence[Mount] | None
+    tmpfs: Mapping[str, str] | Sequence[str] | None
+    network: str | None
+    network_aliases: Sequence[str] | None
+    network_disabled: bool | None
+    dns: Sequence[str] | None
+    dns_search: Sequence[str] | None
+    extra_hosts: Mapping[str, str] | Sequence[str] | None
+    memory: int | str | None
+    memory_reservation: int | str | None
+    memory_swap: int | str | None
+    shm_size: int | str | None
+    cpus: float | None
+    cpu_shares: int | None
+    cpuset_cpus: str | None
+    pids_limit: int | None
+    restart_policy: str | RestartPolicy | None
+    auto_remove: bool | None
+    privileged: bool | None
+    read_only: bool | None
+    init: bool | None
+    oom_kill_disable: bool | None
+    cap_add: Sequence[str] | None
+    cap_drop: Sequence[str] | None
+    group_add: Sequence[str] | None
+    security_opt: Sequence[str] | None
+    sysctls: Mapping[str, str] | None
+    log_driver: str | None
+    log_options: Mapping[str, str] | None
+    healthcheck: HealthConfig | Mapping[str, Any] | None
+    stop_signal: str | None
+    stop_timeout: int | None
+    config: ContainerConfig | None
+    host_config: HostConfig | None
+    networking_config: NetworkingConfig | None
+
+
+class CreateOptions(RunOptions, total=False):
+    """The keywords of :meth:`Containers.create`: :class:`RunOptions` plus ``image`` and ``cmd``.
+
+    Attributes:
+        image: the image reference (``"busybox"``, ``"registry:5000/app:1"``, an id).
+        cmd: the command, a list or a string split like a POSIX shell does.
+    """
+
+    image: str | None
+    cmd: str | Sequence[str] | None
+
+
 class Containers(Resource):
     """Operations on containers (``docker.containers``)."""
 
@@ -928,197 +1073,23 @@ class Containers(Resource):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def create(
-        self,
-        *,
-        image: str | None = None,
-        cmd: str | Sequence[str] | None = None,
-        entrypoint: str | Sequence[str] | None = None,
-        env: Mapping[str, str | None] | Sequence[str] | None = None,
-        environment: Mapping[str, str | None] | Sequence[str] | None = None,
-        labels: Mapping[str, str] | Sequence[str] | None = None,
-        name: str | None = None,
-        platform: str | None = None,
-        tty: bool | None = None,
-        stdin_open: bool | None = None,
-        stdin_once: bool | None = None,
-        working_dir: str | None = None,
-        user: str | None = None,
-        hostname: str | None = None,
-        domainname: str | None = None,
-        expose: Sequence[int | str] | None = None,
-        ports: Mapping[int | str, Any] | None = None,
-        publish_all_ports: bool | None = None,
-        volumes: Sequence[str] | Mapping[str, str | Mapping[str, str]] | None = None,
-        volumes_from: Sequence[str] | None = None,
-        mounts: Sequence[Mount] | None = None,
-        tmpfs: Mapping[str, str] | Sequence[str] | None = None,
-        network: str | None = None,
-        network_aliases: Sequence[str] | None = None,
-        network_disabled: bool | None = None,
-        dns: Sequence[str] | None = None,
-        dns_search: Sequence[str] | None = None,
-        extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
-        memory: int | str | None = None,
-        memory_reservation: int | str | None = None,
-        memory_swap: int | str | None = None,
-        shm_size: int | str | None = None,
-        cpus: float | None = None,
-        cpu_shares: int | None = None,
-        cpuset_cpus: str | None = None,
-        pids_limit: int | None = None,
-        restart_policy: str | RestartPolicy | None = None,
-        auto_remove: bool | None = None,
-        privileged: bool | None = None,
-        read_only: bool | None = None,
-        init: bool | None = None,
-        oom_kill_disable: bool | None = None,
-        cap_add: Sequence[str] | None = None,
-        cap_drop: Sequence[str] | None = None,
-        group_add: Sequence[str] | None = None,
-        security_opt: Sequence[str] | None = None,
-        sysctls: Mapping[str, str] | None = None,
-        log_driver: str | None = None,
-        log_options: Mapping[str, str] | None = None,
-        healthcheck: HealthConfig | Mapping[str, Any] | None = None,
-        stop_signal: str | None = None,
-        stop_timeout: int | None = None,
-        config: ContainerConfig | None = None,
-        host_config: HostConfig | None = None,
-        networking_config: NetworkingConfig | None = None,
-    ) -> ContainerCreateResponse:
+    async def create(self, **options: Unpack[CreateOptions]) -> ContainerCreateResponse:
         """Create a container (not started). Returns its ``id`` and the daemon's ``warnings``.
 
-        Keywords cover the usual options; ``config``, ``host_config`` and
+        Keywords cover the usual options (each is described in
+        :class:`CreateOptions`); ``config``, ``host_config`` and
         ``networking_config`` take full models for anything else, and the
         keywords replace the matching fields of those models. An unknown image
-        raises :class:`~aiodock.errors.ImageNotFound` (images are never pulled here).
+        raises :class:`~aiodock.errors.ImageNotFound` (images are never pulled
+        here). An unknown keyword raises ``TypeError`` before any request
+        (docker-py's ``environment=`` raises :class:`~aiodock.errors.InvalidArgument`
+        pointing to ``env=``).
 
         Args:
-            image: the image reference (``"busybox"``, ``"registry:5000/app:1"``, an id).
-            cmd: the command, a list or a string split like a POSIX shell does.
-            entrypoint: the entrypoint, a list or a string split like ``cmd``.
-            env: environment, ``{"K": "v"}`` or ``["K=v"]``; a ``None`` value unsets ``K``.
-            environment: another name for ``env`` (give one of them).
-            labels: ``{"key": "value"}`` or ``["key=value"]``.
-            name: the container name (``/?[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
-            platform: ``"os/arch[/variant]"`` of the image to use (``"linux/amd64"``);
-                needs API 1.41.
-            tty: allocate a pseudo-TTY (output is then one unframed stream).
-            stdin_open: keep stdin open even when nothing is attached.
-            stdin_once: close stdin after the first attached client detaches.
-            working_dir: the working directory of the command.
-            user: ``"user"``, ``"uid"``, ``"user:group"`` or ``"uid:gid"``.
-            hostname: the container's host name.
-            domainname: the container's domain name.
-            expose: ports to expose without publishing them: ``80``, ``"53/udp"``,
-                ``"8000-8010"``.
-            ports: ports to publish, ``{"80/tcp": ("127.0.0.1", 8080)}``. A binding is
-                a host port, ``"ip:port"``, ``(ip, port)``, ``(ip,)`` (any port),
-                ``None`` (any port, all interfaces) or a list of these. Ranges work as
-                with ``docker run -p``: ``{"8000-8002": "127.0.0.1:9000-9002"}`` pairs
-                the ports; ``{"80": "127.0.0.1:9000-9010"}`` lets the daemon pick one.
-            publish_all_ports: publish every exposed port on a random host port.
-            volumes: ``["/data", "named:/srv", "/host:/mnt:ro"]`` (anonymous volume,
-                named volume, bind mount) or ``{"/host": {"bind": "/mnt", "mode": "ro"}}``.
-            volumes_from: containers whose volumes to mount (``"name[:ro|rw]"``).
-            mounts: :class:`~aiodock.models.Mount` models, for every mount option.
-            tmpfs: tmpfs mounts, ``{"/run": "size=64m"}`` or ``["/run:size=64m"]``.
-            network: a network mode (``"bridge"``, ``"host"``, ``"none"``,
-                ``"container:<id>"``) or a user-defined network to join.
-            network_aliases: aliases on the user-defined ``network``.
-            network_disabled: no networking at all.
-            dns: DNS servers.
-            dns_search: DNS search domains.
-            extra_hosts: ``/etc/hosts`` entries, ``{"host": "ip"}`` or ``["host:ip"]``.
-            memory: memory limit, bytes or a string such as ``"512m"``.
-            memory_reservation: soft memory limit, bytes or ``"256m"``.
-            memory_swap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
-            shm_size: size of ``/dev/shm``, bytes or a string.
-            cpus: number of CPUs, e.g. ``1.5``.
-            cpu_shares: relative CPU weight.
-            cpuset_cpus: CPUs the container may use, e.g. ``"0-2"`` or ``"0,1"``.
-            pids_limit: maximum number of processes; ``-1`` is unlimited.
-            restart_policy: ``"no"``, ``"always"``, ``"unless-stopped"``,
-                ``"on-failure[:N]"`` or a :class:`~aiodock.models.RestartPolicy`.
-            auto_remove: the daemon removes the container when it exits.
-            privileged: give the container extended privileges.
-            read_only: mount the root filesystem read-only.
-            init: run an init process that forwards signals and reaps processes.
-            oom_kill_disable: disable the OOM killer for the container.
-            cap_add: kernel capabilities to add (``"NET_ADMIN"``).
-            cap_drop: kernel capabilities to drop.
-            group_add: additional groups the process runs with.
-            security_opt: security options (``"no-new-privileges"``).
-            sysctls: namespaced kernel parameters, ``{"net.ipv4.ip_forward": "1"}``.
-            log_driver: logging driver (``"json-file"``, ``"local"``, ``"none"``).
-            log_options: options of ``log_driver`` (needs ``log_driver``).
-            healthcheck: a :class:`~aiodock.models.HealthConfig` or a mapping with keys
-                ``test`` (a shell string or a list), ``interval``, ``timeout``,
-                ``start_period``, ``start_interval`` (seconds or timedelta) and ``retries``.
-            stop_signal: the signal :meth:`stop` sends first (``"SIGTERM"``).
-            stop_timeout: seconds to wait after the stop signal before SIGKILL.
-            config: a full :class:`~aiodock.models.ContainerConfig` for other options.
-            host_config: a full :class:`~aiodock.models.HostConfig` for other options.
-            networking_config: a full :class:`~aiodock.models.NetworkingConfig`.
+            **options: the keywords of :class:`CreateOptions`, e.g. ``image="busybox"``,
+                ``cmd=["sh", "-c", "echo hi"]``, ``env={"K": "v"}``, ``labels={...}``.
         """
-        request, container_name, platform_value = build_create_request(
-            image=image,
-            cmd=cmd,
-            entrypoint=entrypoint,
-            env=env,
-            environment=environment,
-            labels=labels,
-            name=name,
-            platform=platform,
-            tty=tty,
-            stdin_open=stdin_open,
-            stdin_once=stdin_once,
-            working_dir=working_dir,
-            user=user,
-            hostname=hostname,
-            domainname=domainname,
-            expose=expose,
-            ports=ports,
-            publish_all_ports=publish_all_ports,
-            volumes=volumes,
-            volumes_from=volumes_from,
-            mounts=mounts,
-            tmpfs=tmpfs,
-            network=network,
-            network_aliases=network_aliases,
-            network_disabled=network_disabled,
-            dns=dns,
-            dns_search=dns_search,
-            extra_hosts=extra_hosts,
-            memory=memory,
-            memory_reservation=memory_reservation,
-            memory_swap=memory_swap,
-            shm_size=shm_size,
-            cpus=cpus,
-            cpu_shares=cpu_shares,
-            cpuset_cpus=cpuset_cpus,
-            pids_limit=pids_limit,
-            restart_policy=restart_policy,
-            auto_remove=auto_remove,
-            privileged=privileged,
-            read_only=read_only,
-            init=init,
-            oom_kill_disable=oom_kill_disable,
-            cap_add=cap_add,
-            cap_drop=cap_drop,
-            group_add=group_add,
-            security_opt=security_opt,
-            sysctls=sysctls,
-            log_driver=log_driver,
-            log_options=log_options,
-            healthcheck=healthcheck,
-            stop_signal=stop_signal,
-            stop_timeout=stop_timeout,
-            config=config,
-            host_config=host_config,
-            networking_config=networking_config,
-        )
+        request, container_name, platform_value = build_create_request(**options)
         if platform_value is not None:
             await self._client._require_api("platform", "1.41")
         return await self._client._model(
@@ -1747,7 +1718,7 @@ class Containers(Resource):
         check: bool = True,
         remove: bool = True,
         timeout: float | None = None,
-        **options: Any,
+        **options: Unpack[RunOptions],
     ) -> RunResult:
         """Create and start a container, collect its output, wait for it to exit.
 
@@ -1763,7 +1734,8 @@ class Containers(Resource):
             remove: remove the container afterwards (also on errors).
             timeout: seconds to wait before raising
                 :class:`~aiodock.errors.DockerTimeoutError`.
-            **options: :meth:`create` keywords.
+            **options: the other :meth:`create` keywords (:class:`RunOptions`), e.g.
+                ``env={"K": "v"}``, ``labels={...}``, ``network="none"``.
         """
         _flag(check, "check")
         _flag(remove, "remove")
@@ -1836,7 +1808,12 @@ class Containers(Resource):
         cmd: str | Sequence[str],
         *,
         stdin: bytes | None = None,
-        **options: Any,
+        tty: bool = False,
+        env: Mapping[str, str | None] | Sequence[str] | None = None,
+        user: str | None = None,
+        working_dir: str | None = None,
+        privileged: bool = False,
+        timeout: float | None = None,
     ) -> ExecResult:
         """Run a command in a running container; see :meth:`aiodock.resources.exec.Exec.run`.
 
@@ -1844,9 +1821,24 @@ class Containers(Resource):
             container_id: the container's id or name.
             cmd: the command, a list or a string split like a shell does.
             stdin: bytes written to the command's stdin, which is then closed.
-            **options: other :meth:`aiodock.resources.exec.Exec.run` keywords.
+            tty: allocate a pseudo-TTY (stdout and stderr then arrive together).
+            env: extra environment, ``{"K": "v"}`` or ``["K=v"]``.
+            user: the user to run as.
+            working_dir: the working directory of the command.
+            privileged: run with extended privileges.
+            timeout: seconds before raising :class:`~aiodock.errors.DockerTimeoutError`.
         """
-        return await self._client.exec.run(container_id, cmd, stdin=stdin, **options)
+        return await self._client.exec.run(
+            container_id,
+            cmd,
+            stdin=stdin,
+            tty=tty,
+            env=env,
+            user=user,
+            working_dir=working_dir,
+            privileged=privileged,
+            timeout=timeout,
+        )
 
 
 async def _slices(data: memoryview) -> AsyncIterator[bytes]:

@@ -1,15 +1,19 @@
 """The ``images`` namespace: list, inspect, pull, push, build, save, load and friends.
 
-Pull, push, build, load and import return a :class:`~aiodock._progress.ProgressStream`
-(builds a :class:`~aiodock._progress.BuildStream`): nothing is sent until the
-stream is awaited or iterated, and it must be read to the end (``async for``,
-``await stream.wait()``) because the daemon cancels the operation when the
-connection goes away early. Errors the daemon reports inside the stream raise.
+Pull, push, build, load and import return an operation (a
+:class:`~aiodock.PullStream`, :class:`~aiodock.PushStream`,
+:class:`~aiodock.BuildStream`, :class:`~aiodock.LoadStream`,
+:class:`~aiodock.ImportStream`): nothing is sent until it is awaited or
+iterated. ``await docker.images.pull(ref)`` runs it to its end and returns its
+result; ``async for message in op`` streams the progress first. An operation
+dropped after it started warns (``ResourceWarning``): the daemon cancels the
+work when the connection goes away early. Errors the daemon reports inside the
+stream raise. The rule for every stream is in :mod:`aiodock._progress`.
 
 Registry credentials are looked up like the docker CLI does (``config.json``
 ``auths``, ``credsStore``, ``credHelpers``; see :mod:`aiodock._auth`) unless
 given per call with ``auth=``. A registry refusing them raises
-:class:`~aiodock._progress.RegistryAuthError` (an ``Unauthorized``), however
+:class:`~aiodock.errors.RegistryAuthError` (an ``Unauthorized``), however
 the daemon reports it. Credentials never appear in a repr, a log or an error.
 """
 
@@ -34,7 +38,10 @@ from .._frames import JSONStreamDecoder
 from .._progress import (
     BodyGuard,
     BuildStream,
-    ProgressStream,
+    ImportStream,
+    LoadStream,
+    PullStream,
+    PushStream,
     RegistryAuthError,
     check_auth,
     is_auth_failure,
@@ -533,10 +540,12 @@ class Images(Resource):
         all_tags: bool = False,
         platform: PlatformLike | None = None,
         auth: AuthLike | None = None,
-    ) -> ProgressStream:
-        """Pull an image (``docker pull``); returns the progress stream.
+    ) -> PullStream:
+        """Pull an image (``docker pull``).
 
-        Read the stream to the end: ``await docker.images.pull("x").wait()``.
+        ``await docker.images.pull("app:1")`` returns once the image is present,
+        with a :class:`~aiodock.models.PullResult`; ``async for message in
+        docker.images.pull("app:1")`` streams the progress first.
 
         Args:
             image: ``[registry/]repo[:tag|@digest]``; without a tag, ``latest`` is pulled.
@@ -557,7 +566,9 @@ class Images(Resource):
         return registry_stream(
             self._client,
             "/images/create",
+            PullStream,
             registry=ref.registry_for_auth,
+            reference=image if tag is None else f"{image}:{tag}",
             auth=auth,
             not_found=ImageNotFound,
             params=params,
@@ -571,12 +582,14 @@ class Images(Resource):
         all_tags: bool = False,
         platform: PlatformLike | None = None,
         auth: AuthLike | None = None,
-    ) -> ProgressStream:
-        """Push an image to its registry (``docker push``); returns the progress stream.
+    ) -> PushStream:
+        """Push an image to its registry (``docker push``).
 
-        A failed push raises: a refused login as :class:`~aiodock.errors.RegistryAuthError`,
-        anything else as :class:`~aiodock.errors.StreamError`. After the stream ends,
-        ``stream.digest`` is the pushed manifest's digest.
+        ``await docker.images.push("reg/app:1")`` returns a
+        :class:`~aiodock.models.PushResult` (the pushed manifest's digest and
+        size) once the registry has the image. A failed push raises: a refused
+        login as :class:`~aiodock.errors.RegistryAuthError`, anything else as
+        :class:`~aiodock.errors.StreamError`.
 
         Args:
             image: ``[registry/]repo[:tag]``; without a tag, ``latest`` is pushed.
@@ -596,7 +609,9 @@ class Images(Resource):
         return registry_stream(
             self._client,
             path,
+            PushStream,
             registry=ref.registry_for_auth,
+            reference=image if tag is None else f"{image}:{tag}",
             auth=auth,
             not_found=ImageNotFound,
             requirement=None if platform_json is None else ("platform", "1.46"),
@@ -639,10 +654,12 @@ class Images(Resource):
         secrets: Mapping[str, SecretLike] | None = None,
         ssh: Mapping[str, str | os.PathLike[str] | None] | None = None,
     ) -> BuildStream:
-        """Build an image (``docker build``); returns a :class:`BuildStream`.
+        """Build an image (``docker build``, classic builder or BuildKit).
 
-        ``await stream.result()`` reads the output and returns the image id; a
-        failed build raises :class:`~aiodock.errors.BuildError` with the log.
+        ``await docker.images.build(ctx)`` returns a
+        :class:`~aiodock.models.BuildResult` (the image id and tags); iterate
+        the :class:`~aiodock.BuildStream` for the output as it comes. A failed
+        build raises :class:`~aiodock.errors.BuildError` with the log.
 
         ``buildkit=True`` builds through BuildKit like ``DOCKER_BUILDKIT=1
         docker build`` (needs ``pip install aiodock[buildkit]`` and a context
@@ -1009,10 +1026,11 @@ class Images(Resource):
         *,
         quiet: bool = False,
         platform: PlatformLike | Sequence[PlatformLike] | None = None,
-    ) -> ProgressStream:
+    ) -> LoadStream:
         """Load images from a tar archive made by :meth:`save` (``docker load``).
 
-        After the stream ends, ``stream.loaded`` lists the images the daemon reported.
+        ``await docker.images.load(data)`` returns a :class:`~aiodock.models.LoadResult`
+        naming the images the daemon reported loading.
 
         Args:
             data: bytes, a binary file object or an async iterator of bytes; it is
@@ -1029,11 +1047,11 @@ class Images(Resource):
             if platforms is not None:
                 await client._require_api("platform", "1.48")
 
-        stream: ProgressStream = client._stream(
+        stream = client._stream(
             "POST",
             "/images/load",
             JSONStreamDecoder(),
-            stream_class=ProgressStream,
+            stream_class=LoadStream,
             params={"quiet": quiet, "platform": platforms},
             data=body,
             headers={"Content-Type": _TAR},
@@ -1051,10 +1069,11 @@ class Images(Resource):
         message: str | None = None,
         changes: Sequence[str] | str | None = None,
         platform: PlatformLike | None = None,
-    ) -> ProgressStream:
+    ) -> ImportStream:
         """Create an image from a root filesystem tarball (``docker import``).
 
-        After the stream ends, ``stream.image_id`` is the new image's id.
+        ``await docker.images.import_image(data)`` returns an
+        :class:`~aiodock.models.ImportResult` with the new image's id.
 
         Args:
             source: bytes, a binary file object or an async iterator of bytes
@@ -1085,11 +1104,11 @@ class Images(Resource):
             "changes": _changes(changes),
             "platform": _platform_str(platform),
         }
-        stream: ProgressStream = self._client._stream(
+        stream = self._client._stream(
             "POST",
             "/images/create",
             JSONStreamDecoder(),
-            stream_class=ProgressStream,
+            stream_class=ImportStream,
             params=params,
             data=body,
             headers=headers,

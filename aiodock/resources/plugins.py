@@ -1,8 +1,9 @@
 """The ``plugins`` namespace: managed (v2) Engine plugins.
 
-Pull, upgrade and push return a :class:`~aiodock._progress.ProgressStream`
-of :class:`~aiodock.models.progress.ProgressMessage`: read it to the end
-(``await stream.wait()``); errors the daemon reports inside it raise. A
+Pull and upgrade return a :class:`~aiodock.PullStream`, push a
+:class:`~aiodock.PushStream`: ``await`` the call to run it to its end and get
+its result, or iterate it for :class:`~aiodock.models.progress.ProgressMessage`
+items first; errors the daemon reports inside it raise. A
 plugin asks for privileges (host network, mounts, capabilities...): fetch
 them with :meth:`Plugins.privileges`, review them, and pass them to
 :meth:`Plugins.pull` / :meth:`Plugins.upgrade` (or pass
@@ -29,7 +30,7 @@ from .._client import quote_path
 from .._convert import json_dumps, unstructure
 from .._dockerignore import PatternMatcher
 from .._filters import Filters, encode_filters
-from .._progress import ProgressStream, check_auth, registry_auth_header, registry_stream
+from .._progress import PullStream, PushStream, check_auth, registry_auth_header, registry_stream
 from .._reference import parse_reference
 from .._tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import InvalidArgument, PluginNotFound
@@ -173,7 +174,7 @@ class Plugins(Resource):
         auth: AuthLike | None,
         min_api: str,
         operation: str,
-    ) -> ProgressStream:
+    ) -> PullStream:
         registry = _registry(remote, "remote")
         check_auth(auth)
         if grant_all_privileges and privileges is not None:
@@ -189,7 +190,9 @@ class Plugins(Resource):
         return registry_stream(
             self._client,
             path,
+            PullStream,
             registry=registry,
+            reference=remote,
             auth=auth,
             not_found=PluginNotFound,
             requirement=(operation, min_api),
@@ -206,8 +209,10 @@ class Plugins(Resource):
         privileges: Sequence[PluginPrivilege] | None = None,
         grant_all_privileges: bool = False,
         auth: AuthLike | None = None,
-    ) -> ProgressStream:
+    ) -> PullStream:
         """Install the plugin at ``remote`` (disabled); enable it with :meth:`enable`.
+
+        ``await`` it to install; it returns a :class:`~aiodock.models.PullResult`.
 
         Args:
             remote: the plugin reference, e.g. ``"vieux/sshfs:latest"``.
@@ -239,8 +244,10 @@ class Plugins(Resource):
         privileges: Sequence[PluginPrivilege] | None = None,
         grant_all_privileges: bool = False,
         auth: AuthLike | None = None,
-    ) -> ProgressStream:
+    ) -> PullStream:
         """Replace a (disabled) plugin's files with those of ``remote``, keeping its settings.
+
+        ``await`` it to upgrade; it returns a :class:`~aiodock.models.PullResult`.
 
         Args:
             name: the installed plugin's name.
@@ -262,8 +269,10 @@ class Plugins(Resource):
             operation="plugin upgrade",
         )
 
-    def push(self, name: str, *, auth: AuthLike | None = None) -> ProgressStream:
+    def push(self, name: str, *, auth: AuthLike | None = None) -> PushStream:
         """Push a plugin to the registry its name points at.
+
+        ``await`` it to push; it returns a :class:`~aiodock.models.PushResult`.
 
         A refused login raises an :class:`~aiodock.errors.Unauthorized` (the
         registry auth error).
@@ -278,7 +287,9 @@ class Plugins(Resource):
         return registry_stream(
             self._client,
             path,
+            PushStream,
             registry=registry,
+            reference=name,
             auth=auth,
             not_found=PluginNotFound,
             requirement=("plugin push", "1.25"),

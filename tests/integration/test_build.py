@@ -80,7 +80,10 @@ async def test_build_honours_dockerignore(
     image_id = None
     try:
         stream = docker.images.build(ctx, tags=[tag], labels=LABEL)
-        image_id = await stream.result()
+        result = await stream  # awaiting the build runs it to its end
+        image_id = result.image_id
+        assert result.tags == (tag,)
+        assert await stream.result() == image_id  # the older spelling
         listed = {
             line[len("LISTED ") :].strip()
             for line in stream.log.splitlines()
@@ -116,7 +119,7 @@ async def test_failed_run_raises_build_error_and_cleans_up(
         {"Dockerfile": (f'FROM {busybox}\nRUN echo "about to fail" && exit 3\nRUN echo never\n')},
     )
     with pytest.raises(BuildError) as info:
-        await docker.images.build(ctx, labels=LABEL).result()
+        await docker.images.build(ctx, labels=LABEL)
     error = info.value
     assert error.code == 3
     assert "returned a non-zero code: 3" in error.message

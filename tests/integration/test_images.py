@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aiodock import DockerClient
+from aiodock import DockerClient, LoadResult
 from aiodock.errors import APIError, APIVersionError, ImageNotFound, InvalidArgument, NotFound
 
 LABEL = {"aiodock-test": "1"}
@@ -92,8 +92,9 @@ async def test_save_load_round_trip(docker: DockerClient, busybox: str, tmp_path
 
         with archive.open("rb") as fh:
             stream = docker.images.load(fh)
-            await stream.wait()
+            loaded = await stream
         assert stream.loaded == [name]
+        assert loaded == LoadResult(tags=(name,))
         assert (await docker.images.inspect(name)).id == original.id
 
         # Several images in one archive, each named once with ``names=``.
@@ -109,9 +110,8 @@ async def test_save_load_round_trip(docker: DockerClient, busybox: str, tmp_path
             for i in range(0, len(data), 100_000):
                 yield data[i : i + 100_000]
 
-        stream = docker.images.load(chunked(), quiet=True)
-        await stream.wait()
-        assert sorted(stream.loaded) == sorted([name, other])
+        loaded = await docker.images.load(chunked(), quiet=True)
+        assert sorted(loaded.tags) == sorted([name, other]) and loaded.image_ids == ()
     finally:
         await untag(docker, name, other)
 
@@ -148,10 +148,10 @@ async def test_import_image(docker: DockerClient) -> None:
             message="made by aiodock",
             changes=['LABEL aiodock-test="1"', 'CMD ["/hello.txt"]'],
         )
-        await stream.wait()
-        assert stream.image_id is not None and stream.image_id.startswith("sha256:")
+        imported = await stream
+        assert imported.image_id.startswith("sha256:") and imported.image_id == stream.image_id
         info = await docker.images.inspect(f"{name}:1")
-        assert info.id == stream.image_id
+        assert info.id == imported.image_id
         assert info.config is not None
         assert info.config.labels.get("aiodock-test") == "1"
         assert info.config.cmd == ["/hello.txt"]

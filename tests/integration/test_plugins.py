@@ -271,7 +271,9 @@ async def test_plugin_create_inspect_set_push_pull_upgrade_remove(
         # plugin whose rootfs layer is byte-identical to one it already has.)
         (plugin_dir / "rootfs" / "VERSION").write_text("2\n")
         await docker.plugins.create(v2, plugin_dir, config=_config("aiodock test plugin v2"))
-        await docker.plugins.push(v2, auth=registry_auth).wait()
+        pushed_v2 = await docker.plugins.push(v2, auth=registry_auth)
+        assert pushed_v2.reference == v2
+        assert pushed_v2.digest is not None and pushed_v2.digest.startswith("sha256:")
         await docker.plugins.remove(v2)
 
         # Pull v1 back from the registry.
@@ -291,7 +293,10 @@ async def test_plugin_create_inspect_set_push_pull_upgrade_remove(
         assert pulled.plugin_reference.endswith(v1.split("/", 1)[1])
 
         # Upgrade the installed (disabled) plugin to v2, granting what it asks for.
-        await docker.plugins.upgrade(v1, v2, grant_all_privileges=True, auth=registry_auth).wait()
+        upgrade = await docker.plugins.upgrade(
+            v1, v2, grant_all_privileges=True, auth=registry_auth
+        )
+        assert upgrade.digest is not None and upgrade.digest.startswith("sha256:")
         upgraded = await docker.plugins.inspect(v1)
         assert upgraded.config is not None
         assert upgraded.config.description == "aiodock test plugin v2"

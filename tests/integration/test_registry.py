@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import json
 import os
 import stat
@@ -19,9 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodock import DockerClient
-from aiodock._auth import AuthConfig
-from aiodock._progress import RegistryAuthError
+from aiodock import AuthConfig, DockerClient, PullResult, PushResult, RegistryAuthError
 from aiodock.errors import NotFound, StreamError, Unauthorized
 from aiodock.resources.images import auth_login
 
@@ -123,6 +122,55 @@ async def test_push_pull_inspect_with_explicit_credentials(
 
     # By digest too.
     await docker.images.pull(f"{pushed_name}@{push.digest}", auth=auth).wait()
+
+
+async def test_awaiting_a_push_and_a_pull_finishes_them(
+    docker: DockerClient, registry: _infra.Registry, docker_config: Path, pushed_name: str
+) -> None:
+    auth = explicit(registry)
+    pushed = await docker.images.push(f"{pushed_name}:1", auth=auth)
+    assert isinstance(pushed, PushResult)
+    assert pushed.reference == f"{pushed_name}:1" and pushed.tag == "1"
+    assert pushed.digest is not None and pushed.digest.startswith("sha256:")
+    assert pushed.size is not None and pushed.size > 0
+    info = await docker.distribution.inspect(f"{pushed_name}:1", auth=auth)
+    assert info.descriptor is not None and info.descriptor.digest == pushed.digest
+
+    await docker.images.remove(f"{pushed_name}:1")
+    assert not await docker.images.exists(f"{pushed_name}:1")
+    pulled = await docker.images.pull(f"{pushed_name}:1", auth=auth)
+    # Nothing was iterated: the await itself ran the pull until the image was there.
+    assert await docker.images.exists(f"{pushed_name}:1")
+    assert pulled == PullResult(
+        reference=f"{pushed_name}:1",
+        digest=pushed.digest,
+        status=f"Downloaded newer image for {pushed_name}:1",
+        updated=True,
+    )
+    again = await docker.images.pull(f"{pushed_name}:1", auth=auth)
+    assert again.updated is False and again.digest == pushed.digest
+    assert again.status == f"Image is up to date for {pushed_name}:1"
+
+
+async def test_dropping_a_started_pull_warns(
+    docker: DockerClient, registry: _infra.Registry, docker_config: Path, pushed_name: str
+) -> None:
+    auth = explicit(registry)
+    await docker.images.push(f"{pushed_name}:1", auth=auth)
+    await docker.images.remove(f"{pushed_name}:1")
+    pull = docker.images.pull(f"{pushed_name}:1", auth=auth)
+    async for _ in pull:
+        break
+    with pytest.warns(ResourceWarning, match="dropped before it finished"):
+        del pull
+        gc.collect()
+    # Closed on purpose instead, nothing is said.
+    pull = docker.images.pull(f"{pushed_name}:1", auth=auth)
+    async for _ in pull:
+        break
+    await pull.aclose()
+    del pull
+    gc.collect()
 
 
 async def test_pull_without_credentials_is_an_auth_error(

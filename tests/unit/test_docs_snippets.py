@@ -74,6 +74,13 @@ def _check_call(
     if extra is not None:  # **options forwarded to another method
         names |= set(inspect.signature(extra).parameters)
     open_kw = extra is None and any(p.kind is p.VAR_KEYWORD for p in params)
+    for p in params:
+        # ``**options: Unpack[SomeOptions]``: the TypedDict's keys are the keywords.
+        annotation = str(p.annotation)
+        if p.kind is p.VAR_KEYWORD and annotation.startswith("Unpack["):
+            options = func.__globals__[annotation[len("Unpack[") : -1]]
+            names |= options.__required_keys__ | options.__optional_keys__
+            open_kw = False
     problems = []
     for keyword in call.keywords:
         if keyword.arg is not None and not open_kw and keyword.arg not in names:
@@ -86,7 +93,7 @@ def _check_call(
 
 
 # Methods whose ``**options`` go to another method of the same namespace.
-FORWARDED = {("containers", "run"): "create", ("containers", "exec_run"): None}
+FORWARDED: dict[tuple[str, str], str | None] = {}
 
 
 def _client_names(tree: ast.AST) -> set[str]:

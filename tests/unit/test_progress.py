@@ -378,10 +378,10 @@ async def test_prepare_runs_once_before_the_request() -> None:
         assert calls == [1]
 
 
-async def test_awaiting_returns_the_subclass() -> None:
+async def test_opening_returns_the_subclass() -> None:
     async with serve(scripted([BUILD_OK])) as url, DockerClient(url) as client:
         stream = open_stream(client, BuildStream)
-        started = await stream
+        started = await stream.open()
         assert started is stream
         messages = await stream.collect()
         assert len(messages) == 6
