@@ -2,14 +2,36 @@
 
 Integration tests need the real engine first: ``bash scripts/engine.sh install start``.
 Arguments after ``--`` go to pytest (``nox -s tests -- -k events``) or to the benchmarks.
+
+``nox -s unit`` runs the unit suite on every supported Python (``unit-3.10`` ... ``unit-3.13``);
+``nox -s floors`` runs it with every dependency at its declared floor, then a round trip
+against the real engine (on a shared machine run it under the integration lock).
+Interpreters are found on PATH; pyenv's versions are added to it when present.
 """
 
 from __future__ import annotations
+
+import glob
+import os
+import re
+from pathlib import Path
 
 import nox
 
 nox.options.sessions = ["tests", "lint", "typing"]
 nox.options.reuse_venv = "yes"
+
+# The Pythons CI proves (pyproject.toml's classifiers list exactly these).
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+ROOT = Path(__file__).parent
+
+# pyenv's interpreters are not on PATH in a non-interactive shell (CI, scripts/test.sh).
+for _bin in sorted(
+    glob.glob("/root/.pyenv/versions/*/bin")
+    + glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin"))
+):
+    if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + _bin
 
 
 @nox.session
@@ -17,6 +39,68 @@ def tests(session: nox.Session) -> None:
     """The pytest suite, unit and integration."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+def unit(session: nox.Session) -> None:
+    """The unit suite (no engine needed) on one Python."""
+    # ruff too: a test checks the generated models are ruff-formatted.
+    session.install("-e", ".[test]", "ruff")
+    session.run(
+        "python", "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider", *session.posargs
+    )
+
+
+def floor_constraints() -> list[str]:
+    """``name==X.Y.*`` for every runtime dependency (and the speedups extra) of pyproject.toml.
+
+    A floor ``>=X.Y`` is tested as its whole minor series ``X.Y.*`` (the newest patch of it),
+    so a floor that is only true with a later minor release fails here.
+    """
+    project = nox.project.load_toml(ROOT / "pyproject.toml")["project"]
+    requirements = list(project["dependencies"]) + list(
+        project["optional-dependencies"]["speedups"]
+    )
+    pins = []
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*(\d+)(?:\.(\d+))?", requirement)
+        if match is None:
+            raise ValueError(f"pyproject.toml: dependency {requirement!r} has no >= floor")
+        name, major, minor = match.group(1), match.group(2), match.group(3) or "0"
+        pins.append(f"{name}=={major}.{minor}.*")
+    return pins
+
+
+_CHECK_PINS = """
+import sys
+from importlib.metadata import version
+wrong = []
+for pin in sys.argv[1:]:
+    name, series = pin.split("==")
+    got = version(name)
+    if not (got + ".").startswith(series.rstrip("*")):
+        wrong.append(f"{name} {got} (wanted {series})")
+print("floors:", " ".join(pin for pin in sys.argv[1:]))
+sys.exit(f"not at the floor: {', '.join(wrong)}" if wrong else 0)
+"""
+
+
+@nox.session(python=PYTHONS[0])
+def floors(session: nox.Session) -> None:
+    """Unit suite and an engine round trip with every dependency at its declared floor.
+
+    The oldest Python, where the oldest releases all have wheels.
+    """
+    pins = floor_constraints()
+    constraints = Path(session.create_tmp()) / "floors.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    session.install("-c", str(constraints), "-e", ".[test,speedups]", "ruff")
+    # What was installed really is each floor's series (pip would not say if a pin were dropped).
+    session.run("python", "-c", _CHECK_PINS, *pins)
+    session.run(
+        "python", "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider", *session.posargs
+    )
+    session.run("python", "tools/smoke.py")
 
 
 @nox.session

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._client import DockerClient, Repeated
 from ._version import __version__
 from .errors import (
     APIError,
@@ -43,6 +42,7 @@ from .errors import (
 if TYPE_CHECKING:
     from ._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
     from ._auth import AuthConfig
+    from ._client import DockerClient, Repeated
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
     from ._progress import BuildStream, ProgressStream, ProgressTracker
@@ -51,8 +51,12 @@ if TYPE_CHECKING:
     from .watcher import EventWatcher
 
 # Imported on first access (module ``__getattr__``), so that ``import aiodock``
-# stays cheap: a client only needs them once it streams or configures TLS.
+# stays cheap: a client only needs them once it streams or configures TLS, and the
+# pytest plugin (aiodock.testing.plugin, loaded by every pytest run where aiodock is
+# installed) imports no aiohttp until a test uses its fixtures.
 _LAZY = {
+    "DockerClient": "._client",
+    "Repeated": "._client",
     "TLSConfig": "._config",
     "Frame": "._frames",
     "StreamType": "._frames",
