@@ -5,8 +5,10 @@
 #
 # 1. installs the Debian packages and starts a real Docker Engine (scripts/engine.sh);
 # 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff and mypy;
-# 3. runs ruff check, ruff format --check and mypy, then the whole pytest suite (unit and
-#    integration) last, so that pytest's summary line closes the output.
+# 3. runs ruff check, ruff format --check and mypy; the unit suite on every supported Python
+#    (nox -s unit: 3.10-3.13, from pyenv when it is there) and with every dependency at its
+#    declared floor plus a round trip against the engine (nox -s floors); then the whole
+#    pytest suite (unit and integration) last, so that pytest's summary line closes the output.
 # Every step runs even if an earlier one failed; the exit status is non-zero if any did,
 # including pytest's "no tests collected" (exit 5).
 set -euo pipefail
@@ -14,6 +16,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
+# nox finds its interpreters (python3.10 ... python3.13) on PATH; pyenv keeps them here.
+for bin in /root/.pyenv/versions/*/bin "${HOME:-/root}"/.pyenv/versions/*/bin; do
+    if [ -d "$bin" ]; then
+        PATH="$PATH:$bin"
+    fi
+done
+export PATH
 VENV="$ROOT/.venv"
 PYTEST_TIMEOUT="${AIODOCK_TEST_TIMEOUT:-1800}"
 
@@ -56,6 +65,9 @@ step() {
 step "ruff check" "$PY" -m ruff check .
 step "ruff format --check" "$PY" -m ruff format --check .
 step "mypy" "$PY" -m mypy
+# Before the main pytest step, whose summary line must stay the last thing printed.
+step "nox unit (Python 3.10-3.13)" "$PY" -m nox -s unit
+step "nox floors" "$PY" -m nox -s floors
 # pytest exits 5 when it collected no test: that is a failure like any other non-zero.
 step "pytest" timeout --foreground --signal=INT --kill-after=60 "$PYTEST_TIMEOUT" \
     "$PY" -m pytest -ra "$@"
