@@ -11,7 +11,6 @@ Interpreters are found on PATH; pyenv's versions are added to it when present.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from pathlib import Path
@@ -25,13 +24,31 @@ nox.options.reuse_venv = "yes"
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 ROOT = Path(__file__).parent
 
-# pyenv's interpreters are not on PATH in a non-interactive shell (CI, scripts/test.sh).
-for _bin in sorted(
-    glob.glob("/root/.pyenv/versions/*/bin")
-    + glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin"))
-):
-    if _bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + _bin
+
+def _find_pyenv_pythons() -> None:
+    """Put pyenv's ``python3.X`` first on PATH, when pyenv has them.
+
+    CI's non-interactive shell has no pyenv on PATH, and an interactive one has its shims,
+    which refuse a version that ``pyenv global`` does not list. A directory of links to
+    the interpreters themselves avoids both, and shadows no ``python3``.
+    """
+    links = ROOT / ".nox" / "pythons"
+    roots = {Path("/root/.pyenv/versions"), Path.home() / ".pyenv" / "versions"}
+    for version in PYTHONS:
+        found = [p for root in roots for p in root.glob(f"{version}.*/bin/python{version}")]
+        if not found:
+            continue
+        best = max(found, key=lambda p: [int(n) for n in re.findall(r"\d+", p.parts[-3])])
+        links.mkdir(parents=True, exist_ok=True)
+        link = links / f"python{version}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(best)
+    if links.is_dir():
+        os.environ["PATH"] = f"{links}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+_find_pyenv_pythons()
 
 
 @nox.session
