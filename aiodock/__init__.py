@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._client import DockerClient, Repeated
 from ._version import __version__
 from .errors import (
     APIError,
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     from ._buildkit.secrets import BuildSecret
     from ._buildkit.stream import BuildKitStream
     from ._buildkit.trace import BuildProgress
+    from ._client import DockerClient, Repeated
     from ._config import InsecureTLSWarning, TLSConfig
     from ._frames import Frame, StreamType
     from ._options import ClientOptions
@@ -85,8 +85,12 @@ if TYPE_CHECKING:
     from .watcher import EventWatcher
 
 # Imported on first access (module ``__getattr__``), so that ``import aiodock``
-# stays cheap: a client only needs them once it streams or configures TLS.
+# stays cheap: a client only needs them once it streams or configures TLS, and the
+# pytest plugin (aiodock.testing.plugin, loaded by every pytest run where aiodock is
+# installed) imports no aiohttp until a test uses its fixtures.
 _LAZY = {
+    "DockerClient": "._client",
+    "Repeated": "._client",
     "TLSConfig": "._config",
     "Frame": "._frames",
     "StreamType": "._frames",

@@ -236,14 +236,14 @@ def _kill(proc: asyncio.subprocess.Process) -> None:
 async def _reap(proc: asyncio.subprocess.Process) -> None:
     """Kill a helper and wait (briefly) until it and its pipes are gone."""
     _kill(proc)
-    try:
+    with contextlib.suppress(asyncio.TimeoutError):
         await wait_for(proc.wait(), _REAP_TIMEOUT)
-    except asyncio.TimeoutError:
-        # Something that left the helper's session still holds its pipes;
-        # close them from our side rather than wait for it.
-        transport = getattr(proc, "_transport", None)
-        if transport is not None:
-            transport.close()
+    # Close the pipes from our side: the helper may have exited before its pipes
+    # reported EOF (the transport then stays open if the loop ends first, and warns),
+    # or something that left its session still holds them.
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 async def _run_helper(

@@ -7,8 +7,10 @@
 # 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff, mypy and what
 #    the documentation build needs (docs/requirements.txt);
 # 3. runs ruff check, ruff format --check, mypy and the strict documentation build
-#    (mkdocs), then the whole pytest suite (unit and integration) last, so that pytest's
-#    summary line closes the output.
+#    (mkdocs); the unit suite on every supported Python (nox -s unit: 3.10-3.13, from
+#    pyenv when it is there) and with every dependency at its declared floor plus a round
+#    trip against the engine (nox -s floors); then the whole pytest suite (unit and
+#    integration) last, so that pytest's summary line closes the output.
 # Every step runs even if an earlier one failed; the exit status is non-zero if any did,
 # including pytest's "no tests collected" (exit 5).
 set -euo pipefail
@@ -16,6 +18,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
+# nox finds its interpreters (python3.10 ... python3.13) on PATH; pyenv keeps them here.
+for bin in /root/.pyenv/versions/*/bin "${HOME:-/root}"/.pyenv/versions/*/bin; do
+    if [ -d "$bin" ]; then
+        PATH="$PATH:$bin"
+    fi
+done
+export PATH
 VENV="$ROOT/.venv"
 PYTEST_TIMEOUT="${AIODOCK_TEST_TIMEOUT:-1800}"
 
@@ -62,6 +71,15 @@ step "mypy" "$PY" -m mypy
 docs_out="$(mktemp -d)"
 step "docs (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet --site-dir "$docs_out"
 rm -rf "$docs_out"
+# Before the main pytest step, whose summary line must stay the last thing printed. The
+# main step runs the unit suite on the venv's own Python: nox covers the other three.
+venv_python="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+unit_sessions=()
+for version in 3.10 3.11 3.12 3.13; do
+    [ "$version" = "$venv_python" ] || unit_sessions+=("unit-$version")
+done
+step "nox unit (${unit_sessions[*]}; $venv_python in the main step)" "$PY" -m nox -s "${unit_sessions[@]}"
+step "nox floors" "$PY" -m nox -s floors
 # pytest exits 5 when it collected no test: that is a failure like any other non-zero.
 step "pytest" timeout --foreground --signal=INT --kill-after=60 "$PYTEST_TIMEOUT" \
     "$PY" -m pytest -ra "$@"

@@ -13,8 +13,10 @@ recorded requests, scripted output) are skipped. Tests marked
 option.
 
 The fixtures are declared with ``pytest_asyncio.fixture``, so they work in
-both ``auto`` and ``strict`` mode. Nothing heavy is imported until a fixture
-is used.
+both ``auto`` and ``strict`` mode (``pip install "aiodock[testing]"`` brings
+pytest and pytest-asyncio). Nothing heavy is imported until a fixture is used:
+pytest loads this module in every run where aiodock is installed, and importing
+it loads no aiohttp, attrs or aiodock client code (tests/unit/test_packaging.py).
 """
 
 from __future__ import annotations

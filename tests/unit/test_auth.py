@@ -678,3 +678,32 @@ def test_encode_registry_config() -> None:
         DOCKER_HUB_AUTH_KEY: {"identitytoken": "t"},
     }
     assert decode_header(encode_registry_config({})) == {}
+
+
+async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
+    # The helper exits (killed) while a grandchild in its own session holds the pipes:
+    # reaping must close them from our side, or the transport stays open and warns later.
+    from aiodock._auth import _reap
+
+    pidfile = tmp_path / "escaped.pid"
+    proc = await asyncio.create_subprocess_exec(
+        "sh",
+        "-c",
+        f'setsid sleep 60 & echo $! > "{pidfile}"; exec sleep 60',
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            if pidfile.exists() and pidfile.read_text().strip():
+                break
+            await asyncio.sleep(0.05)
+        await _reap(proc)
+        assert proc.returncode == -signal.SIGKILL
+        assert proc._transport.is_closing()  # type: ignore[attr-defined]
+    finally:
+        escaped = int(pidfile.read_text())
+        if not _gone(escaped):
+            os.kill(escaped, signal.SIGKILL)

@@ -35,13 +35,17 @@ async def test_each_call_gets_its_own_limit_and_the_timer_follows_the_earliest()
     assert deadlines._calls == {} and deadlines._expired == set()
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="needs Task.uncancel (3.11)")
 async def test_a_caller_cancelling_as_the_limit_expires_gets_its_cancellation() -> None:
     deadlines = Deadlines(asyncio.get_running_loop())
     task = asyncio.create_task(_call(deadlines, 0))
     await asyncio.sleep(0)  # registered and waiting
     deadlines._check()  # the limit expires: the task is cancelled by the deadline...
     task.cancel()  # ...and by its caller, before it runs again
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    if sys.version_info >= (3, 11):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    else:
+        # Python 3.10 has no Task.cancelling()/uncancel(): the two cancellations cannot
+        # be told apart, and the call reports its timeout (a documented limitation).
+        assert await task == "timed out"
     assert deadlines._calls == {}
