@@ -32,6 +32,7 @@ def labels(test_label: dict[str, str]) -> dict[str, str]:
     return {**test_label, "aiodock-test-run": uuid.uuid4().hex}
 
 
+@pytest.mark.engines
 async def test_ping_get_and_head(docker: DockerClient) -> None:
     assert await docker.system.ping() is True
     assert await docker.system.ping(head=True) is True
@@ -43,12 +44,14 @@ async def test_ping_unreachable_daemon_raises_connection_error() -> None:
             await docker.system.ping()
 
 
-async def test_version_and_info(docker: DockerClient) -> None:
+@pytest.mark.engines
+async def test_version_and_info(docker: DockerClient, engine_kind: str) -> None:
     version = await docker.system.version()
     assert isinstance(version, SystemVersion)
     assert version.api_version == await docker.api_version()
     assert version.version and version.os == "linux"
-    assert any(c.name == "Engine" for c in version.components)
+    engine = "Podman Engine" if engine_kind == "podman" else "Engine"
+    assert any(c.name == engine for c in version.components)
     info = await docker.system.info()
     assert isinstance(info, SystemInfo)
     assert info.id and info.name and info.server_version == version.version
@@ -91,6 +94,7 @@ async def test_df_is_typed_and_sees_what_we_created(
             await docker.volumes.remove(volume.name)
 
 
+@pytest.mark.engines
 async def test_df_types_are_validated_and_gated(docker: DockerClient) -> None:
     with pytest.raises(InvalidArgument, match="types"):
         await docker.system.df(types=["containers"])
