@@ -96,7 +96,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             "test": _compat_name(report.nodeid),
             "engine": str(engine),
             "outcome": outcome,
-            "difference": str(props.get("engine_difference", "")),
+            "difference": "; ".join(
+                str(v) for k, v in report.user_properties if k == "engine_difference"
+            ),
         }
     )
 

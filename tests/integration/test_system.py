@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -45,12 +46,17 @@ async def test_ping_unreachable_daemon_raises_connection_error() -> None:
 
 
 @pytest.mark.engines
-async def test_version_and_info(docker: DockerClient, engine_kind: str) -> None:
+async def test_version_and_info(
+    docker: DockerClient, engine_kind: str, engine_difference: Callable[[str], None]
+) -> None:
     version = await docker.system.version()
     assert isinstance(version, SystemVersion)
     assert version.api_version == await docker.api_version()
     assert version.version and version.os == "linux"
-    engine = "Podman Engine" if engine_kind == "podman" else "Engine"
+    engine = "Engine"
+    if engine_kind == "podman":
+        engine = "Podman Engine"
+        engine_difference('/version names its component "Podman Engine", not "Engine"')
     assert any(c.name == engine for c in version.components)
     info = await docker.system.info()
     assert isinstance(info, SystemInfo)
