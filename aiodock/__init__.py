@@ -27,6 +27,7 @@ from .errors import (
     InvalidArgument,
     NetworkNotFound,
     NodeNotFound,
+    NoEngineFound,
     NotFound,
     NotInSwarm,
     PluginNotFound,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     )
     from ._auth import AuthConfig
     from ._config import InsecureTLSWarning, TLSConfig
+    from ._engine import EngineInfo
     from ._frames import Frame, StreamType
     from ._progress import BuildStream, ProgressStream, ProgressTracker
     from ._streaming import AsyncStream, FrameStream, HijackedStream, Output
@@ -68,6 +70,7 @@ _LAZY = {
     "Output": "._streaming",
     "AuthConfig": "._auth",
     "InsecureTLSWarning": "._config",
+    "EngineInfo": "._engine",
     "BuildStream": "._progress",
     "ProgressStream": "._progress",
     "ProgressTracker": "._progress",
@@ -120,6 +123,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "EngineInfo",
     "Event",
     "EventWatcher",
     "ExecResult",
@@ -131,6 +135,7 @@ __all__ = [
     "InsecureTLSWarning",
     "InvalidArgument",
     "NetworkNotFound",
+    "NoEngineFound",
     "NodeNotFound",
     "NotFound",
     "NotInSwarm",

@@ -206,3 +206,11 @@ async def test_session_upgrades_to_h2c_and_the_daemon_speaks_http2(docker: Docke
 async def test_session_refuses_header_injection(docker: DockerClient) -> None:
     with pytest.raises(aiodock.InvalidArgument, match="headers"):
         await docker.system.session(session_id="x\r\nHost: evil")
+
+
+@pytest.mark.engines
+async def test_engine_info_names_the_engine(docker: DockerClient, engine_kind: str) -> None:
+    info = await docker.engine_info()
+    version = await docker.system.version()
+    assert info.name == ("Podman" if engine_kind == "podman" else "Docker")
+    assert info.version == version.version and info.api_version == "1.41"
