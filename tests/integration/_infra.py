@@ -791,6 +791,8 @@ def start_sshd(timeout: float = 30.0) -> SSHServer:
                     "PrintMotd no",
                     "MaxStartups 200",
                     "MaxSessions 200",
+                    # The asyncssh transport opens channels to the engine socket.
+                    "AllowStreamLocalForwarding yes",
                     "LogLevel VERBOSE",
                     "",
                 ]
