@@ -35,7 +35,7 @@ ensure_venv() {
     echo "$want" >>"$stamp"
 }
 
-bash scripts/engine.sh install start
+bash scripts/engine.sh install start podman
 started=$SECONDS
 ensure_venv -e ".[test]" nox ruff mypy
 echo "test.sh: virtualenv ready in $((SECONDS - started))s" >&2
