@@ -79,3 +79,16 @@ async def test_import_id_repeated_in_id_and_load_names_on_one_line() -> None:
         loaded = docker.images.load(b"tar")
         await loaded.wait()
         assert loaded.loaded == ["a/b:1", "docker.io/c/d:2"]
+
+
+async def test_taken_container_name_is_a_conflict_on_podman_too() -> None:
+    async with FakeDocker() as fake, fake.client() as docker:
+        message = (
+            'container create: creating container storage: the container name "web" is '
+            "already in use by abc. You have to remove that container to be able to reuse "
+            "that name: that name is already in use"
+        )
+        fake.add_route("POST", "/containers/create", lambda req: (500, {"message": message}))
+        with pytest.raises(Conflict, match="already in use") as info:
+            await docker.containers.create(image="busybox", name="web")
+        assert info.value.status == 500
