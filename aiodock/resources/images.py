@@ -366,7 +366,7 @@ class Images(Resource):
         if selected is not None:
             await self._client._require_api("platforms", "1.50")
         params = {"force": force or None, "noprune": noprune or None, "platforms": selected}
-        return await self._client._models(
+        items = await self._client._models(
             "DELETE",
             path,
             models.ImageDeleteResponseItem,
@@ -374,6 +374,13 @@ class Images(Resource):
             not_found=ImageNotFound,
             timeout=_NO_TIMEOUT,
         )
+        # Podman sends bare hex ids in "Deleted"; Docker's carry the algorithm.
+        return [
+            attrs.evolve(item, deleted=f"sha256:{item.deleted}")
+            if item.deleted and _BARE_ID.fullmatch(item.deleted)
+            else item
+            for item in items
+        ]
 
     async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
         """Remove unused images (dangling only unless ``filters={"dangling": False}``).

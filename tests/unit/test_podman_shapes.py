@@ -92,3 +92,17 @@ async def test_taken_container_name_is_a_conflict_on_podman_too() -> None:
         with pytest.raises(Conflict, match="already in use") as info:
             await docker.containers.create(image="busybox", name="web")
         assert info.value.status == 500
+
+
+async def test_deleted_image_ids_get_their_algorithm() -> None:
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.add_route(
+            "DELETE",
+            "/images/{name:.+}",
+            lambda req: [{"Deleted": HEX}, {"Untagged": "docker.io/a/b:latest"}],
+        )
+        removed = await docker.images.remove("a/b")
+        assert [(r.deleted, r.untagged) for r in removed] == [
+            (f"sha256:{HEX}", ""),
+            ("", "docker.io/a/b:latest"),
+        ]
