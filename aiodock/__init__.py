@@ -26,6 +26,7 @@ from .errors import (
     InvalidArgument,
     NetworkNotFound,
     NodeNotFound,
+    NoEngineFound,
     NotFound,
     NotInSwarm,
     PluginNotFound,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from ._buildkit.trace import BuildProgress
     from ._client import DockerClient, Repeated
     from ._config import InsecureTLSWarning, TLSConfig
+    from ._engine import EngineInfo
     from ._frames import Frame, StreamType
     from ._options import ClientOptions
     from ._progress import (
@@ -100,6 +102,7 @@ _LAZY = {
     "Output": "._streaming",
     "AuthConfig": "._auth",
     "InsecureTLSWarning": "._config",
+    "EngineInfo": "._engine",
     "BuildStream": "._progress",
     "BuildKitStream": "._buildkit.stream",
     "BuildProgress": "._buildkit.trace",
@@ -181,6 +184,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "EngineInfo",
     "Event",
     "EventWatcher",
     "ExecProcess",
@@ -199,6 +203,7 @@ __all__ = [
     "LoadStream",
     "LogStream",
     "NetworkNotFound",
+    "NoEngineFound",
     "NodeNotFound",
     "NotFound",
     "NotInSwarm",

@@ -42,6 +42,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._config import TLSConfig
+    from ._engine import EngineInfo
     from ._frames import Decoder
     from ._streaming import AsyncStream, HijackedStream
     from ._transport import Endpoint
@@ -423,10 +424,15 @@ class DockerClient:
         ``DOCKER_CERT_PATH``, ``DOCKER_API_VERSION``, ``DOCKER_CONTEXT``/``currentContext``
         and ``config.json`` ``HttpHeaders``. Keyword ``options`` (:class:`~aiodock.ClientOptions`,
         the keywords of :class:`DockerClient`) override what they say.
+
+        When none of them names an engine, the first of the default sockets that
+        accepts a connection is used (``aiodock._config.DEFAULT_SOCKETS``: Docker,
+        rootless Docker, rootless Podman, rootful Podman); none raises
+        :class:`~aiodock.errors.NoEngineFound` listing each place and why it failed.
         """
         from ._config import resolve
 
-        config = resolve(environ)
+        config = resolve(environ, discover=True)
         kwargs: dict[str, Any] = {
             "tls": config.tls,
             "api_version": config.api_version,
@@ -610,6 +616,13 @@ class DockerClient:
         from .resources.plugins import Plugins
 
         return Plugins(self)
+
+    async def engine_info(self) -> EngineInfo:
+        """Which engine answers (``name`` Docker or Podman) and its version, from /version."""
+        from ._engine import engine_from_version
+
+        raw = await self.request("GET", "/version")
+        return engine_from_version(raw if isinstance(raw, dict) else {})
 
     # -- API version ---------------------------------------------------------------
 

@@ -9,6 +9,12 @@ same order, and returns a :class:`ResolvedConfig`:
 3. the *default* context talks to ``unix:///var/run/docker.sock`` (or
    ``tcp://localhost:2376`` when TLS is switched on by the environment).
 
+With ``discover=True`` (what ``DockerClient.from_env`` asks for), step 3 looks for
+an engine instead, in the order of :data:`DEFAULT_SOCKETS`: rootful Docker, rootless
+Docker, rootless Podman, rootful Podman; the first socket that accepts a
+connection wins. When none does, :class:`NoEngineFound` lists each place tried
+and why it failed.
+
 TLS for the default context comes from ``DOCKER_TLS_VERIFY`` / ``DOCKER_TLS`` and
 ``DOCKER_CERT_PATH``; a named context carries its own TLS files and its
 ``SkipTLSVerify`` flag. ``DOCKER_API_VERSION`` pins the API version and
@@ -25,7 +31,9 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
+import stat
 import tempfile
 import types
 import warnings
@@ -36,18 +44,21 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._names import unusable
-from .errors import ConfigError, InvalidArgument
+from .errors import ConfigError, InvalidArgument, NoEngineFound
 
 __all__ = [
     "DEFAULT_HOST",
+    "DEFAULT_SOCKETS",
     "DEFAULT_TLS_HOST",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "ConfigError",
     "InsecureTLSWarning",
+    "NoEngineFound",
     "ResolvedConfig",
     "TLSConfig",
     "config_dir_from_env",
+    "discover_host",
     "negotiate_api_version",
     "parse_api_version",
     "read_config_file",
@@ -58,6 +69,18 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 #: The CLI's default host when TLS is switched on but no host is given.
 DEFAULT_TLS_HOST = "tcp://localhost:2376"
 DEFAULT_CONTEXT = "default"
+
+#: Where discovery looks for an engine, in order, when nothing names one: rootful
+#: Docker, rootless Docker, rootless Podman, rootful Podman. ``$XDG_RUNTIME_DIR`` is
+#: the environment's (entries using it are skipped, and said so, when it is unset).
+DEFAULT_SOCKETS: list[tuple[str, str]] = [
+    ("/var/run/docker.sock", "Docker"),
+    ("$XDG_RUNTIME_DIR/docker.sock", "rootless Docker"),
+    ("$XDG_RUNTIME_DIR/podman/podman.sock", "rootless Podman"),
+    ("/run/podman/podman.sock", "Podman"),
+]
+#: Seconds a discovery probe waits for a socket to accept (a unix connect is instant).
+PROBE_TIMEOUT = 1.0
 
 MAX_API_VERSION = "1.56"
 MIN_API_VERSION = "1.24"
@@ -476,17 +499,66 @@ def _api_version(env: Mapping[str, str]) -> str | None:
     return version
 
 
+def _probe(path: str) -> str | None:
+    """None when a unix socket at ``path`` accepts a connection, else why not."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot stat it: {_reason(exc)}"
+    if not stat.S_ISSOCK(mode):
+        return "is not a socket"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(PROBE_TIMEOUT)
+        sock.connect(path)
+    except OSError as exc:
+        return f"does not accept connections ({_reason(exc)})"
+    finally:
+        sock.close()
+    return None
+
+
+def discover_host(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The first socket of :data:`DEFAULT_SOCKETS` that accepts a connection.
+
+    Returns ``(host, source)``, e.g. ``("unix:///run/user/1000/podman/podman.sock",
+    "rootless Podman socket")``. Raises :class:`NoEngineFound` listing every
+    place tried and why it failed.
+    """
+    env = os.environ if environ is None else environ
+    runtime = env.get("XDG_RUNTIME_DIR", "")
+    tried: list[tuple[str, str]] = []
+    for template, engine in DEFAULT_SOCKETS:
+        if "$XDG_RUNTIME_DIR" in template:
+            if not runtime or unusable(runtime, os_path=True) is not None:
+                tried.append((template, "XDG_RUNTIME_DIR is not set"))
+                continue
+            path = template.replace("$XDG_RUNTIME_DIR", runtime.rstrip("/") or "/")
+        else:
+            path = template
+        why = _probe(path)
+        if why is None:
+            return f"unix://{path}", f"{engine} socket {path} (discovered)"
+        tried.append((path, why))
+    raise NoEngineFound(tried)
+
+
 def resolve(
     environ: Mapping[str, str] | None = None,
     *,
     config_dir: str | os.PathLike[str] | None = None,
+    discover: bool = False,
 ) -> ResolvedConfig:
     """Work out the daemon address, TLS, API version and headers like the docker CLI.
 
     ``environ`` defaults to :data:`os.environ`; ``config_dir`` overrides
     ``DOCKER_CONFIG``. Raises :class:`ConfigError` for an unknown context, a
     broken ``config.json`` or missing TLS files, and :class:`InvalidArgument`
-    for a malformed ``DOCKER_API_VERSION``.
+    for a malformed ``DOCKER_API_VERSION``. With ``discover``, a default context
+    without TLS looks for an engine (:func:`discover_host`) instead of assuming
+    ``/var/run/docker.sock``, and raises :class:`NoEngineFound` when none answers.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     if config_dir is not None:
@@ -513,6 +585,8 @@ def resolve(
         raise ConfigError(f"the docker context name {name!r} (from {source}) {reason}")
     if name == DEFAULT_CONTEXT:
         host, tls, host_source = _default_context(env, cdir)
+        if discover and host_source == "default" and tls is None:
+            host, host_source = discover_host(env)
         return ResolvedConfig(
             host=host,
             tls=tls,

@@ -457,14 +457,17 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
         status = message.status
         if status.startswith("Digest: "):
             self.digest = status[8:].strip()
-        elif status.startswith("sha256:") and not message.id:
-            self.image_id = status.strip()  # the last message of an import
+        elif status.startswith("sha256:") and message.id in ("", status):
+            # The last message of an import; Podman repeats the id in "id".
+            self.image_id = status.strip()
         text = message.stream
         if text.startswith("Loaded image"):
             for line in text.splitlines():
                 name = line.partition(": ")[2].strip()
                 if line.startswith(("Loaded image: ", "Loaded image ID: ")) and name:
-                    self.loaded.append(name)
+                    # Podman names every image of the archive on one line, comma-separated
+                    # (a reference never holds a comma).
+                    self.loaded.extend(part for part in map(str.strip, name.split(",")) if part)
 
     def _error(self, raw: dict[str, Any]) -> StreamError:
         message, code = _error_parts(raw)

@@ -4,7 +4,8 @@
 ``make_connector`` builds the aiohttp connector for ordinary HTTP traffic and
 ``open_raw`` opens a bare byte stream for hijacked (upgraded) connections;
 both speak to the same endpoint kinds: unix sockets, TCP (optionally TLS) and
-``ssh://`` (``ssh host docker system dial-stdio`` over a socketpair).
+``ssh://``: channels of one asyncssh connection per host (``_sshconn``) when
+asyncssh is installed, else ``ssh host docker system dial-stdio`` over a socketpair.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import re
 import socket
 import ssl
@@ -159,8 +161,8 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
             raise InvalidArgument(
                 "host", shown, "ssh:// addresses take no password; use a key or ssh-agent"
             )
-        if path:
-            raise InvalidArgument("host", shown, "ssh:// addresses take no path")
+        if "@" in path:  # like tcp://: far more often a password holding "/"
+            raise InvalidArgument("host", shown, "ssh:// paths must not hold '@'")
         user = unquote(parts.username) if parts.username else None
         if user is not None and unusable(user, os_path=True) is not None:
             raise InvalidArgument(
@@ -170,6 +172,9 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
             kind="ssh",
             url=redact_host(host.strip()),
             base_url="http://docker",
+            # ssh://host/run/podman/podman.sock: the engine socket on the remote host
+            # (the asyncssh transport only; `docker system dial-stdio` has its own).
+            socket_path=path or None,
             hostname=hostname,
             port=port,
             user=user,
@@ -193,6 +198,40 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
         port=port,
         tls=use_tls,
     )
+
+
+#: Which ssh:// transport to use: "auto" (asyncssh when installed and every ssh
+#: option has an asyncssh meaning, else the ssh command), "asyncssh" or "command".
+SSH_TRANSPORT_ENV = "AIODOCK_SSH_TRANSPORT"
+
+
+def use_asyncssh(endpoint: Endpoint, options: Sequence[str]) -> bool:
+    """Whether ``ssh://`` goes over asyncssh (one SSH connection) or ``ssh`` processes."""
+    choice = os.environ.get(SSH_TRANSPORT_ENV, "").strip().lower() or "auto"
+    if choice not in ("auto", "asyncssh", "command"):
+        raise InvalidArgument(SSH_TRANSPORT_ENV, choice, "expected auto, asyncssh or command")
+    from . import _sshconn
+
+    if choice == "command":
+        if endpoint.socket_path:
+            raise InvalidArgument(
+                "host", endpoint.url, "a socket path in ssh:// needs the asyncssh transport"
+            )
+        return False
+    if not _sshconn.available():
+        if choice == "asyncssh" or endpoint.socket_path:
+            raise InvalidArgument(
+                SSH_TRANSPORT_ENV if choice == "asyncssh" else "host",
+                choice if choice == "asyncssh" else endpoint.url,
+                "needs asyncssh, which is not installed (pip install 'aiodock[ssh]')",
+            )
+        return False
+    if choice == "auto" and not endpoint.socket_path:
+        try:
+            _sshconn.translate_options(options)
+        except _sshconn.Untranslatable:
+            return False  # the ssh command honours every flag it knows
+    return True
 
 
 def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:
@@ -312,6 +351,10 @@ def make_connector(
         assert endpoint.socket_path is not None
         return aiohttp.UnixConnector(endpoint.socket_path, **common)
     if endpoint.kind == "ssh":
+        if use_asyncssh(endpoint, ssh_options):
+            from ._sshconn import AsyncSSHConnector
+
+            return AsyncSSHConnector(endpoint, ssh_options, **common)
         return _SSHConnector(endpoint, ssh_options, **common)
     tls: ssl.SSLContext | bool = ssl_context if endpoint.tls and ssl_context else endpoint.tls
     return aiohttp.TCPConnector(ssl=tls if endpoint.tls else False, **common)
@@ -332,6 +375,10 @@ async def open_raw(
         if endpoint.kind == "unix":
             coro = loop.create_unix_connection(RawConnection, endpoint.socket_path)
             _, conn = await wait_for(coro, connect_timeout)
+        elif endpoint.kind == "ssh" and use_asyncssh(endpoint, ssh_options):
+            from ._sshconn import open_raw_ssh
+
+            conn = await wait_for(open_raw_ssh(endpoint, ssh_options), connect_timeout)
         elif endpoint.kind == "ssh":
             sock, proc = await _spawn_ssh(ssh_command(endpoint, ssh_options))
             _, conn = await loop.create_unix_connection(RawConnection, sock=sock)

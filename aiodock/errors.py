@@ -33,6 +33,7 @@ __all__ = [
     "ImageNotFound",
     "InvalidArgument",
     "NetworkNotFound",
+    "NoEngineFound",
     "NodeNotFound",
     "NotFound",
     "NotInSwarm",
@@ -137,6 +138,26 @@ class CredentialHelperError(DockerError):
 
 class DockerConnectionError(DockerError, ConnectionError):
     """The daemon could not be reached, or the connection broke mid-request."""
+
+
+class NoEngineFound(DockerConnectionError):
+    """Discovery (``DockerClient.from_env`` with nothing configured) found no engine.
+
+    ``tried`` holds a (socket path, why it failed) pair for each place looked at.
+    """
+
+    def __init__(self, tried: list[tuple[str, str]]) -> None:
+        self.tried = tried
+        places = "; ".join(
+            f"{item[0]}: {item[1]}"
+            if isinstance(item, tuple) and len(item) == 2
+            else f"<{type(item).__name__}>"  # never show an object that is not a place
+            for item in tried
+        )
+        super().__init__(
+            "no Docker or Podman engine found (DOCKER_HOST, DOCKER_CONTEXT and "
+            f"currentContext are unset); tried {places}"
+        )
 
 
 class ResponseTooLargeError(DockerConnectionError):

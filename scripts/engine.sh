@@ -4,8 +4,11 @@
 #   bash scripts/engine.sh install   # apt-get the Debian packages that are missing
 #   bash scripts/engine.sh start     # start dockerd unless one answers, then build the test image
 #   bash scripts/engine.sh image     # build aiodock-test/busybox:latest from /bin/busybox if absent
-#   bash scripts/engine.sh stop      # stop the dockerd this script started (and nothing else)
+#   bash scripts/engine.sh stop      # stop the dockerd (and Podman service) this script started
 #   bash scripts/engine.sh status    # print what is running
+#   bash scripts/engine.sh podman    # install Podman, start its API service on its own socket
+#                                    # ($PODMAN_SOCK) and load the test image into its store
+#   bash scripts/engine.sh podman-stop  # stop only the Podman service this script started
 #
 # Several subcommands may be given at once: `engine.sh install start`.
 # Every subcommand is idempotent; nothing is ever pulled from a registry.
@@ -18,6 +21,10 @@ LOGFILE="$STATE_DIR/dockerd.log"
 SOCK=/var/run/docker.sock
 IMAGE=aiodock-test/busybox:latest
 START_TIMEOUT=60
+# Podman's API service runs next to dockerd on a socket of its own (rootful, no idle exit).
+PODMAN_SOCK="${AIODOCK_PODMAN_SOCK:-/run/aiodock-podman/podman.sock}"
+PODMAN_PIDFILE="$STATE_DIR/podman.pid"
+PODMAN_LOGFILE="$STATE_DIR/podman.log"
 
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -174,7 +181,7 @@ EOF
     log "built $IMAGE"
 }
 
-cmd_stop() {
+stop_dockerd() {
     if [ ! -f "$PIDFILE" ]; then
         log "no dockerd started by this script (no $PIDFILE)"
         return 0
@@ -202,6 +209,131 @@ cmd_stop() {
     log "stopped"
 }
 
+# --- Podman ---------------------------------------------------------------------
+
+ping_podman() {
+    [ -S "$PODMAN_SOCK" ] || return 1
+    curl -fsS --max-time 3 --unix-socket "$PODMAN_SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+is_podman() {
+    local pid="$1"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+        && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = podman ]
+}
+
+install_podman() {
+    if command -v podman >/dev/null; then
+        return 0
+    fi
+    log "installing: podman"
+    local policy=/usr/sbin/policy-rc.d added_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod 755 "$policy"
+        added_policy=1
+    fi
+    local rc=0
+    {
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                -o Dpkg::Use-Pty=0 podman
+    } >"${TMPDIR:-/tmp}/aiodock-apt-podman.log" 2>&1 || rc=$?
+    if [ "$added_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
+    if [ "$rc" -ne 0 ]; then
+        tail -n 40 "${TMPDIR:-/tmp}/aiodock-apt-podman.log" >&2
+        die "apt-get install podman failed (exit $rc)"
+    fi
+    log "installed: podman $(podman --version 2>/dev/null | awk '{print $3}')"
+}
+
+cmd_podman() {
+    install_podman
+    if ping_podman; then
+        log "podman already answers on $PODMAN_SOCK"
+    else
+        local pid=""
+        if [ -f "$PODMAN_PIDFILE" ] && is_podman "$(cat "$PODMAN_PIDFILE")"; then
+            pid="$(cat "$PODMAN_PIDFILE")"
+        else
+            mount_cgroups
+            mkdir -p "$STATE_DIR" "$(dirname "$PODMAN_SOCK")"
+            rm -f "$PODMAN_SOCK"
+            log "starting podman system service on $PODMAN_SOCK (log: $PODMAN_LOGFILE)"
+            # --time=0: never exit for idleness; the tests may pause between calls.
+            setsid podman system service --time=0 "unix://$PODMAN_SOCK" \
+                >>"$PODMAN_LOGFILE" 2>&1 </dev/null &
+            pid=$!
+            echo "$pid" >"$PODMAN_PIDFILE"
+        fi
+        local waited=0
+        until ping_podman; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                tail -n 30 "$PODMAN_LOGFILE" >&2 2>/dev/null || true
+                rm -f "$PODMAN_PIDFILE"
+                die "podman system service exited before answering /_ping"
+            fi
+            if [ "$waited" -ge $((START_TIMEOUT * 4)) ]; then
+                tail -n 30 "$PODMAN_LOGFILE" >&2 2>/dev/null || true
+                die "podman did not answer /_ping within ${START_TIMEOUT}s"
+            fi
+            sleep 0.25
+            waited=$((waited + 1))
+        done
+        log "podman ready after ~$((waited / 4))s"
+    fi
+    podman_image
+}
+
+# Podman gets the test image from dockerd's store: never from a registry.
+podman_image() {
+    if podman image exists "$IMAGE" 2>/dev/null; then
+        log "image $IMAGE present in podman"
+        return 0
+    fi
+    cmd_image
+    log "loading $IMAGE into podman"
+    local rc=0 out
+    out="$(docker_cli save "$IMAGE" | podman load -q 2>&1)" || rc=$?
+    if [ "$rc" -ne 0 ] || ! podman image exists "$IMAGE"; then
+        printf '%s\n' "$out" >&2
+        die "loading $IMAGE into podman failed"
+    fi
+    log "loaded $IMAGE into podman"
+}
+
+cmd_podman-stop() {
+    if [ ! -f "$PODMAN_PIDFILE" ]; then
+        log "no podman service started by this script (no $PODMAN_PIDFILE)"
+        return 0
+    fi
+    local pid
+    pid="$(cat "$PODMAN_PIDFILE")"
+    if ! is_podman "$pid"; then
+        log "podman pid $pid is gone"
+        rm -f "$PODMAN_PIDFILE"
+        return 0
+    fi
+    log "stopping podman service (pid $pid)"
+    kill -TERM "$pid"
+    local waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge 60 ]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.25
+        waited=$((waited + 1))
+    done
+    rm -f "$PODMAN_PIDFILE" "$PODMAN_SOCK"
+    log "stopped podman"
+}
+
+cmd_stop() {
+    cmd_podman-stop
+    stop_dockerd
+}
+
 cmd_status() {
     if ping_engine; then
         local version
@@ -221,17 +353,25 @@ cmd_status() {
     else
         echo "image: $IMAGE absent"
     fi
+    if ping_podman; then
+        local pversion
+        pversion="$(curl -fsS --max-time 3 --unix-socket "$PODMAN_SOCK" http://localhost/version \
+            | sed -n 's/.*"Version":"\([^"]*\)","ApiVersion":"\([^"]*\)".*/Podman \1, API \2/p' || true)"
+        echo "podman: answering on $PODMAN_SOCK (${pversion:-version unknown})"
+    else
+        echo "podman: not answering on $PODMAN_SOCK"
+    fi
 }
 
 usage() {
-    echo "usage: $0 {install|start|image|stop|status}..." >&2
+    echo "usage: $0 {install|start|image|stop|status|podman|podman-stop}..." >&2
     exit 2
 }
 
 [ "$#" -gt 0 ] || usage
 for arg in "$@"; do
     case "$arg" in
-        install | start | image | stop | status) ;;
+        install | start | image | stop | status | podman | podman-stop) ;;
         *) usage ;;
     esac
 done

@@ -46,7 +46,7 @@ ensure_venv() {
     echo "$want" >>"$stamp"
 }
 
-bash scripts/engine.sh install start
+bash scripts/engine.sh install start podman
 started=$SECONDS
 ensure_venv -e ".[test]" nox ruff mypy -r docs/requirements.txt
 echo "test.sh: virtualenv ready in $((SECONDS - started))s" >&2

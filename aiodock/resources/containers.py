@@ -41,12 +41,14 @@ from .._frames import JSONStreamDecoder
 from .._options import Unpack
 from .._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ..errors import (
+    Conflict,
     ContainerError,
     ContainerNotFound,
     DockerConnectionError,
     ImageNotFound,
     InvalidArgument,
     NotFound,
+    ServerError,
     UsageError,
     error_class_for,
 )
@@ -1092,14 +1094,20 @@ class Containers(Resource):
         request, container_name, platform_value = build_create_request(**options)
         if platform_value is not None:
             await self._client._require_api("platform", "1.41")
-        return await self._client._model(
-            "POST",
-            "/containers/create",
-            models.ContainerCreateResponse,
-            params={"name": container_name, "platform": platform_value},
-            body=unstructure(request),
-            not_found=ImageNotFound,
-        )
+        try:
+            return await self._client._model(
+                "POST",
+                "/containers/create",
+                models.ContainerCreateResponse,
+                params={"name": container_name, "platform": platform_value},
+                body=unstructure(request),
+                not_found=ImageNotFound,
+            )
+        except ServerError as exc:
+            # Podman answers a taken name with 500, Docker with 409: one class for both.
+            if exc.status == 500 and exc.message.endswith("that name is already in use"):
+                raise Conflict(exc.status, exc.message, exc.method, exc.path) from None
+            raise
 
     async def start(self, container_id: str, *, detach_keys: str | None = None) -> bool:
         """Start a container. Returns ``False`` if it was already running (not an error).

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,7 @@ AuthLike = AuthConfig | Mapping[str, Any]
 #: (``{"os": "linux", "architecture": "arm64", "variant": "v8"}``).
 PlatformLike = str | Mapping[str, Any]
 
+_BARE_ID = re.compile(r"[0-9a-f]{64}")
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _TAR = "application/x-tar"
 _PLATFORM_KEYS = ("os", "architecture", "variant", "os.version", "os.features")
@@ -351,13 +353,18 @@ class Images(Resource):
         platform_json = _platform_json(platform)
         if platform_json is not None:
             await self._client._require_api("platform", "1.48")
-        return await self._client._models(
+        items = await self._client._models(
             "GET",
             path,
             models.ImageHistoryResponseItem,
             params={"platform": platform_json},
             not_found=ImageNotFound,
         )
+        # Podman sends bare hex ids; Docker's (and inspect's) carry the algorithm.
+        return [
+            attrs.evolve(item, id=f"sha256:{item.id}") if _BARE_ID.fullmatch(item.id) else item
+            for item in items
+        ]
 
     async def tag(self, name: str, target: str, *, tag: str | None = None) -> None:
         """Give image ``name`` the reference ``target`` (``docker tag``).
@@ -396,7 +403,7 @@ class Images(Resource):
         if selected is not None:
             await self._client._require_api("platforms", "1.50")
         params = {"force": force or None, "noprune": noprune or None, "platforms": selected}
-        return await self._client._models(
+        items = await self._client._models(
             "DELETE",
             path,
             models.ImageDeleteResponseItem,
@@ -404,6 +411,13 @@ class Images(Resource):
             not_found=ImageNotFound,
             timeout=_NO_TIMEOUT,
         )
+        # Podman sends bare hex ids in "Deleted"; Docker's carry the algorithm.
+        return [
+            attrs.evolve(item, deleted=f"sha256:{item.deleted}")
+            if item.deleted and _BARE_ID.fullmatch(item.deleted)
+            else item
+            for item in items
+        ]
 
     async def prune(self, *, filters: Filters | None = None) -> ImagePruneResponse:
         """Remove unused images (dangling only unless ``filters={"dangling": False}``).

@@ -14,7 +14,7 @@ from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from ..errors import InvalidArgument, NetworkNotFound, NotFound
+from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
 from ._checks import non_empty, str_map
 
@@ -191,9 +191,16 @@ class Networks(Resource):
             await self._client._require_api("enable_ipv4", "1.47")
         if check_duplicate and not await self._client._api_at_least("1.44"):
             body["CheckDuplicate"] = True
-        return await self._client._model(
-            "POST", "/networks/create", models.NetworkCreateResponse, body=body
-        )
+        try:
+            return await self._client._model(
+                "POST", "/networks/create", models.NetworkCreateResponse, body=body
+            )
+        except ServerError as exc:
+            # Podman answers a taken name with 500 ("network already exists"), Docker
+            # with 409: raise the same class for both (the status stays what was sent).
+            if exc.status == 500 and exc.message.endswith("network already exists"):
+                raise Conflict(exc.status, exc.message, exc.method, exc.path) from None
+            raise
 
     async def remove(self, network_id: str) -> None:
         """Remove a network.

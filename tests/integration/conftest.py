@@ -5,12 +5,21 @@ Without it, integration tests are skipped on a developer machine and the whole r
 under CI (``CI`` set), so that a broken machine can never pass for a green run.
 
 Fixtures:
-- ``docker``: an ``aiodock.DockerClient`` on the main engine (function scope).
+- ``docker``: an ``aiodock.DockerClient`` on the main engine (function scope). In a test
+  marked ``@pytest.mark.engines`` it is parametrised over every engine (``ENGINES``):
+  Docker on /var/run/docker.sock and Podman's service on ``_infra.PODMAN_SOCK``.
+- ``engine_kind``: ``"docker"`` or ``"podman"``, the engine ``docker`` talks to.
+- ``engine_difference``: call it with a reason in a test that asserts a documented
+  difference of the engine under test; the compatibility table shows the reason.
 - ``busybox``: the name of the local test image, built if missing (session scope).
 - ``test_label``: a fresh copy of ``TEST_LABEL`` to put on everything a test creates.
 - ``tls_daemon``: a second dockerd speaking only mutual TLS (``_infra.TLSDaemon``).
 - ``sshd``: an sshd that lets a generated key in as root (``_infra.SSHServer``).
 - ``registry``: a docker-registry with htpasswd auth on 127.0.0.1:5000 (``_infra.Registry``).
+
+With ``AIODOCK_COMPAT_JSON=path`` the run writes every (test, engine, outcome) of the
+engine-parametrised tests to ``path``; ``tools/compat_table.py`` renders
+docs/compatibility.md from it.
 
 Leftovers labelled ``aiodock-test=1`` are removed at the start and at the end of the
 session, over plain HTTP (``AIODOCK_TEST_CLEANUP``: ``all``, ``stale`` or ``none``; the
@@ -20,6 +29,7 @@ ten minutes so that concurrent runs on one engine leave each other alone).
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -42,6 +52,70 @@ STALE_AFTER = 600.0
 
 _ENGINE_HINT = "integration tests need a real engine; run scripts/engine.sh start"
 _T = TypeVar("_T")
+
+#: The engines a test marked ``engines`` runs against.
+ENGINES = ("docker", "podman")
+_COMPAT_KEY = "aiodock_compat"
+_compat_results: list[dict[str, str]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "engines: run against every engine (Docker and Podman) via the docker fixture"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("engines") and "engine_kind" in (
+        metafunc.fixturenames
+    ):
+        metafunc.parametrize("engine_kind", ENGINES, indirect=True)
+
+
+def _compat_name(nodeid: str) -> str:
+    """The test id without its engine parameter (``test_x[podman]`` -> ``test_x``)."""
+    base, bracket, params = nodeid.partition("[")
+    if not bracket:
+        return nodeid
+    rest = [p for p in params.rstrip("]").split("-") if p not in ENGINES]
+    return f"{base}[{'-'.join(rest)}]" if rest else base
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    props = dict(report.user_properties)
+    engine = props.get("engine")
+    if engine is None or not os.environ.get("AIODOCK_COMPAT_JSON"):
+        return
+    if report.when != "call" and not (report.failed or report.skipped):
+        return
+    outcome = report.outcome
+    if report.when != "call" and report.failed:
+        outcome = "error"
+    _compat_results.append(
+        {
+            "test": _compat_name(report.nodeid),
+            "engine": str(engine),
+            "outcome": outcome,
+            "difference": "; ".join(
+                str(v) for k, v in report.user_properties if k == "engine_difference"
+            ),
+        }
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = os.environ.get("AIODOCK_COMPAT_JSON")
+    if not path or not _compat_results:
+        return
+    existing: list[dict[str, str]] = []
+    if os.path.exists(path):  # several runs (one per module) add up to one table
+        with open(path, encoding="utf-8") as fh:
+            existing = json.load(fh)
+    fresh = {(r["test"], r["engine"]) for r in _compat_results}
+    merged = [r for r in existing if (r["test"], r["engine"]) not in fresh] + _compat_results
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(sorted(merged, key=lambda r: (r["test"], r["engine"])), fh, indent=1)
+        fh.write("\n")
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -73,6 +147,9 @@ def _cleanup(when: str) -> None:
         return
     older_than = None if mode == "all" else STALE_AFTER
     report = _infra.cleanup_labelled(older_than=older_than)
+    if _infra.engine_ping(_infra.PODMAN_SOCK) is None:
+        podman = _infra.cleanup_labelled(older_than=older_than, sock=_infra.PODMAN_SOCK)
+        report.failed.extend(f"podman: {item}" for item in podman.failed)
     if report.failed:
         warnings.warn(
             f"cleanup {when} the session could not remove: {'; '.join(report.failed)}",
@@ -102,12 +179,45 @@ def test_label() -> dict[str, str]:
     return dict(TEST_LABEL)
 
 
+@pytest.fixture(scope="session")
+def podman_host() -> str:
+    """Podman's API service with the test image loaded (installed and started if needed)."""
+    try:
+        return _infra.ensure_podman()
+    except _infra.InfraError as exc:
+        _unavailable(f"cannot start Podman: {exc}")
+
+
 @pytest.fixture
-async def docker() -> AsyncIterator[aiodock.DockerClient]:
-    """A client of the library under test, connected to the main engine."""
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """Which engine ``docker`` talks to: Docker unless the test is marked ``engines``."""
+    kind: str = getattr(request, "param", "docker")
+    if hasattr(request, "param"):
+        request.node.user_properties.append(("engine", kind))
+    return kind
+
+
+@pytest.fixture
+def engine_difference(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record that this test asserts a documented difference of the engine under test."""
+
+    def note(reason: str) -> None:
+        request.node.user_properties.append(("engine_difference", reason))
+
+    return note
+
+
+@pytest.fixture
+async def docker(
+    request: pytest.FixtureRequest, engine_kind: str
+) -> AsyncIterator[aiodock.DockerClient]:
+    """A client of the library under test, connected to the engine under test."""
     import aiodock
 
-    async with aiodock.DockerClient(DOCKER_HOST) as client:
+    host = DOCKER_HOST
+    if engine_kind == "podman":
+        host = request.getfixturevalue("podman_host")
+    async with aiodock.DockerClient(host) as client:
         yield client
 
 

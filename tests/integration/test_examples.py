@@ -60,13 +60,16 @@ SCRIPTS = {
 }
 # Not scripts: imported and served in the tests below.
 APPS = {"fastapi_app"}
+# Scripts that need auxiliary daemons: run by their own tests below.
+FLEET = {"fleet_events"}
 
 
 def test_every_example_is_exercised() -> None:
     found = {path.stem for path in EXAMPLES.glob("*.py")}
-    assert found == set(SCRIPTS) | APPS, (
-        f"examples without a test here: {sorted(found - set(SCRIPTS) - APPS)}; "
-        f"tests for missing examples: {sorted(set(SCRIPTS) | APPS - found)}"
+    tested = set(SCRIPTS) | APPS | FLEET
+    assert found == tested, (
+        f"examples without a test here: {sorted(found - tested)}; "
+        f"tests for missing examples: {sorted(tested - found)}"
     )
 
 
@@ -111,6 +114,48 @@ def test_example_script_runs(
     output = f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0, output
     assert script.expect in proc.stdout, output
+    assert "Traceback" not in proc.stderr, output
+    assert "ResourceWarning" not in proc.stderr, output
+
+
+@pytest.mark.slow
+def test_fleet_events_local_tls_ssh_and_a_host_that_goes_away(
+    busybox: str,
+    example_env: dict[str, str],
+    tls_daemon: _infra.TLSDaemon,
+    sshd: _infra.SSHServer,
+) -> None:
+    tls_daemon.load_image(busybox)
+    args = [
+        f"local={DOCKER_HOST}",
+        f"tls={tls_daemon.host}",
+        f"ssh={sshd.host}",
+        "--tls",
+        f"tls={tls_daemon.cert_dir}",
+        "--ssh-options",
+        " ".join(sshd.ssh_options),
+        "--flaky",
+        "--image",
+        busybox,
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "fleet_events.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO_ROOT,
+        env=example_env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    output = f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, output
+    assert "fleet_events OK" in proc.stdout, output
+    assert "round 1 (all hosts): ok" in proc.stdout, output
+    assert "round 2 (flaky host gone): ok" in proc.stdout, output
+    # Every host's own events came tagged with that host.
+    for host in ("local", "tls", "ssh", "flaky"):
+        assert f"[{host:<6}] container create" in proc.stdout, output
     assert "Traceback" not in proc.stderr, output
     assert "ResourceWarning" not in proc.stderr, output
 

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ def labels(test_label: dict[str, str]) -> dict[str, str]:
     return {**test_label, "aiodock-test-run": uuid.uuid4().hex}
 
 
+@pytest.mark.engines
 async def test_ping_get_and_head(docker: DockerClient) -> None:
     assert await docker.system.ping() is True
     assert await docker.system.ping(head=True) is True
@@ -43,12 +45,19 @@ async def test_ping_unreachable_daemon_raises_connection_error() -> None:
             await docker.system.ping()
 
 
-async def test_version_and_info(docker: DockerClient) -> None:
+@pytest.mark.engines
+async def test_version_and_info(
+    docker: DockerClient, engine_kind: str, engine_difference: Callable[[str], None]
+) -> None:
     version = await docker.system.version()
     assert isinstance(version, SystemVersion)
     assert version.api_version == await docker.api_version()
     assert version.version and version.os == "linux"
-    assert any(c.name == "Engine" for c in version.components)
+    engine = "Engine"
+    if engine_kind == "podman":
+        engine = "Podman Engine"
+        engine_difference('/version names its component "Podman Engine", not "Engine"')
+    assert any(c.name == engine for c in version.components)
     info = await docker.system.info()
     assert isinstance(info, SystemInfo)
     assert info.id and info.name and info.server_version == version.version
@@ -91,6 +100,7 @@ async def test_df_is_typed_and_sees_what_we_created(
             await docker.volumes.remove(volume.name)
 
 
+@pytest.mark.engines
 async def test_df_types_are_validated_and_gated(docker: DockerClient) -> None:
     with pytest.raises(InvalidArgument, match="types"):
         await docker.system.df(types=["containers"])
@@ -196,3 +206,11 @@ async def test_session_upgrades_to_h2c_and_the_daemon_speaks_http2(docker: Docke
 async def test_session_refuses_header_injection(docker: DockerClient) -> None:
     with pytest.raises(aiodock.InvalidArgument, match="headers"):
         await docker.system.session(session_id="x\r\nHost: evil")
+
+
+@pytest.mark.engines
+async def test_engine_info_names_the_engine(docker: DockerClient, engine_kind: str) -> None:
+    info = await docker.engine_info()
+    version = await docker.system.version()
+    assert info.name == ("Podman" if engine_kind == "podman" else "Docker")
+    assert info.version == version.version and info.api_version == "1.41"

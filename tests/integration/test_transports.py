@@ -174,7 +174,11 @@ async def test_from_env_default_is_local_socket(tmp_path: Path) -> None:
         assert (await client.system.version()).api_version == "1.41"
 
 
-async def test_ssh_transport(sshd: _infra.SSHServer, busybox: str) -> None:
+async def test_ssh_transport(
+    sshd: _infra.SSHServer, busybox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ssh-command transport (the asyncssh one: test_ssh_asyncssh.py).
+    monkeypatch.setenv("AIODOCK_SSH_TRANSPORT", "command")
     async with DockerClient(sshd.host, ssh_options=sshd.ssh_options) as client:
         assert await client.system.ping()
         assert (await client.system.version()).api_version == "1.41"
@@ -192,7 +196,13 @@ async def test_ssh_transport(sshd: _infra.SSHServer, busybox: str) -> None:
         assert process.returncode is not None, "ssh processes must end with the client"
 
 
-async def test_ssh_unknown_host_key_is_refused(sshd: _infra.SSHServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["command", "asyncssh"])
+async def test_ssh_unknown_host_key_is_refused(
+    sshd: _infra.SSHServer, tmp_path: Path, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if transport == "asyncssh":
+        pytest.importorskip("asyncssh")
+    monkeypatch.setenv("AIODOCK_SSH_TRANSPORT", transport)
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     options = [
