@@ -446,6 +446,9 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
     async def pump_stdin() -> None:
         while True:
             chunk = await conn.inbox.get()
+            # Input sent before the start waits for the process, as in the engine's pipe.
+            while c.id not in fake._stdin and not c.removed and not fake.closing:
+                await fake._wait_change()
             queue = fake._stdin.get(c.id)
             c.stdin.extend(chunk)
             if queue is not None:
@@ -457,6 +460,18 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
     try:
         cursor = 0 if logs else len(c.log)
         generation = c.generation
+        if stream and not c.running:
+            # The engine's attach hooks onto the container's output pipes: opened
+            # before a start, it streams what the next run writes, then ends.
+            for entry in c.log[cursor:]:
+                if entry.stream in want:
+                    await out.write(fake.frame(c, entry.stream, entry.data))
+            cursor = len(c.log)
+            while c.generation == generation and not c.removed and not fake.closing:
+                await fake._wait_change()
+            if c.generation == generation:
+                return Abandoned()
+            generation = c.generation
         while True:
             fresh = c.log[cursor:]
             cursor = len(c.log)

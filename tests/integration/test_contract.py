@@ -675,6 +675,25 @@ async def container_events(b: Backend, rec: Recorder) -> None:
     rec.add("events-http", status=response.status)
 
 
+async def run_output(b: Backend, rec: Recorder) -> None:
+    # run() attaches before it starts the container: the output must come through.
+    cmd = ["sh", "-c", "echo out; echo err >&2; exit 4"]
+    result = await b.client.containers.run(b.image, cmd, check=False, labels=b.labels, timeout=30)
+    rec.add(
+        "run",
+        stdout=result.stdout.decode(),
+        stderr=result.stderr.decode(),
+        exit_code=result.exit_code,
+    )
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 4)
+    fed = await b.client.containers.run(b.image, ["cat"], stdin=b"fed\n", labels=b.labels)
+    rec.add("run-stdin", stdout=fed.stdout.decode(), exit_code=fed.exit_code)
+    tty = await b.client.containers.run(
+        b.image, ["sh", "-c", "echo a; echo b >&2"], tty=True, labels=b.labels
+    )
+    rec.add("run-tty", stdout=tty.stdout.decode(), stderr=tty.stderr.decode())
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -685,6 +704,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "image-missing": image_missing,
     "networks-volumes": networks_and_volumes,
     "events": container_events,
+    "run": run_output,
 }
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.

@@ -1132,3 +1132,56 @@ def test_plugin_import_is_light() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "['aiodock.testing.plugin']"
+
+
+# --- attach before start, and run() ----------------------------------------------------------
+
+
+async def test_run_returns_the_output_like_the_engine(client: DockerClient) -> None:
+    result = await client.containers.run(
+        "busybox", ["sh", "-c", "echo out; echo err >&2"], timeout=10
+    )
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 0)
+
+
+async def test_run_with_stdin_and_a_failing_exit(client: DockerClient) -> None:
+    result = await client.containers.run("busybox", ["cat"], stdin=b"fed", timeout=10)
+    assert result.stdout == b"fed"
+    failed = await client.containers.run(
+        "busybox", ["sh", "-c", "echo bad >&2; exit 3"], check=False, timeout=10
+    )
+    assert (failed.exit_code, failed.stderr) == (3, b"bad\n")
+
+
+async def test_attach_before_start_waits_for_the_start(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    c = fake.add_container(name="later", cmd=["sh", "-c", "echo hi"])
+    stream = await client._hijack(
+        "POST",
+        "/containers/later/attach",
+        tty=False,
+        params={"stream": True, "stdout": True, "stderr": True},
+    )
+    async with stream:
+        reader = asyncio.ensure_future(stream.demux())
+        await asyncio.sleep(0.05)
+        assert not reader.done(), "the attach ended before the container started"
+        await client.containers.start(c.id)
+        out = await asyncio.wait_for(reader, 5)
+    assert out.stdout == b"hi\n"
+
+
+async def test_attach_to_a_container_removed_before_start_ends(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    c = fake.add_container(name="gone", cmd=["sh", "-c", "echo hi"])
+    stream = await client._hijack(
+        "POST", "/containers/gone/attach", tty=False, params={"stream": True, "stdout": True}
+    )
+    async with stream:
+        reader = asyncio.ensure_future(stream.demux())
+        await asyncio.sleep(0.05)
+        await client.containers.remove(c.id)
+        out = await asyncio.wait_for(reader, 5)
+    assert out.stdout == b""
