@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._fake import ExecSession, FakeDocker, PullPlan
+    from ._files import FakeFile, FileTree
     from ._state import FakeContainer, FakeExec, FakeImage, FakeNetwork, FakeVolume, LogEntry
     from ._wire import Answer, FakeRequest, RecordedRequest
 
@@ -28,10 +29,12 @@ __all__ = [
     "FakeContainer",
     "FakeDocker",
     "FakeExec",
+    "FakeFile",
     "FakeImage",
     "FakeNetwork",
     "FakeRequest",
     "FakeVolume",
+    "FileTree",
     "LogEntry",
     "PullPlan",
     "RecordedRequest",
@@ -43,6 +46,8 @@ _WHERE = {
     "PullPlan": "._fake",
     "FakeContainer": "._state",
     "FakeExec": "._state",
+    "FakeFile": "._files",
+    "FileTree": "._files",
     "FakeImage": "._state",
     "FakeNetwork": "._state",
     "FakeVolume": "._state",

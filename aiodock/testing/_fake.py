@@ -27,6 +27,7 @@ import attrs
 from aiohttp import web
 
 from .._frames import encode_frame
+from ._files import FakeFile, FileTree
 from ._state import (
     DEFAULT_PATH_ENV,
     FakeContainer,
@@ -193,6 +194,7 @@ class FakeDocker:
         self.networks: dict[str, FakeNetwork] = {}
         self.volumes: dict[str, FakeVolume] = {}
         self.execs: dict[str, FakeExec] = {}
+        self._files: dict[str, FileTree] = {}
         #: Events emitted so far (the most recent ones).
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=_EVENT_HISTORY)
 
@@ -608,6 +610,49 @@ class FakeDocker:
             raise KeyError(ref)
         return found
 
+    def files(self, container: str) -> FileTree:
+        """The in-memory file tree of ``container`` (id, id prefix or name).
+
+        ``PUT /containers/{id}/archive`` unpacks into it and ``GET``/``HEAD``
+        read it; a new container starts with a small busybox-like skeleton
+        (``/etc``, ``/tmp``, ...). Tests may read ``tree.nodes`` or use
+        :meth:`write_file` and :meth:`read_file`.
+
+        Args:
+            container: the container's id, id prefix or name.
+
+        Raises:
+            KeyError: no such container.
+        """
+        c = self.container(container)
+        tree = self._files.get(c.id)
+        if tree is None:
+            tree = self._files[c.id] = FileTree(str(c.config.get("Hostname") or ""))
+        return tree
+
+    def write_file(self, container: str, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Create or replace a regular file in ``container`` (parents are created).
+
+        Args:
+            container: the container's id, id prefix or name.
+            path: absolute path inside the container.
+            data: the file's content.
+            mode: permission bits.
+        """
+        self.files(container).write(path, FakeFile("file", mode, data=bytes(data)))
+
+    def read_file(self, container: str, path: str) -> bytes:
+        """The content of a regular file in ``container`` (KeyError when there is none).
+
+        Args:
+            container: the container's id, id prefix or name.
+            path: absolute path inside the container.
+        """
+        node = self.files(container).get(path)
+        if node is None or node.kind != "file":
+            raise KeyError(path)
+        return node.data
+
     def image(self, ref: str) -> FakeImage:
         """The image with this reference or id (KeyError if none)."""
         found = self._find_image(ref)
@@ -947,6 +992,7 @@ class FakeDocker:
                 return
         c.removed = True
         self.containers.pop(c.id, None)
+        self._files.pop(c.id, None)
         for exec_id in c.exec_ids:
             self.execs.pop(exec_id, None)
         self._container_event(c, "destroy")

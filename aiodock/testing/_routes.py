@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._files import stat_header
 from ._state import (
     STATS_CPUS,
     FakeContainer,
@@ -560,6 +561,44 @@ async def container_stats(req: FakeRequest) -> web.StreamResponse:
     if fake.closing:
         return writer.response
     return await writer.finish()
+
+
+# --- archives ------------------------------------------------------------------------------
+
+
+def _archive_path(req: FakeRequest) -> str:
+    path = req.arg("path") or ""
+    if not path:
+        # Sic: the engine's message has no space there.
+        raise Answer(400, "bad parameter: pathcannot be empty")
+    return path
+
+
+async def archive_get(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    path = _archive_path(req)
+    tree = fake.files(c.id)
+    headers = fake.common_headers()
+    if req.method == "HEAD":
+        headers["X-Docker-Container-Path-Stat"] = stat_header(tree.stat(path, c.id))
+        return web.Response(status=200, headers=headers)
+    body, stat = tree.archive(path, c.id)
+    headers["X-Docker-Container-Path-Stat"] = stat_header(stat)
+    headers["Content-Type"] = "application/x-tar"
+    fake._container_event(c, "archive-path")
+    return web.Response(status=200, body=body, headers=headers)
+
+
+async def archive_put(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    path = _archive_path(req)
+    fake.files(c.id).extract(
+        path, req.body, c.id, no_overwrite_dir_non_dir=req.flag("noOverwriteDirNonDir")
+    )
+    fake._container_event(c, "extract-to-dir")
+    return web.Response(status=200)
 
 
 # --- exec --------------------------------------------------------------------------------
@@ -1118,6 +1157,9 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/containers/{id}/resize", container_resize),
         ("POST", "/containers/{id}/attach", container_attach),
         ("POST", "/containers/{id}/exec", exec_create),
+        ("GET", "/containers/{id}/archive", archive_get),
+        ("HEAD", "/containers/{id}/archive", archive_get),
+        ("PUT", "/containers/{id}/archive", archive_put),
         ("DELETE", "/containers/{id}", container_remove),
         ("POST", "/exec/{id}/start", exec_start),
         ("POST", "/exec/{id}/resize", exec_resize),

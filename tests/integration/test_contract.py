@@ -29,6 +29,7 @@ from aiodock import DockerClient
 from aiodock._frames import MultiplexDecoder
 from aiodock.errors import (
     APIError,
+    BadRequest,
     Conflict,
     ContainerNotFound,
     ImageNotFound,
@@ -694,6 +695,137 @@ async def run_output(b: Backend, rec: Recorder) -> None:
     rec.add("run-tty", stdout=tty.stdout.decode(), stderr=tty.stderr.decode())
 
 
+def _tar(*entries: tuple[str, bytes | None]) -> bytes:
+    """A tar of files (bytes) and directories (None)."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime = 1_700_000_000
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o640
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _members(data: bytes) -> list[list[Any]]:
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return [[m.name, m.type.decode(), m.size, m.mode] for m in tar.getmembers()]
+
+
+async def archives(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    where = f"/etc/{b.unique('arc')}"
+    upload = _tar(
+        (where[5:], None), (f"{where[5:]}/a.txt", b"alpha\n"), (f"{where[5:]}/sub/b", b"b")
+    )
+    await b.client.containers.put_archive(cid, path="/etc", data=upload)
+    rec.add("put", ok=True)
+    for step, path in (("head-dir", where), ("head-file", f"{where}/a.txt")):
+        stat = await b.client.containers.head_archive(cid, path=path)
+        rec.add(step, name=rec.normalize(stat.name), size=stat.size, mode=stat.mode)
+    response = await b.client._send("GET", f"/containers/{cid}/archive", params={"path": where})
+    try:
+        body = await response.read()
+        rec.add(
+            "get-dir",
+            status=response.status,
+            content_type=response.headers.get("Content-Type"),
+            has_stat="X-Docker-Container-Path-Stat" in response.headers,
+            members=[[rec.normalize(m[0]), *m[1:]] for m in _members(body)],
+        )
+    finally:
+        response.release()
+    stream = b.client.containers.get_archive(cid, path=f"{where}/.")
+    async with stream:
+        data = b"".join([chunk async for chunk in stream])
+    rec.add("get-dot", members=_members(data), stat_name=stream.stat.name)
+    stream = b.client.containers.get_archive(cid, path=f"{where}/a.txt")
+    async with stream:
+        data = b"".join([chunk async for chunk in stream])
+    rec.add("get-file", members=_members(data))
+
+    await rec.error(
+        "get-missing",
+        NotFound,
+        404,
+        r"could not find the file|no such path",
+        b.client.containers.get_archive(cid, path=f"{where}/nope"),
+    )
+    await rec.error(
+        "get-file-as-dir",
+        APIError,
+        500,
+        r"not a directory",
+        b.client.containers.get_archive(cid, path=f"{where}/a.txt/"),
+    )
+    await rec.error(
+        "head-missing",
+        NotFound,
+        404,
+        r"no such path",
+        b.client.containers.head_archive(cid, path=f"{where}/nope"),
+    )
+    await rec.error(
+        "put-missing-dir",
+        NotFound,
+        404,
+        r"could not find the file|no such path",
+        b.client.containers.put_archive(cid, path=f"{where}/nope", data=upload),
+    )
+    await rec.error(
+        "put-into-file",
+        APIError,
+        500,
+        r"extraction point is not a directory",
+        b.client.containers.put_archive(cid, path=f"{where}/a.txt", data=upload),
+    )
+    await rec.error(
+        "put-not-tar",
+        APIError,
+        500,
+        r"error processing tar file",
+        b.client.containers.put_archive(cid, path=where, data=b"\x01" * 1024),
+    )
+    await rec.error(
+        "get-empty-path",
+        BadRequest,
+        400,
+        r"cannot be empty",
+        b.client._read("GET", f"/containers/{cid}/archive", params={"path": ""}),
+    )
+    await rec.error(
+        "archive-no-container",
+        ContainerNotFound,
+        404,
+        r"no such container",
+        b.client.containers.head_archive(f"nope-{b.run}", path="/etc"),
+    )
+    # A file where a directory was replaces it, unless noOverwriteDirNonDir.
+    await rec.error(
+        "put-no-overwrite",
+        APIError,
+        500,
+        r"cannot overwrite directory",
+        b.client.containers.put_archive(
+            cid, path=where, data=_tar(("sub", b"file")), no_overwrite_dir_non_dir=True
+        ),
+    )
+    await b.client.containers.put_archive(cid, path=where, data=_tar(("sub", b"file")))
+    stat = await b.client.containers.head_archive(cid, path=f"{where}/sub")
+    rec.add("put-overwrite", size=stat.size, mode=stat.mode)
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -705,6 +837,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "networks-volumes": networks_and_volumes,
     "events": container_events,
     "run": run_output,
+    "archives": archives,
 }
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.

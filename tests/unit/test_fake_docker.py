@@ -1185,3 +1185,126 @@ async def test_attach_to_a_container_removed_before_start_ends(
         await client.containers.remove(c.id)
         out = await asyncio.wait_for(reader, 5)
     assert out.stdout == b""
+
+
+# --- archives ----------------------------------------------------------------------------------
+
+
+def make_tar(*entries: tuple[str, bytes | None], kind: bytes = b"") -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            elif kind == tarfile.SYMTYPE:
+                info.type, info.linkname = tarfile.SYMTYPE, data.decode()
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o600
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def tar_members(data: bytes) -> list[tuple[str, int, bytes]]:
+    import io
+    import tarfile
+
+    out = []
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for m in tar.getmembers():
+            f = tar.extractfile(m) if m.isfile() else None
+            out.append((m.name, m.mode, f.read() if f else b""))
+    return out
+
+
+async def test_put_then_get_and_head_archive(fake: FakeDocker, client: DockerClient) -> None:
+    c = fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.put_archive(
+        "box", path="/tmp", data=make_tar(("d", None), ("d/a.txt", b"alpha"), ("d/x/b", b"b"))
+    )
+    assert fake.read_file("box", "/tmp/d/a.txt") == b"alpha"
+    stat = await client.containers.head_archive("box", path="/tmp/d/a.txt")
+    assert (stat.name, stat.size, stat.mode) == ("a.txt", 5, 0o600)
+    stat = await client.containers.head_archive("box", path="/tmp/d")
+    assert (stat.name, stat.size, stat.mode) == ("d", 4096, (1 << 31) | 0o755)
+
+    stream = client.containers.get_archive("box", path="/tmp/d")
+    async with stream:
+        body = b"".join([chunk async for chunk in stream])
+    assert stream.stat.name == "d"
+    assert tar_members(body) == [
+        ("d", 0o40755, b""),
+        ("d/a.txt", 0o100600, b"alpha"),
+        ("d/x", 0o40755, b""),
+        ("d/x/b", 0o100600, b"b"),
+    ]
+    stream = client.containers.get_archive("box", path="/tmp/d/.")
+    async with stream:
+        body = b"".join([chunk async for chunk in stream])
+    assert [m[0] for m in tar_members(body)] == [".", "./a.txt", "./x", "./x/b"]
+    assert stream.stat.name == "."
+    assert c.id in fake._files
+
+
+async def test_archive_errors_like_the_engine(fake: FakeDocker, client: DockerClient) -> None:
+    c = fake.add_container(name="box", cmd=["sleep", "60"])
+    fake.write_file("box", "/etc/f", b"x")
+    with pytest.raises(NotFound) as missing:
+        await client.containers.get_archive("box", path="/nope")
+    assert missing.value.message == f"Could not find the file /nope in container {c.id}"
+    with pytest.raises(NotFound):
+        await client.containers.head_archive("box", path="/nope")
+    # A trailing slash on a file: the engine's lstat fails with ENOTDIR, a 500.
+    with pytest.raises(ServerError, match=r"merged/etc/f/: not a directory"):
+        await client.containers.get_archive("box", path="/etc/f/")
+    with pytest.raises(NotFound, match="Could not find the file /nope"):
+        await client.containers.put_archive("box", path="/nope", data=make_tar(("a", b"")))
+    with pytest.raises(ServerError, match=r"extraction point is not a directory$"):
+        await client.containers.put_archive("box", path="/etc/f", data=make_tar(("a", b"")))
+    with pytest.raises(ServerError, match="invalid tar header"):
+        await client.containers.put_archive("box", path="/etc", data=b"\x01" * 1024)
+    with pytest.raises(ServerError, match="unexpected EOF"):
+        await client.containers.put_archive("box", path="/etc", data=b"short")
+    with pytest.raises(BadRequest, match="pathcannot be empty"):
+        await client._read("GET", "/containers/box/archive", params={"path": ""})
+    with pytest.raises(NotFound, match="No such container"):
+        await client.containers.head_archive("ghost", path="/")
+    # An empty body is no archive at all: nothing happens.
+    await client.containers.put_archive("box", path="/etc", data=b"")
+
+
+async def test_put_archive_overwrite_rules_and_links(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.put_archive("box", path="/", data=make_tar(("d/inner", b"1")))
+    with pytest.raises(ServerError, match='cannot overwrite directory "/d" with non-directory'):
+        await client.containers.put_archive(
+            "box", path="/", data=make_tar(("d", b"file")), no_overwrite_dir_non_dir=True
+        )
+    await client.containers.put_archive("box", path="/", data=make_tar(("d", b"file")))
+    assert fake.read_file("box", "/d") == b"file"
+    with pytest.raises(KeyError):
+        fake.read_file("box", "/d/inner")
+    await client.containers.put_archive(
+        "box", path="/", data=make_tar(("lnk", b"/etc/hosts"), kind=b"2")
+    )
+    stat = await client.containers.head_archive("box", path="/lnk")
+    assert (stat.size, stat.mode, stat.link_target) == (10, (1 << 27) | 0o777, "/etc/hosts")
+
+
+async def test_archive_of_a_paused_container_and_after_removal(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.pause("box")
+    await client.containers.put_archive("box", path="/", data=make_tar(("a", b"1")))
+    assert fake.read_file("box", "/a") == b"1"
+    await client.containers.remove("box", force=True)
+    with pytest.raises(KeyError):
+        fake.files("box")
