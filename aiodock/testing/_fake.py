@@ -30,6 +30,7 @@ from .._frames import encode_frame
 from ._files import FakeFile, FileTree
 from ._state import (
     DEFAULT_PATH_ENV,
+    Endpoint,
     FakeContainer,
     FakeExec,
     FakeImage,
@@ -852,6 +853,7 @@ class FakeDocker:
             if key in body:
                 config[key] = body[key]
         host_config = dict(body.get("HostConfig") or {})
+        endpoints = self._initial_endpoints(host_config, body.get("NetworkingConfig"))
         c = FakeContainer(
             id=cid,
             name=name or f"fake_{cid[:8]}",
@@ -862,12 +864,33 @@ class FakeDocker:
             host_config=host_config,
             path=argv[0],
             args=argv[1:],
+            endpoints=endpoints,
         )
         c.script = self._pending_scripts.pop(c.name, None)
         self.containers[cid] = c
         self._container_event(c, "create")
         self._notify()
         return c
+
+    def _initial_endpoints(
+        self, host_config: dict[str, Any], networking: Any
+    ) -> dict[str, Endpoint]:
+        mode = str(host_config.get("NetworkMode") or "default")
+        if mode.startswith("container:"):
+            return {}
+        name = "bridge" if mode == "default" else mode
+        net = self._find_network(name)
+        if net is None:
+            raise Answer(404, f"network {name} not found")
+        configs = (networking or {}).get("EndpointsConfig") or {}
+        config = configs.get(name) or configs.get(net.name) or configs.get(net.id)
+        return {net.id: Endpoint.from_config(config)}
+
+    def _network_event(self, c: FakeContainer, net_id: str, action: str) -> None:
+        net = self.networks.get(net_id)
+        if net is not None:
+            attributes = {"container": c.id, "name": net.name, "type": net.driver}
+            self.emit_event("network", action, net.id, attributes)
 
     def _start_now(self, c: FakeContainer) -> asyncio.Event:
         """Mark ``c`` running and launch its program; the event is set once the
@@ -878,6 +901,9 @@ class FakeDocker:
         c.exit_code = 0
         c.generation += 1
         self._stdin[c.id] = asyncio.Queue()
+        for net_id, ep in c.endpoints.items():
+            ep.joined = True
+            self._network_event(c, net_id, "connect")
         self._container_event(c, "start")
         settled = asyncio.Event()
         self._procs[c.id] = asyncio.ensure_future(self._container_main(c, c.generation, settled))
@@ -947,6 +973,8 @@ class FakeDocker:
                 ex.running = False
                 ex.exit_code = 137
         self._container_event(c, "die", {"exitCode": str(code)})
+        for net_id in c.endpoints:
+            self._network_event(c, net_id, "disconnect")
         self._notify()
         if c.host_config.get("AutoRemove"):
             self.remove_container(c, force=True)

@@ -16,6 +16,7 @@ from aiohttp import web
 from ._files import stat_header
 from ._state import (
     STATS_CPUS,
+    Endpoint,
     FakeContainer,
     FakeExec,
     FakeNetwork,
@@ -249,14 +250,13 @@ async def container_list(req: FakeRequest) -> web.StreamResponse:
     items = [c for c in items if _container_matches(fake, c, filters)]
     if limit > 0:
         items = items[:limit]
-    bridge = fake._bridge_id()
-    return json_response([c.summary(bridge) for c in items])
+    return json_response([c.summary(fake.networks) for c in items])
 
 
 async def container_inspect(req: FakeRequest) -> web.StreamResponse:
     fake = _fake(req)
     c = fake._container(req.params["id"])
-    return json_response(c.inspect(fake._bridge_id()))
+    return json_response(c.inspect(fake.networks))
 
 
 async def container_start(req: FakeRequest) -> web.StreamResponse:
@@ -897,12 +897,86 @@ async def network_list(req: FakeRequest) -> web.StreamResponse:
     fake = _fake(req)
     filters = parse_filters(req.arg("filters"))
     check_filter_keys(filters, ("dangling", "driver", "id", "label", "name", "scope", "type"))
-    items = [n.inspect() for n in fake.networks.values() if _network_matches(n, filters)]
+    items = [_network_doc(fake, n) for n in fake.networks.values() if _network_matches(n, filters)]
     return json_response(items)
 
 
+def _network_doc(fake: FakeDocker, net: FakeNetwork) -> dict[str, Any]:
+    doc = net.inspect()
+    _, address = net.addresses()
+    # Only running containers have an endpoint (an address) on the network.
+    doc["Containers"] = {
+        c.id: {
+            "Name": c.name,
+            "EndpointID": "",
+            "MacAddress": "",
+            "IPv4Address": f"{(c.endpoints[net.id].ipam or {}).get('IPv4Address') or address}/16",
+            "IPv6Address": "",
+        }
+        for c in fake.containers.values()
+        if c.running and net.id in c.endpoints
+    }
+    return doc
+
+
 async def network_inspect(req: FakeRequest) -> web.StreamResponse:
-    return json_response(_fake(req)._network(req.params["id"]).inspect())
+    fake = _fake(req)
+    return json_response(_network_doc(fake, fake._network(req.params["id"])))
+
+
+def _endpoint_request(req: FakeRequest) -> tuple[FakeNetwork, dict[str, Any]]:
+    fake = _fake(req)
+    content_type = req.headers.get("Content-Type", "")
+    if content_type and content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise Answer(400, f"Content-Type specified ({content_type}) must be 'application/json'")
+    if not req.body.strip():
+        raise Answer(400, "got EOF while reading request body")
+    body = req.json_object()
+    net = fake._network(req.params["id"])
+    return net, body
+
+
+_HOST_NETWORK = "container cannot be disconnected from host network or connected to host network"
+
+
+async def network_connect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    net, body = _endpoint_request(req)
+    c = fake._container(str(body.get("Container") or ""))
+    if net.name == "host" or c.network_mode() == "host":
+        raise Answer(400, _HOST_NETWORK)
+    endpoint = Endpoint.from_config(body.get("EndpointConfig"))
+    if c.running:
+        if net.id in c.endpoints:
+            raise Answer(403, f"endpoint with name {c.name} already exists in network {net.name}")
+        endpoint.joined = True
+        c.endpoints[net.id] = endpoint
+        fake._network_event(c, net.id, "connect")
+    else:
+        # A stopped container only records the wish; the start joins it.
+        c.endpoints[net.id] = endpoint
+    fake._notify()
+    return web.Response(status=200)
+
+
+async def network_disconnect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    net, body = _endpoint_request(req)
+    ref = str(body.get("Container") or "")
+    c = fake._find_container(ref)
+    if c is None:
+        if body.get("Force"):
+            raise Answer(404, f"endpoint {ref} not found")
+        raise Answer(404, f"No such container: {ref}")
+    if net.name == "host":
+        raise Answer(400, _HOST_NETWORK)
+    if net.id not in c.endpoints:
+        the = "" if c.running else "the "
+        raise Answer(500, f"container {c.id} is not connected to {the}network {net.name}")
+    del c.endpoints[net.id]
+    fake._network_event(c, net.id, "disconnect")
+    fake._notify()
+    return web.Response(status=200)
 
 
 async def network_create(req: FakeRequest) -> web.StreamResponse:
@@ -940,6 +1014,13 @@ async def network_remove(req: FakeRequest) -> web.StreamResponse:
     net = fake._network(req.params["id"])
     if net.builtin:
         raise Answer(403, f"{net.name} is a pre-defined network and cannot be removed")
+    if any(c.running and net.id in c.endpoints for c in fake.containers.values()):
+        raise Answer(
+            403,
+            f"error while removing network: network {net.name} id {net.id} has active endpoints",
+        )
+    for c in fake.containers.values():
+        c.endpoints.pop(net.id, None)
     del fake.networks[net.id]
     fake.emit_event("network", "destroy", net.id, {"name": net.name, "type": net.driver})
     return empty_response(204)
@@ -1173,6 +1254,8 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/networks/create", network_create),
         ("GET", "/networks/{id}", network_inspect),
         ("DELETE", "/networks/{id}", network_remove),
+        ("POST", "/networks/{id}/connect", network_connect),
+        ("POST", "/networks/{id}/disconnect", network_disconnect),
         ("GET", "/volumes", volume_list),
         ("POST", "/volumes/create", volume_create),
         ("GET", "/volumes/{name}", volume_inspect),

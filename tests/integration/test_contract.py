@@ -32,6 +32,7 @@ from aiodock.errors import (
     BadRequest,
     Conflict,
     ContainerNotFound,
+    Forbidden,
     ImageNotFound,
     NetworkNotFound,
     NotFound,
@@ -826,6 +827,127 @@ async def archives(b: Backend, rec: Recorder) -> None:
     rec.add("put-overwrite", size=stat.size, mode=stat.mode)
 
 
+def _net_view(inspect: dict[str, Any], run: str) -> dict[str, Any]:
+    """Per attached network (names normalized): whether it has an id, an address, aliases."""
+    return {
+        name.replace(run, "<run>"): {
+            "network_id": bool(ep["NetworkID"]),
+            "ip": bool(ep["IPAddress"]),
+            "aliases": [
+                a if a != inspect["Id"][:12] else "<short-id>" for a in ep["Aliases"] or []
+            ],
+            "keys": sorted(ep),
+        }
+        for name, ep in inspect["NetworkSettings"]["Networks"].items()
+    }
+
+
+async def network_connect(b: Backend, rec: Recorder) -> None:
+    net_name = b.unique("cnet")
+    created = await b.client.networks.create(net_name, labels=b.labels)
+    b.networks.append(created.id)
+    cid = await b.create(["sleep", "600"], name=b.unique("cbox"))
+    # Connecting a stopped container records it; the start joins the network.
+    await b.client.networks.connect(net_name, cid, aliases=["web"])
+    await b.client.networks.connect(net_name, cid, aliases=["web"])
+    _, stopped = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("connect-stopped", networks=_net_view(stopped, b.run))
+    _, net = await raw(b.client, "GET", f"/networks/{net_name}")
+    rec.add("network-stopped", containers=len(net["Containers"]))
+    await b.client.containers.start(cid)
+    _, running = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("started", networks=_net_view(running, b.run))
+    _, net = await raw(b.client, "GET", f"/networks/{net_name}")
+    members = net["Containers"]
+    rec.add(
+        "network-running",
+        ids=[k == cid for k in members],
+        keys=sorted(members[cid]) if cid in members else [],
+        name=rec.normalize(members[cid]["Name"]) if cid in members else None,
+    )
+    await rec.error(
+        "connect-twice-running",
+        Forbidden,
+        403,
+        r"endpoint with name \S+ already exists in network",
+        b.client.networks.connect(net_name, cid),
+    )
+    await rec.error(
+        "remove-in-use",
+        Forbidden,
+        403,
+        r"has active endpoints",
+        b.client.networks.remove(net_name),
+    )
+    await b.client.networks.disconnect("bridge", cid)
+    await b.client.networks.disconnect(net_name, cid)
+    _, detached = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("disconnected", networks=_net_view(detached, b.run))
+    await rec.error(
+        "disconnect-again",
+        APIError,
+        500,
+        r"is not connected to network",
+        b.client.networks.disconnect(net_name, cid),
+    )
+    await rec.error(
+        "connect-missing-container",
+        NotFound,
+        404,
+        r"no such container",
+        b.client.networks.connect(net_name, f"nope-{b.run}"),
+    )
+    await rec.error(
+        "connect-missing-network",
+        NotFound,
+        404,
+        r"network \S+ not found",
+        b.client.networks.connect(f"nonet-{b.run}", cid),
+    )
+    await rec.error(
+        "disconnect-missing-container-force",
+        NotFound,
+        404,
+        r"endpoint \S+ not found",
+        b.client.networks.disconnect(net_name, f"nope-{b.run}", force=True),
+    )
+    await rec.error(
+        "connect-host",
+        BadRequest,
+        400,
+        r"host network",
+        b.client.networks.connect("host", cid),
+    )
+    await rec.error(
+        "connect-no-body",
+        BadRequest,
+        400,
+        r"EOF while reading request body",
+        b.client._read(
+            "POST",
+            f"/networks/{net_name}/connect",
+            data=b"",
+            headers={"Content-Type": "application/json"},
+        ),
+    )
+    await rec.error(
+        "connect-not-json",
+        BadRequest,
+        400,
+        r"must be 'application/json'",
+        b.client._read("POST", f"/networks/{net_name}/connect", data=b"x"),
+    )
+    await b.client.containers.kill(cid)
+    await b.client.containers.wait(cid, timeout=30)
+    await rec.error(
+        "disconnect-stopped-not-connected",
+        APIError,
+        500,
+        r"is not connected to the network",
+        b.client.networks.disconnect(net_name, cid),
+    )
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -838,6 +960,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "events": container_events,
     "run": run_output,
     "archives": archives,
+    "network-connect": network_connect,
 }
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiodock import DockerClient, FrameStream
 from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
 from aiodock.errors import (
+    APIError,
     BadRequest,
     Conflict,
     DockerConnectionError,
@@ -29,7 +30,7 @@ from aiodock.errors import (
     ServerError,
     TruncatedStreamError,
 )
-from aiodock.testing import ExecSession, FakeDocker, FakeRequest
+from aiodock.testing import Answer, ExecSession, FakeDocker, FakeRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -738,9 +739,21 @@ async def test_events_stream_container_lifecycle(
         await post(http, f"/containers/{cid}/start")
         async with http.delete(f"/containers/{cid}") as deleted:
             assert deleted.status == 204
-        events = await read_events(resp, 4)
-    assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
-    die = events[2]
+        events = await read_events(resp, 6)
+    assert [(e["Type"], e["Action"]) for e in events] == [
+        ("container", "create"),
+        ("network", "connect"),
+        ("container", "start"),
+        ("container", "die"),
+        ("network", "disconnect"),
+        ("container", "destroy"),
+    ]
+    assert events[1]["Actor"]["Attributes"] == {
+        "container": cid,
+        "name": "bridge",
+        "type": "bridge",
+    }
+    die = events[3]
     assert die["status"] == "die" and die["id"] == cid and die["from"] == "busybox"
     assert die["Actor"]["Attributes"] == {
         "team": "a",
@@ -1308,3 +1321,93 @@ async def test_archive_of_a_paused_container_and_after_removal(
     await client.containers.remove("box", force=True)
     with pytest.raises(KeyError):
         fake.files("box")
+
+
+# --- network connect / disconnect ----------------------------------------------------------------
+
+
+async def test_network_connect_disconnect(fake: FakeDocker, client: DockerClient) -> None:
+    net = await client.networks.create("appnet")
+    c = fake.add_container(name="box", cmd=["sleep", "60"])
+    await client.networks.connect("appnet", "box", aliases=["web"])
+    await client.networks.connect("appnet", "box", aliases=["web"])  # stopped: no conflict
+    info = await client._read("GET", "/containers/box/json")
+    networks = json.loads(info[1])["NetworkSettings"]["Networks"]
+    assert sorted(networks) == ["appnet", "bridge"]
+    assert networks["appnet"]["Aliases"] == ["web", c.id[:12]]
+    assert networks["appnet"]["NetworkID"] == "" and networks["appnet"]["IPAddress"] == ""
+    assert (await client.networks.inspect("appnet")).containers == {}
+
+    await client.containers.start("box")
+    info = await client._read("GET", "/containers/box/json")
+    networks = json.loads(info[1])["NetworkSettings"]["Networks"]
+    assert networks["appnet"]["NetworkID"] == net.id and networks["appnet"]["IPAddress"]
+    members = json.loads((await client._read("GET", "/networks/appnet"))[1])["Containers"]
+    assert list(members) == [c.id] and members[c.id]["Name"] == "box"
+    with pytest.raises(APIError) as twice:
+        await client.networks.connect("appnet", "box")
+    assert (twice.value.status, twice.value.message) == (
+        403,
+        "endpoint with name box already exists in network appnet",
+    )
+    with pytest.raises(APIError, match="has active endpoints") as busy:
+        await client.networks.remove("appnet")
+    assert busy.value.status == 403
+
+    await client.networks.disconnect("appnet", "box")
+    with pytest.raises(ServerError, match=f"container {c.id} is not connected to network appnet"):
+        await client.networks.disconnect("appnet", "box")
+    events = [(e["Type"], e["Action"]) for e in fake.events if e["Type"] == "network"]
+    assert events[-3:] == [
+        ("network", "connect"),
+        ("network", "connect"),
+        ("network", "disconnect"),
+    ]
+    await client.containers.kill("box")
+    with pytest.raises(ServerError, match="is not connected to the network appnet"):
+        await client.networks.disconnect("appnet", "box")
+    await client.networks.remove("appnet")
+
+
+async def test_network_connect_errors(fake: FakeDocker, client: DockerClient) -> None:
+    await client.networks.create("appnet")
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    with pytest.raises(NotFound, match="No such container: ghost"):
+        await client.networks.connect("appnet", "ghost")
+    with pytest.raises(NotFound, match="network nonet not found"):
+        await client.networks.connect("nonet", "box")
+    with pytest.raises(NotFound, match="No such container: ghost"):
+        await client.networks.disconnect("appnet", "ghost")
+    with pytest.raises(NotFound, match="endpoint ghost not found"):
+        await client.networks.disconnect("appnet", "ghost", force=True)
+    with pytest.raises(BadRequest, match="connected to host network"):
+        await client.networks.connect("host", "box")
+    with pytest.raises(BadRequest, match="EOF while reading request body"):
+        await client._read(
+            "POST",
+            "/networks/appnet/connect",
+            data=b"",
+            headers={"Content-Type": "application/json"},
+        )
+    with pytest.raises(BadRequest, match=r"Content-Type specified \(text/plain\)"):
+        await client._read(
+            "POST", "/networks/appnet/connect", data=b"{}", headers={"Content-Type": "text/plain"}
+        )
+
+
+async def test_create_on_a_user_network_with_aliases(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    await client.networks.create("appnet")
+    with pytest.raises(Answer, match="network nonet not found"):
+        fake.add_container(name="bad", cmd=["true"], HostConfig={"NetworkMode": "nonet"})
+    body = {
+        "Image": "busybox",
+        "Cmd": ["sleep", "60"],
+        "HostConfig": {"NetworkMode": "appnet"},
+        "NetworkingConfig": {"EndpointsConfig": {"appnet": {"Aliases": ["db"]}}},
+    }
+    _, data = await client._read("POST", "/containers/create", body=body)
+    cid = json.loads(data)["Id"]
+    info = json.loads((await client._read("GET", f"/containers/{cid}/json"))[1])
+    assert info["NetworkSettings"]["Networks"]["appnet"]["Aliases"] == ["db", cid[:12]]
