@@ -196,6 +196,8 @@ class FakeDocker:
         self.volumes: dict[str, FakeVolume] = {}
         self.execs: dict[str, FakeExec] = {}
         self._files: dict[str, FileTree] = {}
+        #: Build cache records (``GET /system/df`` ``BuildCache`` shapes), added by builds.
+        self.build_cache: list[dict[str, Any]] = []
         #: Events emitted so far (the most recent ones).
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=_EVENT_HISTORY)
 
@@ -684,7 +686,8 @@ class FakeDocker:
         event: dict[str, Any] = {}
         if type in ("container", "image"):
             event["status"] = action
-            event["id"] = actor_id
+            if actor_id:
+                event["id"] = actor_id
             if type == "container" and "image" in attrs_:
                 event["from"] = attrs_["image"]
         event.update(

@@ -211,6 +211,14 @@ class FileTree:
                     _add(tar, name, self.nodes[child])
         return buffer.getvalue(), stat
 
+    def written_bytes(self) -> int:
+        """Bytes of file content added since the container was created (its ``SizeRw``)."""
+        return sum(
+            len(n.data)
+            for p, n in self.nodes.items()
+            if n.kind == "file" and p not in _SKELETON_FILES
+        )
+
     def stat(self, path: str, container_id: str) -> dict[str, Any]:
         full, node = self.lookup(path, container_id)
         return node.stat(_shown_name(path, full))

@@ -948,6 +948,87 @@ async def network_connect(b: Backend, rec: Recorder) -> None:
     )
 
 
+async def prunes_and_df(b: Backend, rec: Recorder) -> None:
+    # Every prune is limited to this run's label: the engine is shared.
+    mine = {"label": [f"aiodock-contract={b.run}"]}
+    nothing = {"label": [f"aiodock-contract=none-{b.run}"]}
+    for kind in ("containers", "images", "networks", "volumes"):
+        status, empty = await raw(b.client, "POST", f"/{kind}/prune", filters=nothing)
+        rec.add(f"{kind}-prune-none", status=status, result=empty)
+        await rec.error(
+            f"{kind}-prune-bad-filter",
+            BadRequest,
+            400,
+            r"invalid filter 'bogus'",
+            raw(b.client, "POST", f"/{kind}/prune", filters={"bogus": ["1"]}),
+        )
+    status, empty = await raw(b.client, "POST", "/build/prune", filters={"id": [f"nope{b.run}"]})
+    rec.add("build-prune-none", status=status, result=empty)
+    await rec.error(
+        "build-prune-bad-filter",
+        BadRequest,
+        400,
+        r"failed to prune build cache: invalid filter 'bogus'",
+        raw(b.client, "POST", "/build/prune", filters={"bogus": ["1"]}),
+    )
+
+    stopped = await b.create(["true"])
+    running = await b.create(["sleep", "600"])
+    await b.client.containers.start(running)
+    net = await b.client.networks.create(b.unique("pnet"), labels=b.labels)
+    b.networks.append(net.id)
+    busy = await b.client.networks.create(b.unique("busy"), labels=b.labels)
+    b.networks.append(busy.id)
+    await b.client.networks.connect(busy.id, running)
+    vol = b.unique("pvol")
+    await b.client.volumes.create(name=vol, labels=b.labels)
+    b.volumes.append(vol)
+
+    status, df = await raw(b.client, "GET", "/system/df")
+    own = next(c for c in df["Containers"] if c["Id"] == stopped)
+    own_volume = next(v for v in df["Volumes"] if v["Name"] == vol)
+    image = next(i for i in df["Images"] if b.image in (i["RepoTags"] or []))
+    rec.add(
+        "df",
+        status=status,
+        container_state=own["State"],
+        volume_refs=own_volume["UsageData"]["RefCount"],
+        image_counts_containers=image["Containers"] >= 2,
+        keys=keys_at(df, "", "Volumes.0.UsageData")
+        | {
+            "container": sorted(own),
+            "volume": sorted(own_volume),
+            "image": sorted(image),
+        },
+    )
+    typed = await b.client.system.df()
+    assert any(c.id == stopped for c in typed.containers or [])
+
+    status, pruned = await raw(b.client, "POST", "/containers/prune", filters=mine)
+    rec.add(
+        "containers-prune",
+        status=status,
+        keys=sorted(pruned),
+        deleted=[rec.normalize(i) for i in pruned["ContainersDeleted"] or []],
+        ours=pruned["ContainersDeleted"] == [stopped],
+    )
+    status, pruned = await raw(b.client, "POST", "/networks/prune", filters=mine)
+    rec.add(
+        "networks-prune",
+        status=status,
+        deleted=[rec.normalize(n) for n in pruned["NetworksDeleted"] or []],
+    )
+    status, pruned = await raw(b.client, "POST", "/volumes/prune", filters=mine)
+    rec.add(
+        "volumes-prune",
+        status=status,
+        deleted=[rec.normalize(n) for n in pruned["VolumesDeleted"]],
+        space=pruned["SpaceReclaimed"],
+    )
+    typed_prune = await b.client.containers.prune(filters={"label": {"aiodock-contract": b.run}})
+    rec.add("containers-prune-again", deleted=typed_prune.containers_deleted)
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -961,6 +1042,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "run": run_output,
     "archives": archives,
     "network-connect": network_connect,
+    "prunes-df": prunes_and_df,
 }
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.

@@ -1411,3 +1411,108 @@ async def test_create_on_a_user_network_with_aliases(
     cid = json.loads(data)["Id"]
     info = json.loads((await client._read("GET", f"/containers/{cid}/json"))[1])
     assert info["NetworkSettings"]["Networks"]["appnet"]["Aliases"] == ["db", cid[:12]]
+
+
+# --- prunes and disk usage ------------------------------------------------------------------------
+
+
+async def test_prunes_remove_only_unused_objects(fake: FakeDocker, client: DockerClient) -> None:
+    stopped = fake.add_container(name="stopped", cmd=["true"], labels={"k": "v"})
+    running = fake.add_container(name="running", cmd=["sleep", "60"], running=True)
+    other = fake.add_container(name="other", cmd=["true"], labels={"k": "w"})
+    pruned = await client._read(
+        "POST", "/containers/prune", params={"filters": '{"label":["k=v"]}'}
+    )
+    assert json.loads(pruned[1]) == {"ContainersDeleted": [stopped.id], "SpaceReclaimed": 0}
+    assert set(fake.containers) == {running.id, other.id}
+    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"label!":["k"]}'})
+    assert json.loads(pruned[1]) == {"ContainersDeleted": None, "SpaceReclaimed": 0}
+    prune_events = [e for e in fake.events if e["Action"] == "prune"]
+    assert prune_events[-1]["Actor"] == {"ID": "", "Attributes": {"reclaimed": "0"}}
+    assert "id" not in prune_events[-1] and prune_events[-1]["status"] == "prune"
+
+    await client.networks.create("idle", labels={"k": "v"})
+    await client.networks.create("busy", labels={"k": "v"})
+    await client.networks.connect("busy", "running")
+    pruned = await client._read("POST", "/networks/prune")
+    assert json.loads(pruned[1]) == {"NetworksDeleted": ["idle"]}
+
+    await client.volumes.create(name="free")
+    fake.add_container(name="user", cmd=["true"], HostConfig={"Binds": ["held:/data"]})
+    await client.volumes.create(name="held")
+    pruned = await client._read("POST", "/volumes/prune")
+    assert json.loads(pruned[1]) == {"VolumesDeleted": ["free"], "SpaceReclaimed": 0}
+    pruned = await client._read("POST", "/volumes/prune")
+    assert json.loads(pruned[1]) == {"VolumesDeleted": [], "SpaceReclaimed": 0}
+
+
+async def test_image_prune_dangling_and_all(fake: FakeDocker, client: DockerClient) -> None:
+    dangling = fake.add_image("old:1", size=100)
+    dangling.tags.clear()
+    unused = fake.add_image("unused:1", size=10)
+    result = await client.images.prune()
+    assert [d.deleted for d in result.images_deleted or []] == [dangling.id]
+    assert result.space_reclaimed == 100
+    fake.add_container(name="uses", image="busybox", cmd=["true"])
+    raw_answer = await client._read(
+        "POST", "/images/prune", params={"filters": '{"dangling":["false"]}'}
+    )
+    body = json.loads(raw_answer[1])
+    assert body["ImagesDeleted"] == [
+        {"Untagged": "unused:1"},
+        {"Deleted": unused.id},
+    ]
+    assert list(fake.images.values()) == [fake.image("busybox")]
+
+
+async def test_prune_filters_are_checked(fake: FakeDocker, client: DockerClient) -> None:
+    for kind in ("containers", "images", "networks", "volumes"):
+        with pytest.raises(BadRequest, match="Invalid filter 'bogus'"):
+            await client._read("POST", f"/{kind}/prune", params={"filters": '{"bogus":["1"]}'})
+    with pytest.raises(BadRequest, match="failed to prune build cache: Invalid filter 'bogus'"):
+        await client._read("POST", "/build/prune", params={"filters": '{"bogus":["1"]}'})
+    fake.add_container(name="young", cmd=["true"])
+    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"until":["1h"]}'})
+    assert json.loads(pruned[1])["ContainersDeleted"] is None
+    pruned = await client._read(
+        "POST", "/containers/prune", params={"filters": '{"until":["2999-01-01T00:00:00Z"]}'}
+    )
+    assert len(json.loads(pruned[1])["ContainersDeleted"]) == 1
+    with pytest.raises(BadRequest, match="failed to parse"):
+        await client._read("POST", "/containers/prune", params={"filters": '{"until":["soon"]}'})
+
+
+async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient) -> None:
+    fake.build_cache.extend(
+        [
+            {"ID": "aaa", "Type": "regular", "Size": 5, "InUse": False, "Shared": False},
+            {"ID": "bbb", "Type": "regular", "Size": 7, "InUse": True, "Shared": False},
+            {"ID": "ccc", "Type": "source.local", "Size": 3, "InUse": False, "Shared": True},
+        ]
+    )
+    c = fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    fake.write_file("box", "/data", b"12345")
+    await client.volumes.create(name="vol")
+    df = json.loads((await client._read("GET", "/system/df"))[1])
+    assert sorted(df) == [
+        "BuildCache",
+        "BuilderSize",
+        "Containers",
+        "Images",
+        "LayersSize",
+        "Volumes",
+    ]
+    assert df["BuilderSize"] == 15 and df["LayersSize"] == fake.image("busybox").size
+    assert df["Images"][0]["Containers"] == 1
+    assert df["Containers"][0]["Id"] == c.id and df["Containers"][0]["SizeRw"] == 5
+    assert df["Volumes"][0]["UsageData"] == {"RefCount": 0, "Size": 0}
+    typed = await client.system.df()
+    assert [r.id for r in typed.build_cache] == ["aaa", "bbb", "ccc"]
+
+    result = await client.images.build_prune(filters={"id": ["a"]})
+    assert (result.caches_deleted, result.space_reclaimed) == (["aaa"], 5)
+    result = await client.images.build_prune()
+    assert not result.caches_deleted
+    result = await client.images.build_prune(all=True)
+    assert result.caches_deleted == ["ccc"]
+    assert [r["ID"] for r in fake.build_cache] == ["bbb"]
