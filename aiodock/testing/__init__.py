@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._fake import ExecSession, FakeDocker, PullPlan
     from ._files import FakeFile, FileTree
+    from ._registry import FakeRegistry
     from ._state import FakeContainer, FakeExec, FakeImage, FakeNetwork, FakeVolume, LogEntry
     from ._wire import Answer, FakeRequest, RecordedRequest
 
@@ -32,6 +33,7 @@ __all__ = [
     "FakeFile",
     "FakeImage",
     "FakeNetwork",
+    "FakeRegistry",
     "FakeRequest",
     "FakeVolume",
     "FileTree",
@@ -48,6 +50,7 @@ _WHERE = {
     "FakeExec": "._state",
     "FakeFile": "._files",
     "FileTree": "._files",
+    "FakeRegistry": "._registry",
     "FakeImage": "._state",
     "FakeNetwork": "._state",
     "FakeVolume": "._state",

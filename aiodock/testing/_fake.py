@@ -28,6 +28,7 @@ from aiohttp import web
 
 from .._frames import encode_frame
 from ._files import FakeFile, FileTree
+from ._registry import DEFAULT_REGISTRY, FakeRegistry
 from ._state import (
     DEFAULT_PATH_ENV,
     Endpoint,
@@ -196,6 +197,10 @@ class FakeDocker:
         self.volumes: dict[str, FakeVolume] = {}
         self.execs: dict[str, FakeExec] = {}
         self._files: dict[str, FileTree] = {}
+        #: Registries a push can reach, by host; Docker Hub (no login needed) to start with.
+        self.registries: dict[str, FakeRegistry] = {
+            DEFAULT_REGISTRY: FakeRegistry(DEFAULT_REGISTRY)
+        }
         #: Build cache records (``GET /system/df`` ``BuildCache`` shapes), added by builds.
         self.build_cache: list[dict[str, Any]] = []
         #: Events emitted so far (the most recent ones).
@@ -547,6 +552,25 @@ class FakeDocker:
         progress messages (``{"errorDetail": ..., "error": ...}``).
         """
         self._pull_plans[normalize_ref(ref)] = PullPlan(error=error, status=status, layers=layers)
+
+    def add_registry(
+        self, host: str, *, username: str | None = None, password: str | None = None
+    ) -> FakeRegistry:
+        """Make ``host`` a registry that pushes reach (any other host is unreachable).
+
+        With ``username`` a push must send those credentials (``X-Registry-Auth``);
+        without any the stream ends in ``no basic auth credentials``, with wrong
+        ones in ``unauthorized: authentication required``, as from a registry
+        with htpasswd auth. What was pushed is in ``registry.repositories``.
+
+        Args:
+            host: ``host[:port]`` as written in image references.
+            username: the login a push needs, or ``None`` for an open registry.
+            password: that login's password.
+        """
+        registry = FakeRegistry(host, username=username, password=password)
+        self.registries[host] = registry
+        return registry
 
     # -- state helpers usable from tests ----------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._files import stat_header
+from ._registry import image_push
 from ._state import (
     STATS_CPUS,
     Endpoint,
@@ -1455,6 +1456,7 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/images/create", image_pull),
         ("GET", "/images/{name:.+}/json", image_inspect),
         ("POST", "/images/{name:.+}/tag", image_tag),
+        ("POST", "/images/{name:.+}/push", image_push),
         ("DELETE", "/images/{name:.+}", image_remove),
         ("GET", "/networks", network_list),
         ("POST", "/networks/create", network_create),

@@ -1029,6 +1029,99 @@ async def prunes_and_df(b: Backend, rec: Recorder) -> None:
     rec.add("containers-prune-again", deleted=typed_prune.containers_deleted)
 
 
+REGISTRY = "127.0.0.1:5000"
+REGISTRY_USER = ("testuser", "testpassword")
+
+
+def _auth_header(username: str | None = None, password: str | None = None) -> str:
+    import base64
+    import json
+
+    config = {} if username is None else {"username": username, "password": password}
+    if username is not None:
+        config["serveraddress"] = REGISTRY
+    return base64.urlsafe_b64encode(json.dumps(config).encode()).decode()
+
+
+async def _push_messages(b: Backend, name: str, tag: str | None, auth: str) -> list[dict[str, Any]]:
+    from aiodock._convert import json_loads
+
+    params = {"tag": tag} if tag else None
+    response = await b.client._send(
+        "POST", f"/images/{name}/push", params=params, headers={"X-Registry-Auth": auth}
+    )
+    try:
+        body = await response.read()
+    finally:
+        response.release()
+    return [json_loads(line) for line in body.splitlines() if line.strip()]
+
+
+def _push_view(rec: Recorder, name: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """What must match: the status sequence (layer ids and digests masked), errors, aux keys."""
+    statuses: list[str] = []
+    for message in messages:
+        text = message.get("status") or ("error" if "error" in message else "")
+        if "aux" in message:
+            text = "aux"
+        text = re.sub(r"sha256:[0-9a-f]{64}", "<digest>", text.replace(name, "<name>"))
+        text = re.sub(r"size: \d+", "size: N", text)
+        if not statuses or statuses[-1] != text:
+            statuses.append(text)
+    aux = next((m["aux"] for m in messages if "aux" in m), None)
+    errors = [rec.normalize(m["error"]) for m in messages if "error" in m]
+    return {
+        "statuses": statuses,
+        "errors": errors,
+        "aux_keys": sorted(aux) if aux else None,
+        "keys": sorted({k for m in messages for k in m}),
+    }
+
+
+async def push(b: Backend, rec: Recorder) -> None:
+    missing = f"{REGISTRY}/aiodock-contract/missing-{b.run}"
+    messages = await _push_messages(b, missing, "v1", _auth_header(*REGISTRY_USER))
+    rec.add("push-missing", **_push_view(rec, missing, messages))
+    await rec.error(
+        "push-no-auth-header",
+        BadRequest,
+        400,
+        r"missing X-Registry-Auth",
+        b.client._read("POST", f"/images/{missing}/push"),
+    )
+    name = f"{REGISTRY}/aiodock-contract/push-{b.run}"
+    await b.client.images.tag(b.image, f"{name}:v1")
+    try:
+        messages = await _push_messages(b, name, "v1", _auth_header())
+        rec.add("push-no-credentials", **_push_view(rec, name, messages))
+        messages = await _push_messages(b, name, "v1", _auth_header(REGISTRY_USER[0], "wrong"))
+        rec.add("push-wrong-password", **_push_view(rec, name, messages))
+        messages = await _push_messages(b, name, "v1", _auth_header(*REGISTRY_USER))
+        view = _push_view(rec, name, messages)
+        # A layer may already be there from other runs (or mounted from another repository).
+        view["statuses"] = [
+            "Pushed"
+            if s in ("Layer already exists", "Pushing") or s.startswith("Mounted from")
+            else s
+            for s in view["statuses"]
+        ]
+        view["statuses"] = [
+            s for i, s in enumerate(view["statuses"]) if s != view["statuses"][i - 1] or i == 0
+        ]
+        rec.add("push", **view)
+        again = await _push_messages(b, name, "v1", _auth_header(*REGISTRY_USER))
+        rec.add("push-again", **_push_view(rec, name, again))
+        typed = b.client.images.push(
+            f"{name}:v1", auth={"username": REGISTRY_USER[0], "password": REGISTRY_USER[1]}
+        )
+        await typed.wait()
+        assert typed.digest is not None and typed.digest.startswith("sha256:")
+        rec.add("push-typed", aux_tag=typed.aux["Tag"] if typed.aux else None)
+    finally:
+        with contextlib.suppress(NotFound):
+            await b.client.images.remove(f"{name}:v1")
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -1043,7 +1136,11 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "archives": archives,
     "network-connect": network_connect,
     "prunes-df": prunes_and_df,
+    "push": push,
 }
+
+# Scenarios that need more of the test infrastructure than the engine.
+NEEDS_REGISTRY = {"push"}
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.
 _RECORDED: dict[tuple[str, str], dict[str, Observation]] = {}
@@ -1053,6 +1150,8 @@ _RECORDED: dict[tuple[str, str], dict[str, Observation]] = {}
 async def open_backend(kind: str, image: str) -> AsyncIterator[Backend]:
     if kind == "fake":
         async with FakeDocker(images=[image]) as fake, fake.client(timeout=30) as client:
+            # The registry the integration tests start: htpasswd auth, empty at first.
+            fake.add_registry(REGISTRY, username=REGISTRY_USER[0], password=REGISTRY_USER[1])
             yield Backend("fake", client, image)
         return
     async with DockerClient(DOCKER_HOST, timeout=30) as client:
@@ -1072,9 +1171,13 @@ async def record(kind: str, scenario: str, image: str) -> dict[str, Observation]
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_scenario(scenario: str, backend: str, busybox: str) -> None:
+async def test_scenario(
+    scenario: str, backend: str, busybox: str, request: pytest.FixtureRequest
+) -> None:
     """The scenario's own expectations hold on this backend."""
     assert busybox == BUSYBOX
+    if scenario in NEEDS_REGISTRY and backend == "real":
+        request.getfixturevalue("registry")
     steps = await record(backend, scenario, busybox)
     assert steps, "the scenario recorded nothing"
 
@@ -1114,8 +1217,12 @@ def _key_problems(
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_fake_matches_engine(scenario: str, busybox: str) -> None:
+async def test_fake_matches_engine(
+    scenario: str, busybox: str, request: pytest.FixtureRequest
+) -> None:
     """FakeDocker and the engine answer the scenario with the same shapes."""
+    if scenario in NEEDS_REGISTRY:
+        request.getfixturevalue("registry")
     recorded = {}
     for kind in BACKENDS:
         recorded[kind] = _RECORDED.get((scenario, kind)) or await record(kind, scenario, busybox)

@@ -27,6 +27,7 @@ from aiodock.errors import (
     DockerConnectionError,
     DockerTimeoutError,
     NotFound,
+    RegistryAuthError,
     ServerError,
     TruncatedStreamError,
 )
@@ -1516,3 +1517,78 @@ async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient)
     result = await client.images.build_prune(all=True)
     assert result.caches_deleted == ["ccc"]
     assert [r["ID"] for r in fake.build_cache] == ["bbb"]
+
+
+# --- push ------------------------------------------------------------------------------------------
+
+
+async def push_messages(
+    client: DockerClient, name: str, auth: str = "e30=", **params: Any
+) -> list[Any]:
+    _, body = await client._read(
+        "POST", f"/images/{name}/push", params=params or None, headers={"X-Registry-Auth": auth}
+    )
+    return [json.loads(line) for line in body.splitlines()]
+
+
+async def test_push_progress_and_registry_state(fake: FakeDocker, client: DockerClient) -> None:
+    registry = fake.add_registry("reg.example:5000")
+    fake.add_image("reg.example:5000/team/app:1")
+    messages = await push_messages(client, "reg.example:5000/team/app", tag="1")
+    statuses = [m.get("status") for m in messages]
+    assert statuses[0] == "The push refers to repository [reg.example:5000/team/app]"
+    assert statuses[1:5] == ["Preparing", "Pushing", "Pushing", "Pushed"]
+    digest = registry.repositories["team/app"]["1"]
+    assert statuses[5] == f"1: digest: {digest} size: {messages[-1]['aux']['Size']}"
+    assert messages[-1] == {
+        "aux": {"Tag": "1", "Digest": digest, "Size": messages[-1]["aux"]["Size"]}
+    }
+    assert messages[2]["progressDetail"]["current"] < messages[3]["progressDetail"]["total"]
+    assert (
+        f"reg.example:5000/team/app@{digest}" in fake.image("reg.example:5000/team/app:1").digests
+    )
+    again = await push_messages(client, "reg.example:5000/team/app", tag="1")
+    assert [m.get("status") for m in again][2] == "Layer already exists"
+    assert any(e["Action"] == "push" for e in fake.events)
+    # Through the typed stream: the digest is read from the aux message.
+    stream = client.images.push("reg.example:5000/team/app:1")
+    await stream.wait()
+    assert stream.digest == digest
+
+
+async def test_push_all_tags_and_errors(fake: FakeDocker, client: DockerClient) -> None:
+    registry = fake.add_registry("reg.example", username="u", password="p")
+    fake.add_image("reg.example/app:1")
+    fake.add_image("reg.example/app:2")
+    missing = await push_messages(client, "reg.example/nope", tag="1")
+    assert missing[-1]["error"] == "An image does not exist locally with the tag: reg.example/nope"
+    assert missing[-1]["errorDetail"] == {"message": missing[-1]["error"]}
+    anonymous = await push_messages(client, "reg.example/app", tag="1")
+    assert anonymous[-1]["error"] == "no basic auth credentials"
+    with pytest.raises(RegistryAuthError):
+        await client.images.push(
+            "reg.example/app:1", auth={"username": "u", "password": "x"}
+        ).wait()
+    pushed = await push_messages(client, "reg.example/app", auth=_auth("u", "p"))
+    assert [m["aux"]["Tag"] for m in pushed if "aux" in m] == ["1", "2"]
+    assert sorted(registry.repositories["app"]) == ["1", "2"]
+
+    unreachable = await push_messages(client, "127.0.0.1:5999/app", tag="1")
+    assert (
+        unreachable[-1]["error"]
+        == "An image does not exist locally with the tag: 127.0.0.1:5999/app"
+    )
+    fake.add_image("127.0.0.1:5999/app:1")
+    unreachable = await push_messages(client, "127.0.0.1:5999/app", tag="1")
+    assert unreachable[-1]["error"] == (
+        'Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused'
+    )
+    with pytest.raises(BadRequest, match="missing X-Registry-Auth"):
+        await client._read("POST", "/images/reg.example/app/push")
+
+
+def _auth(username: str, password: str) -> str:
+    import base64
+
+    raw = json.dumps({"username": username, "password": password}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
