@@ -1519,7 +1519,7 @@ async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient)
     assert [r["ID"] for r in fake.build_cache] == ["bbb"]
 
 
-# --- push ------------------------------------------------------------------------------------------
+# --- push ----------------------------------------------------------------------------------
 
 
 async def push_messages(
