@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._build import BuildPlan, BuildRecord
     from ._fake import ExecSession, FakeDocker, PullPlan
     from ._files import FakeFile, FileTree
     from ._registry import FakeRegistry
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Answer",
+    "BuildPlan",
+    "BuildRecord",
     "ExecSession",
     "FakeContainer",
     "FakeDocker",
@@ -43,6 +46,8 @@ __all__ = [
 ]
 
 _WHERE = {
+    "BuildPlan": "._build",
+    "BuildRecord": "._build",
     "ExecSession": "._fake",
     "FakeDocker": "._fake",
     "PullPlan": "._fake",

@@ -27,6 +27,7 @@ import attrs
 from aiohttp import web
 
 from .._frames import encode_frame
+from ._build import BuildPlan, BuildRecord
 from ._files import FakeFile, FileTree
 from ._registry import DEFAULT_REGISTRY, FakeRegistry
 from ._state import (
@@ -201,6 +202,9 @@ class FakeDocker:
         self.registries: dict[str, FakeRegistry] = {
             DEFAULT_REGISTRY: FakeRegistry(DEFAULT_REGISTRY)
         }
+        #: Every ``POST /build`` received: context, options, outcome.
+        self.builds: list[BuildRecord] = []
+        self._build_plans: list[BuildPlan] = []
         #: Build cache records (``GET /system/df`` ``BuildCache`` shapes), added by builds.
         self.build_cache: list[dict[str, Any]] = []
         #: Events emitted so far (the most recent ones).
@@ -571,6 +575,61 @@ class FakeDocker:
         registry = FakeRegistry(host, username=username, password=password)
         self.registries[host] = registry
         return registry
+
+    def set_build(
+        self,
+        *,
+        output: Iterable[str] = (),
+        error: str | None = None,
+        code: int | None = None,
+        status: int | None = None,
+        image_id: str | None = None,
+    ) -> None:
+        """Script the next ``POST /build`` (each call queues one build's outcome).
+
+        Without a script the fake runs the Dockerfile like the classic builder:
+        a ``Step n/m`` line per instruction, ``RUN`` through its small built-in
+        interpreter (echo, printf, true, false, exit, ``sh -c`` of those; other
+        programs succeed silently), ``COPY``/``ADD`` sources checked against the
+        context, and the image added with the labels, env, cmd and entrypoint
+        the Dockerfile sets. Every build is recorded in :attr:`builds`.
+
+        Args:
+            output: extra ``stream`` lines sent after the steps.
+            error: fail in the stream with this message after the steps.
+            code: ``errorDetail.code`` to send with ``error``.
+            status: answer this HTTP status (with ``error`` as message) instead.
+            image_id: the id of the image built (``sha256:`` + 64 hex digits).
+        """
+        if image_id is not None and not (image_id.startswith("sha256:") and len(image_id) == 71):
+            raise ValueError(f"image_id must be 'sha256:' and 64 hex digits, not {image_id!r}")
+        self._build_plans.append(
+            BuildPlan(list(output), error=error, code=code, status=status, image_id=image_id)
+        )
+
+    def add_built_image(
+        self,
+        image_id: str,
+        *,
+        labels: dict[str, str] | None,
+        env: Sequence[str],
+        cmd: Sequence[str] | None,
+        entrypoint: Sequence[str] | None,
+        working_dir: str,
+    ) -> FakeImage:
+        """Store an image a build produced (untagged until the build tags it)."""
+        image = FakeImage(
+            id=image_id,
+            tags=[],
+            created=now_ns() // 1_000_000_000,
+            labels=labels,
+            cmd=list(cmd) if cmd is not None else None,
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            env=list(env),
+            working_dir=working_dir,
+        )
+        self.images[image.id] = image
+        return image
 
     # -- state helpers usable from tests ----------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._build import build
 from ._files import stat_header
 from ._registry import image_push
 from ._state import (
@@ -1457,6 +1458,7 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("GET", "/images/{name:.+}/json", image_inspect),
         ("POST", "/images/{name:.+}/tag", image_tag),
         ("POST", "/images/{name:.+}/push", image_push),
+        ("POST", "/build", build),
         ("DELETE", "/images/{name:.+}", image_remove),
         ("GET", "/networks", network_list),
         ("POST", "/networks/create", network_create),

@@ -1122,6 +1122,107 @@ async def push(b: Backend, rec: Recorder) -> None:
             await b.client.images.remove(f"{name}:v1")
 
 
+def _context(dockerfile: str, **files: bytes) -> bytes:
+    return _tar(("Dockerfile", dockerfile.encode()), *files.items())
+
+
+async def _build_messages(b: Backend, context: bytes, **params: Any) -> list[dict[str, Any]]:
+    from aiodock._convert import json_loads
+
+    response = await b.client._send(
+        "POST",
+        "/build",
+        params={"forcerm": True, **params},
+        data=context,
+        headers={"Content-Type": "application/x-tar"},
+    )
+    try:
+        body = await response.read()
+    finally:
+        response.release()
+    return [json_loads(line) for line in body.splitlines() if line.strip()]
+
+
+def _build_view(rec: Recorder, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stream with ids masked; the aux and error messages' key sets."""
+    lines = []
+    for message in messages:
+        if "stream" in message:
+            lines.append(rec.normalize(message["stream"]))
+        elif "aux" in message:
+            lines.append(f"<aux {sorted(message['aux'])}>")
+        elif "error" in message:
+            lines.append(f"<error {rec.normalize(message['error'])} {message['errorDetail']}>")
+    return {"lines": lines, "keys": sorted({k for m in messages for k in m})}
+
+
+async def build(b: Backend, rec: Recorder) -> None:
+    tag = f"aiodock-contract/build-{b.run}:1"
+    dockerfile = (
+        f"FROM {b.image}\n"
+        "# a comment\n"
+        "LABEL stage=one\n"
+        "RUN echo hi && \\\n"
+        "    echo there >&2\n"
+        "COPY data.txt /data.txt\n"
+        "ENV GREETING=hello\n"
+        'CMD ["sh", "-c", "echo $GREETING"]\n'
+    )
+    context = _context(dockerfile, **{"data.txt": b"payload"})
+    try:
+        messages = await _build_messages(
+            b, context, t=tag, labels={"aiodock-contract": b.run, "aiodock-test": "1"}
+        )
+        rec.add("build", **_build_view(rec, messages))
+        image_id = next(m["aux"]["ID"] for m in messages if "aux" in m)
+        _, image = await raw(b.client, "GET", f"/images/{tag}/json")
+        assert image["Id"] == image_id
+        config = image["Config"]
+        rec.add(
+            "built-image",
+            labels=sorted(config["Labels"]),
+            cmd=config["Cmd"],
+            greeting=[e for e in config["Env"] if e.startswith("GREETING=")],
+        )
+        typed = b.client.images.build(context, tags=[f"{tag}-typed"], labels=b.labels)
+        built = await typed.result()
+        rec.add("build-typed", same_shape=built.startswith("sha256:"))
+        quiet = await _build_messages(b, context, q=True, labels={"aiodock-contract": b.run})
+        rec.add("build-quiet", **_build_view(rec, quiet))
+    finally:
+        for ref in (tag, f"{tag}-typed"):
+            with contextlib.suppress(NotFound):
+                await b.client.images.remove(ref, force=True)
+
+    failing = _context(f"FROM {b.image}\nRUN exit 3\n")
+    messages = await _build_messages(b, failing, labels={"aiodock-contract": b.run})
+    rec.add("build-run-fails", **_build_view(rec, messages))
+    missing_copy = _context(f"FROM {b.image}\nCOPY nope.txt /x\n")
+    messages = await _build_messages(b, missing_copy, labels={"aiodock-contract": b.run})
+    rec.add("build-copy-missing", **_build_view(rec, messages))
+    await rec.error(
+        "build-no-dockerfile",
+        APIError,
+        500,
+        r"cannot locate specified dockerfile: \S+",
+        _build_messages(b, _tar(("other.txt", b"x"))),
+    )
+    await rec.error(
+        "build-other-dockerfile-missing",
+        APIError,
+        500,
+        r"cannot locate specified dockerfile: \S+",
+        _build_messages(b, context, dockerfile="sub/Dockerfile.dev"),
+    )
+    await rec.error(
+        "build-unknown-instruction",
+        BadRequest,
+        400,
+        r"unknown instruction: \S+",
+        _build_messages(b, _context(f"FROM {b.image}\nBOGUS x\n")),
+    )
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -1137,6 +1238,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "network-connect": network_connect,
     "prunes-df": prunes_and_df,
     "push": push,
+    "build": build,
 }
 
 # Scenarios that need more of the test infrastructure than the engine.

@@ -23,6 +23,7 @@ from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
 from aiodock.errors import (
     APIError,
     BadRequest,
+    BuildError,
     Conflict,
     DockerConnectionError,
     DockerTimeoutError,
@@ -1592,3 +1593,112 @@ def _auth(username: str, password: str) -> str:
 
     raw = json.dumps({"username": username, "password": password}).encode()
     return base64.urlsafe_b64encode(raw).decode()
+
+
+# --- build ----------------------------------------------------------------------------------
+
+
+def build_context(dockerfile: str, **files: bytes) -> bytes:
+    return make_tar(("Dockerfile", dockerfile.encode()), *files.items())
+
+
+async def test_build_runs_the_dockerfile_like_the_classic_builder(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "# comment\n"
+        "RUN echo hi && \\\n"
+        "    echo oops >&2\n"
+        "COPY app.py /app.py\n"
+        "ENV MODE=prod\n"
+        "WORKDIR /srv\n"
+        'ENTRYPOINT ["python"]\n'
+        "CMD app.py\n"
+    )
+    context = build_context(dockerfile, **{"app.py": b"print(1)"})
+    stream = client.images.build(context, tags=["me/app:1"], labels={"team": "a"})
+    image_id = await stream.result()
+    record = fake.builds[-1]
+    assert record.image_id == image_id and record.tags == ["me/app:1"]
+    assert record.files == {"Dockerfile": dockerfile.encode(), "app.py": b"print(1)"}
+    assert record.options["t"] == ["me/app:1"] and json.loads(record.options["labels"][0]) == {
+        "team": "a"
+    }
+    image = fake.image("me/app:1")
+    assert image.id == image_id
+    assert image.labels == {"team": "a"}
+    assert "MODE=prod" in image.env and image.working_dir == "/srv"
+    assert (image.entrypoint, image.cmd) == (["python"], ["/bin/sh", "-c", "app.py"])
+
+    _, body = await client._read(
+        "POST", "/build", data=context, headers={"Content-Type": "application/x-tar"}
+    )
+    lines = [json.loads(line) for line in body.splitlines()]
+    streams = [m["stream"] for m in lines if "stream" in m]
+    assert streams[:3] == [
+        "Step 1/7 : FROM busybox",
+        "\n",
+        f" ---> {fake.image('busybox').short_id}\n",
+    ]
+    assert "Step 2/7 : RUN echo hi &&     echo oops >&2" in streams
+    assert "hi\n" in streams and "\x1b[91moops\n\x1b[0m" in streams
+    copy = streams.index("Step 3/7 : COPY app.py /app.py")
+    assert streams[copy + 2].startswith(" ---> ") and "Running in" not in streams[copy + 2]
+    # Without the labels the last step differs, and so does the id.
+    (second,) = [m["aux"]["ID"] for m in lines if "aux" in m]
+    assert second != image_id and second in fake.images
+    assert streams[-1] == f"Successfully built {second[7:19]}\n"
+
+
+async def test_build_failures(fake: FakeDocker, client: DockerClient) -> None:
+    with pytest.raises(BuildError) as failed:
+        await client.images.build(build_context("FROM busybox\nRUN exit 3\n")).result()
+    assert failed.value.code == 3
+    assert failed.value.message == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+    assert fake.builds[-1].error == failed.value.message
+    with pytest.raises(BuildError, match="COPY failed: file not found in build context"):
+        await client.images.build(build_context("FROM busybox\nCOPY nope /x\n")).result()
+    with pytest.raises(BuildError, match="pull access denied for nothere"):
+        await client.images.build(build_context("FROM nothere:1\n")).result()
+    with pytest.raises(ServerError, match="Cannot locate specified Dockerfile: Dockerfile"):
+        await client.images.build(make_tar(("x", b"1"))).result()
+    with pytest.raises(BadRequest, match="line 2: unknown instruction: BOGUS"):
+        await client.images.build(build_context("FROM busybox\nbogus x\n")).result()
+    with pytest.raises(BadRequest, match="no build stage"):
+        await client.images.build(build_context("RUN true\n")).result()
+
+
+async def test_build_scripted_results(fake: FakeDocker, client: DockerClient) -> None:
+    chosen = "sha256:" + "ab" * 32
+    fake.set_build(output=["compiling\n"], image_id=chosen)
+    fake.set_build(error="disk full", code=7)
+    fake.set_build(status=500, error="daemon busy")
+    context = build_context("FROM busybox\n")
+    stream = client.images.build(context, tags=["x:1"])
+    assert await stream.result() == chosen
+    assert fake.image("x:1").id == chosen
+    with pytest.raises(BuildError, match="disk full") as failed:
+        await client.images.build(context).result()
+    assert failed.value.code == 7 and "compiling" not in failed.value.log
+    with pytest.raises(ServerError, match="daemon busy"):
+        await client.images.build(context).result()
+    # The queue is used up: back to running the Dockerfile.
+    assert (await client.images.build(context).result()).startswith("sha256:")
+    with pytest.raises(ValueError, match="image_id"):
+        fake.set_build(image_id="nope")
+
+
+async def test_build_quiet_and_unsupported_modes(fake: FakeDocker, client: DockerClient) -> None:
+    _, body = await client._read(
+        "POST",
+        "/build",
+        params={"q": 1},
+        data=build_context("FROM busybox\nLABEL a=b\n"),
+        headers={"Content-Type": "application/x-tar"},
+    )
+    lines = [json.loads(line) for line in body.splitlines()]
+    assert len(lines) == 1 and lines[0]["stream"].startswith("sha256:")
+    with pytest.raises(APIError, match="BuildKit") as buildkit:
+        await client._read("POST", "/build", params={"version": "2"}, data=b"")
+    assert buildkit.value.status == 501
