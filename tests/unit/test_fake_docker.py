@@ -1702,3 +1702,28 @@ async def test_build_quiet_and_unsupported_modes(fake: FakeDocker, client: Docke
     with pytest.raises(APIError, match="BuildKit") as buildkit:
         await client._read("POST", "/build", params={"version": "2"}, data=b"")
     assert buildkit.value.status == 501
+
+
+# --- exec inspect after exit --------------------------------------------------------------
+
+
+async def test_exec_inspect_after_exit(fake: FakeDocker, client: DockerClient) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    quick = await client.exec.create("box", cmd=["sh", "-c", "exit 5"])
+    before = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    assert (before["Running"], before["ExitCode"]) == (False, None)
+    await client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    assert await client.exec.exit_code(quick.id, timeout=5) == 5
+    after = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    assert (after["Running"], after["ExitCode"]) == (False, 5) and after["Pid"] > 0
+
+    slow = await client.exec.create("box", cmd=["sleep", "600"])
+    await client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    await asyncio.sleep(0.01)
+    assert json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])["Running"]
+    await client.containers.kill("box")
+    killed = json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])
+    assert (killed["Running"], killed["ExitCode"]) == (False, 137)
+    await client.containers.remove("box")
+    with pytest.raises(NotFound, match="No such exec instance"):
+        await client.exec.inspect(slow.id)
