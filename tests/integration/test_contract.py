@@ -1223,6 +1223,46 @@ async def build(b: Backend, rec: Recorder) -> None:
     )
 
 
+async def exec_after_exit(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    quick = await b.client.exec.create(cid, cmd=["sh", "-c", "exit 5"])
+    await b.client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    code = await b.client.exec.exit_code(quick.id, timeout=30)
+    _, done = await raw(b.client, "GET", f"/exec/{quick.id}/json")
+    rec.add(
+        "detached-exited",
+        code=code,
+        running=done["Running"],
+        exit_code=done["ExitCode"],
+        pid_kept=done["Pid"] > 0,
+    )
+    slow = await b.client.exec.create(cid, cmd=["sleep", "600"])
+    await b.client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    for _ in range(100):
+        _, running = await raw(b.client, "GET", f"/exec/{slow.id}/json")
+        if running["Running"]:
+            break
+        await asyncio.sleep(0.05)
+    rec.add("long-running", running=running["Running"], exit_code=running["ExitCode"])
+    await b.client.containers.kill(cid)
+    await b.client.containers.wait(cid, timeout=30)
+    for _ in range(100):
+        _, after = await raw(b.client, "GET", f"/exec/{slow.id}/json")
+        if not after["Running"]:
+            break
+        await asyncio.sleep(0.05)
+    rec.add("after-container-exit", running=after["Running"], exit_code=after["ExitCode"])
+    await b.client.containers.remove(cid)
+    await rec.error(
+        "after-container-removed",
+        NotFound,
+        404,
+        r"no such exec instance",
+        b.client.exec.inspect(slow.id),
+    )
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -1239,6 +1279,7 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "prunes-df": prunes_and_df,
     "push": push,
     "build": build,
+    "exec-after-exit": exec_after_exit,
 }
 
 # Scenarios that need more of the test infrastructure than the engine.
