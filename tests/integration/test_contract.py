@@ -1153,7 +1153,20 @@ def _build_view(rec: Recorder, messages: list[dict[str, Any]]) -> dict[str, Any]
             lines.append(f"<aux {sorted(message['aux'])}>")
         elif "error" in message:
             lines.append(f"<error {rec.normalize(message['error'])} {message['errorDetail']}>")
-    return {"lines": lines, "keys": sorted({k for m in messages for k in m})}
+    # A RUN step's stdout and stderr are copied separately: their order is not fixed.
+    ordered: list[str] = []
+    output: list[str] = []
+    for line in lines:
+        if line.startswith((" ---> Running in", "Removing intermediate", "<error")):
+            ordered.extend(sorted(output))
+            output = []
+            ordered.append(line)
+        elif ordered and (output or ordered[-1].startswith(" ---> Running in")):
+            output.append(line)
+        else:
+            ordered.append(line)
+    ordered.extend(sorted(output))
+    return {"lines": ordered, "keys": sorted({k for m in messages for k in m})}
 
 
 async def build(b: Backend, rec: Recorder) -> None:
