@@ -1,7 +1,8 @@
 """``FakeDocker``: an in-process Docker Engine for tests, served by aiohttp.web.
 
-The fake keeps containers, images, networks, volumes, execs and events in
-memory and answers with the shapes Engine 20.10 (API 1.41) sends. It also
+The fake keeps containers (with their file trees), images, networks, volumes,
+execs, events, builds and registries in memory and answers with the shapes
+Engine 20.10 (API 1.41) sends. It also
 records every request and can inject faults (errors, delays, cut or stalled
 bodies, dropped keep-alive connections) so clients can be tested against the
 failures a real daemon produces.
