@@ -18,31 +18,44 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._build import BuildPlan, BuildRecord
     from ._fake import ExecSession, FakeDocker, PullPlan
+    from ._files import FakeFile, FileTree
+    from ._registry import FakeRegistry
     from ._state import FakeContainer, FakeExec, FakeImage, FakeNetwork, FakeVolume, LogEntry
     from ._wire import Answer, FakeRequest, RecordedRequest
 
 __all__ = [
     "Answer",
+    "BuildPlan",
+    "BuildRecord",
     "ExecSession",
     "FakeContainer",
     "FakeDocker",
     "FakeExec",
+    "FakeFile",
     "FakeImage",
     "FakeNetwork",
+    "FakeRegistry",
     "FakeRequest",
     "FakeVolume",
+    "FileTree",
     "LogEntry",
     "PullPlan",
     "RecordedRequest",
 ]
 
 _WHERE = {
+    "BuildPlan": "._build",
+    "BuildRecord": "._build",
     "ExecSession": "._fake",
     "FakeDocker": "._fake",
     "PullPlan": "._fake",
     "FakeContainer": "._state",
     "FakeExec": "._state",
+    "FakeFile": "._files",
+    "FileTree": "._files",
+    "FakeRegistry": "._registry",
     "FakeImage": "._state",
     "FakeNetwork": "._state",
     "FakeVolume": "._state",

@@ -1,432 +1,316 @@
-"""FakeDocker's image builds: classic (a tar body) and BuildKit (a session it calls back).
+"""FakeDocker's ``POST /build``: what both builders share.
 
-A BuildKit build (``POST /build?version=2&session=...``) finds the session the
-client opened (``POST /session``, upgraded to h2c) and, like the daemon,
-acts as its gRPC client: it fetches the Dockerfile and the context through
-``FileSync/DiffCopy`` and the secrets the Dockerfile mounts through
-``Secrets/GetSecret``, records all of it as a :class:`BuildRecord`
-(``fake.builds``), then answers with ``moby.buildkit.trace`` progress (one
-step per Dockerfile instruction) and the image id, or the failure scripted
-with :meth:`FakeDocker.set_build`. A classic build records the tar's files
-and answers with ``Step n/m`` lines. Needs ``h2`` for BuildKit builds.
+A build is recorded as a :class:`BuildRecord` (``fake.builds``) and may follow
+a :class:`BuildPlan` queued with :meth:`FakeDocker.set_build`. A classic build
+(a tar body) runs the Dockerfile like the engine's classic builder
+(:mod:`._build_classic`); a BuildKit build (``version=2``) fetches the
+Dockerfile, the context and the secrets through the client's session and
+answers with ``moby.buildkit.trace`` progress (:mod:`._build_buildkit`). Both
+parse the Dockerfile and give the image the config it sets in the same way.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextlib
-import hashlib
 import io
 import json
-import re
+import posixpath
+import shlex
 import tarfile
-import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 from aiohttp import web
 
-from .._buildkit import _proto as pb
-from ._state import FakeImage, normalize_ref, now_ns
-from ._wire import Abandoned, Answer, FakeRequest, json_body
+from ._state import DEFAULT_PATH_ENV, FakeImage, normalize_ref
+from ._wire import Answer, FakeRequest
 
 if TYPE_CHECKING:
     from ._fake import FakeDocker
 
-__all__ = ["BuildPlan", "BuildRecord", "build", "build_cancel", "session"]
+__all__ = ["BuildPlan", "BuildRecord", "build", "build_cancel"]
 
-_SESSION_WAIT = 5.0
-_MAX_CONTEXT = 64 << 20
-_SECRET_MOUNT = re.compile(r"--mount=(\S*type=secret\S*)")
+_INSTRUCTIONS = frozenset(
+    {
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    }
+)
 
 
 @attrs.define
 class BuildPlan:
-    """What the next builds answer: an image id, or a failing step with its log."""
+    """A scripted outcome for one ``POST /build`` (see :meth:`FakeDocker.set_build`).
 
+    Args:
+        output: lines sent after the steps (classic: ``stream`` messages;
+            BuildKit: the last step's log).
+        error: fail with this message, at ``failing_step`` or after the steps.
+        code: the ``errorDetail.code`` sent with ``error``.
+        status: answer this HTTP status (message ``error``) before any output.
+        image_id: the id the build produces (``sha256:...``).
+        failing_step: index (0-based) of the Dockerfile instruction that fails
+            with ``error``; ``None``: after the last one.
+        log: the output of the failing step, or of the last step when none fails.
+    """
+
+    output: list[str] = attrs.Factory(list)
     error: str | None = None
-    #: Index (0-based) of the Dockerfile instruction that fails; default the last one.
+    code: int | None = None
+    status: int | None = None
+    image_id: str | None = None
     failing_step: int | None = None
     log: bytes = b""
-    image_id: str | None = None
 
 
 @attrs.define
 class BuildRecord:
-    """One build the fake received.
+    """One ``POST /build`` the fake received, classic or BuildKit.
 
-    ``files`` maps context paths to their content (regular files), ``modes``
-    every context entry to its mode (Go ``os.FileMode`` bits for BuildKit,
-    tar modes for classic), ``secrets`` the values the session gave for the
-    secrets the Dockerfile mounts (hidden from the repr).
+    Args:
+        options: the query parameters, each with all its values.
+        buildkit: whether it was a BuildKit build (``version=2``).
+        context: the context tar as sent (classic builds; possibly compressed).
+        dockerfile: the Dockerfile text (``""`` if none was found).
+        files: the context's regular files by path (for BuildKit, after
+            ``.dockerignore``, as the session sent them).
+        modes: every context entry's mode (Go ``os.FileMode`` bits for
+            BuildKit, tar modes for classic).
+        links: the context's links, path to target.
+        secrets: the values the session gave for the secrets the Dockerfile
+            mounts (BuildKit; hidden from the repr).
+        image_id: the image built (``None`` when the build failed).
+        tags: the references the image was tagged with.
+        error: the failure message, if the build failed.
+        cancelled: a ``POST /build/cancel`` named this build.
+        session_methods: the gRPC methods the BuildKit session offered.
     """
 
-    params: dict[str, str]
-    buildkit: bool
-    dockerfile: bytes = b""
+    options: dict[str, list[str]]
+    buildkit: bool = False
+    context: bytes = b""
+    dockerfile: str = ""
     files: dict[str, bytes] = attrs.Factory(dict)
     modes: dict[str, int] = attrs.Factory(dict)
     links: dict[str, str] = attrs.Factory(dict)
     secrets: dict[str, bytes | None] = attrs.field(factory=dict, repr=False)
     image_id: str | None = None
+    tags: list[str] = attrs.Factory(list)
     error: str | None = None
     cancelled: bool = False
     session_methods: tuple[str, ...] = ()
 
-
-# --- the session: the fake is the gRPC client -----------------------------------------
-
-
-class _Stream:
-    def __init__(self, session: _Session, stream_id: int) -> None:
-        self.session = session
-        self.stream_id = stream_id
-        self.messages: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.buffer = bytearray()
-        self.trailers: dict[str, str] = {}
-
-    def feed(self, data: bytes) -> None:
-        buf = self.buffer
-        buf += data
-        while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(buf[1:5], "big"):
-            size = int.from_bytes(buf[1:5], "big")
-            self.messages.put_nowait(bytes(buf[5 : 5 + size]))
-            del buf[: 5 + size]
-
-    async def send(self, message: bytes, *, end: bool = False) -> None:
-        frame = b"\x00" + len(message).to_bytes(4, "big") + message
-        self.session.h2.send_data(self.stream_id, frame, end_stream=end)
-        await self.session.flush()
-
-    async def recv(self) -> bytes | None:
-        message = await asyncio.wait_for(self.messages.get(), 30)
-        if message is None:
-            self.messages.put_nowait(None)
-        return message
-
     @property
-    def status(self) -> int:
-        return int(self.trailers.get("grpc-status", "2"))
+    def params(self) -> dict[str, str]:
+        """The query parameters, each with its last value."""
+        return {key: values[-1] for key, values in self.options.items() if values}
 
 
-class _Session:
-    def __init__(self, conn: Any, methods: tuple[str, ...]) -> None:
-        import h2.config
-        import h2.connection
+def read_context(record: BuildRecord, body: bytes) -> None:
+    """Fill ``record``'s files, modes and links from a context tar (normalized paths)."""
+    if not body:
+        return
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
+        for info in tar:
+            name = posixpath.normpath(info.name.lstrip("/"))
+            record.modes[name] = info.mode
+            if info.isfile():
+                extracted = tar.extractfile(info)
+                record.files[name] = extracted.read() if extracted is not None else b""
+            elif info.issym() or info.islnk():
+                record.links[name] = info.linkname
 
-        self.conn = conn
-        self.methods = methods
-        config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
-        self.h2 = h2.connection.H2Connection(config=config)
-        self.streams: dict[int, _Stream] = {}
-        self.closed = asyncio.Event()
 
-    async def flush(self) -> None:
-        data = self.h2.data_to_send()
-        if data:
-            await self.conn.write(data)
+@attrs.define
+class Step:
+    """One Dockerfile instruction, continuation lines joined."""
 
-    async def run(self) -> None:
-        import h2.events
+    keyword: str
+    args: str
+    text: str
 
-        self.h2.initiate_connection()
-        await self.flush()
+
+def parse_dockerfile(text: str, *, strict: bool = True) -> list[Step]:
+    """Instructions with continuation lines joined, comments and blank lines dropped.
+
+    ``strict`` raises the engine's parse errors (unknown instruction, no
+    ``FROM``); BuildKit builds pass anything on to their trace.
+    """
+    steps: list[Step] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        start = index
+        line = lines[index]
+        index += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        while line.rstrip().endswith("\\") and index < len(lines):
+            follow = lines[index]
+            index += 1
+            if follow.lstrip().startswith("#"):
+                continue
+            line = line.rstrip()[:-1] + follow
+        line = line.strip()
+        keyword, _, args = line.partition(" ")
+        if strict and keyword.upper() not in _INSTRUCTIONS:
+            raise Answer(
+                400,
+                f"dockerfile parse error line {start + 1}: unknown instruction: {keyword.upper()}",
+            )
+        steps.append(Step(keyword.upper(), args.strip(), line))
+    if strict and (not steps or steps[0].keyword not in ("FROM", "ARG")):
+        raise Answer(400, "Dockerfile parse error: no build stage in current context")
+    return steps
+
+
+def json_or_shell(args: str, shell: Sequence[str] = ("/bin/sh", "-c")) -> list[str]:
+    """An instruction's exec form (JSON array) or its shell form run by ``shell``."""
+    if args.startswith("["):
         try:
-            while True:
-                data = await self.conn.inbox.get()
-                if not data:
-                    return
-                for event in self.h2.receive_data(data):
-                    stream = self.streams.get(getattr(event, "stream_id", 0) or 0)
-                    if isinstance(event, h2.events.DataReceived):
-                        self.h2.acknowledge_received_data(
-                            event.flow_controlled_length, event.stream_id
-                        )
-                        if stream is not None:
-                            stream.feed(event.data)
-                    elif stream is None:
-                        continue
-                    elif isinstance(
-                        event, (h2.events.ResponseReceived, h2.events.TrailersReceived)
-                    ):
-                        for key, value in event.headers or ():
-                            stream.trailers[_text(key)] = _text(value)
-                    elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
-                        stream.messages.put_nowait(None)
-                await self.flush()
-        finally:
-            self.closed.set()
-            for stream in self.streams.values():
-                stream.messages.put_nowait(None)
-
-    async def open(self, method: str, metadata: list[tuple[str, str]]) -> _Stream:
-        if method not in self.methods:
-            raise Answer(500, f"the session does not serve {method}")
-        stream_id = self.h2.get_next_available_stream_id()
-        headers = [
-            (":method", "POST"),
-            (":scheme", "http"),
-            (":path", method),
-            (":authority", "fake-session"),
-            ("content-type", "application/grpc"),
-            *metadata,
-        ]
-        stream = self.streams[stream_id] = _Stream(self, stream_id)
-        self.h2.send_headers(stream_id, headers)
-        await self.flush()
-        return stream
-
-    async def unary(self, method: str, request: bytes) -> tuple[int, bytes | None]:
-        stream = await self.open(method, [])
-        await stream.send(request, end=True)
-        answer = await stream.recv()
-        while await stream.recv() is not None:
+            value = json.loads(args)
+        except ValueError:
             pass
-        return stream.status, answer
-
-    async def diffcopy(
-        self, name: str, followpaths: list[str] | None = None
-    ) -> tuple[dict[str, bytes], dict[str, int], dict[str, str]]:
-        metadata = [("dir-name", name)]
-        metadata += [("followpaths", p) for p in followpaths or ()]
-        stream = await self.open("/moby.filesync.v1.FileSync/DiffCopy", metadata)
-        stats: list[pb.Stat] = []
-        while True:
-            raw = await stream.recv()
-            if raw is None:
-                raise Answer(500, f"DiffCopy {name}: the session ended the listing early")
-            packet = pb.decode_packet(raw)
-            if packet.type == pb.PACKET_ERR:
-                raise Answer(500, f"DiffCopy {name}: {packet.data.decode(errors='replace')}")
-            if packet.stat is None:
-                break
-            stats.append(packet.stat)
-        wanted = {i: s.path for i, s in enumerate(stats) if s.mode >> 20 == 0 and not s.linkname}
-        for ident in wanted:
-            await stream.send(pb.encode_packet(pb.PACKET_REQ, id=ident))
-        parts: dict[int, list[bytes]] = {i: [] for i in wanted}
-        open_ids = set(wanted)
-        total = 0
-        while open_ids:
-            raw = await stream.recv()
-            if raw is None:
-                raise Answer(500, f"DiffCopy {name}: the session ended before all files came")
-            packet = pb.decode_packet(raw)
-            if packet.type != pb.PACKET_DATA or packet.id not in open_ids:
-                raise Answer(500, f"DiffCopy {name}: unexpected packet {packet.type}")
-            if packet.data:
-                total += len(packet.data)
-                if total > _MAX_CONTEXT:
-                    raise Answer(500, "FakeDocker keeps contexts up to 64 MiB")
-                parts[packet.id].append(packet.data)
-            else:
-                open_ids.discard(packet.id)
-        await stream.send(pb.encode_packet(pb.PACKET_FIN), end=True)
-        while await stream.recv() is not None:
-            pass
-        files = {wanted[i]: b"".join(chunks) for i, chunks in parts.items()}
-        modes = {s.path: s.mode for s in stats}
-        links = {s.path: s.linkname for s in stats if s.linkname}
-        return files, modes, links
+        else:
+            if isinstance(value, list):
+                return [str(v) for v in value]
+    return [*shell, args]
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _sessions(fake: FakeDocker) -> dict[str, _Session]:
-    return fake._build_sessions
-
-
-async def session(req: FakeRequest) -> web.StreamResponse:
-    """``POST /session``: upgrade, then serve as the gRPC client until the client goes."""
-    fake = req.fake
-    session_id = req.headers.get("X-Docker-Expose-Session-Uuid", "")
-    if not session_id:
-        raise Answer(400, "X-Docker-Expose-Session-Uuid is required")
-    headers: Any = req.recorded.headers  # a multidict: the method header repeats
-    methods = tuple(headers.getall("X-Docker-Expose-Session-Grpc-Method", []))
-    conn, _ = await fake.hijack(req)
-    sess = _Session(conn, methods)
-    _sessions(fake)[session_id] = sess
+def _pairs(args: str) -> dict[str, str]:
+    """``LABEL a=b "c d"=e`` / ``ENV K V`` into a mapping."""
     try:
-        await sess.run()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        _sessions(fake).pop(session_id, None)
-        fake.release(conn)
-    return Abandoned()
+        words = shlex.split(args)
+    except ValueError:
+        words = args.split()
+    if words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])}
+    out = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        out[key] = value
+    return out
 
 
-# --- the build --------------------------------------------------------------------------
+def extra_labels(req: FakeRequest) -> dict[str, str]:
+    """The ``labels`` query parameter (JSON object), checked."""
+    labels_arg = req.arg("labels")
+    if not labels_arg:
+        return {}
+    try:
+        return {str(k): str(v) for k, v in json.loads(labels_arg).items()}
+    except (ValueError, AttributeError):
+        raise Answer(400, f"invalid labels: {labels_arg!r}") from None
 
 
-def _instructions(dockerfile: bytes) -> list[str]:
-    lines = []
-    pending = ""
-    for line in dockerfile.decode("utf-8", "replace").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        lines.append(pending + stripped)
-        pending = ""
-    return lines
+@attrs.define
+class ImageConfig:
+    """The config the Dockerfile gives the image, instruction by instruction."""
+
+    labels: dict[str, str] = attrs.Factory(dict)
+    env: list[str] = attrs.Factory(lambda: [DEFAULT_PATH_ENV])
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    workdir: str = ""
+    shell: list[str] = attrs.Factory(lambda: ["/bin/sh", "-c"])
+
+    def start_from(self, base: FakeImage) -> None:
+        """Take over the base image's config (``FROM``)."""
+        self.labels = dict(base.labels or {})
+        self.env = list(base.env)
+        self.cmd = base.cmd
+        self.entrypoint = base.entrypoint
+        self.workdir = base.working_dir
+
+    def apply(self, step: Step) -> None:
+        """Apply a config instruction (others change nothing here)."""
+        if step.keyword == "LABEL":
+            self.labels.update(_pairs(step.args))
+        elif step.keyword == "ENV":
+            for k, v in _pairs(step.args).items():
+                self.env = [e for e in self.env if not e.startswith(k + "=")]
+                self.env.append(f"{k}={v}")
+        elif step.keyword == "CMD":
+            self.cmd = json_or_shell(step.args, self.shell)
+        elif step.keyword == "ENTRYPOINT":
+            self.entrypoint = json_or_shell(step.args, self.shell)
+        elif step.keyword == "WORKDIR":
+            self.workdir = posixpath.join(self.workdir or "/", step.args)
+        elif step.keyword == "SHELL":
+            self.shell = json_or_shell(step.args, ())
 
 
-def _secret_ids(dockerfile: bytes) -> list[str]:
-    ids = []
-    for match in _SECRET_MOUNT.finditer(dockerfile.decode("utf-8", "replace")):
-        options: dict[str, str] = {}
-        for part in match.group(1).split(","):
-            key, _, value = part.partition("=")
-            options[key] = value
-        secret_id = options.get("id") or options.get("target", "").rsplit("/", 1)[-1]
-        if secret_id:
-            ids.append(secret_id)
-    return ids
-
-
-def _timestamp(seconds: float) -> bytes:
-    whole = int(seconds)
-    return pb.int_field(1, whole) + pb.int_field(2, int((seconds - whole) * 1e9))
-
-
-def _trace(vertexes: list[bytes] = (), logs: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
-    body = b"".join(pb.bytes_field(1, v) for v in vertexes)
-    body += b"".join(pb.bytes_field(3, log) for log in logs)
-    return json_body({"id": "moby.buildkit.trace", "aux": base64.b64encode(body).decode()})
-
-
-def _vertex(
-    digest: str, name: str, *, started: float, completed: float | None, error: str = ""
-) -> bytes:
-    return b"".join(
-        (
-            pb.string_field(1, digest),
-            pb.string_field(3, name),
-            pb.bytes_field(5, _timestamp(started)),
-            pb.bytes_field(6, _timestamp(completed)) if completed is not None else b"",
-            pb.string_field(7, error),
+def store_image(fake: FakeDocker, image_id: str, config: ImageConfig) -> FakeImage:
+    """The built image, added to the store with ``config`` unless it is there already."""
+    image = fake.images.get(image_id)
+    if image is None:
+        image = fake.add_built_image(
+            image_id,
+            labels=config.labels or None,
+            env=config.env,
+            cmd=config.cmd,
+            entrypoint=config.entrypoint,
+            working_dir=config.workdir,
         )
-    )
+    return image
 
 
-def _image_id(record: BuildRecord) -> str:
-    digest = hashlib.sha256(record.dockerfile)
-    for path in sorted(record.files):
-        digest.update(path.encode() + b"\0" + hashlib.sha256(record.files[path]).digest())
-    return "sha256:" + digest.hexdigest()
+def requested_tags(req: FakeRequest) -> list[str]:
+    """The ``t`` query parameters, normalized."""
+    return [normalize_ref(t) for t in req.query.get("t", []) if t]
+
+
+def tag_image(fake: FakeDocker, image: FakeImage, tag: str) -> None:
+    """Move ``tag`` to ``image`` (from whichever image had it), with the engine's event."""
+    for other in fake.images.values():
+        if tag in other.tags and other is not image:
+            other.tags.remove(tag)
+    if tag not in image.tags:
+        image.tags.append(tag)
+    fake.emit_event("image", "tag", image.id, {"name": tag})
 
 
 async def build(req: FakeRequest) -> web.StreamResponse:
     """``POST /build``: BuildKit through the session for ``version=2``, else classic."""
-    fake = req.fake
-    params = {key: values[-1] for key, values in req.query.items() if values}
-    buildkit = params.get("version") == "2"
-    record = BuildRecord(params=params, buildkit=buildkit)
-    plan: BuildPlan = fake._build_plan
-    dockerfile_name = params.get("dockerfile") or "Dockerfile"
-    if buildkit:
-        session_id = params.get("session", "")
-        deadline = time.monotonic() + _SESSION_WAIT
-        while session_id not in _sessions(fake):
-            if time.monotonic() > deadline:
-                raise Answer(400, f"no active session for {session_id}: context deadline exceeded")
-            await asyncio.sleep(0.01)
-        sess = _sessions(fake)[session_id]
-        record.session_methods = sess.methods
-        dockerfile_files, _, _ = await sess.diffcopy("dockerfile", [dockerfile_name])
-        if dockerfile_name not in dockerfile_files:
-            raise Answer(500, f"failed to read dockerfile: open {dockerfile_name}: no such file")
-        record.dockerfile = dockerfile_files[dockerfile_name]
-        record.files, record.modes, record.links = await sess.diffcopy("context")
-        for secret_id in _secret_ids(record.dockerfile):
-            status, answer = await sess.unary(
-                "/moby.buildkit.secrets.v1.Secrets/GetSecret", pb.string_field(1, secret_id)
-            )
-            value = pb.first(answer or b"", 1, b"") if status == 0 else None
-            record.secrets[secret_id] = value if isinstance(value, bytes) else None
-    else:
-        try:
-            with tarfile.open(fileobj=io.BytesIO(req.body)) as tar:
-                for member in tar:
-                    record.modes[member.name] = member.mode
-                    if member.isfile():
-                        extracted = tar.extractfile(member)
-                        record.files[member.name] = extracted.read() if extracted else b""
-                    elif member.issym() or member.islnk():
-                        record.links[member.name] = member.linkname
-        except tarfile.TarError as exc:
-            raise Answer(500, f"the build context is not a tar: {exc}") from None
-        record.dockerfile = record.files.get(dockerfile_name, b"")
-        if not record.dockerfile:
-            raise Answer(500, f"Cannot locate specified Dockerfile: {dockerfile_name}")
+    # The builders import this module's types, so they are imported when first used.
+    from ._build_buildkit import build_buildkit
+    from ._build_classic import build_classic
+
+    fake: FakeDocker = req.fake
+    options = {k: list(v) for k, v in req.query.items()}
+    buildkit = req.arg("version") == "2"
+    record = BuildRecord(options=options, buildkit=buildkit)
     fake.builds.append(record)
-    steps = _instructions(record.dockerfile)
-    failing = None
-    if plan.error is not None:
-        failing = plan.failing_step if plan.failing_step is not None else len(steps) - 1
-    writer = await fake.open_stream(req, "application/json")
-    try:
-        now = time.time()
-        for index, text in enumerate(steps):
-            name = f"[{index + 1}/{len(steps)}] {text}"
-            digest = "sha256:" + hashlib.sha256(f"{index}/{text}".encode()).hexdigest()
-            failed = index == failing
-            if buildkit:
-                await writer.write(_trace([_vertex(digest, name, started=now, completed=None)]))
-                logs = []
-                if plan.log and (failed or (failing is None and index == len(steps) - 1)):
-                    logs.append(
-                        pb.string_field(1, digest)
-                        + pb.int_field(3, 1)
-                        + pb.bytes_field(4, plan.log)
-                    )
-                error = (plan.error or "") if failed else ""
-                done = _vertex(digest, name, started=now, completed=now + 0.001, error=error)
-                await writer.write(_trace([done], logs))
-            else:
-                await writer.write(
-                    json_body({"stream": f"Step {index + 1}/{len(steps)} : {text}\n"})
-                )
-                if plan.log and (failed or (failing is None and index == len(steps) - 1)):
-                    await writer.write(json_body({"stream": plan.log.decode(errors="replace")}))
-            if failed:
-                record.error = plan.error
-                assert plan.error is not None
-                await writer.write(
-                    json_body({"errorDetail": {"message": plan.error}, "error": plan.error})
-                )
-                finished: web.StreamResponse = await writer.finish()
-                return finished
-        image_id = plan.image_id or _image_id(record)
-        record.image_id = image_id
-        tags = [normalize_ref(tag) for tag in req.query.get("t", [])]
-        for other in fake.images.values():
-            other.tags = [t for t in other.tags if t not in tags]
-        labels = None
-        with contextlib.suppress(ValueError):
-            labels = json.loads(params.get("labels") or "null") or None
-        fake.images[image_id] = FakeImage(
-            id=image_id, tags=tags, created=now_ns() // 1_000_000_000, labels=labels
-        )
-        if buildkit:
-            await writer.write(json_body({"id": "moby.image.id", "aux": {"ID": image_id}}))
-        else:
-            await writer.write(json_body({"aux": {"ID": image_id}}))
-            await writer.write(json_body({"stream": f"Successfully built {image_id[7:19]}\n"}))
-        response: web.StreamResponse = await writer.finish()
-        return response
-    except (ConnectionError, OSError):
-        return Abandoned()  # the client went away (a cancelled build)
+    plan = fake._build_plans.pop(0) if fake._build_plans else BuildPlan()
+    if plan.status is not None:
+        record.error = plan.error or "build failed"
+        raise Answer(plan.status, record.error)
+    # BuildKit names its context "client-session": the session serves it.
+    if req.arg("remote") and not (buildkit and req.arg("remote") == "client-session"):
+        raise Answer(501, "remote build contexts are not supported by FakeDocker")
+    if buildkit:
+        return await build_buildkit(req, record, plan)
+    return await build_classic(req, record, plan)
 
 
 async def build_cancel(req: FakeRequest) -> web.StreamResponse:
+    """``POST /build/cancel``: marks the build with that ``buildid`` cancelled."""
     build_id = req.arg("id") or ""
     for record in req.fake.builds:
         if record.params.get("buildid") == build_id:

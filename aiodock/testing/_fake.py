@@ -1,7 +1,8 @@
 """``FakeDocker``: an in-process Docker Engine for tests, served by aiohttp.web.
 
-The fake keeps containers, images, networks, volumes, execs and events in
-memory and answers with the shapes Engine 20.10 (API 1.41) sends. It also
+The fake keeps containers (with their file trees), images, networks, volumes,
+execs, events, builds and registries in memory and answers with the shapes
+Engine 20.10 (API 1.41) sends. It also
 records every request and can inject faults (errors, delays, cut or stalled
 bodies, dropped keep-alive connections) so clients can be tested against the
 failures a real daemon produces.
@@ -28,8 +29,11 @@ from aiohttp import web
 
 from .._frames import encode_frame
 from ._build import BuildPlan, BuildRecord
+from ._files import FakeFile, FileTree
+from ._registry import DEFAULT_REGISTRY, FakeRegistry
 from ._state import (
     DEFAULT_PATH_ENV,
+    Endpoint,
     FakeContainer,
     FakeExec,
     FakeImage,
@@ -216,6 +220,16 @@ class FakeDocker:
         self.networks: dict[str, FakeNetwork] = {}
         self.volumes: dict[str, FakeVolume] = {}
         self.execs: dict[str, FakeExec] = {}
+        self._files: dict[str, FileTree] = {}
+        #: Registries a push can reach, by host; Docker Hub (no login needed) to start with.
+        self.registries: dict[str, FakeRegistry] = {
+            DEFAULT_REGISTRY: FakeRegistry(DEFAULT_REGISTRY)
+        }
+        #: Every ``POST /build`` received, classic or BuildKit (see :class:`BuildRecord`).
+        self.builds: list[BuildRecord] = []
+        self._build_plans: list[BuildPlan] = []
+        #: Build cache records (``GET /system/df`` ``BuildCache`` shapes), added by builds.
+        self.build_cache: list[dict[str, Any]] = []
         #: Events emitted so far (the most recent ones).
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=_EVENT_HISTORY)
 
@@ -230,11 +244,8 @@ class FakeDocker:
         self._pending_scripts: dict[str, Script] = {}
         self._exec_rules: list[_ExecRule] = []
         self._pull_plans: dict[str, PullPlan] = {}
-        #: Every build received (see :class:`~aiodock.testing._build.BuildRecord`).
-        self.builds: list[BuildRecord] = []
         #: Sent as ``/_ping``'s ``Builder-Version`` when set (``"2"``: BuildKit by default).
         self.builder_version: str | None = None
-        self._build_plan = BuildPlan()
         self._build_sessions: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._procs: dict[str, asyncio.Task[None]] = {}
@@ -648,24 +659,104 @@ class FakeDocker:
         """
         self._pull_plans[normalize_ref(ref)] = PullPlan(error=error, status=status, layers=layers)
 
+    def add_registry(
+        self, host: str, *, username: str | None = None, password: str | None = None
+    ) -> FakeRegistry:
+        """Make ``host`` a registry that pushes reach (any other host is unreachable).
+
+        With ``username`` a push must send those credentials (``X-Registry-Auth``);
+        without any the stream ends in ``no basic auth credentials``, with wrong
+        ones in ``unauthorized: authentication required``, as from a registry
+        with htpasswd auth. What was pushed is in ``registry.repositories``.
+
+        Args:
+            host: ``host[:port]`` as written in image references.
+            username: the login a push needs, or ``None`` for an open registry.
+            password: that login's password.
+        """
+        registry = FakeRegistry(host, username=username, password=password)
+        self.registries[host] = registry
+        return registry
+
     def set_build(
         self,
         *,
+        output: Iterable[str] = (),
         error: str | None = None,
+        code: int | None = None,
+        status: int | None = None,
+        image_id: str | None = None,
         failing_step: int | None = None,
         log: bytes = b"",
-        image_id: str | None = None,
     ) -> None:
-        """Script what ``POST /build`` answers from now on.
+        """Script the next ``POST /build`` (each call queues one build's outcome).
 
-        ``error`` fails the build at Dockerfile instruction ``failing_step``
-        (0-based; default the last) with ``log`` as that step's output;
-        otherwise ``log`` is the last step's output and ``image_id`` (default:
-        a hash of the Dockerfile and the context) the result.
+        Without a script a classic build runs the Dockerfile like the engine's
+        classic builder: a ``Step n/m`` line per instruction, ``RUN`` through
+        the fake's small built-in interpreter (echo, printf, true, false, exit,
+        ``sh -c`` of those; other programs succeed silently), ``COPY``/``ADD``
+        sources checked against the context, and the image added with the
+        labels, env, cmd and entrypoint the Dockerfile sets. A BuildKit build
+        (``version=2``) fetches the Dockerfile, context and secrets through the
+        client's session and traces one step per instruction. Every build is
+        recorded in :attr:`builds`.
+
+        Args:
+            output: extra output after the steps (classic: ``stream`` lines;
+                BuildKit: the last step's log).
+            error: fail with this message at ``failing_step``, else after the steps.
+            code: ``errorDetail.code`` to send with ``error``.
+            status: answer this HTTP status (with ``error`` as message) instead.
+            image_id: the id of the image built (``sha256:`` + 64 hex digits).
+            failing_step: index (0-based) of the Dockerfile instruction that
+                fails with ``error``; ``None``: the build fails after its steps.
+            log: the output of the failing step (of the last step when none fails).
+
+        Raises:
+            ValueError: ``image_id`` is not ``sha256:`` and 64 hex digits, or
+                ``failing_step`` is negative or given without ``error``.
         """
-        self._build_plan = BuildPlan(
-            error=error, failing_step=failing_step, log=log, image_id=image_id
+        if image_id is not None and not (image_id.startswith("sha256:") and len(image_id) == 71):
+            raise ValueError(f"image_id must be 'sha256:' and 64 hex digits, not {image_id!r}")
+        if failing_step is not None and (failing_step < 0 or error is None):
+            raise ValueError(
+                f"failing_step must be at least 0 and come with an error, not {failing_step!r}"
+            )
+        self._build_plans.append(
+            BuildPlan(
+                list(output),
+                error=error,
+                code=code,
+                status=status,
+                image_id=image_id,
+                failing_step=failing_step,
+                log=bytes(log),
+            )
         )
+
+    def add_built_image(
+        self,
+        image_id: str,
+        *,
+        labels: dict[str, str] | None,
+        env: Sequence[str],
+        cmd: Sequence[str] | None,
+        entrypoint: Sequence[str] | None,
+        working_dir: str,
+    ) -> FakeImage:
+        """Store an image a build produced (untagged until the build tags it)."""
+        image = FakeImage(
+            id=image_id,
+            tags=[],
+            created=now_ns() // 1_000_000_000,
+            labels=labels,
+            cmd=list(cmd) if cmd is not None else None,
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            env=list(env),
+            working_dir=working_dir,
+        )
+        self.images[image.id] = image
+        return image
 
     # -- state helpers usable from tests ----------------------------------------------
 
@@ -751,6 +842,49 @@ class FakeDocker:
             raise KeyError(ref)
         return found
 
+    def files(self, container: str) -> FileTree:
+        """The in-memory file tree of ``container`` (id, id prefix or name).
+
+        ``PUT /containers/{id}/archive`` unpacks into it and ``GET``/``HEAD``
+        read it; a new container starts with a small busybox-like skeleton
+        (``/etc``, ``/tmp``, ...). Tests may read ``tree.nodes`` or use
+        :meth:`write_file` and :meth:`read_file`.
+
+        Args:
+            container: the container's id, id prefix or name.
+
+        Raises:
+            KeyError: no such container.
+        """
+        c = self.container(container)
+        tree = self._files.get(c.id)
+        if tree is None:
+            tree = self._files[c.id] = FileTree(str(c.config.get("Hostname") or ""))
+        return tree
+
+    def write_file(self, container: str, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Create or replace a regular file in ``container`` (parents are created).
+
+        Args:
+            container: the container's id, id prefix or name.
+            path: absolute path inside the container.
+            data: the file's content.
+            mode: permission bits.
+        """
+        self.files(container).write(path, FakeFile("file", mode, data=bytes(data)))
+
+    def read_file(self, container: str, path: str) -> bytes:
+        """The content of a regular file in ``container`` (KeyError when there is none).
+
+        Args:
+            container: the container's id, id prefix or name.
+            path: absolute path inside the container.
+        """
+        node = self.files(container).get(path)
+        if node is None or node.kind != "file":
+            raise KeyError(path)
+        return node.data
+
     def image(self, ref: str) -> FakeImage:
         """The image with this reference or id (``KeyError`` if none).
 
@@ -799,7 +933,8 @@ class FakeDocker:
         event: dict[str, Any] = {}
         if type in ("container", "image"):
             event["status"] = action
-            event["id"] = actor_id
+            if actor_id:
+                event["id"] = actor_id
             if type == "container" and "image" in attrs_:
                 event["from"] = attrs_["image"]
         event.update(
@@ -973,6 +1108,7 @@ class FakeDocker:
             if key in body:
                 config[key] = body[key]
         host_config = dict(body.get("HostConfig") or {})
+        endpoints = self._initial_endpoints(host_config, body.get("NetworkingConfig"))
         c = FakeContainer(
             id=cid,
             name=name or f"fake_{cid[:8]}",
@@ -983,12 +1119,33 @@ class FakeDocker:
             host_config=host_config,
             path=argv[0],
             args=argv[1:],
+            endpoints=endpoints,
         )
         c.script = self._pending_scripts.pop(c.name, None)
         self.containers[cid] = c
         self._container_event(c, "create")
         self._notify()
         return c
+
+    def _initial_endpoints(
+        self, host_config: dict[str, Any], networking: Any
+    ) -> dict[str, Endpoint]:
+        mode = str(host_config.get("NetworkMode") or "default")
+        if mode.startswith("container:"):
+            return {}
+        name = "bridge" if mode == "default" else mode
+        net = self._find_network(name)
+        if net is None:
+            raise Answer(404, f"network {name} not found")
+        configs = (networking or {}).get("EndpointsConfig") or {}
+        config = configs.get(name) or configs.get(net.name) or configs.get(net.id)
+        return {net.id: Endpoint.from_config(config)}
+
+    def _network_event(self, c: FakeContainer, net_id: str, action: str) -> None:
+        net = self.networks.get(net_id)
+        if net is not None:
+            attributes = {"container": c.id, "name": net.name, "type": net.driver}
+            self.emit_event("network", action, net.id, attributes)
 
     def _start_now(self, c: FakeContainer) -> asyncio.Event:
         """Mark ``c`` running and launch its program; the event is set once the
@@ -999,6 +1156,9 @@ class FakeDocker:
         c.exit_code = 0
         c.generation += 1
         self._stdin[c.id] = asyncio.Queue()
+        for net_id, ep in c.endpoints.items():
+            ep.joined = True
+            self._network_event(c, net_id, "connect")
         self._container_event(c, "start")
         settled = asyncio.Event()
         self._procs[c.id] = asyncio.ensure_future(self._container_main(c, c.generation, settled))
@@ -1068,6 +1228,8 @@ class FakeDocker:
                 ex.running = False
                 ex.exit_code = 137
         self._container_event(c, "die", {"exitCode": str(code)})
+        for net_id in c.endpoints:
+            self._network_event(c, net_id, "disconnect")
         self._notify()
         if c.host_config.get("AutoRemove"):
             self.remove_container(c, force=True)
@@ -1129,6 +1291,7 @@ class FakeDocker:
                 return
         c.removed = True
         self.containers.pop(c.id, None)
+        self._files.pop(c.id, None)
         for exec_id in c.exec_ids:
             self.execs.pop(exec_id, None)
         self._container_event(c, "destroy")

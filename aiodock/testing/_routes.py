@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import _build
+from . import _build, _build_buildkit
+from ._files import stat_header
+from ._registry import image_push
 from ._state import (
     STATS_CPUS,
+    Endpoint,
     FakeContainer,
     FakeExec,
     FakeNetwork,
@@ -251,14 +254,13 @@ async def container_list(req: FakeRequest) -> web.StreamResponse:
     items = [c for c in items if _container_matches(fake, c, filters)]
     if limit > 0:
         items = items[:limit]
-    bridge = fake._bridge_id()
-    return json_response([c.summary(bridge) for c in items])
+    return json_response([c.summary(fake.networks) for c in items])
 
 
 async def container_inspect(req: FakeRequest) -> web.StreamResponse:
     fake = _fake(req)
     c = fake._container(req.params["id"])
-    return json_response(c.inspect(fake._bridge_id()))
+    return json_response(c.inspect(fake.networks))
 
 
 async def container_start(req: FakeRequest) -> web.StreamResponse:
@@ -449,6 +451,9 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
     async def pump_stdin() -> None:
         while True:
             chunk = await conn.inbox.get()
+            # Input sent before the start waits for the process, as in the engine's pipe.
+            while c.id not in fake._stdin and not c.removed and not fake.closing:
+                await fake._wait_change()
             queue = fake._stdin.get(c.id)
             c.stdin.extend(chunk)
             if queue is not None:
@@ -460,6 +465,18 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
     try:
         cursor = 0 if logs else len(c.log)
         generation = c.generation
+        if stream and not c.running:
+            # The engine's attach hooks onto the container's output pipes: opened
+            # before a start, it streams what the next run writes, then ends.
+            for entry in c.log[cursor:]:
+                if entry.stream in want:
+                    await out.write(fake.frame(c, entry.stream, entry.data))
+            cursor = len(c.log)
+            while c.generation == generation and not c.removed and not fake.closing:
+                await fake._wait_change()
+            if c.generation == generation:
+                return Abandoned()
+            generation = c.generation
         while True:
             fresh = c.log[cursor:]
             cursor = len(c.log)
@@ -548,6 +565,44 @@ async def container_stats(req: FakeRequest) -> web.StreamResponse:
     if fake.closing:
         return writer.response
     return await writer.finish()
+
+
+# --- archives ------------------------------------------------------------------------------
+
+
+def _archive_path(req: FakeRequest) -> str:
+    path = req.arg("path") or ""
+    if not path:
+        # Sic: the engine's message has no space there.
+        raise Answer(400, "bad parameter: pathcannot be empty")
+    return path
+
+
+async def archive_get(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    path = _archive_path(req)
+    tree = fake.files(c.id)
+    headers = fake.common_headers()
+    if req.method == "HEAD":
+        headers["X-Docker-Container-Path-Stat"] = stat_header(tree.stat(path, c.id))
+        return web.Response(status=200, headers=headers)
+    body, stat = tree.archive(path, c.id)
+    headers["X-Docker-Container-Path-Stat"] = stat_header(stat)
+    headers["Content-Type"] = "application/x-tar"
+    fake._container_event(c, "archive-path")
+    return web.Response(status=200, body=body, headers=headers)
+
+
+async def archive_put(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    c = fake._container(req.params["id"])
+    path = _archive_path(req)
+    fake.files(c.id).extract(
+        path, req.body, c.id, no_overwrite_dir_non_dir=req.flag("noOverwriteDirNonDir")
+    )
+    fake._container_event(c, "extract-to-dir")
+    return web.Response(status=200)
 
 
 # --- exec --------------------------------------------------------------------------------
@@ -846,12 +901,86 @@ async def network_list(req: FakeRequest) -> web.StreamResponse:
     fake = _fake(req)
     filters = parse_filters(req.arg("filters"))
     check_filter_keys(filters, ("dangling", "driver", "id", "label", "name", "scope", "type"))
-    items = [n.inspect() for n in fake.networks.values() if _network_matches(n, filters)]
+    items = [_network_doc(fake, n) for n in fake.networks.values() if _network_matches(n, filters)]
     return json_response(items)
 
 
+def _network_doc(fake: FakeDocker, net: FakeNetwork) -> dict[str, Any]:
+    doc = net.inspect()
+    _, address = net.addresses()
+    # Only running containers have an endpoint (an address) on the network.
+    doc["Containers"] = {
+        c.id: {
+            "Name": c.name,
+            "EndpointID": "",
+            "MacAddress": "",
+            "IPv4Address": f"{(c.endpoints[net.id].ipam or {}).get('IPv4Address') or address}/16",
+            "IPv6Address": "",
+        }
+        for c in fake.containers.values()
+        if c.running and net.id in c.endpoints
+    }
+    return doc
+
+
 async def network_inspect(req: FakeRequest) -> web.StreamResponse:
-    return json_response(_fake(req)._network(req.params["id"]).inspect())
+    fake = _fake(req)
+    return json_response(_network_doc(fake, fake._network(req.params["id"])))
+
+
+def _endpoint_request(req: FakeRequest) -> tuple[FakeNetwork, dict[str, Any]]:
+    fake = _fake(req)
+    content_type = req.headers.get("Content-Type", "")
+    if content_type and content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise Answer(400, f"Content-Type specified ({content_type}) must be 'application/json'")
+    if not req.body.strip():
+        raise Answer(400, "got EOF while reading request body")
+    body = req.json_object()
+    net = fake._network(req.params["id"])
+    return net, body
+
+
+_HOST_NETWORK = "container cannot be disconnected from host network or connected to host network"
+
+
+async def network_connect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    net, body = _endpoint_request(req)
+    c = fake._container(str(body.get("Container") or ""))
+    if net.name == "host" or c.network_mode() == "host":
+        raise Answer(400, _HOST_NETWORK)
+    endpoint = Endpoint.from_config(body.get("EndpointConfig"))
+    if c.running:
+        if net.id in c.endpoints:
+            raise Answer(403, f"endpoint with name {c.name} already exists in network {net.name}")
+        endpoint.joined = True
+        c.endpoints[net.id] = endpoint
+        fake._network_event(c, net.id, "connect")
+    else:
+        # A stopped container only records the wish; the start joins it.
+        c.endpoints[net.id] = endpoint
+    fake._notify()
+    return web.Response(status=200)
+
+
+async def network_disconnect(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    net, body = _endpoint_request(req)
+    ref = str(body.get("Container") or "")
+    c = fake._find_container(ref)
+    if c is None:
+        if body.get("Force"):
+            raise Answer(404, f"endpoint {ref} not found")
+        raise Answer(404, f"No such container: {ref}")
+    if net.name == "host":
+        raise Answer(400, _HOST_NETWORK)
+    if net.id not in c.endpoints:
+        the = "" if c.running else "the "
+        raise Answer(500, f"container {c.id} is not connected to {the}network {net.name}")
+    del c.endpoints[net.id]
+    fake._network_event(c, net.id, "disconnect")
+    fake._notify()
+    return web.Response(status=200)
 
 
 async def network_create(req: FakeRequest) -> web.StreamResponse:
@@ -889,6 +1018,13 @@ async def network_remove(req: FakeRequest) -> web.StreamResponse:
     net = fake._network(req.params["id"])
     if net.builtin:
         raise Answer(403, f"{net.name} is a pre-defined network and cannot be removed")
+    if any(c.running and net.id in c.endpoints for c in fake.containers.values()):
+        raise Answer(
+            403,
+            f"error while removing network: network {net.name} id {net.id} has active endpoints",
+        )
+    for c in fake.containers.values():
+        c.endpoints.pop(net.id, None)
     del fake.networks[net.id]
     fake.emit_event("network", "destroy", net.id, {"name": net.name, "type": net.driver})
     return empty_response(204)
@@ -1078,6 +1214,206 @@ async def events(req: FakeRequest) -> web.StreamResponse:
         fake._unlisten(queue)
 
 
+# --- prunes and disk usage ----------------------------------------------------------------------
+
+
+def _until_ns(value: str) -> int:
+    """A prune ``until`` filter: unix seconds, a Go duration before now, or an RFC 3339 time."""
+    text = value.strip()
+    try:
+        return int(float(text) * 1e9)
+    except ValueError:
+        pass
+    units = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                return now_ns() - int(float(text[: -len(unit)]) * units[unit] * 1e9)
+            except ValueError:
+                break
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Answer(400, f"failed to parse value as time or duration: {value!r}") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return int(stamp.timestamp() * 1e9)
+
+
+def _prune_filters(req: FakeRequest, allowed: tuple[str, ...], prefix: str = "") -> Any:
+    filters = parse_filters(req.arg("filters"))
+    try:
+        check_filter_keys(filters, allowed)
+    except Answer as exc:
+        raise Answer(exc.status, prefix + exc.message) from None
+    until = min((_until_ns(v) for v in filters.get("until", [])), default=None)
+
+    def keep(labels: dict[str, str] | None, created_ns: int) -> bool:
+        """Whether an object passes the ``label``, ``label!`` and ``until`` filters."""
+        if "label" in filters and not labels_match(labels, filters["label"]):
+            return False
+        if "label!" in filters and any(labels_match(labels, [item]) for item in filters["label!"]):
+            return False
+        return until is None or created_ns <= until
+
+    return filters, keep
+
+
+def _prune_event(fake: FakeDocker, kind: str, reclaimed: int) -> None:
+    fake.emit_event(kind, "prune", "", {"reclaimed": str(reclaimed)})
+
+
+async def container_prune(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    _, keep = _prune_filters(req, ("label", "label!", "until"))
+    deleted = []
+    for c in sorted(fake.containers.values(), key=lambda c: c.created_ns):
+        if not c.running and keep(c.labels, c.created_ns):
+            fake.remove_container(c, force=False)
+            deleted.append(c.id)
+    _prune_event(fake, "container", 0)
+    return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})
+
+
+async def image_prune(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters, keep = _prune_filters(req, ("dangling", "label", "label!", "until"))
+    dangling_only = True
+    for value in filters.get("dangling", []):
+        dangling_only = value.strip().lower() in ("1", "true")
+    used = {c.image_id for c in fake.containers.values()}
+    deleted: list[dict[str, str]] = []
+    reclaimed = 0
+    for image in sorted(fake.images.values(), key=lambda i: i.created):
+        if image.id in used or (dangling_only and image.tags):
+            continue
+        if not keep(image.labels, image.created * 1_000_000_000):
+            continue
+        for tag in image.tags:
+            deleted.append({"Untagged": tag})
+            fake.emit_event("image", "untag", image.id, {"name": tag})
+        for digest in image.digests:
+            deleted.append({"Untagged": digest})
+        deleted.append({"Deleted": image.id})
+        del fake.images[image.id]
+        fake.emit_event("image", "delete", image.id, {"name": image.id})
+        reclaimed += image.size
+    _prune_event(fake, "image", reclaimed)
+    return json_response({"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
+
+
+async def network_prune(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    _, keep = _prune_filters(req, ("label", "label!", "until"))
+    deleted = []
+    for net in sorted(fake.networks.values(), key=lambda n: n.created_ns):
+        if net.builtin or not keep(net.labels, net.created_ns):
+            continue
+        if any(c.running and net.id in c.endpoints for c in fake.containers.values()):
+            continue
+        for c in fake.containers.values():
+            c.endpoints.pop(net.id, None)
+        del fake.networks[net.id]
+        fake.emit_event("network", "destroy", net.id, {"name": net.name, "type": net.driver})
+        deleted.append(net.name)
+    _prune_event(fake, "network", 0)
+    return json_response({"NetworksDeleted": deleted or None})
+
+
+async def volume_prune(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    _, keep = _prune_filters(req, ("label", "label!", "until"))
+    deleted = []
+    for vol in sorted(fake.volumes.values(), key=lambda v: v.created_ns):
+        if _volume_users(fake, vol.name) or not keep(vol.labels, vol.created_ns):
+            continue
+        # Engine 20.10 sends no destroy event for pruned volumes, only the prune one.
+        del fake.volumes[vol.name]
+        deleted.append(vol.name)
+    _prune_event(fake, "volume", 0)
+    return json_response({"VolumesDeleted": deleted, "SpaceReclaimed": 0})
+
+
+_BUILD_CACHE_FILTERS = (
+    "description",
+    "id",
+    "inuse",
+    "parent",
+    "private",
+    "shared",
+    "type",
+    "until",
+    "unused-for",
+)
+
+
+async def build_prune(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    filters, _ = _prune_filters(req, _BUILD_CACHE_FILTERS, "failed to prune build cache: ")
+    _int_arg(req, "keep-storage", 0)
+    deleted: list[str] = []
+    reclaimed = 0
+    kept: list[dict[str, Any]] = []
+    for record in fake.build_cache:
+        if record.get("InUse") or (record.get("Shared") and not req.flag("all")):
+            kept.append(record)
+            continue
+        if "id" in filters and not any(record["ID"].startswith(v) for v in filters["id"]):
+            kept.append(record)
+            continue
+        if "type" in filters and record.get("Type") not in filters["type"]:
+            kept.append(record)
+            continue
+        if "description" in filters and not any(
+            v in str(record.get("Description", "")) for v in filters["description"]
+        ):
+            kept.append(record)
+            continue
+        deleted.append(record["ID"])
+        reclaimed += int(record.get("Size") or 0)
+    fake.build_cache[:] = kept
+    return json_response({"CachesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
+
+
+async def system_df(req: FakeRequest) -> web.StreamResponse:
+    fake = _fake(req)
+    users: dict[str, int] = {}
+    for c in fake.containers.values():
+        users[c.image_id] = users.get(c.image_id, 0) + 1
+    images = []
+    for image in sorted(fake.images.values(), key=lambda i: i.created, reverse=True):
+        doc = image.summary()
+        doc["Containers"] = users.get(image.id, 0)
+        doc["SharedSize"] = image.size
+        doc["RepoTags"] = image.tags or ["<none>:<none>"]
+        doc["RepoDigests"] = image.digests or ["<none>@<none>"]
+        images.append(doc)
+    containers = []
+    for c in sorted(fake.containers.values(), key=lambda c: c.created_ns, reverse=True):
+        doc = c.summary(fake.networks)
+        written = fake.files(c.id).written_bytes() if c.id in fake._files else 0
+        if written:
+            doc["SizeRw"] = written
+        base = fake.images.get(c.image_id)
+        doc["SizeRootFs"] = written + (base.size if base is not None else 0)
+        containers.append(doc)
+    volumes = []
+    for vol in fake.volumes.values():
+        doc = vol.inspect()
+        doc["UsageData"] = {"RefCount": len(_volume_users(fake, vol.name)), "Size": 0}
+        volumes.append(doc)
+    return json_response(
+        {
+            "LayersSize": sum(i.size for i in fake.images.values()),
+            "Images": images,
+            "Containers": containers,
+            "Volumes": volumes,
+            "BuildCache": list(fake.build_cache),
+            "BuilderSize": sum(int(r.get("Size") or 0) for r in fake.build_cache),
+        }
+    )
+
+
 # --- the table --------------------------------------------------------------------------------
 
 
@@ -1089,6 +1425,12 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("GET", "/version", version),
         ("GET", "/info", info),
         ("GET", "/events", events),
+        ("GET", "/system/df", system_df),
+        ("POST", "/containers/prune", container_prune),
+        ("POST", "/images/prune", image_prune),
+        ("POST", "/networks/prune", network_prune),
+        ("POST", "/volumes/prune", volume_prune),
+        ("POST", "/build/prune", build_prune),
         ("POST", "/containers/create", container_create),
         ("GET", "/containers/json", container_list),
         ("GET", "/containers/{id}/json", container_inspect),
@@ -1106,22 +1448,28 @@ def builtin_routes() -> list[tuple[str, str, Handler]]:
         ("POST", "/containers/{id}/resize", container_resize),
         ("POST", "/containers/{id}/attach", container_attach),
         ("POST", "/containers/{id}/exec", exec_create),
+        ("GET", "/containers/{id}/archive", archive_get),
+        ("HEAD", "/containers/{id}/archive", archive_get),
+        ("PUT", "/containers/{id}/archive", archive_put),
         ("DELETE", "/containers/{id}", container_remove),
         ("POST", "/exec/{id}/start", exec_start),
         ("POST", "/exec/{id}/resize", exec_resize),
         ("GET", "/exec/{id}/json", exec_inspect),
         ("POST", "/build", _build.build),
         ("POST", "/build/cancel", _build.build_cancel),
-        ("POST", "/session", _build.session),
+        ("POST", "/session", _build_buildkit.session),
         ("GET", "/images/json", image_list),
         ("POST", "/images/create", image_pull),
         ("GET", "/images/{name:.+}/json", image_inspect),
         ("POST", "/images/{name:.+}/tag", image_tag),
+        ("POST", "/images/{name:.+}/push", image_push),
         ("DELETE", "/images/{name:.+}", image_remove),
         ("GET", "/networks", network_list),
         ("POST", "/networks/create", network_create),
         ("GET", "/networks/{id}", network_inspect),
         ("DELETE", "/networks/{id}", network_remove),
+        ("POST", "/networks/{id}/connect", network_connect),
+        ("POST", "/networks/{id}/disconnect", network_disconnect),
         ("GET", "/volumes", volume_list),
         ("POST", "/volumes/create", volume_create),
         ("GET", "/volumes/{name}", volume_inspect),

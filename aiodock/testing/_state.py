@@ -264,6 +264,40 @@ def image_id_for(ref: str) -> str:
 
 
 @attrs.define(eq=False)
+class Endpoint:
+    """A container's attachment to one network.
+
+    Args:
+        aliases: the DNS aliases asked for (the engine adds the short id on
+            user-defined networks).
+        ipam: the ``IPAMConfig`` asked for.
+        links: the ``Links`` asked for.
+        driver_opts: the ``DriverOpts`` asked for.
+        joined: whether the container has run while attached (the engine shows
+            ``NetworkID`` from then on).
+    """
+
+    aliases: list[str] | None = None
+    ipam: dict[str, Any] | None = None
+    links: list[str] | None = None
+    driver_opts: dict[str, str] | None = None
+    joined: bool = False
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> Endpoint:
+        """From an ``EndpointConfig``/``EndpointsConfig`` entry of a request."""
+        config = config or {}
+        aliases = config.get("Aliases")
+        links = config.get("Links")
+        return cls(
+            aliases=[str(a) for a in aliases] if aliases else None,
+            ipam=config.get("IPAMConfig") or None,
+            links=[str(link) for link in links] if links else None,
+            driver_opts=config.get("DriverOpts") or None,
+        )
+
+
+@attrs.define(eq=False)
 class FakeContainer:
     """A container in the fake's store; tests may read (and adjust) every field."""
 
@@ -292,6 +326,8 @@ class FakeContainer:
     cpu_percent: float = 0.5
     memory_usage: int = 1 << 20
     pids: int = 1
+    #: Attached networks by network id, in the order they were attached.
+    endpoints: dict[str, Endpoint] = attrs.Factory(dict)
 
     @property
     def tty(self) -> bool:
@@ -341,39 +377,47 @@ class FakeContainer:
         """``HostConfig.NetworkMode``, ``"default"`` when unset."""
         return str(self.host_config.get("NetworkMode") or "default")
 
-    def networks(self, bridge_id: str) -> dict[str, Any]:
-        """The container's networks as the engine reports them (Engine JSON).
+    def networks(self, nets: Mapping[str, FakeNetwork]) -> dict[str, Any]:
+        """``NetworkSettings.Networks``: one entry per attached network, by name.
 
         Args:
-            bridge_id: the id of the fake's default bridge network.
+            nets: the fake's networks by id.
         """
-        mode = self.network_mode()
-        name = "bridge" if mode == "default" else mode
+        out: dict[str, Any] = {}
         running = self.running
-        return {
-            name: {
-                "IPAMConfig": None,
-                "Links": None,
-                "Aliases": None,
+        for net_id, ep in self.endpoints.items():
+            net = nets.get(net_id)
+            if net is None:
+                continue
+            gateway, address = net.addresses()
+            address = str((ep.ipam or {}).get("IPv4Address") or address)
+            aliases = list(ep.aliases or [])
+            if not net.builtin:
+                # User-defined networks always resolve the short id too.
+                aliases.append(self.id[:12])
+            out[net.name] = {
+                "IPAMConfig": ep.ipam,
+                "Links": ep.links,
+                "Aliases": aliases or None,
                 # Kept after the container stops, like the engine does.
-                "NetworkID": bridge_id if self.started_ns else "",
+                "NetworkID": net.id if ep.joined else "",
                 "EndpointID": "",
-                "Gateway": "172.17.0.1" if running else "",
-                "IPAddress": "172.17.0.2" if running else "",
+                "Gateway": gateway if running else "",
+                "IPAddress": address if running else "",
                 "IPPrefixLen": 16 if running else 0,
                 "IPv6Gateway": "",
                 "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0,
                 "MacAddress": "",
-                "DriverOpts": None,
+                "DriverOpts": ep.driver_opts,
             }
-        }
+        return dict(sorted(out.items()))
 
-    def inspect(self, bridge_id: str) -> dict[str, Any]:
+    def inspect(self, nets: Mapping[str, FakeNetwork]) -> dict[str, Any]:
         """The container as ``GET /containers/{id}/json`` answers (Engine JSON).
 
         Args:
-            bridge_id: the id of the fake's default bridge network.
+            nets: the fake's networks by id.
         """
         host_config = {
             "Binds": None,
@@ -501,15 +545,15 @@ class FakeContainer:
                 "IPPrefixLen": 0,
                 "IPv6Gateway": "",
                 "MacAddress": "",
-                "Networks": self.networks(bridge_id),
+                "Networks": self.networks(nets),
             },
         }
 
-    def summary(self, bridge_id: str) -> dict[str, Any]:
+    def summary(self, nets: Mapping[str, FakeNetwork]) -> dict[str, Any]:
         """The container as ``GET /containers/json`` lists it (Engine JSON).
 
         Args:
-            bridge_id: the id of the fake's default bridge network.
+            nets: the fake's networks by id.
         """
         argv = self.argv
         command = " ".join(shlex.quote(a) for a in argv)
@@ -525,7 +569,7 @@ class FakeContainer:
             "State": self.status,
             "Status": self.status_text(),
             "HostConfig": {"NetworkMode": self.network_mode()},
-            "NetworkSettings": {"Networks": self.networks(bridge_id)},
+            "NetworkSettings": {"Networks": self.networks(nets)},
             "Mounts": [],
         }
 
@@ -741,6 +785,15 @@ class FakeNetwork:
             "Options": dict(self.options),
             "Labels": dict(self.labels),
         }
+
+    def addresses(self) -> tuple[str, str]:
+        """The gateway and the address a container gets on this network."""
+        for config in self.ipam.get("Config") or []:
+            subnet = str(config.get("Subnet") or "")
+            if subnet.count(".") == 3:
+                base = subnet.split("/", 1)[0].rsplit(".", 1)[0]
+                return str(config.get("Gateway") or f"{base}.1"), f"{base}.2"
+        return "172.18.0.1", "172.18.0.2"
 
 
 @attrs.define(eq=False)

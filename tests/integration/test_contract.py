@@ -29,8 +29,10 @@ from aiodock import DockerClient
 from aiodock._frames import MultiplexDecoder
 from aiodock.errors import (
     APIError,
+    BadRequest,
     Conflict,
     ContainerNotFound,
+    Forbidden,
     ImageNotFound,
     NetworkNotFound,
     NotFound,
@@ -675,6 +677,605 @@ async def container_events(b: Backend, rec: Recorder) -> None:
     rec.add("events-http", status=response.status)
 
 
+async def run_output(b: Backend, rec: Recorder) -> None:
+    # run() attaches before it starts the container: the output must come through.
+    cmd = ["sh", "-c", "echo out; echo err >&2; exit 4"]
+    result = await b.client.containers.run(b.image, cmd, check=False, labels=b.labels, timeout=30)
+    rec.add(
+        "run",
+        stdout=result.stdout.decode(),
+        stderr=result.stderr.decode(),
+        exit_code=result.exit_code,
+    )
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 4)
+    fed = await b.client.containers.run(b.image, ["cat"], stdin=b"fed\n", labels=b.labels)
+    rec.add("run-stdin", stdout=fed.stdout.decode(), exit_code=fed.exit_code)
+    tty = await b.client.containers.run(
+        b.image, ["sh", "-c", "echo a; echo b >&2"], tty=True, labels=b.labels
+    )
+    rec.add("run-tty", stdout=tty.stdout.decode(), stderr=tty.stderr.decode())
+
+
+def _tar(*entries: tuple[str, bytes | None]) -> bytes:
+    """A tar of files (bytes) and directories (None)."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime = 1_700_000_000
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o640
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _members(data: bytes) -> list[list[Any]]:
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return [[m.name, m.type.decode(), m.size, m.mode] for m in tar.getmembers()]
+
+
+async def archives(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    where = f"/etc/{b.unique('arc')}"
+    upload = _tar(
+        (where[5:], None), (f"{where[5:]}/a.txt", b"alpha\n"), (f"{where[5:]}/sub/b", b"b")
+    )
+    await b.client.containers.put_archive(cid, path="/etc", data=upload)
+    rec.add("put", ok=True)
+    for step, path in (("head-dir", where), ("head-file", f"{where}/a.txt")):
+        stat = await b.client.containers.head_archive(cid, path=path)
+        rec.add(step, name=rec.normalize(stat.name), size=stat.size, mode=stat.mode)
+    response = await b.client._send("GET", f"/containers/{cid}/archive", params={"path": where})
+    try:
+        body = await response.read()
+        rec.add(
+            "get-dir",
+            status=response.status,
+            content_type=response.headers.get("Content-Type"),
+            has_stat="X-Docker-Container-Path-Stat" in response.headers,
+            members=[[rec.normalize(m[0]), *m[1:]] for m in _members(body)],
+        )
+    finally:
+        response.release()
+    stream = b.client.containers.get_archive(cid, path=f"{where}/.")
+    async with stream:
+        data = b"".join([chunk async for chunk in stream])
+    rec.add("get-dot", members=_members(data), stat_name=stream.stat.name)
+    stream = b.client.containers.get_archive(cid, path=f"{where}/a.txt")
+    async with stream:
+        data = b"".join([chunk async for chunk in stream])
+    rec.add("get-file", members=_members(data))
+
+    await rec.error(
+        "get-missing",
+        NotFound,
+        404,
+        r"could not find the file|no such path",
+        b.client.containers.get_archive(cid, path=f"{where}/nope"),
+    )
+    await rec.error(
+        "get-file-as-dir",
+        APIError,
+        500,
+        r"not a directory",
+        b.client.containers.get_archive(cid, path=f"{where}/a.txt/"),
+    )
+    await rec.error(
+        "head-missing",
+        NotFound,
+        404,
+        r"no such path",
+        b.client.containers.head_archive(cid, path=f"{where}/nope"),
+    )
+    await rec.error(
+        "put-missing-dir",
+        NotFound,
+        404,
+        r"could not find the file|no such path",
+        b.client.containers.put_archive(cid, path=f"{where}/nope", data=upload),
+    )
+    await rec.error(
+        "put-into-file",
+        APIError,
+        500,
+        r"extraction point is not a directory",
+        b.client.containers.put_archive(cid, path=f"{where}/a.txt", data=upload),
+    )
+    await rec.error(
+        "put-not-tar",
+        APIError,
+        500,
+        r"error processing tar file",
+        b.client.containers.put_archive(cid, path=where, data=b"\x01" * 1024),
+    )
+    await rec.error(
+        "get-empty-path",
+        BadRequest,
+        400,
+        r"cannot be empty",
+        b.client._read("GET", f"/containers/{cid}/archive", params={"path": ""}),
+    )
+    await rec.error(
+        "archive-no-container",
+        ContainerNotFound,
+        404,
+        r"no such container",
+        b.client.containers.head_archive(f"nope-{b.run}", path="/etc"),
+    )
+    # A file where a directory was replaces it, unless noOverwriteDirNonDir.
+    await rec.error(
+        "put-no-overwrite",
+        APIError,
+        500,
+        r"cannot overwrite directory",
+        b.client.containers.put_archive(
+            cid, path=where, data=_tar(("sub", b"file")), no_overwrite_dir_non_dir=True
+        ),
+    )
+    await b.client.containers.put_archive(cid, path=where, data=_tar(("sub", b"file")))
+    stat = await b.client.containers.head_archive(cid, path=f"{where}/sub")
+    rec.add("put-overwrite", size=stat.size, mode=stat.mode)
+
+
+def _net_view(inspect: dict[str, Any], run: str) -> dict[str, Any]:
+    """Per attached network (names normalized): whether it has an id, an address, aliases."""
+    return {
+        name.replace(run, "<run>"): {
+            "network_id": bool(ep["NetworkID"]),
+            "ip": bool(ep["IPAddress"]),
+            "aliases": [
+                a if a != inspect["Id"][:12] else "<short-id>" for a in ep["Aliases"] or []
+            ],
+            "keys": sorted(ep),
+        }
+        for name, ep in inspect["NetworkSettings"]["Networks"].items()
+    }
+
+
+async def network_connect(b: Backend, rec: Recorder) -> None:
+    net_name = b.unique("cnet")
+    created = await b.client.networks.create(net_name, labels=b.labels)
+    b.networks.append(created.id)
+    cid = await b.create(["sleep", "600"], name=b.unique("cbox"))
+    # Connecting a stopped container records it; the start joins the network.
+    await b.client.networks.connect(net_name, cid, aliases=["web"])
+    await b.client.networks.connect(net_name, cid, aliases=["web"])
+    _, stopped = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("connect-stopped", networks=_net_view(stopped, b.run))
+    _, net = await raw(b.client, "GET", f"/networks/{net_name}")
+    rec.add("network-stopped", containers=len(net["Containers"]))
+    await b.client.containers.start(cid)
+    _, running = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("started", networks=_net_view(running, b.run))
+    _, net = await raw(b.client, "GET", f"/networks/{net_name}")
+    members = net["Containers"]
+    rec.add(
+        "network-running",
+        ids=[k == cid for k in members],
+        keys=sorted(members[cid]) if cid in members else [],
+        name=rec.normalize(members[cid]["Name"]) if cid in members else None,
+    )
+    await rec.error(
+        "connect-twice-running",
+        Forbidden,
+        403,
+        r"endpoint with name \S+ already exists in network",
+        b.client.networks.connect(net_name, cid),
+    )
+    await rec.error(
+        "remove-in-use",
+        Forbidden,
+        403,
+        r"has active endpoints",
+        b.client.networks.remove(net_name),
+    )
+    await b.client.networks.disconnect("bridge", cid)
+    await b.client.networks.disconnect(net_name, cid)
+    _, detached = await raw(b.client, "GET", f"/containers/{cid}/json")
+    rec.add("disconnected", networks=_net_view(detached, b.run))
+    await rec.error(
+        "disconnect-again",
+        APIError,
+        500,
+        r"is not connected to network",
+        b.client.networks.disconnect(net_name, cid),
+    )
+    await rec.error(
+        "connect-missing-container",
+        NotFound,
+        404,
+        r"no such container",
+        b.client.networks.connect(net_name, f"nope-{b.run}"),
+    )
+    await rec.error(
+        "connect-missing-network",
+        NotFound,
+        404,
+        r"network \S+ not found",
+        b.client.networks.connect(f"nonet-{b.run}", cid),
+    )
+    await rec.error(
+        "disconnect-missing-container-force",
+        NotFound,
+        404,
+        r"endpoint \S+ not found",
+        b.client.networks.disconnect(net_name, f"nope-{b.run}", force=True),
+    )
+    await rec.error(
+        "connect-host",
+        BadRequest,
+        400,
+        r"host network",
+        b.client.networks.connect("host", cid),
+    )
+    await rec.error(
+        "connect-no-body",
+        BadRequest,
+        400,
+        r"EOF while reading request body",
+        b.client._read(
+            "POST",
+            f"/networks/{net_name}/connect",
+            data=b"",
+            headers={"Content-Type": "application/json"},
+        ),
+    )
+    await rec.error(
+        "connect-not-json",
+        BadRequest,
+        400,
+        r"must be 'application/json'",
+        b.client._read("POST", f"/networks/{net_name}/connect", data=b"x"),
+    )
+    await b.client.containers.kill(cid)
+    await b.client.containers.wait(cid, timeout=30)
+    await rec.error(
+        "disconnect-stopped-not-connected",
+        APIError,
+        500,
+        r"is not connected to the network",
+        b.client.networks.disconnect(net_name, cid),
+    )
+
+
+async def prunes_and_df(b: Backend, rec: Recorder) -> None:
+    # Every prune is limited to this run's label: the engine is shared.
+    mine = {"label": [f"aiodock-contract={b.run}"]}
+    nothing = {"label": [f"aiodock-contract=none-{b.run}"]}
+    for kind in ("containers", "images", "networks", "volumes"):
+        status, empty = await raw(b.client, "POST", f"/{kind}/prune", filters=nothing)
+        rec.add(f"{kind}-prune-none", status=status, result=empty)
+        await rec.error(
+            f"{kind}-prune-bad-filter",
+            BadRequest,
+            400,
+            r"invalid filter 'bogus'",
+            raw(b.client, "POST", f"/{kind}/prune", filters={"bogus": ["1"]}),
+        )
+    status, empty = await raw(b.client, "POST", "/build/prune", filters={"id": [f"nope{b.run}"]})
+    rec.add("build-prune-none", status=status, result=empty)
+    await rec.error(
+        "build-prune-bad-filter",
+        BadRequest,
+        400,
+        r"failed to prune build cache: invalid filter 'bogus'",
+        raw(b.client, "POST", "/build/prune", filters={"bogus": ["1"]}),
+    )
+
+    stopped = await b.create(["true"])
+    running = await b.create(["sleep", "600"])
+    await b.client.containers.start(running)
+    net = await b.client.networks.create(b.unique("pnet"), labels=b.labels)
+    b.networks.append(net.id)
+    busy = await b.client.networks.create(b.unique("busy"), labels=b.labels)
+    b.networks.append(busy.id)
+    await b.client.networks.connect(busy.id, running)
+    vol = b.unique("pvol")
+    await b.client.volumes.create(name=vol, labels=b.labels)
+    b.volumes.append(vol)
+
+    status, df = await raw(b.client, "GET", "/system/df")
+    own = next(c for c in df["Containers"] if c["Id"] == stopped)
+    own_volume = next(v for v in df["Volumes"] if v["Name"] == vol)
+    image = next(i for i in df["Images"] if b.image in (i["RepoTags"] or []))
+    rec.add(
+        "df",
+        status=status,
+        container_state=own["State"],
+        volume_refs=own_volume["UsageData"]["RefCount"],
+        image_counts_containers=image["Containers"] >= 2,
+        keys=keys_at(df, "", "Volumes.0.UsageData")
+        | {
+            "container": sorted(own),
+            "volume": sorted(own_volume),
+            "image": sorted(image),
+        },
+    )
+    typed = await b.client.system.df()
+    assert any(c.id == stopped for c in typed.containers or [])
+
+    status, pruned = await raw(b.client, "POST", "/containers/prune", filters=mine)
+    rec.add(
+        "containers-prune",
+        status=status,
+        keys=sorted(pruned),
+        deleted=[rec.normalize(i) for i in pruned["ContainersDeleted"] or []],
+        ours=pruned["ContainersDeleted"] == [stopped],
+    )
+    status, pruned = await raw(b.client, "POST", "/networks/prune", filters=mine)
+    rec.add(
+        "networks-prune",
+        status=status,
+        deleted=[rec.normalize(n) for n in pruned["NetworksDeleted"] or []],
+    )
+    status, pruned = await raw(b.client, "POST", "/volumes/prune", filters=mine)
+    rec.add(
+        "volumes-prune",
+        status=status,
+        deleted=[rec.normalize(n) for n in pruned["VolumesDeleted"]],
+        space=pruned["SpaceReclaimed"],
+    )
+    typed_prune = await b.client.containers.prune(filters={"label": {"aiodock-contract": b.run}})
+    rec.add("containers-prune-again", deleted=typed_prune.containers_deleted)
+
+
+REGISTRY = "127.0.0.1:5000"
+REGISTRY_USER = ("testuser", "testpassword")
+
+
+def _auth_header(username: str | None = None, password: str | None = None) -> str:
+    import base64
+    import json
+
+    config = {} if username is None else {"username": username, "password": password}
+    if username is not None:
+        config["serveraddress"] = REGISTRY
+    return base64.urlsafe_b64encode(json.dumps(config).encode()).decode()
+
+
+async def _push_messages(b: Backend, name: str, tag: str | None, auth: str) -> list[dict[str, Any]]:
+    from aiodock._convert import json_loads
+
+    params = {"tag": tag} if tag else None
+    response = await b.client._send(
+        "POST", f"/images/{name}/push", params=params, headers={"X-Registry-Auth": auth}
+    )
+    try:
+        body = await response.read()
+    finally:
+        response.release()
+    return [json_loads(line) for line in body.splitlines() if line.strip()]
+
+
+def _push_view(rec: Recorder, name: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """What must match: the status sequence (layer ids and digests masked), errors, aux keys."""
+    statuses: list[str] = []
+    for message in messages:
+        text = message.get("status") or ("error" if "error" in message else "")
+        if "aux" in message:
+            text = "aux"
+        text = re.sub(r"sha256:[0-9a-f]{64}", "<digest>", text.replace(name, "<name>"))
+        text = re.sub(r"size: \d+", "size: N", text)
+        if not statuses or statuses[-1] != text:
+            statuses.append(text)
+    aux = next((m["aux"] for m in messages if "aux" in m), None)
+    errors = [rec.normalize(m["error"]) for m in messages if "error" in m]
+    return {
+        "statuses": statuses,
+        "errors": errors,
+        "aux_keys": sorted(aux) if aux else None,
+        "keys": sorted({k for m in messages for k in m}),
+    }
+
+
+async def push(b: Backend, rec: Recorder) -> None:
+    missing = f"{REGISTRY}/aiodock-contract/missing-{b.run}"
+    messages = await _push_messages(b, missing, "v1", _auth_header(*REGISTRY_USER))
+    rec.add("push-missing", **_push_view(rec, missing, messages))
+    await rec.error(
+        "push-no-auth-header",
+        BadRequest,
+        400,
+        r"missing X-Registry-Auth",
+        b.client._read("POST", f"/images/{missing}/push"),
+    )
+    name = f"{REGISTRY}/aiodock-contract/push-{b.run}"
+    await b.client.images.tag(b.image, f"{name}:v1")
+    try:
+        messages = await _push_messages(b, name, "v1", _auth_header())
+        rec.add("push-no-credentials", **_push_view(rec, name, messages))
+        messages = await _push_messages(b, name, "v1", _auth_header(REGISTRY_USER[0], "wrong"))
+        rec.add("push-wrong-password", **_push_view(rec, name, messages))
+        messages = await _push_messages(b, name, "v1", _auth_header(*REGISTRY_USER))
+        view = _push_view(rec, name, messages)
+        # A layer may already be there from other runs (or mounted from another repository).
+        view["statuses"] = [
+            "Pushed"
+            if s in ("Layer already exists", "Pushing") or s.startswith("Mounted from")
+            else s
+            for s in view["statuses"]
+        ]
+        view["statuses"] = [
+            s for i, s in enumerate(view["statuses"]) if s != view["statuses"][i - 1] or i == 0
+        ]
+        rec.add("push", **view)
+        again = await _push_messages(b, name, "v1", _auth_header(*REGISTRY_USER))
+        rec.add("push-again", **_push_view(rec, name, again))
+        typed = b.client.images.push(
+            f"{name}:v1", auth={"username": REGISTRY_USER[0], "password": REGISTRY_USER[1]}
+        )
+        await typed.wait()
+        assert typed.digest is not None and typed.digest.startswith("sha256:")
+        rec.add("push-typed", aux_tag=typed.aux["Tag"] if typed.aux else None)
+    finally:
+        with contextlib.suppress(NotFound):
+            await b.client.images.remove(f"{name}:v1")
+
+
+def _context(dockerfile: str, **files: bytes) -> bytes:
+    return _tar(("Dockerfile", dockerfile.encode()), *files.items())
+
+
+async def _build_messages(b: Backend, context: bytes, **params: Any) -> list[dict[str, Any]]:
+    from aiodock._convert import json_loads
+
+    response = await b.client._send(
+        "POST",
+        "/build",
+        params={"forcerm": True, **params},
+        data=context,
+        headers={"Content-Type": "application/x-tar"},
+    )
+    try:
+        body = await response.read()
+    finally:
+        response.release()
+    return [json_loads(line) for line in body.splitlines() if line.strip()]
+
+
+def _build_view(rec: Recorder, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stream with ids masked; the aux and error messages' key sets."""
+    lines = []
+    for message in messages:
+        if "stream" in message:
+            lines.append(rec.normalize(message["stream"]))
+        elif "aux" in message:
+            lines.append(f"<aux {sorted(message['aux'])}>")
+        elif "error" in message:
+            lines.append(f"<error {rec.normalize(message['error'])} {message['errorDetail']}>")
+    # A RUN step's stdout and stderr are copied separately: their order is not fixed.
+    ordered: list[str] = []
+    output: list[str] = []
+    for line in lines:
+        if line.startswith((" ---> Running in", "Removing intermediate", "<error")):
+            ordered.extend(sorted(output))
+            output = []
+            ordered.append(line)
+        elif ordered and (output or ordered[-1].startswith(" ---> Running in")):
+            output.append(line)
+        else:
+            ordered.append(line)
+    ordered.extend(sorted(output))
+    return {"lines": ordered, "keys": sorted({k for m in messages for k in m})}
+
+
+async def build(b: Backend, rec: Recorder) -> None:
+    tag = f"aiodock-contract/build-{b.run}:1"
+    dockerfile = (
+        f"FROM {b.image}\n"
+        "# a comment\n"
+        "LABEL stage=one\n"
+        "RUN echo hi && \\\n"
+        "    echo there >&2\n"
+        "COPY data.txt /data.txt\n"
+        "ENV GREETING=hello\n"
+        'CMD ["sh", "-c", "echo $GREETING"]\n'
+    )
+    context = _context(dockerfile, **{"data.txt": b"payload"})
+    try:
+        messages = await _build_messages(
+            b, context, t=tag, labels={"aiodock-contract": b.run, "aiodock-test": "1"}
+        )
+        rec.add("build", **_build_view(rec, messages))
+        image_id = next(m["aux"]["ID"] for m in messages if "aux" in m)
+        _, image = await raw(b.client, "GET", f"/images/{tag}/json")
+        assert image["Id"] == image_id
+        config = image["Config"]
+        rec.add(
+            "built-image",
+            labels=sorted(config["Labels"]),
+            cmd=config["Cmd"],
+            greeting=[e for e in config["Env"] if e.startswith("GREETING=")],
+        )
+        typed = b.client.images.build(context, tags=[f"{tag}-typed"], labels=b.labels)
+        built = await typed.result()
+        rec.add("build-typed", same_shape=built.startswith("sha256:"))
+        quiet = await _build_messages(b, context, q=True, labels={"aiodock-contract": b.run})
+        rec.add("build-quiet", **_build_view(rec, quiet))
+    finally:
+        for ref in (tag, f"{tag}-typed"):
+            with contextlib.suppress(NotFound):
+                await b.client.images.remove(ref, force=True)
+
+    failing = _context(f"FROM {b.image}\nRUN exit 3\n")
+    messages = await _build_messages(b, failing, labels={"aiodock-contract": b.run})
+    rec.add("build-run-fails", **_build_view(rec, messages))
+    missing_copy = _context(f"FROM {b.image}\nCOPY nope.txt /x\n")
+    messages = await _build_messages(b, missing_copy, labels={"aiodock-contract": b.run})
+    rec.add("build-copy-missing", **_build_view(rec, messages))
+    await rec.error(
+        "build-no-dockerfile",
+        APIError,
+        500,
+        r"cannot locate specified dockerfile: \S+",
+        _build_messages(b, _tar(("other.txt", b"x"))),
+    )
+    await rec.error(
+        "build-other-dockerfile-missing",
+        APIError,
+        500,
+        r"cannot locate specified dockerfile: \S+",
+        _build_messages(b, context, dockerfile="sub/Dockerfile.dev"),
+    )
+    await rec.error(
+        "build-unknown-instruction",
+        BadRequest,
+        400,
+        r"unknown instruction: \S+",
+        _build_messages(b, _context(f"FROM {b.image}\nBOGUS x\n")),
+    )
+
+
+async def exec_after_exit(b: Backend, rec: Recorder) -> None:
+    cid = await b.create(["sleep", "600"])
+    await b.client.containers.start(cid)
+    quick = await b.client.exec.create(cid, cmd=["sh", "-c", "exit 5"])
+    await b.client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    code = await b.client.exec.exit_code(quick.id, timeout=30)
+    _, done = await raw(b.client, "GET", f"/exec/{quick.id}/json")
+    rec.add(
+        "detached-exited",
+        code=code,
+        running=done["Running"],
+        exit_code=done["ExitCode"],
+        pid_kept=done["Pid"] > 0,
+    )
+    slow = await b.client.exec.create(cid, cmd=["sleep", "600"])
+    await b.client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    for _ in range(100):
+        _, running = await raw(b.client, "GET", f"/exec/{slow.id}/json")
+        if running["Running"]:
+            break
+        await asyncio.sleep(0.05)
+    rec.add("long-running", running=running["Running"], exit_code=running["ExitCode"])
+    await b.client.containers.kill(cid)
+    await b.client.containers.wait(cid, timeout=30)
+    for _ in range(100):
+        _, after = await raw(b.client, "GET", f"/exec/{slow.id}/json")
+        if not after["Running"]:
+            break
+        await asyncio.sleep(0.05)
+    rec.add("after-container-exit", running=after["Running"], exit_code=after["ExitCode"])
+    await b.client.containers.remove(cid)
+    await rec.error(
+        "after-container-removed",
+        NotFound,
+        404,
+        r"no such exec instance",
+        b.client.exec.inspect(slow.id),
+    )
+
+
 SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "ping": ping,
     "version-info": version_and_info,
@@ -685,7 +1286,17 @@ SCENARIOS: dict[str, Callable[[Backend, Recorder], Awaitable[None]]] = {
     "image-missing": image_missing,
     "networks-volumes": networks_and_volumes,
     "events": container_events,
+    "run": run_output,
+    "archives": archives,
+    "network-connect": network_connect,
+    "prunes-df": prunes_and_df,
+    "push": push,
+    "build": build,
+    "exec-after-exit": exec_after_exit,
 }
+
+# Scenarios that need more of the test infrastructure than the engine.
+NEEDS_REGISTRY = {"push"}
 
 # Recordings by (scenario, backend), filled by test_scenario and reused by the comparison.
 _RECORDED: dict[tuple[str, str], dict[str, Observation]] = {}
@@ -695,6 +1306,8 @@ _RECORDED: dict[tuple[str, str], dict[str, Observation]] = {}
 async def open_backend(kind: str, image: str) -> AsyncIterator[Backend]:
     if kind == "fake":
         async with FakeDocker(images=[image]) as fake, fake.client(timeout=30) as client:
+            # The registry the integration tests start: htpasswd auth, empty at first.
+            fake.add_registry(REGISTRY, username=REGISTRY_USER[0], password=REGISTRY_USER[1])
             yield Backend("fake", client, image)
         return
     async with DockerClient(DOCKER_HOST, timeout=30) as client:
@@ -714,9 +1327,13 @@ async def record(kind: str, scenario: str, image: str) -> dict[str, Observation]
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_scenario(scenario: str, backend: str, busybox: str) -> None:
+async def test_scenario(
+    scenario: str, backend: str, busybox: str, request: pytest.FixtureRequest
+) -> None:
     """The scenario's own expectations hold on this backend."""
     assert busybox == BUSYBOX
+    if scenario in NEEDS_REGISTRY and backend == "real":
+        request.getfixturevalue("registry")
     steps = await record(backend, scenario, busybox)
     assert steps, "the scenario recorded nothing"
 
@@ -756,8 +1373,12 @@ def _key_problems(
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_fake_matches_engine(scenario: str, busybox: str) -> None:
+async def test_fake_matches_engine(
+    scenario: str, busybox: str, request: pytest.FixtureRequest
+) -> None:
     """FakeDocker and the engine answer the scenario with the same shapes."""
+    if scenario in NEEDS_REGISTRY:
+        request.getfixturevalue("registry")
     recorded = {}
     for kind in BACKENDS:
         recorded[kind] = _RECORDED.get((scenario, kind)) or await record(kind, scenario, busybox)

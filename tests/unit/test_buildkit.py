@@ -612,3 +612,38 @@ async def test_fake_docker_default_builder_and_classic_builds(tmp_path: Path) ->
         await default.result()
         assert default.uses_buildkit is True  # type: ignore[attr-defined]
         assert fake.builds[-1].buildkit
+
+
+async def test_fake_docker_buildkit_follows_the_queued_plans_and_the_dockerfile_config(
+    tmp_path: Path,
+) -> None:
+    from aiodock.errors import BuildError
+    from aiodock.testing import FakeDocker
+
+    (tmp_path / "Dockerfile").write_text(
+        'FROM busybox\nENV MODE=prod\nLABEL team=a\nRUN make \\\n    all\nCMD ["serve"]\n'
+    )
+    chosen = "sha256:" + "cd" * 32
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.set_build(image_id=chosen, output=["compiled\n"], log=b"made\n")
+        fake.set_build(error="disk full", code=7)
+        stream = docker.images.build(tmp_path, tags="app:1", buildkit=True, labels={"x": "y"})
+        assert await stream.result() == chosen
+        *_, last = stream.progress.steps.values()
+        assert last.name == '[5/5] CMD ["serve"]' and last.log == "made\ncompiled\n"
+        assert "[4/5] RUN make     all" in [s.name for s in stream.progress.steps.values()]
+        image = fake.image("app:1")
+        assert image.id == chosen and fake.builds[-1].tags == ["app:1"]
+        assert image.labels == {"team": "a", "x": "y"} and "MODE=prod" in image.env
+        assert image.cmd == ["serve"]
+
+        # The second plan: failing after the steps, with its code; nothing built.
+        with pytest.raises(BuildError, match="disk full") as failed:
+            await docker.images.build(tmp_path, tags="app:2", buildkit=True).result()
+        assert failed.value.code == 7 and "compiled" not in failed.value.log
+        assert fake.builds[-1].image_id is None and fake.builds[-1].error == "disk full"
+        with pytest.raises(KeyError):
+            fake.image("app:2")
+        # The queue is used up: an id from the Dockerfile and the context.
+        built = await docker.images.build(tmp_path, buildkit=True).result()
+        assert built.startswith("sha256:") and built != chosen

@@ -21,15 +21,18 @@ from aiohttp import web
 from aiodock import DockerClient, FrameStream
 from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
 from aiodock.errors import (
+    APIError,
     BadRequest,
+    BuildError,
     Conflict,
     DockerConnectionError,
     DockerTimeoutError,
     NotFound,
+    RegistryAuthError,
     ServerError,
     TruncatedStreamError,
 )
-from aiodock.testing import ExecSession, FakeDocker, FakeRequest
+from aiodock.testing import Answer, ExecSession, FakeDocker, FakeRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -738,9 +741,21 @@ async def test_events_stream_container_lifecycle(
         await post(http, f"/containers/{cid}/start")
         async with http.delete(f"/containers/{cid}") as deleted:
             assert deleted.status == 204
-        events = await read_events(resp, 4)
-    assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
-    die = events[2]
+        events = await read_events(resp, 6)
+    assert [(e["Type"], e["Action"]) for e in events] == [
+        ("container", "create"),
+        ("network", "connect"),
+        ("container", "start"),
+        ("container", "die"),
+        ("network", "disconnect"),
+        ("container", "destroy"),
+    ]
+    assert events[1]["Actor"]["Attributes"] == {
+        "container": cid,
+        "name": "bridge",
+        "type": "bridge",
+    }
+    die = events[3]
     assert die["status"] == "die" and die["id"] == cid and die["from"] == "busybox"
     assert die["Actor"]["Attributes"] == {
         "team": "a",
@@ -1132,3 +1147,608 @@ def test_plugin_import_is_light() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "['aiodock.testing.plugin']"
+
+
+# --- attach before start, and run() ----------------------------------------------------------
+
+
+async def test_run_returns_the_output_like_the_engine(client: DockerClient) -> None:
+    result = await client.containers.run(
+        "busybox", ["sh", "-c", "echo out; echo err >&2"], timeout=10
+    )
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 0)
+
+
+async def test_run_with_stdin_and_a_failing_exit(client: DockerClient) -> None:
+    result = await client.containers.run("busybox", ["cat"], stdin=b"fed", timeout=10)
+    assert result.stdout == b"fed"
+    failed = await client.containers.run(
+        "busybox", ["sh", "-c", "echo bad >&2; exit 3"], check=False, timeout=10
+    )
+    assert (failed.exit_code, failed.stderr) == (3, b"bad\n")
+
+
+async def test_attach_before_start_waits_for_the_start(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    c = fake.add_container(name="later", cmd=["sh", "-c", "echo hi"])
+    stream = await client._hijack(
+        "POST",
+        "/containers/later/attach",
+        tty=False,
+        params={"stream": True, "stdout": True, "stderr": True},
+    )
+    async with stream:
+        reader = asyncio.ensure_future(stream.demux())
+        await asyncio.sleep(0.05)
+        assert not reader.done(), "the attach ended before the container started"
+        await client.containers.start(c.id)
+        out = await asyncio.wait_for(reader, 5)
+    assert out.stdout == b"hi\n"
+
+
+async def test_attach_to_a_container_removed_before_start_ends(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    c = fake.add_container(name="gone", cmd=["sh", "-c", "echo hi"])
+    stream = await client._hijack(
+        "POST", "/containers/gone/attach", tty=False, params={"stream": True, "stdout": True}
+    )
+    async with stream:
+        reader = asyncio.ensure_future(stream.demux())
+        await asyncio.sleep(0.05)
+        await client.containers.remove(c.id)
+        out = await asyncio.wait_for(reader, 5)
+    assert out.stdout == b""
+
+
+# --- archives ----------------------------------------------------------------------------------
+
+
+def make_tar(*entries: tuple[str, bytes | None], kind: bytes = b"") -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            elif kind == tarfile.SYMTYPE:
+                info.type, info.linkname = tarfile.SYMTYPE, data.decode()
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o600
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def tar_members(data: bytes) -> list[tuple[str, int, bytes]]:
+    import io
+    import tarfile
+
+    out = []
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for m in tar.getmembers():
+            f = tar.extractfile(m) if m.isfile() else None
+            out.append((m.name, m.mode, f.read() if f else b""))
+    return out
+
+
+async def test_put_then_get_and_head_archive(fake: FakeDocker, client: DockerClient) -> None:
+    c = fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.put_archive(
+        "box", path="/tmp", data=make_tar(("d", None), ("d/a.txt", b"alpha"), ("d/x/b", b"b"))
+    )
+    assert fake.read_file("box", "/tmp/d/a.txt") == b"alpha"
+    stat = await client.containers.head_archive("box", path="/tmp/d/a.txt")
+    assert (stat.name, stat.size, stat.mode) == ("a.txt", 5, 0o600)
+    stat = await client.containers.head_archive("box", path="/tmp/d")
+    assert (stat.name, stat.size, stat.mode) == ("d", 4096, (1 << 31) | 0o755)
+
+    stream = client.containers.get_archive("box", path="/tmp/d")
+    async with stream:
+        body = b"".join([chunk async for chunk in stream])
+    assert stream.stat.name == "d"
+    assert tar_members(body) == [
+        ("d", 0o40755, b""),
+        ("d/a.txt", 0o100600, b"alpha"),
+        ("d/x", 0o40755, b""),
+        ("d/x/b", 0o100600, b"b"),
+    ]
+    stream = client.containers.get_archive("box", path="/tmp/d/.")
+    async with stream:
+        body = b"".join([chunk async for chunk in stream])
+    assert [m[0] for m in tar_members(body)] == [".", "./a.txt", "./x", "./x/b"]
+    assert stream.stat.name == "."
+    assert c.id in fake._files
+
+
+async def test_archive_errors_like_the_engine(fake: FakeDocker, client: DockerClient) -> None:
+    c = fake.add_container(name="box", cmd=["sleep", "60"])
+    fake.write_file("box", "/etc/f", b"x")
+    with pytest.raises(NotFound) as missing:
+        await client.containers.get_archive("box", path="/nope")
+    assert missing.value.message == f"Could not find the file /nope in container {c.id}"
+    with pytest.raises(NotFound):
+        await client.containers.head_archive("box", path="/nope")
+    # A trailing slash on a file: the engine's lstat fails with ENOTDIR, a 500.
+    with pytest.raises(ServerError, match=r"merged/etc/f/: not a directory"):
+        await client.containers.get_archive("box", path="/etc/f/")
+    with pytest.raises(NotFound, match="Could not find the file /nope"):
+        await client.containers.put_archive("box", path="/nope", data=make_tar(("a", b"")))
+    with pytest.raises(ServerError, match=r"extraction point is not a directory$"):
+        await client.containers.put_archive("box", path="/etc/f", data=make_tar(("a", b"")))
+    with pytest.raises(ServerError, match="invalid tar header"):
+        await client.containers.put_archive("box", path="/etc", data=b"\x01" * 1024)
+    with pytest.raises(ServerError, match="unexpected EOF"):
+        await client.containers.put_archive("box", path="/etc", data=b"short")
+    with pytest.raises(BadRequest, match="pathcannot be empty"):
+        await client._read("GET", "/containers/box/archive", params={"path": ""})
+    with pytest.raises(NotFound, match="No such container"):
+        await client.containers.head_archive("ghost", path="/")
+    # An empty body is no archive at all: nothing happens.
+    await client.containers.put_archive("box", path="/etc", data=b"")
+
+
+async def test_put_archive_overwrite_rules_and_links(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.put_archive("box", path="/", data=make_tar(("d/inner", b"1")))
+    with pytest.raises(ServerError, match='cannot overwrite directory "/d" with non-directory'):
+        await client.containers.put_archive(
+            "box", path="/", data=make_tar(("d", b"file")), no_overwrite_dir_non_dir=True
+        )
+    await client.containers.put_archive("box", path="/", data=make_tar(("d", b"file")))
+    assert fake.read_file("box", "/d") == b"file"
+    with pytest.raises(KeyError):
+        fake.read_file("box", "/d/inner")
+    await client.containers.put_archive(
+        "box", path="/", data=make_tar(("lnk", b"/etc/hosts"), kind=b"2")
+    )
+    stat = await client.containers.head_archive("box", path="/lnk")
+    assert (stat.size, stat.mode, stat.link_target) == (10, (1 << 27) | 0o777, "/etc/hosts")
+
+
+async def test_archive_of_a_paused_container_and_after_removal(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    await client.containers.pause("box")
+    await client.containers.put_archive("box", path="/", data=make_tar(("a", b"1")))
+    assert fake.read_file("box", "/a") == b"1"
+    await client.containers.remove("box", force=True)
+    with pytest.raises(KeyError):
+        fake.files("box")
+
+
+# --- network connect / disconnect ----------------------------------------------------------------
+
+
+async def test_network_connect_disconnect(fake: FakeDocker, client: DockerClient) -> None:
+    net = await client.networks.create("appnet")
+    c = fake.add_container(name="box", cmd=["sleep", "60"])
+    await client.networks.connect("appnet", "box", aliases=["web"])
+    await client.networks.connect("appnet", "box", aliases=["web"])  # stopped: no conflict
+    info = await client._read("GET", "/containers/box/json")
+    networks = json.loads(info[1])["NetworkSettings"]["Networks"]
+    assert sorted(networks) == ["appnet", "bridge"]
+    assert networks["appnet"]["Aliases"] == ["web", c.id[:12]]
+    assert networks["appnet"]["NetworkID"] == "" and networks["appnet"]["IPAddress"] == ""
+    assert (await client.networks.inspect("appnet")).containers == {}
+
+    await client.containers.start("box")
+    info = await client._read("GET", "/containers/box/json")
+    networks = json.loads(info[1])["NetworkSettings"]["Networks"]
+    assert networks["appnet"]["NetworkID"] == net.id and networks["appnet"]["IPAddress"]
+    members = json.loads((await client._read("GET", "/networks/appnet"))[1])["Containers"]
+    assert list(members) == [c.id] and members[c.id]["Name"] == "box"
+    with pytest.raises(APIError) as twice:
+        await client.networks.connect("appnet", "box")
+    assert (twice.value.status, twice.value.message) == (
+        403,
+        "endpoint with name box already exists in network appnet",
+    )
+    with pytest.raises(APIError, match="has active endpoints") as busy:
+        await client.networks.remove("appnet")
+    assert busy.value.status == 403
+
+    await client.networks.disconnect("appnet", "box")
+    with pytest.raises(ServerError, match=f"container {c.id} is not connected to network appnet"):
+        await client.networks.disconnect("appnet", "box")
+    events = [(e["Type"], e["Action"]) for e in fake.events if e["Type"] == "network"]
+    assert events[-3:] == [
+        ("network", "connect"),
+        ("network", "connect"),
+        ("network", "disconnect"),
+    ]
+    await client.containers.kill("box")
+    with pytest.raises(ServerError, match="is not connected to the network appnet"):
+        await client.networks.disconnect("appnet", "box")
+    await client.networks.remove("appnet")
+
+
+async def test_network_connect_errors(fake: FakeDocker, client: DockerClient) -> None:
+    await client.networks.create("appnet")
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    with pytest.raises(NotFound, match="No such container: ghost"):
+        await client.networks.connect("appnet", "ghost")
+    with pytest.raises(NotFound, match="network nonet not found"):
+        await client.networks.connect("nonet", "box")
+    with pytest.raises(NotFound, match="No such container: ghost"):
+        await client.networks.disconnect("appnet", "ghost")
+    with pytest.raises(NotFound, match="endpoint ghost not found"):
+        await client.networks.disconnect("appnet", "ghost", force=True)
+    with pytest.raises(BadRequest, match="connected to host network"):
+        await client.networks.connect("host", "box")
+    with pytest.raises(BadRequest, match="EOF while reading request body"):
+        await client._read(
+            "POST",
+            "/networks/appnet/connect",
+            data=b"",
+            headers={"Content-Type": "application/json"},
+        )
+    with pytest.raises(BadRequest, match=r"Content-Type specified \(text/plain\)"):
+        await client._read(
+            "POST", "/networks/appnet/connect", data=b"{}", headers={"Content-Type": "text/plain"}
+        )
+
+
+async def test_create_on_a_user_network_with_aliases(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    await client.networks.create("appnet")
+    with pytest.raises(Answer, match="network nonet not found"):
+        fake.add_container(name="bad", cmd=["true"], HostConfig={"NetworkMode": "nonet"})
+    body = {
+        "Image": "busybox",
+        "Cmd": ["sleep", "60"],
+        "HostConfig": {"NetworkMode": "appnet"},
+        "NetworkingConfig": {"EndpointsConfig": {"appnet": {"Aliases": ["db"]}}},
+    }
+    _, data = await client._read("POST", "/containers/create", body=body)
+    cid = json.loads(data)["Id"]
+    info = json.loads((await client._read("GET", f"/containers/{cid}/json"))[1])
+    assert info["NetworkSettings"]["Networks"]["appnet"]["Aliases"] == ["db", cid[:12]]
+
+
+# --- prunes and disk usage ------------------------------------------------------------------------
+
+
+async def test_prunes_remove_only_unused_objects(fake: FakeDocker, client: DockerClient) -> None:
+    stopped = fake.add_container(name="stopped", cmd=["true"], labels={"k": "v"})
+    running = fake.add_container(name="running", cmd=["sleep", "60"], running=True)
+    other = fake.add_container(name="other", cmd=["true"], labels={"k": "w"})
+    pruned = await client._read(
+        "POST", "/containers/prune", params={"filters": '{"label":["k=v"]}'}
+    )
+    assert json.loads(pruned[1]) == {"ContainersDeleted": [stopped.id], "SpaceReclaimed": 0}
+    assert set(fake.containers) == {running.id, other.id}
+    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"label!":["k"]}'})
+    assert json.loads(pruned[1]) == {"ContainersDeleted": None, "SpaceReclaimed": 0}
+    prune_events = [e for e in fake.events if e["Action"] == "prune"]
+    assert prune_events[-1]["Actor"] == {"ID": "", "Attributes": {"reclaimed": "0"}}
+    assert "id" not in prune_events[-1] and prune_events[-1]["status"] == "prune"
+
+    await client.networks.create("idle", labels={"k": "v"})
+    await client.networks.create("busy", labels={"k": "v"})
+    await client.networks.connect("busy", "running")
+    pruned = await client._read("POST", "/networks/prune")
+    assert json.loads(pruned[1]) == {"NetworksDeleted": ["idle"]}
+
+    await client.volumes.create(name="free")
+    fake.add_container(name="user", cmd=["true"], HostConfig={"Binds": ["held:/data"]})
+    await client.volumes.create(name="held")
+    pruned = await client._read("POST", "/volumes/prune")
+    assert json.loads(pruned[1]) == {"VolumesDeleted": ["free"], "SpaceReclaimed": 0}
+    pruned = await client._read("POST", "/volumes/prune")
+    assert json.loads(pruned[1]) == {"VolumesDeleted": [], "SpaceReclaimed": 0}
+
+
+async def test_image_prune_dangling_and_all(fake: FakeDocker, client: DockerClient) -> None:
+    dangling = fake.add_image("old:1", size=100)
+    dangling.tags.clear()
+    unused = fake.add_image("unused:1", size=10)
+    result = await client.images.prune()
+    assert [d.deleted for d in result.images_deleted or []] == [dangling.id]
+    assert result.space_reclaimed == 100
+    fake.add_container(name="uses", image="busybox", cmd=["true"])
+    raw_answer = await client._read(
+        "POST", "/images/prune", params={"filters": '{"dangling":["false"]}'}
+    )
+    body = json.loads(raw_answer[1])
+    assert body["ImagesDeleted"] == [
+        {"Untagged": "unused:1"},
+        {"Deleted": unused.id},
+    ]
+    assert list(fake.images.values()) == [fake.image("busybox")]
+
+
+async def test_prune_filters_are_checked(fake: FakeDocker, client: DockerClient) -> None:
+    for kind in ("containers", "images", "networks", "volumes"):
+        with pytest.raises(BadRequest, match="Invalid filter 'bogus'"):
+            await client._read("POST", f"/{kind}/prune", params={"filters": '{"bogus":["1"]}'})
+    with pytest.raises(BadRequest, match="failed to prune build cache: Invalid filter 'bogus'"):
+        await client._read("POST", "/build/prune", params={"filters": '{"bogus":["1"]}'})
+    fake.add_container(name="young", cmd=["true"])
+    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"until":["1h"]}'})
+    assert json.loads(pruned[1])["ContainersDeleted"] is None
+    pruned = await client._read(
+        "POST", "/containers/prune", params={"filters": '{"until":["2999-01-01T00:00:00Z"]}'}
+    )
+    assert len(json.loads(pruned[1])["ContainersDeleted"]) == 1
+    with pytest.raises(BadRequest, match="failed to parse"):
+        await client._read("POST", "/containers/prune", params={"filters": '{"until":["soon"]}'})
+
+
+async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient) -> None:
+    fake.build_cache.extend(
+        [
+            {"ID": "aaa", "Type": "regular", "Size": 5, "InUse": False, "Shared": False},
+            {"ID": "bbb", "Type": "regular", "Size": 7, "InUse": True, "Shared": False},
+            {"ID": "ccc", "Type": "source.local", "Size": 3, "InUse": False, "Shared": True},
+        ]
+    )
+    c = fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    fake.write_file("box", "/data", b"12345")
+    await client.volumes.create(name="vol")
+    df = json.loads((await client._read("GET", "/system/df"))[1])
+    assert sorted(df) == [
+        "BuildCache",
+        "BuilderSize",
+        "Containers",
+        "Images",
+        "LayersSize",
+        "Volumes",
+    ]
+    assert df["BuilderSize"] == 15 and df["LayersSize"] == fake.image("busybox").size
+    assert df["Images"][0]["Containers"] == 1
+    assert df["Containers"][0]["Id"] == c.id and df["Containers"][0]["SizeRw"] == 5
+    assert df["Volumes"][0]["UsageData"] == {"RefCount": 0, "Size": 0}
+    typed = await client.system.df()
+    assert [r.id for r in typed.build_cache] == ["aaa", "bbb", "ccc"]
+
+    result = await client.images.build_prune(filters={"id": ["a"]})
+    assert (result.caches_deleted, result.space_reclaimed) == (["aaa"], 5)
+    result = await client.images.build_prune()
+    assert not result.caches_deleted
+    result = await client.images.build_prune(all=True)
+    assert result.caches_deleted == ["ccc"]
+    assert [r["ID"] for r in fake.build_cache] == ["bbb"]
+
+
+# --- push ----------------------------------------------------------------------------------
+
+
+async def push_messages(
+    client: DockerClient, name: str, auth: str = "e30=", **params: Any
+) -> list[Any]:
+    _, body = await client._read(
+        "POST", f"/images/{name}/push", params=params or None, headers={"X-Registry-Auth": auth}
+    )
+    return [json.loads(line) for line in body.splitlines()]
+
+
+async def test_push_progress_and_registry_state(fake: FakeDocker, client: DockerClient) -> None:
+    registry = fake.add_registry("reg.example:5000")
+    fake.add_image("reg.example:5000/team/app:1")
+    messages = await push_messages(client, "reg.example:5000/team/app", tag="1")
+    statuses = [m.get("status") for m in messages]
+    assert statuses[0] == "The push refers to repository [reg.example:5000/team/app]"
+    assert statuses[1:5] == ["Preparing", "Pushing", "Pushing", "Pushed"]
+    digest = registry.repositories["team/app"]["1"]
+    assert statuses[5] == f"1: digest: {digest} size: {messages[-1]['aux']['Size']}"
+    assert messages[-1] == {
+        "aux": {"Tag": "1", "Digest": digest, "Size": messages[-1]["aux"]["Size"]}
+    }
+    assert messages[2]["progressDetail"]["current"] < messages[3]["progressDetail"]["total"]
+    assert (
+        f"reg.example:5000/team/app@{digest}" in fake.image("reg.example:5000/team/app:1").digests
+    )
+    again = await push_messages(client, "reg.example:5000/team/app", tag="1")
+    assert [m.get("status") for m in again][2] == "Layer already exists"
+    assert any(e["Action"] == "push" for e in fake.events)
+    # Through the typed stream: the digest is read from the aux message.
+    stream = client.images.push("reg.example:5000/team/app:1")
+    await stream.wait()
+    assert stream.digest == digest
+
+
+async def test_push_all_tags_and_errors(fake: FakeDocker, client: DockerClient) -> None:
+    registry = fake.add_registry("reg.example", username="u", password="p")
+    fake.add_image("reg.example/app:1")
+    fake.add_image("reg.example/app:2")
+    missing = await push_messages(client, "reg.example/nope", tag="1")
+    assert missing[-1]["error"] == "An image does not exist locally with the tag: reg.example/nope"
+    assert missing[-1]["errorDetail"] == {"message": missing[-1]["error"]}
+    anonymous = await push_messages(client, "reg.example/app", tag="1")
+    assert anonymous[-1]["error"] == "no basic auth credentials"
+    with pytest.raises(RegistryAuthError):
+        await client.images.push(
+            "reg.example/app:1", auth={"username": "u", "password": "x"}
+        ).wait()
+    pushed = await push_messages(client, "reg.example/app", auth=_auth("u", "p"))
+    assert [m["aux"]["Tag"] for m in pushed if "aux" in m] == ["1", "2"]
+    assert sorted(registry.repositories["app"]) == ["1", "2"]
+
+    unreachable = await push_messages(client, "127.0.0.1:5999/app", tag="1")
+    assert (
+        unreachable[-1]["error"]
+        == "An image does not exist locally with the tag: 127.0.0.1:5999/app"
+    )
+    fake.add_image("127.0.0.1:5999/app:1")
+    unreachable = await push_messages(client, "127.0.0.1:5999/app", tag="1")
+    assert unreachable[-1]["error"] == (
+        'Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused'
+    )
+    with pytest.raises(BadRequest, match="missing X-Registry-Auth"):
+        await client._read("POST", "/images/reg.example/app/push")
+
+
+def _auth(username: str, password: str) -> str:
+    import base64
+
+    raw = json.dumps({"username": username, "password": password}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+# --- build ----------------------------------------------------------------------------------
+
+
+def build_context(dockerfile: str, **files: bytes) -> bytes:
+    return make_tar(("Dockerfile", dockerfile.encode()), *files.items())
+
+
+async def test_build_runs_the_dockerfile_like_the_classic_builder(
+    fake: FakeDocker, client: DockerClient
+) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "# comment\n"
+        "RUN echo hi && \\\n"
+        "    echo oops >&2\n"
+        "COPY app.py /app.py\n"
+        "ENV MODE=prod\n"
+        "WORKDIR /srv\n"
+        'ENTRYPOINT ["python"]\n'
+        "CMD app.py\n"
+    )
+    context = build_context(dockerfile, **{"app.py": b"print(1)"})
+    stream = client.images.build(context, tags=["me/app:1"], labels={"team": "a"})
+    image_id = await stream.result()
+    record = fake.builds[-1]
+    assert record.image_id == image_id and record.tags == ["me/app:1"]
+    assert record.files == {"Dockerfile": dockerfile.encode(), "app.py": b"print(1)"}
+    assert record.options["t"] == ["me/app:1"] and json.loads(record.options["labels"][0]) == {
+        "team": "a"
+    }
+    image = fake.image("me/app:1")
+    assert image.id == image_id
+    assert image.labels == {"team": "a"}
+    assert "MODE=prod" in image.env and image.working_dir == "/srv"
+    assert (image.entrypoint, image.cmd) == (["python"], ["/bin/sh", "-c", "app.py"])
+
+    _, body = await client._read(
+        "POST", "/build", data=context, headers={"Content-Type": "application/x-tar"}
+    )
+    lines = [json.loads(line) for line in body.splitlines()]
+    streams = [m["stream"] for m in lines if "stream" in m]
+    assert streams[:3] == [
+        "Step 1/7 : FROM busybox",
+        "\n",
+        f" ---> {fake.image('busybox').short_id}\n",
+    ]
+    assert "Step 2/7 : RUN echo hi &&     echo oops >&2" in streams
+    assert "hi\n" in streams and "\x1b[91moops\n\x1b[0m" in streams
+    copy = streams.index("Step 3/7 : COPY app.py /app.py")
+    assert streams[copy + 2].startswith(" ---> ") and "Running in" not in streams[copy + 2]
+    # Without the labels the last step differs, and so does the id.
+    (second,) = [m["aux"]["ID"] for m in lines if "aux" in m]
+    assert second != image_id and second in fake.images
+    assert streams[-1] == f"Successfully built {second[7:19]}\n"
+
+
+async def test_build_failures(fake: FakeDocker, client: DockerClient) -> None:
+    with pytest.raises(BuildError) as failed:
+        await client.images.build(build_context("FROM busybox\nRUN exit 3\n")).result()
+    assert failed.value.code == 3
+    assert failed.value.message == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+    assert fake.builds[-1].error == failed.value.message
+    with pytest.raises(BuildError, match="COPY failed: file not found in build context"):
+        await client.images.build(build_context("FROM busybox\nCOPY nope /x\n")).result()
+    with pytest.raises(BuildError, match="pull access denied for nothere"):
+        await client.images.build(build_context("FROM nothere:1\n")).result()
+    with pytest.raises(ServerError, match="Cannot locate specified Dockerfile: Dockerfile"):
+        await client.images.build(make_tar(("x", b"1"))).result()
+    with pytest.raises(BadRequest, match="line 2: unknown instruction: BOGUS"):
+        await client.images.build(build_context("FROM busybox\nbogus x\n")).result()
+    with pytest.raises(BadRequest, match="no build stage"):
+        await client.images.build(build_context("RUN true\n")).result()
+
+
+async def test_build_scripted_results(fake: FakeDocker, client: DockerClient) -> None:
+    chosen = "sha256:" + "ab" * 32
+    fake.set_build(output=["compiling\n"], image_id=chosen)
+    fake.set_build(error="disk full", code=7)
+    fake.set_build(status=500, error="daemon busy")
+    context = build_context("FROM busybox\n")
+    stream = client.images.build(context, tags=["x:1"])
+    assert await stream.result() == chosen
+    assert fake.image("x:1").id == chosen
+    with pytest.raises(BuildError, match="disk full") as failed:
+        await client.images.build(context).result()
+    assert failed.value.code == 7 and "compiling" not in failed.value.log
+    with pytest.raises(ServerError, match="daemon busy"):
+        await client.images.build(context).result()
+    # The queue is used up: back to running the Dockerfile.
+    assert (await client.images.build(context).result()).startswith("sha256:")
+    with pytest.raises(ValueError, match="image_id"):
+        fake.set_build(image_id="nope")
+
+
+async def test_build_scripted_failing_step_and_log(fake: FakeDocker, client: DockerClient) -> None:
+    context = build_context("FROM busybox\nRUN echo ran\nLABEL a=b\n")
+    fake.set_build(error="no space left", code=28, failing_step=1, log=b"writing\n")
+    fake.set_build(log=b"labelled\n")
+    with pytest.raises(BuildError, match="no space left") as failed:
+        await client.images.build(context).result()
+    assert failed.value.code == 28
+    log = failed.value.log
+    # The step fails before running: its Step line and the scripted log, no later step.
+    assert log.endswith("Step 2/3 : RUN echo ran\nwriting\n")
+    assert log.count("ran\n") == 1 and "Step 3/3" not in log
+    assert fake.builds[-1].error == "no space left" and fake.builds[-1].image_id is None
+    stream = client.images.build(context)
+    await stream.result()
+    assert "Step 3/3 : LABEL a=b\nlabelled\n" in stream.log and "ran\n" in stream.log
+    with pytest.raises(ValueError, match="failing_step"):
+        fake.set_build(error="x", failing_step=-1)
+    with pytest.raises(ValueError, match="failing_step"):
+        fake.set_build(failing_step=0)
+
+
+async def test_build_quiet_and_unsupported_modes(fake: FakeDocker, client: DockerClient) -> None:
+    _, body = await client._read(
+        "POST",
+        "/build",
+        params={"q": 1},
+        data=build_context("FROM busybox\nLABEL a=b\n"),
+        headers={"Content-Type": "application/x-tar"},
+    )
+    lines = [json.loads(line) for line in body.splitlines()]
+    assert len(lines) == 1 and lines[0]["stream"].startswith("sha256:")
+    # BuildKit builds are served, through a session the request must name.
+    with pytest.raises(APIError, match="needs a session parameter") as buildkit:
+        await client._read("POST", "/build", params={"version": "2"}, data=b"")
+    assert buildkit.value.status == 400
+    with pytest.raises(APIError, match="remote build contexts") as remote:
+        await client._read("POST", "/build", params={"remote": "https://x/y.git"}, data=b"")
+    assert remote.value.status == 501
+
+
+# --- exec inspect after exit --------------------------------------------------------------
+
+
+async def test_exec_inspect_after_exit(fake: FakeDocker, client: DockerClient) -> None:
+    fake.add_container(name="box", cmd=["sleep", "60"], running=True)
+    quick = await client.exec.create("box", cmd=["sh", "-c", "exit 5"])
+    before = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    assert (before["Running"], before["ExitCode"]) == (False, None)
+    await client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    assert await client.exec.exit_code(quick.id, timeout=5) == 5
+    after = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    assert (after["Running"], after["ExitCode"]) == (False, 5) and after["Pid"] > 0
+
+    slow = await client.exec.create("box", cmd=["sleep", "600"])
+    await client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    await asyncio.sleep(0.01)
+    assert json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])["Running"]
+    await client.containers.kill("box")
+    killed = json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])
+    assert (killed["Running"], killed["ExitCode"]) == (False, 137)
+    await client.containers.remove("box")
+    with pytest.raises(NotFound, match="No such exec instance"):
+        await client.exec.inspect(slow.id)

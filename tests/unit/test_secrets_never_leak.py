@@ -93,6 +93,7 @@ SECRET_FIELDS = [
 _NEEDS: dict[str, dict[str, Any]] = {
     "TLSConfig": {"client_cert": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
     "SecretCreate": {"name": "db-password"},
+    "FakeRegistry": {"host": "registry.test:5000"},
 }
 
 
