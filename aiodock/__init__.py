@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._client import DockerClient, Repeated
+from ._client import ClientStats, DockerClient, Repeated
 from ._version import __version__
 from .errors import (
     APIError,
@@ -32,6 +32,7 @@ from .errors import (
     PluginNotFound,
     RegistryAuthError,
     ResponseTooLargeError,
+    ResponseValidationError,
     ServerError,
     ServiceNotFound,
     StreamError,
@@ -110,6 +111,7 @@ __all__ = [
     "BuildError",
     "BuildStream",
     "ClientClosedError",
+    "ClientStats",
     "ConfigError",
     "Conflict",
     "ContainerError",
@@ -142,6 +144,7 @@ __all__ = [
     "RegistryAuthError",
     "Repeated",
     "ResponseTooLargeError",
+    "ResponseValidationError",
     "RunResult",
     "ServerError",
     "ServiceNotFound",

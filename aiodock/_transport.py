@@ -197,7 +197,8 @@ def parse_host(host: str, *, tls: bool = False) -> Endpoint:
 
 def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:
     """The argv that runs ``docker system dial-stdio`` on the ssh endpoint."""
-    assert endpoint.kind == "ssh" and endpoint.hostname is not None
+    if endpoint.kind != "ssh" or endpoint.hostname is None:
+        raise InvalidArgument("host", endpoint.url, "not an ssh:// address")
     argv = ["ssh", "-T", "-o", "BatchMode=yes", *options]
     if endpoint.port is not None:
         argv += ["-p", str(endpoint.port)]
@@ -309,8 +310,7 @@ def make_connector(
     """
     common: dict[str, Any] = {"limit": 0, "limit_per_host": 0, "keepalive_timeout": 30.0}
     if endpoint.kind == "unix":
-        assert endpoint.socket_path is not None
-        return aiohttp.UnixConnector(endpoint.socket_path, **common)
+        return aiohttp.UnixConnector(endpoint.socket_path or "", **common)
     if endpoint.kind == "ssh":
         return _SSHConnector(endpoint, ssh_options, **common)
     tls: ssl.SSLContext | bool = ssl_context if endpoint.tls and ssl_context else endpoint.tls
@@ -339,7 +339,8 @@ async def open_raw(
             ctx: ssl.SSLContext | None = None
             if endpoint.tls:
                 ctx = ssl_context or ssl.create_default_context()
-            assert endpoint.hostname is not None and endpoint.port is not None  # tcp: both set
+            if endpoint.hostname is None or endpoint.port is None:
+                raise InvalidArgument("host", endpoint.url, "no host name or port")
             coro = loop.create_connection(
                 RawConnection,
                 endpoint.hostname,
