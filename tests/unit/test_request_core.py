@@ -181,7 +181,9 @@ async def test_streams_and_hijacked_calls_check_the_loop_too() -> None:
 
 
 def test_no_assert_guards_runtime_behaviour_in_the_request_core() -> None:
-    for name in ("_client", "_rawconn", "_deadlines", "_timeout", "_transport", "_streaming"):
+    names = ["_client", "_rawconn", "_deadlines", "_timeout", "_transport", "_streaming"]
+    names += ["_auth", "_dockerignore", "resources/_logs"]
+    for name in names:
         source = (ROOT / "aiodock" / f"{name}.py").read_text()
         lines = [line for line in source.splitlines() if line.strip().startswith("assert ")]
         assert lines == [], f"{name}.py: {lines}"
