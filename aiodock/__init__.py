@@ -32,6 +32,7 @@ from .errors import (
     PluginNotFound,
     RegistryAuthError,
     ResponseTooLargeError,
+    ResponseValidationError,
     ServerError,
     ServiceNotFound,
     StreamError,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from ._buildkit.secrets import BuildSecret
     from ._buildkit.stream import BuildKitStream
     from ._buildkit.trace import BuildProgress
-    from ._client import DockerClient, Repeated
+    from ._client import ClientStats, DockerClient, Repeated
     from ._config import InsecureTLSWarning, TLSConfig
     from ._engine import EngineInfo
     from ._frames import Frame, StreamType
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
 # pytest plugin (aiodock.testing.plugin, loaded by every pytest run where aiodock is
 # installed) imports no aiohttp until a test uses its fixtures.
 _LAZY = {
+    "ClientStats": "._client",
     "DockerClient": "._client",
     "Repeated": "._client",
     "TLSConfig": "._config",
@@ -173,6 +175,7 @@ __all__ = [
     "BuildStream",
     "ClientClosedError",
     "ClientOptions",
+    "ClientStats",
     "ConfigError",
     "Conflict",
     "ContainerError",
@@ -220,6 +223,7 @@ __all__ = [
     "RegistryAuthError",
     "Repeated",
     "ResponseTooLargeError",
+    "ResponseValidationError",
     "RunOptions",
     "RunResult",
     "ServerError",

@@ -31,7 +31,7 @@ import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import attrs
 
@@ -282,8 +282,8 @@ async def _run_helper(
         with contextlib.suppress(BaseException):
             await _reap(proc)
         raise
-    assert proc.returncode is not None
-    return proc.returncode, out, err
+    # communicate() returned: the process was reaped and has an exit status.
+    return cast(int, proc.returncode), out, err
 
 
 def _json_or_none(out: bytes) -> Any:

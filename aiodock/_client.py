@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import logging
 import re
 import ssl
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -37,6 +39,8 @@ from .errors import (
     InvalidArgument,
     NotFound,
     ResponseTooLargeError,
+    ResponseValidationError,
+    UsageError,
     error_class_for,
 )
 
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
     from .resources.tasks import Tasks
     from .resources.volumes import Volumes
 
-__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DockerClient", "encode_query", "quote_path"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "ClientStats", "DockerClient", "encode_query", "quote_path"]
 
 M = TypeVar("M")
 S = TypeVar("S", bound="AsyncStream[Any]")
@@ -75,6 +79,12 @@ _MAX_ERROR_BODY = 1 << 20
 #: make the process hold.
 DEFAULT_MAX_RESPONSE_SIZE: Final = 256 << 20
 _USER_AGENT = f"aiodock/{__version__}"
+
+# One DEBUG record per call (method, path, status, duration): never a header
+# value, a query string or a body, which may hold credentials.
+_log = logging.getLogger("aiodock.client")
+_stream_log = logging.getLogger("aiodock.stream")
+_DEBUG: Final = logging.DEBUG
 
 # ``import aiodock`` costs little more than ``import aiohttp``: the converter (and
 # cattrs), configuration, transports and streams are imported when first used.
@@ -166,6 +176,49 @@ def _transport_error(exc: BaseException, what: str) -> Exception:
     from ._streaming import transport_error
 
     return transport_error(exc, what)
+
+
+def _unencodable(value: Any, where: str) -> tuple[str, Any] | None:
+    """Where in a request body the first value JSON cannot carry is, and the value."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where, value
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _unencodable(key, where) if isinstance(key, str) else None
+            found = found or _unencodable(item, f"{where}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _unencodable(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _encode_body(body: Any, method: str, path: str) -> bytes:
+    """The JSON of a request body; a value JSON cannot carry is the caller's InvalidArgument."""
+    try:
+        return _json_dumps(body)
+    except (
+        TypeError,
+        ValueError,
+    ) as exc:  # orjson's error is a TypeError; UnicodeError a ValueError
+        found = _unencodable(body, "body")
+        if found is not None:
+            raise InvalidArgument(
+                found[0],
+                found[1],
+                f"the {method} {path} request body must be encodable text (a lone surrogate?)",
+            ) from None
+        raise InvalidArgument(
+            "body", type(body).__name__, f"the {method} {path} request body is not JSON: {exc}"
+        ) from None
 
 
 _PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9_.\-]+").fullmatch
@@ -273,6 +326,32 @@ class _Limiter:
         self.free += 1
 
 
+@attrs.frozen
+class ClientStats:
+    """A snapshot of a client's state, from :meth:`DockerClient.stats`.
+
+    Attributes:
+        connections: open connections to the daemon in the pool (in use plus idle),
+            hijacked attach/exec connections not counted.
+        connections_in_use: pooled connections serving a call or a stream now.
+        calls_in_flight: ordinary calls holding one of the ``max_connections`` slots.
+        calls_queued: ordinary calls waiting for a slot.
+        max_connections: the client's limit on concurrent ordinary calls.
+        open_streams: streams with a response open (logs, events, pull...).
+        open_hijacked: open hijacked connections (attach, exec start, session).
+        closed: whether the client was closed.
+    """
+
+    connections: int
+    connections_in_use: int
+    calls_in_flight: int
+    calls_queued: int
+    max_connections: int
+    open_streams: int
+    open_hijacked: int
+    closed: bool
+
+
 class _Shared:
     """What a client and its ``with_options`` views share: the connector and the negotiated API."""
 
@@ -283,6 +362,7 @@ class _Shared:
         ssh_options: Sequence[str],
         headers: Mapping[str, str],
         max_connections: int,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self.endpoint = endpoint
         self.ssl_context = ssl_context
@@ -290,6 +370,10 @@ class _Shared:
         self.headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity", **headers}
         self.base_url = endpoint.base_url
         self.session: aiohttp.ClientSession | None = None
+        self.trace_configs = list(trace_configs)
+        # The event loop the session was opened in: aiohttp's connections belong to it.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.max_connections = max_connections
         self.closed = False
         self.negotiated: str | None = None
         self.negotiation: asyncio.Lock | None = None
@@ -306,6 +390,10 @@ class _Shared:
     def open_session(self) -> aiohttp.ClientSession:
         from ._transport import make_connector
 
+        loop = asyncio.get_running_loop()
+        if self.loop is not None and self.loop is not loop:
+            raise _wrong_loop(self, loop)
+        self.loop = loop
         connector = make_connector(
             self.endpoint, ssl_context=self.ssl_context, ssh_options=self.ssh_options
         )
@@ -317,8 +405,28 @@ class _Shared:
             # (the Engine does not compress; see _refuse_encoded).
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None),
+            trace_configs=self.trace_configs or None,
         )
         return self.session
+
+    def check_loop(self) -> None:
+        """Refuse a call from another event loop than the session's (before any I/O)."""
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop and self.loop is not None:
+            raise _wrong_loop(self, loop)
+
+
+def _wrong_loop(shared: _Shared, loop: asyncio.AbstractEventLoop) -> UsageError:
+    first = shared.loop
+    state = "has since been closed" if first is not None and first.is_closed() else "is still open"
+    return UsageError(
+        f"this DockerClient ({shared.endpoint.url}) was first used in another event loop, "
+        f"which {state}; its connections belong to that loop and cannot serve this one. "
+        "This happens when one client is used across two asyncio.run() calls, or from two "
+        "threads each running a loop. Create the client inside the coroutine that uses it "
+        "(async with DockerClient() as docker: ...) once per asyncio.run(), or keep one loop "
+        "running for the client's whole life."
+    )
 
 
 class DockerClient:
@@ -328,25 +436,42 @@ class DockerClient:
     :meth:`aclose`). Resource namespaces are attributes: ``docker.containers``,
     ``docker.images``, ``docker.system`` and so on.
 
-    :param host: daemon address (``unix://``, ``tcp://``, ``http(s)://``,
-        ``ssh://user@host``); default ``unix:///var/run/docker.sock``.
-    :param tls: ``TLSConfig`` for TLS over TCP, or ``True`` for TLS with the
-        system trust store.
-    :param api_version: pin the Engine API version (``"1.41"``); by default it
-        is negotiated with the daemon on the first request.
-    :param timeout: seconds for ordinary calls (``None``: no limit).
-    :param stream_timeout: inactivity limit in seconds for streams (``None``:
-        streams may be silent forever, as ``follow`` logs and events are).
-    :param max_connections: concurrent ordinary calls; streams do not count
-        against it, so open streams never starve ordinary calls.
-    :param max_response_size: the largest answer in bytes an ordinary (non-stream)
-        call accepts, default :data:`DEFAULT_MAX_RESPONSE_SIZE` (256 MiB, far above
-        any real Engine answer: that is 65,000 large container summaries). A larger
-        answer raises :class:`~aiodock.errors.ResponseTooLargeError` before more
-        than the cap is read. Streams (logs, events, pull, archives...) are not
-        limited. ``with_options(max_response_size=...)`` changes it for a view.
-        Compressed answers are refused, never inflated (the Engine does not
-        compress; a proxy that does could turn a small body into gigabytes).
+    A client belongs to the event loop it is first used in (its connections
+    do); using it from another loop raises :class:`~aiodock.errors.UsageError`.
+
+    Args:
+        host: daemon address (``unix://``, ``tcp://``, ``http(s)://``,
+            ``ssh://user@host``); default ``unix:///var/run/docker.sock``.
+        tls: ``TLSConfig`` for TLS over TCP, or ``True`` for TLS with the
+            system trust store.
+        api_version: pin the Engine API version (``"1.41"``); by default it
+            is negotiated with the daemon on the first request.
+        timeout: seconds for ordinary calls (``None``: no limit).
+        stream_timeout: inactivity limit in seconds for streams (``None``:
+            streams may be silent forever, as ``follow`` logs and events are).
+        connect_timeout: seconds to open a connection (``None``: no limit).
+        ssh_options: extra ``ssh`` arguments for ``ssh://`` hosts.
+        headers: extra HTTP headers sent with every request.
+        max_connections: concurrent ordinary calls; streams do not count
+            against it, so open streams never starve ordinary calls.
+        max_response_size: the largest answer in bytes an ordinary (non-stream)
+            call accepts, default :data:`DEFAULT_MAX_RESPONSE_SIZE` (256 MiB, far
+            above any real Engine answer: that is 65,000 large container
+            summaries). A larger answer raises
+            :class:`~aiodock.errors.ResponseTooLargeError` before more than the
+            cap is read. Streams (logs, events, pull, archives...) are not
+            limited. ``with_options(max_response_size=...)`` changes it for a
+            view. Compressed answers are refused, never inflated (the Engine
+            does not compress; a proxy that does could turn a small body into
+            gigabytes).
+        trace_configs: :class:`aiohttp.TraceConfig` objects given to the
+            client's session, so request signals (``on_request_start``,
+            ``on_request_end``, ``on_request_exception`` and the connection
+            signals) reach OpenTelemetry's aiohttp instrumentation or your own
+            metrics. Hijacked attach/exec/session connections, which do not go
+            through the session, send the three request signals too (their
+            ``response`` is a small stand-in with ``status``, ``reason``,
+            ``headers``, ``method`` and ``url``).
     """
 
     _shared: _Shared
@@ -364,6 +489,7 @@ class DockerClient:
         headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
     ) -> None:
         from ._config import TLSConfig
         from ._transport import DEFAULT_HOST, parse_host
@@ -378,13 +504,20 @@ class DockerClient:
                 raise InvalidArgument(
                     "headers", name, "header names and values must be one line of text"
                 )
+        for trace_config in trace_configs or ():
+            if not isinstance(trace_config, aiohttp.TraceConfig):
+                raise InvalidArgument(
+                    "trace_configs", trace_config, "expected aiohttp.TraceConfig objects"
+                )
         endpoint = parse_host(host or DEFAULT_HOST, tls=bool(tls))
         ssl_context: ssl.SSLContext | None = None
         if isinstance(tls, TLSConfig):
             ssl_context = tls.ssl_context()
         elif tls is True or endpoint.tls:
             ssl_context = ssl.create_default_context()
-        self._shared = _Shared(endpoint, ssl_context, ssh_options, headers or {}, max_connections)
+        self._shared = _Shared(
+            endpoint, ssl_context, ssh_options, headers or {}, max_connections, trace_configs or ()
+        )
         if isinstance(tls, TLSConfig) and tls.server_hostname:
             self._shared.server_hostname = tls.server_hostname
         self._owner = True
@@ -478,17 +611,32 @@ class DockerClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connections. Idempotent; a view's ``aclose`` leaves them open."""
+        """Close the connections. Idempotent; a view's ``aclose`` leaves them open.
+
+        There is no synchronous ``close()``: closing waits for the connections
+        (and ``ssh`` helper processes) to end, which needs the event loop they
+        belong to. Called from another event loop than the client's, this
+        marks the client closed and lets go of its connections without waiting
+        (they belong to the other loop).
+        """
         if not self._owner:
             return
         shared = self._shared
         if shared.closed:
             return
         shared.closed = True
+        session, shared.session = shared.session, None
+        if shared.loop is not None and shared.loop is not asyncio.get_running_loop():
+            # Nothing of the other loop can be awaited (or, if it runs in another
+            # thread, safely touched) from here.
+            if session is not None:
+                session.detach()
+            shared.streams.clear()
+            shared.deadlines = None
+            return
         error = ClientClosedError(f"the DockerClient for {shared.endpoint.url} was closed")
         for stream in list(shared.streams):
             await stream._abort(error)
-        session, shared.session = shared.session, None
         if session is not None:
             await session.close()
         if shared.deadlines is not None:
@@ -497,6 +645,46 @@ class DockerClient:
     @property
     def closed(self) -> bool:
         return self._shared.closed
+
+    def stats(self) -> ClientStats:
+        """A snapshot of the client's connections, calls and streams (cheap; no I/O).
+
+        Shared with every ``with_options`` view of the client. Useful in leak
+        tests (``assert docker.stats().connections_in_use == 0`` once a
+        request handler is done) and in health endpoints.
+
+        Returns:
+            A frozen :class:`ClientStats`.
+        """
+        shared = self._shared
+        limiter = shared.limiter
+        queued = sum(1 for waiter in limiter._waiters if not waiter.done())
+        session = shared.session
+        connector = session.connector if session is not None else None
+        in_use = idle = 0
+        if connector is not None and not connector.closed:
+            # aiohttp has no public count of its pool; read it defensively.
+            in_use = len(getattr(connector, "_acquired", ()))
+            pools = getattr(connector, "_conns", {})
+            idle = sum(len(pool) for pool in pools.values())
+        streams = hijacked = 0
+        from ._streaming import HijackedStream
+
+        for stream in list(shared.streams):
+            if isinstance(stream, HijackedStream):
+                hijacked += not stream._closed
+            else:
+                streams += stream._response is not None
+        return ClientStats(
+            connections=in_use + idle,
+            connections_in_use=in_use,
+            calls_in_flight=shared.max_connections - limiter.free,
+            calls_queued=queued,
+            max_connections=shared.max_connections,
+            open_streams=streams,
+            open_hijacked=hijacked,
+            closed=shared.closed,
+        )
 
     @property
     def max_response_size(self) -> int:
@@ -631,31 +819,56 @@ class DockerClient:
         if self._pinned is not None:
             return self._pinned
         shared = self._shared
-        if shared.negotiated is None:
-            await self._negotiate()
-        assert shared.negotiated is not None
-        return shared.negotiated
+        return shared.negotiated or await self._negotiate()
 
-    async def _negotiate(self) -> str:
+    async def _negotiate(self, call: str = "") -> str:
         shared = self._shared
         if shared.negotiation is None:
             shared.negotiation = asyncio.Lock()
         async with shared.negotiation:
             if shared.negotiated is not None:
                 return shared.negotiated
-            response = await self._send("GET", "/_ping", versioned=False)
+            # The same limit and error mapping as any ordinary call (the ping runs
+            # outside the call limiter: the call that needs it may hold a slot).
+            what = f"GET /_ping (API version negotiation{f' for {call}' if call else ''})"
+            limit = self._timeout_value
             try:
-                server = response.headers.get("API-Version", "")
-                await _read_capped(response, "GET", "/_ping", self._max_response_size)
+                server = await wait_for(self._ping_version(what), limit)
             except DockerError:
                 raise
+            except asyncio.TimeoutError as exc:
+                raise DockerTimeoutError(
+                    f"{what} on {shared.endpoint.url}: timed out (no answer within {limit}s)"
+                ) from exc
             except _TRANSPORT_ERRORS as exc:
-                response.close()
-                raise _transport_error(exc, "GET /_ping: reading the response") from exc
-            finally:
-                response.release()
-            shared.negotiated = self._pick_version(server)
-            return shared.negotiated
+                raise _transport_error(exc, f"{what} on {shared.endpoint.url}") from exc
+            version = self._pick_version(server)
+            if _log.isEnabledFor(_DEBUG):
+                _log.debug(
+                    "API version %s negotiated with the daemon at %s (it offers %s)",
+                    version,
+                    shared.endpoint.url,
+                    server or "no API-Version header",
+                )
+            shared.negotiated = version
+            return version
+
+    async def _ping_version(self, what: str) -> str:
+        """The daemon's ``API-Version`` header, from a ``GET /_ping`` read to its end."""
+        response = await self._send("GET", "/_ping", versioned=False, timeout=self._untimed)
+        try:
+            server = response.headers.get("API-Version", "")
+            await _read_capped(response, "GET", "/_ping", self._max_response_size)
+        except DockerError:
+            raise
+        except _TRANSPORT_ERRORS as exc:
+            response.close()
+            raise _transport_error(
+                exc, f"{what} on {self._shared.endpoint.url}: reading the answer"
+            ) from exc
+        finally:
+            response.release()
+        return server
 
     def _pick_version(self, server: str) -> str:
         from ._config import MAX_API_VERSION, MIN_API_VERSION, parse_api_version
@@ -687,11 +900,15 @@ class DockerClient:
 
     # -- request core ----------------------------------------------------------------
 
-    async def _url(self, path: str, params: Mapping[str, Any] | None, versioned: bool) -> URL:
+    async def _url(
+        self, path: str, params: Mapping[str, Any] | None, versioned: bool, *, method: str = ""
+    ) -> URL:
         shared = self._shared
         url = shared.base_url
         if versioned:
-            url += self._prefix or "/v" + (shared.negotiated or await self._negotiate())
+            url += self._prefix or "/v" + (
+                shared.negotiated or await self._negotiate(f"{method} {path}".strip())
+            )
         url += path
         if params:
             query = encode_query(params)
@@ -716,10 +933,12 @@ class DockerClient:
         shared = self._shared
         if shared.closed:
             self._check_open()
+        if shared.loop is not asyncio.get_running_loop():
+            shared.check_loop()
         session = shared.session or shared.open_session()
-        url = await self._url(path, params, versioned)
+        url = await self._url(path, params, versioned, method=method)
         if body is not _UNSET:
-            data = _json_dumps(body)
+            data = _encode_body(body, method, path)
             headers = {"Content-Type": "application/json", **(headers or {})}
         try:
             response = await session.request(
@@ -802,6 +1021,10 @@ class DockerClient:
         The response is released; its status and headers stay readable.
         """
         shared = self._shared
+        if shared.loop is not asyncio.get_running_loop():
+            shared.check_loop()  # before the limiter and the deadlines, which are the loop's
+        log = _log.isEnabledFor(_DEBUG)
+        started = perf_counter() if log else 0.0
         # The time limit is enforced by the client's Deadlines, not by an aiohttp
         # timer per request (see _deadlines.py); aiohttp keeps the other limits.
         if timeout is None:
@@ -825,14 +1048,27 @@ class DockerClient:
                 raise  # ResponseTooLargeError is an OSError too: keep it as it is
             except _TRANSPORT_ERRORS as exc:
                 response.close()
-                raise _transport_error(exc, f"{method} {path}: reading the response") from exc
+                raise _transport_error(
+                    exc, f"{method} {path} on {shared.endpoint.url}: reading the answer"
+                ) from exc
             finally:
                 response.release()
+            if log:
+                _log_call(method, path, response.status, started, len(body))
             return response, body
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             if deadlines is not None and token is not None and deadlines.expired(token):
                 what = f"{method} {path} on {shared.endpoint.url}"
-                raise DockerTimeoutError(f"{what}: timed out (no answer within {limit}s)") from None
+                error = DockerTimeoutError(f"{what}: timed out (no answer within {limit}s)")
+                if log:
+                    _log_failure(method, path, started, error)
+                raise error from None
+            if log:
+                _log_failure(method, path, started, exc)
+            raise
+        except BaseException as exc:
+            if log:
+                _log_failure(method, path, started, exc)
             raise
         finally:
             if deadlines is not None and token is not None:
@@ -888,7 +1124,6 @@ class DockerClient:
             from ._streaming import AsyncStream
 
             stream_class = AsyncStream  # type: ignore[assignment]
-            assert stream_class is not None
         timeout = self._stream_timeout
         if inactivity_timeout is not _UNSET:
             timeout = aiohttp.ClientTimeout(
@@ -898,7 +1133,8 @@ class DockerClient:
         def open() -> Any:
             return self._send(method, path, timeout=timeout, **kwargs)
 
-        stream = stream_class(open, decoder, convert, what=f"{method} {path}")
+        stream = stream_class(open, decoder, convert, what=f"{method} {path}")  # type: ignore[misc]
+        stream._where = self._shared.endpoint.url
         self._shared.streams.add(stream)
         return stream
 
@@ -922,13 +1158,14 @@ class DockerClient:
         """
         shared = self._shared
         self._check_open()
-        url = await self._url(path, params, versioned=True)
+        shared.check_loop()
+        url = await self._url(path, params, versioned=True, method=method)
         target = url.raw_path_qs
         what = f"{method} {path} on {shared.endpoint.url}"
         from ._streaming import HijackedStream, read_response_head
         from ._transport import open_raw
 
-        payload = b"" if body is _UNSET else _json_dumps(body)
+        payload = b"" if body is _UNSET else _encode_body(body, method, path)
         lines = [
             f"{method} {target} HTTP/1.1",
             f"Host: {shared.endpoint.http_host}",
@@ -943,38 +1180,71 @@ class DockerClient:
                 raise InvalidArgument("headers", name, "header names/values must be one line")
             lines.append(f"{name}: {value}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
-        conn, process = await open_raw(
-            shared.endpoint,
-            ssl_context=shared.ssl_context,
-            server_hostname=shared.server_hostname,
-            ssh_options=shared.ssh_options,
-            connect_timeout=self._connect_timeout,
-        )
-        stream = HijackedStream(
-            conn,
-            tty=tty,
-            what=what,
-            process=process,
-            read_timeout=read_timeout,
-            check_daemon=self._ping_quickly,
-        )
-        shared.streams.add(stream)
+        # This connection bypasses the aiohttp session: send the session's request
+        # signals ourselves, so tracing sees attach/exec like any other call.
+        trace = None
+        if shared.trace_configs:
+            from ._tracing import HijackTrace
+
+            session = shared.session or shared.open_session()  # freezes the configs
+            trace = HijackTrace(session, shared.trace_configs, method, url, lines[1:])
+            await trace.start()
+        log = _stream_log.isEnabledFor(_DEBUG)
+        started = perf_counter() if log else 0.0
+        stream: HijackedStream | None = None
         try:
+            conn, process = await open_raw(
+                shared.endpoint,
+                ssl_context=shared.ssl_context,
+                server_hostname=shared.server_hostname,
+                ssh_options=shared.ssh_options,
+                connect_timeout=self._connect_timeout,
+            )
+            stream = HijackedStream(
+                conn,
+                tty=tty,
+                what=what,
+                process=process,
+                read_timeout=read_timeout,
+                check_daemon=self._ping_quickly,
+            )
+            shared.streams.add(stream)
             conn.write(request)
             await conn.drain()
             read_head = read_response_head(conn, what)
             if self._timeout_value is not None:
-                status, _, error_body = await wait_for(read_head, self._timeout_value)
+                status, head, error_body = await wait_for(read_head, self._timeout_value)
             else:
-                status, _, error_body = await read_head
+                status, head, error_body = await read_head
         except BaseException as exc:
-            await stream.aclose()
+            error: BaseException = exc
             if isinstance(exc, _TRANSPORT_ERRORS):
-                raise _transport_error(exc, what) from exc
-            raise
+                error = _transport_error(exc, what)
+            if stream is not None:
+                await stream.aclose()
+            if trace is not None:
+                await trace.exception(error)
+            if log:
+                _stream_log.debug("%s %s: hijacked connection failed: %r", method, path, error)
+            if error is exc:
+                raise
+            raise error from exc
+        if trace is not None:
+            await trace.end(status, head)
         if status >= 400:
             await stream.aclose()
+            if log:
+                _stream_log.debug("%s %s -> %d (hijacked connection refused)", method, path, status)
             raise self._error(status, error_body, method, path, not_found)
+        if log:
+            stream._opened_at = perf_counter()
+            _stream_log.debug(
+                "%s %s -> %d: hijacked connection open (%.1f ms)",
+                method,
+                path,
+                status,
+                (stream._opened_at - started) * 1000,
+            )
         return stream
 
     async def _ping_quickly(self) -> int:
@@ -1015,11 +1285,38 @@ class DockerClient:
         if not body:
             return None
         if response.content_type in ("application/json", "application/jsonl"):
-            return _decode_json_body(body, f"{method} {path}")
+            return _decode_json_body(body, method.upper(), path)
         return body
 
 
-def _decode_json_body(body: bytes, what: str) -> Any:
+def _log_call(method: str, path: str, status: int, started: float, size: int) -> None:
+    elapsed = (perf_counter() - started) * 1000
+    _log.debug(
+        "%s %s -> %d (%.1f ms, %d bytes)",
+        method,
+        path,
+        status,
+        elapsed,
+        size,
+        extra={"docker_method": method, "docker_path": path, "docker_status": status},
+    )
+
+
+def _log_failure(method: str, path: str, started: float, exc: BaseException) -> None:
+    elapsed = (perf_counter() - started) * 1000
+    status = getattr(exc, "status", None)
+    outcome = f"{status} {type(exc).__name__}" if status else type(exc).__name__
+    _log.debug(
+        "%s %s -> %s (%.1f ms)",
+        method,
+        path,
+        outcome,
+        elapsed,
+        extra={"docker_method": method, "docker_path": path, "docker_status": status},
+    )
+
+
+def _decode_json_body(body: bytes, method: str, path: str) -> Any:
     """One JSON document, or the list of documents of a JSON stream (progress, events)."""
     try:
         return _json_loads(body)
@@ -1031,7 +1328,7 @@ def _decode_json_body(body: bytes, what: str) -> Any:
     try:
         return decoder.feed(body) + decoder.eof()
     except DockerError as exc:
-        raise DockerConnectionError(f"{what}: the daemon sent invalid JSON: {exc}") from exc
+        raise ResponseValidationError(method, path, "JSON", exc, str(exc)[:200]) from exc
 
 
 def _decode_body(method: str, path: str, body: bytes) -> Any:
@@ -1041,14 +1338,9 @@ def _decode_body(method: str, path: str, body: bytes) -> Any:
     try:
         return _json_loads(body)
     except ValueError as exc:
-        raise DockerConnectionError(
-            f"{method} {path}: the daemon sent invalid JSON: {body[:200]!r}"
-        ) from exc
+        raise ResponseValidationError(method, path, "JSON", exc, f"got {body[:200]!r}") from exc
 
 
-def _shape_error(method: str, path: str, cls: type[Any], exc: Exception) -> DockerConnectionError:
+def _shape_error(method: str, path: str, cls: type[Any], exc: Exception) -> ResponseValidationError:
     """A daemon answer that does not fit the model: say so, never leak a TypeError."""
-    return DockerConnectionError(
-        f"{method} {path}: the daemon's answer does not have the shape of {cls.__name__} "
-        f"({type(exc).__name__}: {str(exc)[:200]})"
-    )
+    return ResponseValidationError(method, path, cls.__name__, exc)

@@ -37,7 +37,13 @@ class Deadlines:
 
     def start(self, limit: float) -> int:
         task = asyncio.current_task(self._loop)
-        assert task is not None, "a call runs in a task"
+        if task is None:
+            from .errors import UsageError
+
+            raise UsageError(
+                "a call with a time limit must run in an asyncio task of the event loop "
+                "its client belongs to (was the client first used in another event loop?)"
+            )
         deadline = self._loop.time() + limit
         token = next(self._tokens)
         cancelling = 0

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from .errors import InvalidArgument
 
@@ -221,8 +222,7 @@ class _Automaton:
         runs = [""]
         for i, (kind, arg) in enumerate(tokens):
             if kind == _LIT and i - 2 not in groups:
-                assert isinstance(arg, str)
-                runs[-1] += arg
+                runs[-1] += cast(str, arg)
             else:
                 runs.append("")
         self._prefix = runs[0]
@@ -244,8 +244,7 @@ class _Automaton:
             if kind == _LIT:
                 hit = ch == arg
             elif kind == _CLASS:
-                assert isinstance(arg, _CharClass)
-                hit = ch in arg
+                hit = ch in cast(_CharClass, arg)
             elif kind == _DOTSTAR:
                 stay |= 1 << i
                 continue
@@ -381,8 +380,7 @@ class Pattern:
         """
         kind = self._kind
         if kind == _REGEXP:
-            assert self._automaton is not None
-            return self._automaton.run(path, parents)
+            return cast(_Automaton, self._automaton).run(path, parents)
         literal = self.cleaned
         if kind == _PREFIX:
             # A directory above a path starts with whatever the path starts with.

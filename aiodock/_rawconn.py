@@ -26,6 +26,7 @@ class RawConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._chunks: collections.deque[bytes] = collections.deque()
         self._unread = 0
+        self.received = 0  # bytes received in all (for the stream's closing log record)
         self._eof = False
         self._exception: BaseException | None = None
         self._read_waiter: asyncio.Future[None] | None = None
@@ -37,12 +38,12 @@ class RawConnection(asyncio.Protocol):
     # -- protocol callbacks --------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = transport  # type: ignore[assignment]  # a stream transport
 
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)
         self._unread += len(data)
+        self.received += len(data)
         self._wake_reader()
         if self._unread > _READ_LIMIT and not self._reading_paused and self._transport:
             self._reading_paused = True
@@ -150,7 +151,8 @@ class RawConnection(asyncio.Protocol):
     # -- writing -------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        assert self._transport is not None
+        if self._transport is None:
+            raise ConnectionResetError("not connected")
         self._transport.write(data)
 
     async def drain(self) -> None:
@@ -170,7 +172,8 @@ class RawConnection(asyncio.Protocol):
         return self._transport is not None and self._transport.can_write_eof()
 
     def write_eof(self) -> None:
-        assert self._transport is not None
+        if self._transport is None:
+            raise ConnectionResetError("not connected")
         self._transport.write_eof()
 
     def close(self) -> None:

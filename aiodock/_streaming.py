@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
@@ -40,12 +42,22 @@ from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder,
 from ._rawconn import RawConnection
 from ._timeout import wait_for
 from ._transport import stop_process
-from .errors import DockerConnectionError, DockerError, DockerTimeoutError, UsageError
+from .errors import (
+    DockerConnectionError,
+    DockerError,
+    DockerTimeoutError,
+    ResponseValidationError,
+    UsageError,
+)
 
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound="AsyncStream[Any]")
+
+# Streams opening and closing (with the bytes read) at DEBUG; never a body.
+_log = logging.getLogger("aiodock.stream")
+_DEBUG = logging.DEBUG
 
 
 class BytesDecoder:
@@ -69,10 +81,29 @@ class Output:
 
 
 def transport_error(exc: BaseException, what: str) -> Exception:
-    """Map an aiohttp/OS failure to aiodock's tree (callers ``raise ... from exc``)."""
+    """Map an aiohttp/OS failure to aiodock's tree (callers ``raise ... from exc``).
+
+    aiohttp's own wording is replaced where it misleads: its payload errors
+    carry parser codes that read like HTTP statuses ("TransferEncodingError:
+    400") when the daemon sent no such status.
+    """
     if isinstance(exc, asyncio.TimeoutError):
         return DockerTimeoutError(f"{what}: timed out ({type(exc).__name__})")
-    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        detail = (
+            "the connection ended before the daemon finished its answer (the body is "
+            "incomplete: did the daemon stop or restart, or a proxy cut the connection?)"
+        )
+    elif isinstance(exc, aiohttp.ServerDisconnectedError):
+        detail = "the daemon closed the connection without answering (did it stop or restart?)"
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        detail = f"cannot connect to the daemon ({reason})"
+    elif isinstance(exc, aiohttp.ClientResponseError):
+        # aiohttp's parser rejecting what it read: not a status the daemon sent.
+        detail = f"the daemon's answer is not valid HTTP ({exc.message})"
+    else:
+        detail = str(exc) or type(exc).__name__
     return DockerConnectionError(f"{what}: {detail}")
 
 
@@ -110,9 +141,11 @@ class AsyncStream(Generic[T]):
         "_done",
         "_items",
         "_open",
+        "_opened_at",
         "_pos",
         "_response",
         "_what",
+        "_where",
     )
 
     def __init__(
@@ -132,6 +165,8 @@ class AsyncStream(Generic[T]):
         self._pos = 0
         self._done = False
         self._closed = False
+        self._where = ""  # the daemon's address, for messages
+        self._opened_at: float | None = None  # set only while DEBUG logging
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -140,7 +175,25 @@ class AsyncStream(Generic[T]):
             raise UsageError(f"{self._what}: the stream was closed")
         if self._response is None:
             self._response = await self._open()
+            if _log.isEnabledFor(_DEBUG):
+                self._opened_at = asyncio.get_running_loop().time()
+                _log.debug("%s -> %d: stream open", self._what, self._response.status)
         return self
+
+    def _log_end(self, response: aiohttp.ClientResponse, how: str) -> None:
+        """The closing DEBUG record (only for a stream opened while DEBUG was on)."""
+        opened_at, self._opened_at = self._opened_at, None
+        if opened_at is not None:
+            _log.debug(
+                "%s: stream %s after %d bytes in %.3f s",
+                self._what,
+                how,
+                response.content.total_bytes,
+                asyncio.get_running_loop().time() - opened_at,
+            )
+
+    def _where_what(self) -> str:
+        return f"{self._what} on {self._where}" if self._where else self._what
 
     def __await__(self: S) -> Generator[Any, None, S]:
         return self._start().__await__()
@@ -164,6 +217,8 @@ class AsyncStream(Generic[T]):
         self._done = True
         response, self._response = self._response, None
         if response is not None:
+            if self._opened_at is not None:
+                self._log_end(response, "closed")
             # An unfinished body cannot go back to the pool: close the connection.
             response.close()
 
@@ -208,31 +263,47 @@ class AsyncStream(Generic[T]):
                 raise error
             if self._done:
                 raise StopAsyncIteration
-            if self._response is None:
+            response = self._response
+            if response is None:
                 await self._start()
-            assert self._response is not None
+                response = self._response
+                if response is None:  # closed while opening
+                    raise UsageError(f"{self._what}: the stream was closed")
             try:
-                chunk = await self._response.content.readany()
+                chunk = await response.content.readany()
                 raw = self._decoder.feed(chunk) if chunk else self._decoder.eof()
             except DockerError:
                 self._release()
                 raise
             except _TRANSPORT_ERRORS as exc:
                 self._release()
-                raise transport_error(exc, self._what) from exc
+                raise transport_error(exc, self._where_what()) from exc
             except BaseException:
                 self._release()
                 raise
             if not chunk:
                 # Body finished: hand the connection back to the pool.
-                response, self._response = self._response, None
+                self._response = None
                 self._done = True
+                if self._opened_at is not None:
+                    self._log_end(response, "ended by the daemon")
                 response.release()
             if raw:
                 convert = self._convert
                 if convert is not None:
                     try:
                         raw = [convert(x) for x in raw]
+                    except DockerError:
+                        self._release()
+                        raise
+                    except Exception as exc:
+                        # An item that does not fit its model: a client or daemon bug,
+                        # not a network fault.
+                        self._release()
+                        method, _, path = self._what.partition(" ")
+                        returns = getattr(convert, "__annotations__", {}).get("return")
+                        model = getattr(returns, "__name__", returns) or "the stream's item type"
+                        raise ResponseValidationError(method, path, model, exc) from exc
                     except BaseException:
                         self._release()
                         raise
@@ -326,6 +397,7 @@ class HijackedStream:
         self._done = False
         self._closed = False
         self._stdin_closed = False
+        self._opened_at: float | None = None  # set by the client only while DEBUG logging
 
     @property
     def tty(self) -> bool:
@@ -406,7 +478,8 @@ class HijackedStream:
                 raise
 
     async def _confirm_end(self) -> None:
-        assert self._check_daemon is not None
+        if self._check_daemon is None:
+            return
         try:
             await self._check_daemon()
         except DockerError as exc:
@@ -435,6 +508,14 @@ class HijackedStream:
         self._closed = True
         self._done = True
         self._conn.close()
+        opened_at, self._opened_at = self._opened_at, None
+        if opened_at is not None:
+            _log.debug(
+                "%s: hijacked connection closed after %d bytes in %.3f s",
+                self._what,
+                self._conn.received,
+                time.perf_counter() - opened_at,
+            )
         with contextlib.suppress(Exception):
             await self._conn.wait_closed()
         await stop_process(self._process)
@@ -473,29 +554,55 @@ async def read_response_head(conn: RawConnection, what: str) -> tuple[int, dict[
     status, headers = _status_and_headers(head[:-4])
     body = b""
     if status >= 400:
+        # The status is what matters: an error answer cut short still raises its
+        # APIError, with the part of the daemon's message that arrived.
         length = headers.get("content-length")
-        if length is not None and length.isdigit():
-            body = await conn.read_exactly(min(int(length), 2**20))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            body = await _read_chunked(conn, what)
+        try:
+            if length is not None and length.isdigit():
+                body = await conn.read_exactly(min(int(length), 2**20))
+            elif headers.get("transfer-encoding", "").lower() == "chunked":
+                body = await _read_chunked(conn, what)
+        except _CutOff as exc:
+            body = exc.partial + CUT_OFF_NOTE
+        except asyncio.IncompleteReadError as exc:
+            body = exc.partial + CUT_OFF_NOTE
     return status, headers, body
+
+
+#: Appended to an error answer's text when the connection ended inside it.
+CUT_OFF_NOTE = b" [the daemon's answer was cut off]"
+
+
+class _CutOff(Exception):
+    def __init__(self, partial: bytes) -> None:
+        self.partial = partial
 
 
 async def _read_chunked(conn: RawConnection, what: str, limit: int = 2**20) -> bytes:
     """An error body in chunked encoding; at most ``limit`` bytes of it are kept."""
     parts: list[bytes] = []
     left = limit
-    while left > 0:
-        size_line = await conn.read_until(b"\n")
-        try:
-            size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        except ValueError:
-            raise DockerConnectionError(f"{what}: invalid chunk size {size_line[:40]!r}") from None
-        if size == 0:
-            break
-        # An announced size is not trusted: take no more than the rest of the limit.
-        parts.append(await conn.read_exactly(min(size, left)))
-        left -= len(parts[-1])
-        if left > 0:
-            await conn.read_exactly(2)
+    try:
+        while left > 0:
+            size_line = await conn.read_until(b"\n", limit=1024)
+            try:
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise DockerConnectionError(
+                    f"{what}: invalid chunk size {size_line[:40]!r}"
+                ) from None
+            if size == 0:
+                break
+            # An announced size is not trusted: take no more than the rest of the limit.
+            try:
+                parts.append(await conn.read_exactly(min(size, left)))
+            except asyncio.IncompleteReadError as exc:
+                raise _CutOff(b"".join(parts) + exc.partial) from None
+            left -= len(parts[-1])
+            if left > 0:
+                await conn.read_exactly(2)
+    except asyncio.IncompleteReadError:
+        raise _CutOff(b"".join(parts)) from None
+    except asyncio.LimitOverrunError:
+        raise DockerConnectionError(f"{what}: invalid chunk size line (too long)") from None
     return b"".join(parts)

@@ -236,7 +236,8 @@ def use_asyncssh(endpoint: Endpoint, options: Sequence[str]) -> bool:
 
 def ssh_command(endpoint: Endpoint, options: Sequence[str]) -> list[str]:
     """The argv that runs ``docker system dial-stdio`` on the ssh endpoint."""
-    assert endpoint.kind == "ssh" and endpoint.hostname is not None
+    if endpoint.kind != "ssh" or endpoint.hostname is None:
+        raise InvalidArgument("host", endpoint.url, "not an ssh:// address")
     argv = ["ssh", "-T", "-o", "BatchMode=yes", *options]
     if endpoint.port is not None:
         argv += ["-p", str(endpoint.port)]
@@ -348,8 +349,7 @@ def make_connector(
     """
     common: dict[str, Any] = {"limit": 0, "limit_per_host": 0, "keepalive_timeout": 30.0}
     if endpoint.kind == "unix":
-        assert endpoint.socket_path is not None
-        return aiohttp.UnixConnector(endpoint.socket_path, **common)
+        return aiohttp.UnixConnector(endpoint.socket_path or "", **common)
     if endpoint.kind == "ssh":
         if use_asyncssh(endpoint, ssh_options):
             from ._sshconn import AsyncSSHConnector
@@ -386,7 +386,8 @@ async def open_raw(
             ctx: ssl.SSLContext | None = None
             if endpoint.tls:
                 ctx = ssl_context or ssl.create_default_context()
-            assert endpoint.hostname is not None and endpoint.port is not None  # tcp: both set
+            if endpoint.hostname is None or endpoint.port is None:
+                raise InvalidArgument("host", endpoint.url, "no host name or port")
             coro = loop.create_connection(
                 RawConnection,
                 endpoint.hostname,

@@ -40,6 +40,7 @@ __all__ = [
     "PluginNotFound",
     "RegistryAuthError",
     "ResponseTooLargeError",
+    "ResponseValidationError",
     "ServerError",
     "ServiceNotFound",
     "StreamError",
@@ -184,6 +185,34 @@ class ResponseTooLargeError(DockerConnectionError):
 
 class DockerTimeoutError(DockerError, TimeoutError):
     """A request or a stream took longer than the configured timeout."""
+
+
+# --- answers the client cannot use --------------------------------------------
+
+
+class ResponseValidationError(DockerError):
+    """The daemon answered, but the answer does not fit what the call expects.
+
+    Invalid JSON, or JSON that does not have the shape of the model the call
+    returns. This is not a network fault (it is no
+    :class:`DockerConnectionError`): retrying gets the same answer, so it
+    points at a daemon or client bug (or an API version mismatch).
+
+    ``method`` and ``path`` are the request, ``model`` the name of the
+    expected type (``"JSON"`` when the body did not even parse), ``error``
+    the underlying exception (also chained as ``__cause__``).
+    """
+
+    def __init__(
+        self, method: str, path: str, model: str, error: BaseException, detail: str = ""
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.model = model
+        self.error = error
+        what = "is invalid JSON" if model == "JSON" else f"does not fit {model}"
+        reason = detail or f"{type(error).__name__}: {str(error)[:200]}"
+        super().__init__(f"{method} {path}: the daemon's answer {what} ({reason})")
 
 
 # --- HTTP status errors --------------------------------------------------------

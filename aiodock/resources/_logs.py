@@ -18,7 +18,7 @@ import aiohttp
 
 from .._frames import Frame, MultiplexDecoder, RawDecoder
 from .._streaming import FrameStream
-from ..errors import StreamError
+from ..errors import DockerConnectionError, DockerTimeoutError, StreamError, UsageError
 
 if TYPE_CHECKING:
     from .._client import DockerClient
@@ -36,7 +36,7 @@ TTYLookup = Callable[[], Awaitable[bool]]
 class _Framing:
     """The decoder of one logs call: multiplexed or raw, chosen when the request is made."""
 
-    __slots__ = ("_client", "_inner", "_labelled", "_lookup", "_requirement", "_tty")
+    __slots__ = ("_call", "_client", "_inner", "_labelled", "_lookup", "_requirement", "_tty")
 
     def __init__(
         self,
@@ -53,6 +53,17 @@ class _Framing:
         self._labelled = labelled
         self._requirement = requirement
         self._inner: MultiplexDecoder | RawDecoder | None = None
+        self._call = ""  # the user's logs call, for errors of the lookup
+
+    async def _looked_up(self) -> bool:
+        """The lookup's answer; its transport failure names the user's logs call first."""
+        try:
+            return await self._lookup()
+        except (DockerConnectionError, DockerTimeoutError) as exc:
+            raise type(exc)(
+                f"{self._call}: looking up whether the container has a TTY (to know how "
+                f"its logs are framed) failed: {exc}"
+            ) from exc
 
     def _select(self, tty: bool) -> None:
         self._inner = RawDecoder() if tty else MultiplexDecoder()
@@ -66,7 +77,7 @@ class _Framing:
             self._select(self._tty)
         elif not (self._labelled and await self._client._api_at_least(_LABELLED_FROM)):
             # The body will not say how it is framed: ask before sending.
-            self._select(await self._lookup())
+            self._select(await self._looked_up())
 
     async def after_response(self, response: aiohttp.ClientResponse) -> None:
         if self._inner is not None:
@@ -77,7 +88,7 @@ class _Framing:
         elif content_type.startswith(_RAW_TYPE):
             self._select(True)
         else:
-            self._select(await self._lookup())
+            self._select(await self._looked_up())
 
     @property
     def tty(self) -> bool | None:
@@ -91,11 +102,13 @@ class _Framing:
         return error
 
     def feed(self, data: bytes) -> list[Frame]:
-        assert self._inner is not None
+        if self._inner is None:
+            raise UsageError("logs: the stream was read before its request was sent")
         return self._inner.feed(data)
 
     def eof(self) -> list[Frame]:
-        assert self._inner is not None
+        if self._inner is None:
+            raise UsageError("logs: the stream was read before its request was sent")
         return self._inner.eof()
 
 
@@ -121,7 +134,8 @@ class LogStream(FrameStream):
             await framing.before_request()
             await super()._start()
             try:
-                assert self._response is not None
+                if self._response is None:
+                    raise UsageError(f"{self._what}: the stream was closed")
                 await framing.after_response(self._response)
             except BaseException:
                 self._release()
@@ -158,4 +172,5 @@ def open_logs(
         "GET", path, framing, stream_class=LogStream, params=params, not_found=not_found
     )
     stream._framing = framing
+    framing._call = f"GET {path} on {client.host}"
     return stream

@@ -15,7 +15,7 @@ from .._client import Repeated
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
 from .._streaming import AsyncStream, HijackedStream
-from ..errors import InvalidArgument, StreamError
+from ..errors import InvalidArgument, ResponseValidationError
 from ._base import Resource
 
 if TYPE_CHECKING:
@@ -96,8 +96,9 @@ def _event_parser() -> Callable[[Any], Event]:
         try:
             return parse_event(data)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise StreamError(
-                f"malformed event from the daemon: {str(data)[:200]!r} ({exc})"
+            # Not a network fault: EventWatcher must not reconnect over it forever.
+            raise ResponseValidationError(
+                "GET", "/events", "Event", exc, f"{str(data)[:200]!r}: {exc}"
             ) from exc
 
     return parse

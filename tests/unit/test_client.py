@@ -27,6 +27,7 @@ from aiodock.errors import (
     Forbidden,
     InvalidArgument,
     NotFound,
+    ResponseValidationError,
     ServerError,
     Unauthorized,
 )
@@ -363,7 +364,7 @@ async def test_escape_hatch_returns_json_or_bytes() -> None:
         assert await client.request("GET", "/b") == b"\x00\xff"
         assert await client.request("GET", "/plain", versioned=False) == b"hi"
         assert await client.request("GET", "/progress") == [{"status": "a"}, {"status": "b"}]
-        with pytest.raises(DockerConnectionError, match="invalid JSON"):
+        with pytest.raises(ResponseValidationError, match="invalid JSON"):
             await client.request("GET", "/broken")
         with pytest.raises(InvalidArgument):
             await client.request("GET", "no-slash")

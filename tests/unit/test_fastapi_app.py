@@ -44,11 +44,8 @@ def load_example(name: str) -> ModuleType:
 
 
 def acquired(docker: DockerClient) -> int:
-    """Connections the client's connector has handed out and not got back."""
-    session = docker._shared.session
-    if session is None or session.connector is None:
-        return 0
-    return len(session.connector._acquired)
+    """Connections the client has in use (handed out and not given back)."""
+    return docker.stats().connections_in_use
 
 
 async def eventually(check: Any, timeout: float = 5.0) -> None:

@@ -52,6 +52,7 @@ from aiodock.errors import (
     DockerError,
     DockerTimeoutError,
     InvalidArgument,
+    ResponseValidationError,
     ServerError,
     StreamError,
     TruncatedStreamError,
@@ -556,15 +557,17 @@ async def test_env_with_tls_verify_checks_the_certificate(
 # --- hostile daemon answers --------------------------------------------------------------
 
 
-async def test_invalid_json_from_the_daemon_is_a_connection_error() -> None:
+async def test_invalid_json_from_the_daemon_is_a_validation_error() -> None:
     app = ping_app()
     app.router.add_get(
         "/v1.41/containers/c1/json",
         reply(lambda: web.Response(body=b'{"Id": "c1", ', content_type="application/json")),
     )
     async with serve(app) as host, DockerClient(host) as docker:
-        with pytest.raises(DockerConnectionError, match="invalid JSON"):
+        with pytest.raises(ResponseValidationError, match="invalid JSON") as caught:
             await docker.containers.inspect("c1")
+        assert not isinstance(caught.value, DockerConnectionError)
+        assert (caught.value.method, caught.value.path) == ("GET", "/containers/c1/json")
 
 
 async def test_a_huge_error_body_is_not_read_whole() -> None:

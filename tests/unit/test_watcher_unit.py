@@ -21,9 +21,10 @@ from aiohttp import web
 from aiodock import (
     BadRequest,
     DockerClient,
+    DockerConnectionError,
     InvalidArgument,
+    ResponseValidationError,
     ServerError,
-    StreamError,
     UsageError,
 )
 from aiodock.models.events import Event, EventActor, parse_event
@@ -687,22 +688,31 @@ def test_watcher_validates_options() -> None:
         watcher.subscribe(name="a")
 
 
-async def test_a_malformed_event_raises_stream_error_and_the_watcher_reconnects(
+async def test_a_malformed_event_is_a_validation_error_and_the_watcher_stops(
     fake: tuple[FakeEvents, DockerClient],
 ) -> None:
+    # An event that does not fit the model is a client/daemon mismatch, not a
+    # network fault: reconnecting would get the same event again, forever.
     server, client = fake
     async with client.system.events() as stream:
         server.control(BAD)
-        with pytest.raises(StreamError, match="malformed event"):
+        with pytest.raises(ResponseValidationError, match="does not fit Event") as caught:
             await stream.__anext__()
+    assert not isinstance(caught.value, DockerConnectionError)
+    assert (caught.value.method, caught.value.path, caught.value.model) == (
+        "GET",
+        "/events",
+        "Event",
+    )
     async with watch(client) as watcher:
         sub = watcher.subscribe()
         await watcher.wait_connected(5)
         server.control(BAD)
-        await settle(lambda: watcher.state.connections == 2)
-        assert isinstance(watcher.state.last_error, StreamError)
-        server.emit("create", "a")
-        assert keys(await take(sub, 1)) == [("create", "a")]
+        await settle(lambda: watcher.state.status == "failed")
+        assert isinstance(watcher.error, ResponseValidationError)
+        assert watcher.state.connections == 1  # no reconnection
+        with pytest.raises(ResponseValidationError):
+            await take(sub, 1)
 
 
 async def test_reader_cancelled_from_outside_ends_subscriptions(
