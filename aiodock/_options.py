@@ -25,6 +25,8 @@ else:  # pragma: no cover - Python 3.10
         Unpack: Any = None
 
 if TYPE_CHECKING:
+    from aiohttp import TraceConfig
+
     from ._config import TLSConfig
 
 __all__ = ["ClientOptions", "Unpack"]
@@ -46,6 +48,7 @@ class ClientOptions(TypedDict, total=False):
         headers: HTTP headers sent with every request.
         max_connections: concurrent ordinary calls.
         max_response_size: the largest ordinary answer in bytes.
+        trace_configs: aiohttp ``TraceConfig`` objects that see every call.
     """
 
     tls: TLSConfig | bool | None
@@ -57,3 +60,4 @@ class ClientOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
     max_connections: int
     max_response_size: int
+    trace_configs: Sequence[TraceConfig]

@@ -43,8 +43,12 @@ def _namespace() -> dict[str, Any]:
             if "TypeAlias" in str(annotation):
                 # ``X: TypeAlias = "a | b"`` stays a string at run time: evaluate it here.
                 names[name] = eval(value, vars(module)) if isinstance(value, str) else value
+    import aiohttp
+
     import aiodock.models as models
 
+    # aiohttp's public classes (TraceConfig) appear in signatures under their own names.
+    names.update({k: v for k, v in vars(aiohttp).items() if inspect.isclass(v)})
     names.update({name: getattr(models, name) for name in models.__all__})
     names.update({name: getattr(aiodock, name) for name in aiodock.__all__})
     return names
