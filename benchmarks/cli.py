@@ -20,7 +20,9 @@ from typing import Any
 from . import fixtures, report
 from ._engine import IMAGE, Engine
 
-CLIENTS = ["aiohttp", "aiodock", "aiodocker", "docker-py"]
+CLIENTS = ["limit", "aiohttp", "aiohttp-json", "aiodock", "aiodocker", "docker-py"]
+# Always measured: the reference (bare aiohttp + orjson) and the limit.
+ALWAYS = ["limit", "aiohttp"]
 SCENARIOS = [
     "ping-c1",
     "ping-c32",
@@ -28,6 +30,7 @@ SCENARIOS = [
     "inspect-c32",
     "list",
     "logs",
+    "logs-collect",
     "events",
     "exec-rt",
     "exec-out",
@@ -42,8 +45,18 @@ GROUPS = {
 # The reference also reads these raw (whole multiplexed body, no demultiplexing),
 # interleaved with the clients in every repetition.
 RAW_VARIANT = {"logs": "logs-raw", "exec-out": "exec-out-raw"}
+# Scenarios a client takes part in, where not all: stdlib-json decoding only
+# matters where there is JSON to decode; holding whole logs is measured for
+# the clients that can demultiplex them into memory.
+ONLY = {
+    "aiohttp-json": {"inspect-c1", "inspect-c32", "list", "events", "cold-start"},
+    "aiodocker": set(SCENARIOS) - {"logs-collect"},
+    "docker-py": set(SCENARIOS) - {"logs-collect"},
+}
 IMPORT_MODULES = {
+    "limit": "asyncio, orjson",
     "aiohttp": "aiohttp",
+    "aiohttp-json": "aiohttp",
     "aiodock": "aiodock",
     "aiodocker": "aiodocker",
     "docker-py": "docker",
@@ -51,7 +64,28 @@ IMPORT_MODULES = {
 # First typed inspect in a fresh interpreter, timed from before the import: what a
 # short script pays in total (lazy imports only move cost, this shows where to).
 COLD_START = {
+    "limit": """
+import asyncio, orjson
+async def main():
+    r, w = await asyncio.open_unix_connection("/var/run/docker.sock")
+    w.write(b"GET /v1.41/containers/{cid}/json HTTP/1.1\\r\\nHost: docker\\r\\n\\r\\n")
+    head = await r.readuntil(b"\\r\\n\\r\\n")
+    assert head.split(b" ")[1] == b"200"
+    length = [l for l in head.split(b"\\r\\n") if l.lower().startswith(b"content-length:")]
+    orjson.loads(await r.readexactly(int(length[0].split(b":")[1])))
+    w.close()
+asyncio.run(main())
+""",
     "aiohttp": """
+import asyncio, aiohttp, orjson
+async def main():
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
+        async with s.get("http://docker/v1.41/containers/{cid}/json") as r:
+            r.raise_for_status()
+            orjson.loads(await r.read())
+asyncio.run(main())
+""",
+    "aiohttp-json": """
 import asyncio, aiohttp
 async def main():
     async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
@@ -85,6 +119,7 @@ WARM_MODULES = [
     "aiodock.resources.containers, aiodock.resources.exec, aiodock.resources.system",
     "aiodock._convert, aiodock._config, aiodock._transport, aiodock._streaming",
     "benchmarks.worker, benchmarks.client_aiohttp, benchmarks.client_aiodock",
+    "benchmarks.client_limit, benchmarks.client_aiohttp_json",
     "benchmarks.client_aiodocker, benchmarks.client_dockerpy",
 ]
 RESULTS = Path(__file__).parent / "results"
@@ -123,7 +158,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=CLIENTS,
         choices=CLIENTS,
-        help="clients to measure (aiohttp, the reference, is always included)",
+        help="clients to measure (the limit and aiohttp, the reference, are always included)",
     )
     parser.add_argument("-r", "--repetitions", type=int, help="repetitions (default 5, --quick 2)")
     parser.add_argument(
@@ -145,7 +180,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     args = parser.parse_args(argv)
     args.scenarios = SCENARIOS if args.scenarios == ["all"] else _expand(args.scenarios)
-    args.clients = ["aiohttp"] + [c for c in CLIENTS[1:] if c in args.clients]
+    args.clients = [c for c in CLIENTS if c in ALWAYS or c in args.clients]
     if args.repetitions is None:
         args.repetitions = 2 if args.quick else 5
     if args.repetitions < 1:
@@ -281,7 +316,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"run {run_id}: {', '.join(args.scenarios)}")
             made = fixtures.Fixtures(engine, run_id, sizes)
             for scenario in args.scenarios:
-                runs_of = [(scenario, client) for client in args.clients]
+                runs_of = [
+                    (scenario, client)
+                    for client in args.clients
+                    if scenario in ONLY.get(client, SCENARIOS)
+                ]
                 if scenario in RAW_VARIANT:
                     runs_of.append((RAW_VARIANT[scenario], "aiohttp"))
                 for rep in range(args.repetitions):

@@ -41,6 +41,10 @@ class Client:
                 add(stream_type, data)
         return {**digest.result(), "requests": 1}
 
+    async def logs_collect(self, cid: str) -> tuple[Any, Any]:
+        output = await self.docker.containers.logs(cid, stdout=True, stderr=True).demux()
+        return output.stdout, output.stderr
+
     async def events(
         self, prefix: str, count: int, ready: Callable[[], None], deadline: float
     ) -> list[int]:

@@ -138,7 +138,7 @@ class Fixtures:
                 "requests": sizes.inspects,
                 "concurrency": 32 if scenario == "inspect-c32" else 1,
             }
-        if scenario in ("logs", "logs-raw"):
+        if scenario in ("logs", "logs-raw", "logs-collect"):
             made = await self._fixture("logs", self._make_logs, self._check_exists)
             return {"container": made["container"], "expected": made["expected"]}
         if scenario in ("exec-rt", "exec-out", "exec-out-raw"):

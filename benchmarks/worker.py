@@ -21,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 CLIENT_MODULES = {
+    "limit": "benchmarks.client_limit",
     "aiohttp": "benchmarks.client_aiohttp",
+    "aiohttp-json": "benchmarks.client_aiohttp_json",
     "aiodock": "benchmarks.client_aiodock",
     "aiodocker": "benchmarks.client_aiodocker",
     "docker-py": "benchmarks.client_dockerpy",
@@ -102,7 +104,15 @@ async def run(
     metrics = out["metrics"]
     cpu = out["cpu"]  # client CPU per unit of work, robust against a busy machine
     async with module.Client(concurrency=concurrency) as client:
-        if scenario in ("logs", "logs-raw", "events", "exec-rt", "exec-out", "exec-out-raw"):
+        if scenario in (
+            "logs",
+            "logs-collect",
+            "logs-raw",
+            "events",
+            "exec-rt",
+            "exec-out",
+            "exec-out-raw",
+        ):
             # First use: connections, API version, lazily imported modules.
             await client.ping()
             await client.list(WARMUP_LABEL)
@@ -146,6 +156,23 @@ async def run(
             cpu["logs"] = 1000 * profile.cpu / (total / 1e6)  # ms per MB
             out["requests"] = got.get("requests")
             problem = check_output(got, expected)
+            if problem:
+                out["errors"].append(problem)
+
+        elif scenario == "logs-collect":
+            # The whole output held in memory (demux()): rate, CPU and peak RSS.
+            from ._common import collected
+
+            expected = p["expected"]
+            with profile:
+                start = time.perf_counter()
+                out_data, err_data = await client.logs_collect(p["container"])
+                elapsed = time.perf_counter() - start
+            total = expected["stdout_bytes"] + expected["stderr_bytes"]
+            metrics["logs-collect"] = total / elapsed / 1e6
+            cpu["logs-collect"] = 1000 * profile.cpu / (total / 1e6)  # ms per MB
+            problem = check_output(collected(out_data, err_data), expected)
+            del out_data, err_data
             if problem:
                 out["errors"].append(problem)
 
