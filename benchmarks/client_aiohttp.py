@@ -3,7 +3,8 @@
 JSON bodies are read whole and decoded with orjson (what a user after speed
 writes; aiodock decodes with orjson too); ``client_aiohttp_json`` is the same
 client decoding with ``ClientResponse.json()`` (aiohttp's default, the stdlib
-``json``), kept as a secondary row. Multiplexed output is demultiplexed by the minimal inline loop of
+``json``), kept as a secondary row. Multiplexed output is demultiplexed by the
+minimal inline loop of
 :class:`benchmarks._common.InlineDemux`, hashing payloads straight from the
 received chunks.
 """

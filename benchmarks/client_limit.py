@@ -12,6 +12,7 @@ overhead. Results are plain dicts, like the bare aiohttp reference.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -92,7 +93,7 @@ class _Conn(asyncio.Protocol):
         pos, n = 0, len(data)
         while pos < n:
             state = self._state
-            if state == _CHUNK_DATA or state == _LENGTH:
+            if state in (_CHUNK_DATA, _LENGTH):
                 take = min(self._left, n - pos)
                 self._deliver(view[pos : pos + take])
                 pos += take
@@ -307,21 +308,17 @@ class Client:
         task = asyncio.ensure_future(
             self.request("GET", f"{BASE}/events?{query}", sink=sink, conn_out=conns)
         )
-        while not conns or conns[0]._status == 0:
+        while not conns or conns[0]._status == 0:  # noqa: ASYNC110 - status set by the protocol
             await asyncio.sleep(0.001)
         ready()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(done, max(0.0, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
-            pass
         conns[0].reusable = False
         if conns[0].transport is not None:
             conns[0].transport.close()
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
             await task
-        except (asyncio.CancelledError, ConnectionError):
-            pass
         return latencies
 
     async def _exec_create(self, cid: str, cmd: list[str]) -> str:
