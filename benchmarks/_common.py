@@ -111,3 +111,18 @@ def collected(out: bytes | bytearray, err: bytes | bytearray) -> dict[str, Any]:
     digest.add(STDOUT, out)
     digest.add(STDERR, err)
     return digest.result()
+
+
+class Counter:
+    """What the open streams of a streams scenario delivered so far."""
+
+    __slots__ = ("bytes", "items", "opened")
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.bytes = 0
+        self.opened = 0
+
+    def add(self, stream: int, data: bytes | memoryview) -> None:
+        """``InlineDemux``'s digest interface: count a payload piece."""
+        self.bytes += len(data)

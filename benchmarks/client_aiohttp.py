@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from ._common import SOCKET, Collect, Digest, InlineDemux
+from ._common import SOCKET, Collect, Counter, Digest, InlineDemux
 
 NAME = "aiohttp"
 BASE = "http://docker/v1.41"
@@ -166,3 +166,36 @@ class Client:
             if not info["Running"]:
                 break
         return {**digest.result(), "exit_code": info["ExitCode"]}
+
+    async def stream_stats(self, cid: str, counter: Counter) -> None:
+        """Follow ``/stats`` and decode every sample (until cancelled)."""
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/stats", params={"stream": "1"}, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            first = True
+            while True:
+                line = await resp.content.readline()
+                if not line:
+                    return
+                sample = orjson.loads(line)
+                counter.items += 1
+                counter.bytes += len(line)
+                if first and sample:
+                    counter.opened += 1
+                    first = False
+
+    async def stream_logs(self, cid: str, counter: Counter) -> None:
+        """Follow new log output, demultiplexed and counted (until cancelled)."""
+        demux = InlineDemux(counter)  # type: ignore[arg-type]
+        params = {"stdout": "1", "stderr": "1", "follow": "1", "tail": "0"}
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/logs", params=params, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            counter.opened += 1
+            async for chunk in resp.content.iter_any():
+                demux.feed(chunk)
+                counter.items += 1
