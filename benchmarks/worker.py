@@ -291,7 +291,7 @@ async def run_streams(
     rss_before = rss_mb()
     tasks = [asyncio.ensure_future(follow(cids[i % len(cids)], counter)) for i in range(n)]
     deadline = time.monotonic() + 60
-    while counter.opened < n and time.monotonic() < deadline:  # noqa: ASYNC110 - polled counter
+    while counter.opened < n and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
         failed = [t for t in tasks if t.done()]
         if failed:
