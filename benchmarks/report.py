@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ METRICS = [
 def _stream_metrics(data: dict[str, Any]) -> list[Metric]:
     """Rows for the streams scenarios that ran (their stream counts come from the sizes)."""
     names = sorted(
-        {r["scenario"] for r in data["runs"] if r["scenario"].startswith(("stats-", "logs-"))},
+        {r["scenario"] for r in data["runs"] if re.fullmatch(r"(stats|logs)-\d+", r["scenario"])},
         key=lambda n: (n.split("-")[0], int(n.split("-")[1])),
     )
     out = []
@@ -90,7 +91,7 @@ def _cpu_units(data: dict[str, Any]) -> dict[str, str]:
         name = r["scenario"]
         if name.startswith("stats-"):
             units[name] = "µs/sample"
-        elif name.startswith("logs-") and name[5:].isdigit():
+        elif re.fullmatch(r"logs-\d+", name):
             units[name] = "ms/MB"
     return units
 
