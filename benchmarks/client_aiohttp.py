@@ -35,7 +35,9 @@ class Client:
         self.concurrency = concurrency
 
     async def __aenter__(self) -> Client:
-        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(SOCKET))
+        # No connection limit (aiohttp's default is 100): the streams scenarios hold
+        # up to 200 streams open at once, as aiodock does (streams are not limited).
+        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(SOCKET, limit=0))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

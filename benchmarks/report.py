@@ -220,6 +220,7 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None) + ".",
         "",
+        *(line for note in data.get("notes", []) for line in (note, "")),
         f"Each cell: median of {data['repetitions']} repetitions (min-max), each repetition a "
         "fresh process per client, clients interleaved; `x ref` is the median divided by "
         "the reference's median from the same run. The reference is bare aiohttp decoding "
