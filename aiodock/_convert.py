@@ -391,20 +391,27 @@ def _nested_resolver(t: Any, ns: dict[str, Any], i: int) -> Callable[[Any], Any]
     """For a field type holding objects, the function structuring its non-null raw value."""
     inner = _optional_arg(t)
     target = t if inner is None else inner
+    # The nested class's own function is generated on first use too: a first
+    # inspect compiles one function, not one per class it could reach.
     if isinstance(target, type) and attrs.has(target):
-        hook = _hook_for(target)
+        hooks: list[StructureHook] = []
 
         def resolve_model(raw: Any) -> Any:
-            return hook(raw, target)
+            if not hooks:
+                hooks.append(_hook_for(target))
+            return hooks[0](raw, target)
 
         return resolve_model
     args = get_args(target)
     if inner is None and _is_list(target) and args and attrs.has(args[0]):
         elem = args[0]
-        elem_hook = _hook_for(elem)
+        elem_hooks: list[StructureHook] = []
 
         def resolve_list(raw: Any) -> list[Any]:
-            return [elem_hook(e, elem) for e in raw if e is not None]
+            if not elem_hooks:
+                elem_hooks.append(_hook_for(elem))
+            hook = elem_hooks[0]
+            return [hook(e, elem) for e in raw if e is not None]
 
         return resolve_list
     if (
@@ -415,10 +422,13 @@ def _nested_resolver(t: Any, ns: dict[str, Any], i: int) -> Callable[[Any], Any]
         and attrs.has(args[1])
     ):
         val = args[1]
-        val_hook = _hook_for(val)
+        val_hooks: list[StructureHook] = []
 
         def resolve_dict(raw: Any) -> dict[Any, Any]:
-            return {k: val_hook(e, val) for k, e in raw.items()}
+            if not val_hooks:
+                val_hooks.append(_hook_for(val))
+            hook = val_hooks[0]
+            return {k: hook(e, val) for k, e in raw.items()}
 
         return resolve_dict
     return None
