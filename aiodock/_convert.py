@@ -297,6 +297,8 @@ def _slot_setters(cls: type[Any], fields: tuple[attrs.Attribute[Any], ...]) -> l
         if not a.init or a.converter is not None or a.validator is not None:
             return None
         descriptor = next((k.__dict__[a.name] for k in cls.__mro__ if a.name in k.__dict__), None)
+        if isinstance(descriptor, _LazySlot):
+            descriptor = descriptor._member
         if not isinstance(descriptor, MemberDescriptorType):
             return None
         setters.append(descriptor.__set__)
@@ -318,6 +320,9 @@ def _null_value(t: Any) -> Any:
 
 _UNKNOWN: Final = object()
 _MISSING: Final = object()
+# Nested parts structured on first access (see ``_LazySlot``); tests switch it
+# off to compare against eager structuring.
+LAZY = True
 
 
 def _default_of(a: attrs.Attribute[Any]) -> Any:
@@ -325,6 +330,126 @@ def _default_of(a: attrs.Attribute[Any]) -> Any:
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         return default.factory()
     return _UNKNOWN if default is attrs.NOTHING else default
+
+
+# --- nested parts structured on first access ----------------------------------------
+# A field holding objects (a model, an optional model, a list or map of models)
+# keeps its decoded JSON in the slot, wrapped in a ``_Pending``, until it is first
+# read: most callers look at a few fields of an inspect or a listing, and the
+# nested parts were most of the structuring cost. The class's slot descriptor is
+# wrapped once by ``_LazySlot``, which structures the part on first read and
+# stores the result, so every later read, ``==``, ``repr``, ``hash``, pickling
+# and ``attrs.evolve`` see exactly what eager structuring gave.
+
+
+class _Pending(tuple):  # type: ignore[type-arg]
+    """``(raw, resolve)``: a nested part not structured yet (built with ``tuple.__new__``)."""
+
+    __slots__ = ()
+
+
+_new_pending: Final = tuple.__new__
+
+
+class _LazySlot:
+    """Wraps a slot descriptor: a ``_Pending`` value is structured on first read."""
+
+    __slots__ = ("_get", "_member", "_owner", "_set", "name")
+
+    def __init__(self, member: Any, owner: type[Any]) -> None:
+        self._member = member
+        self._get = member.__get__
+        self._set = member.__set__
+        self._owner = owner
+        self.name = member.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = self._get(obj, owner)
+        if value.__class__ is _Pending:
+            try:
+                value = value[1](value[0])
+            except Exception as exc:
+                from .errors import DockerConnectionError
+
+                raise DockerConnectionError(
+                    f"the daemon's answer does not have the shape of "
+                    f"{self._owner.__name__}.{self.name} ({type(exc).__name__}: {str(exc)[:200]})"
+                ) from exc
+            self._set(obj, value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self._set(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self._member.__delete__(obj)
+
+
+def _nested_resolver(t: Any, ns: dict[str, Any], i: int) -> Callable[[Any], Any] | None:
+    """For a field type holding objects, the function structuring its non-null raw value."""
+    inner = _optional_arg(t)
+    target = t if inner is None else inner
+    # The nested class's own function is generated on first use too: a first
+    # inspect compiles one function, not one per class it could reach.
+    if isinstance(target, type) and attrs.has(target):
+        hooks: list[StructureHook] = []
+
+        def resolve_model(raw: Any) -> Any:
+            if not hooks:
+                hooks.append(_hook_for(target))
+            return hooks[0](raw, target)
+
+        return resolve_model
+    args = get_args(target)
+    if inner is None and _is_list(target) and args and attrs.has(args[0]):
+        elem = args[0]
+        elem_hooks: list[StructureHook] = []
+
+        def resolve_list(raw: Any) -> list[Any]:
+            if not elem_hooks:
+                elem_hooks.append(_hook_for(elem))
+            hook = elem_hooks[0]
+            return [hook(e, elem) for e in raw if e is not None]
+
+        return resolve_list
+    if (
+        inner is None
+        and _is_dict(target)
+        and len(args) == 2
+        and args[0] in (Any, str)
+        and attrs.has(args[1])
+    ):
+        val = args[1]
+        val_hooks: list[StructureHook] = []
+
+        def resolve_dict(raw: Any) -> dict[Any, Any]:
+            if not val_hooks:
+                val_hooks.append(_hook_for(val))
+            hook = val_hooks[0]
+            return {k: hook(e, val) for k, e in raw.items()}
+
+        return resolve_dict
+    return None
+
+
+def _lazy_lines(a: attrs.Attribute[Any], t: Any, i: int, ns: dict[str, Any]) -> list[str] | None:
+    """Statements leaving a ``_Pending`` (or the zero value for null) in ``v{i}``, if lazy."""
+    if _default_of(a) != _null_value(t) or type(_default_of(a)) is not type(_null_value(t)):
+        return None
+    resolve = _nested_resolver(t, ns, i)
+    if resolve is None:
+        return None
+    key, v = _wire_key(a), f"v{i}"
+    ns[f"resolve{i}"] = resolve
+    pending = f"pend(_Pending, ({v}, resolve{i}))"
+    if _is_optional(t):
+        return [f"{v} = get({key!r})", f"if {v} is not None:", f"    {v} = {pending}"]
+    if _is_list(t) or _is_dict(t):
+        empty = "[]" if _is_list(t) else "{}"
+        return [f"{v} = get({key!r})", f"{v} = {empty} if {v} is None else {pending}"]
+    return None
 
 
 def _field_lines(a: attrs.Attribute[Any], t: Any, i: int, ns: dict[str, Any]) -> list[str]:
@@ -443,12 +568,31 @@ def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
         types = _field_types(cls, fields)
     except Exception:  # e.g. a name only the class body knows: let typing resolve it
         types = [a.type for a in attrs.fields(attrs.resolve_types(cls))]
-    ns: dict[str, Any] = {"cls": cls, "_MISSING": _MISSING, "new": object.__new__}
+    ns: dict[str, Any] = {
+        "cls": cls,
+        "_MISSING": _MISSING,
+        "new": object.__new__,
+        "pend": _new_pending,
+        "_Pending": _Pending,
+    }
     body = ["get = data.get"]
-    for i, a in enumerate(fields):
-        if a.init:  # init=False fields are the class's own business
-            body += _field_lines(a, types[i], i, ns)
     setters = _slot_setters(cls, fields)
+    lazy: list[str] = []
+    for i, a in enumerate(fields):
+        if not a.init:  # init=False fields are the class's own business
+            continue
+        lines = _lazy_lines(a, types[i], i, ns) if setters is not None and LAZY else None
+        if lines is None:
+            body += _field_lines(a, types[i], i, ns)
+        else:
+            body += lines
+            lazy.append(a.name)
+    for name in lazy:
+        if not isinstance(cls.__dict__.get(name), _LazySlot):
+            member = next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
+            if isinstance(member, _LazySlot):
+                member = member._member
+            setattr(cls, name, _LazySlot(member, cls))
     if setters is None:
         args = ", ".join(f"{a.alias}=v{i}" for i, a in enumerate(fields) if a.init)
         body.append(f"return cls({args})")

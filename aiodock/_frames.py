@@ -149,11 +149,14 @@ class MultiplexDecoder:
         "_pending",
         "_remaining",
         "_size",
+        "_views",
         "_word",
     )
 
     def __init__(self, *, coalesce: bool = True) -> None:
         self._coalesce = coalesce
+        # Frames carry memoryviews of the received chunk (see ``emit_views``).
+        self._views = False
         # Stream offset of the first byte of the next chunk to be fed.
         self._offset = 0
         # Start of a header cut off at the end of the previous chunk.
@@ -228,6 +231,17 @@ class MultiplexDecoder:
                 )
             self._fail(TruncatedStreamError(msg))
         return []
+
+    def emit_views(self) -> None:
+        """From now on, coalesced frames carry ``memoryview`` slices of the fed chunk.
+
+        For a consumer that copies each payload before the next :meth:`feed`
+        (``demux()`` appending to one buffer per stream): the payload is then
+        copied once instead of twice, and a run of same-stream frames may come
+        out as several consecutive frames of that stream. Bytes and their order
+        are unchanged.
+        """
+        self._views = True
 
     @property
     def error(self) -> StreamError | None:
@@ -305,6 +319,7 @@ class MultiplexDecoder:
         append = out.append
         new = _new_frame
         view = memoryview(data)
+        views = self._views
         n = len(data)
         run_word = -1
         run_stream = StreamType.STDOUT
@@ -342,10 +357,13 @@ class MultiplexDecoder:
                         pos = end  # an empty frame does not interrupt the run
                         continue
                     if parts is not None:
-                        append(new(Frame, (run_stream, join(parts))))
+                        if views:
+                            out.extend([new(Frame, (run_stream, p)) for p in parts])
+                        else:
+                            append(new(Frame, (run_stream, join(parts))))
                         parts = add = None
                     elif first:
-                        append(new(Frame, (run_stream, first.tobytes())))
+                        append(new(Frame, (run_stream, first if views else first.tobytes())))
                     first = None
                     if stream is None:
                         self._bad_header(data, pos, word, size)
@@ -373,9 +391,12 @@ class MultiplexDecoder:
         except struct.error:
             pass  # fewer than 8 bytes left: a header cut by the end of the chunk
         if parts is not None:
-            append(new(Frame, (run_stream, join(parts))))
+            if views:
+                out.extend([new(Frame, (run_stream, p)) for p in parts])
+            else:
+                append(new(Frame, (run_stream, join(parts))))
         elif first:
-            append(new(Frame, (run_stream, first.tobytes())))
+            append(new(Frame, (run_stream, first if views else first.tobytes())))
         if pos < n:
             self._header = data[pos:]
 

@@ -74,10 +74,23 @@ class BytesDecoder:
 
 @attrs.frozen
 class Output:
-    """Everything a container or exec wrote, split by stream."""
+    """Everything a container or exec wrote, split by stream.
 
-    stdout: bytes = b""
-    stderr: bytes = b""
+    ``stdout`` and ``stderr`` are ``bytearray``: the output is appended to them
+    as it arrives, so it is held in memory once (an immutable ``bytes`` would
+    need a second copy at the end). They compare equal to ``bytes`` and have
+    the same methods; ``bytes(output.stdout)`` makes an immutable copy.
+    """
+
+    stdout: bytearray = attrs.field(factory=bytearray)
+    stderr: bytearray = attrs.field(factory=bytearray)
+
+
+def _emit_views(decoder: object) -> None:
+    # Collecting copies each payload straight out of the received chunk.
+    emit = getattr(decoder, "emit_views", None)
+    if emit is not None:
+        emit()
 
 
 def transport_error(exc: BaseException, what: str) -> Exception:
@@ -338,18 +351,34 @@ class FrameStream(AsyncStream[Frame]):
                 yield line
 
     async def demux(self) -> Output:
-        """Read to the end and return stdout and stderr separately."""
-        out: list[bytes] = []
-        err: list[bytes] = []
+        """Read to the end and return stdout and stderr separately.
+
+        The output is held once, in two ``bytearray`` (see :class:`Output`).
+        """
+        out = bytearray()
+        err = bytearray()
+        _emit_views(self._decoder)
         async with self:
             async for stream, data in self:
-                (err if stream == StreamType.STDERR else out).append(data)
-        return Output(b"".join(out), b"".join(err))
+                if stream == StreamType.STDERR:
+                    err += data
+                else:
+                    out += data
+            self._items = []
+        return Output(out, err)
 
-    async def read(self) -> bytes:
-        """Read to the end and return all output bytes, streams interleaved in order."""
+    async def read(self) -> bytearray:
+        """Read to the end and return all output, streams interleaved in order.
+
+        A ``bytearray`` filled as the output arrives, so it is held once.
+        """
+        buffer = bytearray()
+        _emit_views(self._decoder)
         async with self:
-            return b"".join([frame.data async for frame in self])
+            async for frame in self:
+                buffer += frame[1]
+            self._items = []
+        return buffer
 
 
 # --- hijacked connections -------------------------------------------------------
@@ -488,13 +517,21 @@ class HijackedStream:
             ) from exc
 
     async def demux(self) -> Output:
-        """Read to the end and return stdout and stderr separately."""
-        out: list[bytes] = []
-        err: list[bytes] = []
+        """Read to the end and return stdout and stderr separately.
+
+        The output is held once, in two ``bytearray`` (see :class:`Output`).
+        """
+        out = bytearray()
+        err = bytearray()
+        _emit_views(self._decoder)
         async for stream, data in self:
-            (err if stream == StreamType.STDERR else out).append(data)
+            if stream == StreamType.STDERR:
+                err += data
+            else:
+                out += data
+        self._items = []
         await self.aclose()
-        return Output(b"".join(out), b"".join(err))
+        return Output(out, err)
 
     async def _abort(self, exc: Exception) -> None:
         """Wake a reader blocked on this connection with ``exc`` and close it."""

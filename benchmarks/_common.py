@@ -72,3 +72,57 @@ class InlineDemux:
     def check_eof(self) -> None:
         if self.header or self.remaining:
             raise RuntimeError("multiplexed stream cut short")
+
+
+class Collect:
+    """Demultiplex into two bytearrays, payload slices copied once from the received chunk."""
+
+    __slots__ = ("err", "header", "out", "remaining", "target")
+
+    def __init__(self, out: bytearray, err: bytearray) -> None:
+        self.out = out
+        self.err = err
+        self.header = b""
+        self.remaining = 0
+        self.target = out
+
+    def feed(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        pos, n = 0, len(view)
+        while pos < n:
+            if self.remaining:
+                take = min(self.remaining, n - pos)
+                self.target += view[pos : pos + take]
+                self.remaining -= take
+                pos += take
+                continue
+            need = 8 - len(self.header)
+            self.header += view[pos : pos + need].tobytes()
+            pos += need
+            if len(self.header) == 8:
+                self.target = self.err if self.header[0] == 2 else self.out
+                self.remaining = int.from_bytes(self.header[4:8], "big")
+                self.header = b""
+
+
+def collected(out: bytes | bytearray, err: bytes | bytearray) -> dict[str, Any]:
+    """The digest of output held whole (checked like the streamed rows)."""
+    digest = Digest()
+    digest.add(STDOUT, out)
+    digest.add(STDERR, err)
+    return digest.result()
+
+
+class Counter:
+    """What the open streams of a streams scenario delivered so far."""
+
+    __slots__ = ("bytes", "items", "opened")
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.bytes = 0
+        self.opened = 0
+
+    def add(self, stream: int, data: bytes | memoryview) -> None:
+        """``InlineDemux``'s digest interface: count a payload piece."""
+        self.bytes += len(data)

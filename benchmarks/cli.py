@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -20,7 +21,9 @@ from typing import Any
 from . import fixtures, report
 from ._engine import IMAGE, Engine
 
-CLIENTS = ["aiohttp", "aiodock", "aiodocker", "docker-py"]
+CLIENTS = ["limit", "aiohttp", "aiohttp-json", "aiodock", "aiodocker", "docker-py"]
+# Always measured: the reference (bare aiohttp + orjson) and the limit.
+ALWAYS = ["limit", "aiohttp"]
 SCENARIOS = [
     "ping-c1",
     "ping-c32",
@@ -28,22 +31,77 @@ SCENARIOS = [
     "inspect-c32",
     "list",
     "logs",
+    "logs-collect",
     "events",
     "exec-rt",
     "exec-out",
     "import",
     "cold-start",
+    "cold-event",
+    "stats-streams",
+    "logs-streams",
+    "stats-growth",
 ]
+STREAM_SCENARIOS = {"stats-streams", "logs-streams", "stats-growth"}
 GROUPS = {
     "ping": ["ping-c1", "ping-c32"],
     "inspect": ["inspect-c1", "inspect-c32"],
     "exec": ["exec-rt", "exec-out"],
+    "streams": ["stats-streams", "logs-streams", "stats-growth"],
+    "cold": ["cold-start", "cold-event"],
 }
 # The reference also reads these raw (whole multiplexed body, no demultiplexing),
 # interleaved with the clients in every repetition.
 RAW_VARIANT = {"logs": "logs-raw", "exec-out": "exec-out-raw"}
+# Scenarios a client takes part in, where not all: stdlib-json decoding only
+# matters where there is JSON to decode; holding whole logs is measured for
+# the clients that can demultiplex them into memory.
+ONLY = {
+    "limit": set(SCENARIOS) - STREAM_SCENARIOS - {"cold-event"},
+    "aiohttp-json": {"inspect-c1", "inspect-c32", "list", "events", "cold-start"},
+    "aiodocker": set(SCENARIOS) - {"logs-collect", "cold-event"} - STREAM_SCENARIOS,
+    "docker-py": set(SCENARIOS) - {"logs-collect", "cold-event"} - STREAM_SCENARIOS,
+}
+
+
+def variants(scenario: str, sizes: fixtures.Sizes) -> list[str]:
+    """The worker scenarios one scenario of the table runs (stream counts from the sizes)."""
+    if scenario == "stats-streams":
+        return [f"stats-{sizes.stats_streams}"]
+    if scenario == "logs-streams":
+        return [f"logs-{sizes.logs_streams}"]
+    if scenario == "stats-growth":
+        return [f"stats-{n}" for n in sizes.growth]
+    return [scenario]
+
+
+# First event delivered in a fresh interpreter, timed from before the import: the
+# harness made a volume event just before, which the daemon replays (``since``).
+COLD_EVENT = {
+    "aiohttp": """
+import asyncio, json, aiohttp, orjson
+async def main():
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
+        params = {"since": "{since}", "filters": json.dumps({"type": ["volume"]})}
+        async with s.get("http://docker/v1.41/events", params=params) as r:
+            r.raise_for_status()
+            orjson.loads(await r.content.readline())
+asyncio.run(main())
+""",
+    "aiodock": """
+import asyncio, aiodock
+async def main():
+    async with aiodock.DockerClient() as docker:
+        async with docker.system.events(since={since}, filters={"type": ["volume"]}) as s:
+            async for event in s:
+                break
+asyncio.run(main())
+""",
+}
 IMPORT_MODULES = {
+    "limit": "benchmarks.client_limit",
     "aiohttp": "aiohttp",
+    "aiohttp-json": "aiohttp",
     "aiodock": "aiodock",
     "aiodocker": "aiodocker",
     "docker-py": "docker",
@@ -51,7 +109,24 @@ IMPORT_MODULES = {
 # First typed inspect in a fresh interpreter, timed from before the import: what a
 # short script pays in total (lazy imports only move cost, this shows where to).
 COLD_START = {
+    "limit": """
+import asyncio
+from benchmarks.client_limit import Client
+async def main():
+    async with Client() as client:
+        await client.inspect("{cid}")
+asyncio.run(main())
+""",
     "aiohttp": """
+import asyncio, aiohttp, orjson
+async def main():
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
+        async with s.get("http://docker/v1.41/containers/{cid}/json") as r:
+            r.raise_for_status()
+            orjson.loads(await r.read())
+asyncio.run(main())
+""",
+    "aiohttp-json": """
 import asyncio, aiohttp
 async def main():
     async with aiohttp.ClientSession(connector=aiohttp.UnixConnector("/var/run/docker.sock")) as s:
@@ -85,6 +160,7 @@ WARM_MODULES = [
     "aiodock.resources.containers, aiodock.resources.exec, aiodock.resources.system",
     "aiodock._convert, aiodock._config, aiodock._transport, aiodock._streaming",
     "benchmarks.worker, benchmarks.client_aiohttp, benchmarks.client_aiodock",
+    "benchmarks.client_limit, benchmarks.client_aiohttp_json",
     "benchmarks.client_aiodocker, benchmarks.client_dockerpy",
 ]
 RESULTS = Path(__file__).parent / "results"
@@ -123,7 +199,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         nargs="+",
         default=CLIENTS,
         choices=CLIENTS,
-        help="clients to measure (aiohttp, the reference, is always included)",
+        help="clients to measure (the limit and aiohttp, the reference, are always included)",
     )
     parser.add_argument("-r", "--repetitions", type=int, help="repetitions (default 5, --quick 2)")
     parser.add_argument(
@@ -142,10 +218,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="also write cProfile stats of aiodock's timed part per scenario and repetition",
     )
+    parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        help="how long the streams scenarios keep their streams open (default 30, --quick 3)",
+    )
+    parser.add_argument(
+        "--stream-repetitions",
+        type=int,
+        help="repetitions of the streams scenarios (default: --repetitions)",
+    )
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     args = parser.parse_args(argv)
     args.scenarios = SCENARIOS if args.scenarios == ["all"] else _expand(args.scenarios)
-    args.clients = ["aiohttp"] + [c for c in CLIENTS[1:] if c in args.clients]
+    args.clients = [c for c in CLIENTS if c in ALWAYS or c in args.clients]
     if args.repetitions is None:
         args.repetitions = 2 if args.quick else 5
     if args.repetitions < 1:
@@ -263,8 +349,39 @@ async def measure_cold_start(client: str, cid: str) -> dict[str, Any]:
     return {"metrics": {"cold-start": wall}, "cpu": {"cold-start": cpu}, "errors": []}
 
 
+async def measure_cold_event(client: str, since: int) -> dict[str, Any]:
+    if client not in COLD_EVENT:
+        return {"metrics": {}, "errors": [f"no cold-event code for {client}"]}
+    body = COLD_EVENT[client].replace("{since}", str(since))
+    code = (
+        "import time\nt = time.perf_counter()\nc = time.process_time()\n"
+        + body
+        + "\nprint(time.perf_counter() - t, time.process_time() - c)\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_child_env(),
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return {"metrics": {}, "errors": ["no event within 60 s"]}
+    if proc.returncode != 0:
+        return {"metrics": {}, "errors": [err.decode(errors="replace")[-300:]]}
+    wall, cpu = (1000 * float(x) for x in out.split())
+    return {"metrics": {"cold-event": wall}, "cpu": {"cold-event": cpu}, "errors": []}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     sizes = fixtures.QUICK if args.quick else fixtures.FULL
+    if args.stream_seconds is not None:
+        sizes = dataclasses.replace(sizes, stream_seconds=args.stream_seconds)
     run_id = uuid.uuid4().hex[:10]
     started = time.time()
     runs: list[dict[str, Any]] = []
@@ -281,10 +398,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"run {run_id}: {', '.join(args.scenarios)}")
             made = fixtures.Fixtures(engine, run_id, sizes)
             for scenario in args.scenarios:
-                runs_of = [(scenario, client) for client in args.clients]
+                runs_of = [
+                    (variant, client)
+                    for variant in variants(scenario, sizes)
+                    for client in args.clients
+                    if scenario in ONLY.get(client, SCENARIOS)
+                ]
+                if scenario == "cold-event":
+                    # One volume event to replay, made once per run.
+                    name = f"aiodock-bench-{run_id}-cold"
+                    cold_since = int(time.time()) - 1
+                    await engine.create_volume(name)
+                    await engine.remove_volume(name)
+                reps = args.repetitions
+                if scenario in STREAM_SCENARIOS and args.stream_repetitions is not None:
+                    reps = args.stream_repetitions
                 if scenario in RAW_VARIANT:
                     runs_of.append((RAW_VARIANT[scenario], "aiohttp"))
-                for rep in range(args.repetitions):
+                for rep in range(reps):
                     shift = rep % len(runs_of)
                     for variant, client in runs_of[shift:] + runs_of[:shift]:
                         if scenario == "import":
@@ -295,6 +426,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         elif scenario == "cold-start":
                             target = (await made.params("cold-start"))["container"]
                             result = await measure_cold_start(client, target)
+                        elif scenario == "cold-event":
+                            result = await measure_cold_event(client, cold_since)
                         else:
                             profile = None
                             if args.profile is not None and client == "aiodock":

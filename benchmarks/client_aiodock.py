@@ -8,7 +8,7 @@ from typing import Any
 
 import aiodock
 
-from ._common import DOCKER_URL, Digest
+from ._common import DOCKER_URL, Counter, Digest
 
 NAME = "aiodock"
 
@@ -41,6 +41,10 @@ class Client:
                 add(stream_type, data)
         return {**digest.result(), "requests": 1}
 
+    async def logs_collect(self, cid: str) -> tuple[Any, Any]:
+        output = await self.docker.containers.logs(cid, stdout=True, stderr=True).demux()
+        return output.stdout, output.stderr
+
     async def events(
         self, prefix: str, count: int, ready: Callable[[], None], deadline: float
     ) -> list[int]:
@@ -65,3 +69,21 @@ class Client:
                 digest.add(stream_type, data)
         code = await process.wait()
         return {**digest.result(), "exit_code": code}
+
+    async def stream_stats(self, cid: str, counter: Counter) -> None:
+        """Follow ``containers.stats`` (typed samples) until cancelled."""
+        first = True
+        async with self.docker.containers.stats(cid) as stream:
+            async for _sample in stream:
+                counter.items += 1
+                if first:
+                    counter.opened += 1
+                    first = False
+
+    async def stream_logs(self, cid: str, counter: Counter) -> None:
+        """Follow new log output as frames, counted, until cancelled."""
+        async with self.docker.containers.logs(cid, follow=True, tail=0) as stream:
+            counter.opened += 1
+            async for frame in stream:
+                counter.items += 1
+                counter.bytes += len(frame[1])

@@ -1,7 +1,10 @@
 """The reference: bare aiohttp making the same requests, no client library around it.
 
-JSON is decoded with ``ClientResponse.json()`` (aiohttp's default, the stdlib
-``json``); multiplexed output is demultiplexed by the minimal inline loop of
+JSON bodies are read whole and decoded with orjson (what a user after speed
+writes; aiodock decodes with orjson too); ``client_aiohttp_json`` is the same
+client decoding with ``ClientResponse.json()`` (aiohttp's default, the stdlib
+``json``), kept as a secondary row. Multiplexed output is demultiplexed by the
+minimal inline loop of
 :class:`benchmarks._common.InlineDemux`, hashing payloads straight from the
 received chunks.
 """
@@ -15,19 +18,26 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import orjson
 
-from ._common import SOCKET, Digest, InlineDemux
+from ._common import SOCKET, Collect, Counter, Digest, InlineDemux
 
 NAME = "aiohttp"
 BASE = "http://docker/v1.41"
 
 
 class Client:
+    @staticmethod
+    async def decode(resp: aiohttp.ClientResponse) -> Any:
+        return orjson.loads(await resp.read())
+
     def __init__(self, concurrency: int = 1) -> None:
         self.concurrency = concurrency
 
     async def __aenter__(self) -> Client:
-        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(SOCKET))
+        # No connection limit (aiohttp's default is 100): the streams scenarios hold
+        # up to 200 streams open at once, as aiodock does (streams are not limited).
+        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(SOCKET, limit=0))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -41,13 +51,13 @@ class Client:
     async def inspect(self, cid: str) -> Any:
         async with self.session.get(f"{BASE}/containers/{cid}/json") as resp:
             resp.raise_for_status()
-            return await resp.json()
+            return await self.decode(resp)
 
     async def list(self, label: str) -> list[Any]:
         params = {"all": "1", "filters": json.dumps({"label": [label]})}
         async with self.session.get(f"{BASE}/containers/json", params=params) as resp:
             resp.raise_for_status()
-            result: list[Any] = await resp.json()
+            result: list[Any] = await self.decode(resp)
             return result
 
     async def logs(self, cid: str) -> dict[str, Any]:
@@ -63,6 +73,20 @@ class Client:
                 demux.feed(chunk)
         demux.check_eof()
         return {**digest.result(), "requests": 1}
+
+    async def logs_collect(self, cid: str) -> tuple[bytearray, bytearray]:
+        """The whole output held once: payloads appended to one bytearray per stream."""
+        out, err = bytearray(), bytearray()
+        collector = Collect(out, err)
+        params = {"stdout": "1", "stderr": "1"}
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/logs", params=params, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            async for chunk in resp.content.iter_any():
+                collector.feed(chunk)
+        return out, err
 
     async def logs_raw(self, cid: str) -> dict[str, Any]:
         """The raw multiplexed body, hashed whole: no demultiplexing at all."""
@@ -84,7 +108,7 @@ class Client:
         body = {"AttachStdout": True, "AttachStderr": True, "Cmd": cmd}
         async with self.session.post(f"{BASE}/containers/{cid}/exec", json=body) as resp:
             resp.raise_for_status()
-            exec_id = (await resp.json())["Id"]
+            exec_id = (await self.decode(resp))["Id"]
         sha = hashlib.sha256()
         total = 0
         timeout = aiohttp.ClientTimeout(total=None)
@@ -98,7 +122,7 @@ class Client:
         while True:
             async with self.session.get(f"{BASE}/exec/{exec_id}/json") as resp:
                 resp.raise_for_status()
-                info = await resp.json()
+                info = await self.decode(resp)
             if not info["Running"]:
                 break
         return {"raw_bytes": total, "raw_sha256": sha.hexdigest(), "exit_code": info["ExitCode"]}
@@ -116,7 +140,7 @@ class Client:
                 line = await resp.content.readline()
                 if not line:
                     break
-                event = json.loads(line)
+                event = orjson.loads(line)
                 now = time.time_ns()
                 if event["Actor"]["ID"].startswith(prefix):
                     latencies.append(now - event["timeNano"])
@@ -126,7 +150,7 @@ class Client:
         body = {"AttachStdout": True, "AttachStderr": True, "Cmd": cmd}
         async with self.session.post(f"{BASE}/containers/{cid}/exec", json=body) as resp:
             resp.raise_for_status()
-            exec_id = (await resp.json())["Id"]
+            exec_id = (await self.decode(resp))["Id"]
         digest = Digest()
         demux = InlineDemux(digest)
         timeout = aiohttp.ClientTimeout(total=None)
@@ -140,7 +164,40 @@ class Client:
         while True:
             async with self.session.get(f"{BASE}/exec/{exec_id}/json") as resp:
                 resp.raise_for_status()
-                info = await resp.json()
+                info = await self.decode(resp)
             if not info["Running"]:
                 break
         return {**digest.result(), "exit_code": info["ExitCode"]}
+
+    async def stream_stats(self, cid: str, counter: Counter) -> None:
+        """Follow ``/stats`` and decode every sample (until cancelled)."""
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/stats", params={"stream": "1"}, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            first = True
+            while True:
+                line = await resp.content.readline()
+                if not line:
+                    return
+                sample = orjson.loads(line)
+                counter.items += 1
+                counter.bytes += len(line)
+                if first and sample:
+                    counter.opened += 1
+                    first = False
+
+    async def stream_logs(self, cid: str, counter: Counter) -> None:
+        """Follow new log output, demultiplexed and counted (until cancelled)."""
+        demux = InlineDemux(counter)  # type: ignore[arg-type]
+        params = {"stdout": "1", "stderr": "1", "follow": "1", "tail": "0"}
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.session.get(
+            f"{BASE}/containers/{cid}/logs", params=params, timeout=timeout
+        ) as resp:
+            resp.raise_for_status()
+            counter.opened += 1
+            async for chunk in resp.content.iter_any():
+                demux.feed(chunk)
+                counter.items += 1

@@ -33,6 +33,11 @@ class Sizes:
     exec_calls: int
     exec_output: int
     exec_output_calls: int
+    stream_seconds: float = 30.0
+    stats_streams: int = 200
+    logs_streams: int = 100
+    stream_containers: int = 10
+    growth: tuple[int, ...] = (10, 50)
 
 
 FULL = Sizes(
@@ -60,6 +65,11 @@ QUICK = Sizes(
     exec_calls=20,
     exec_output=4 * 2**20,
     exec_output_calls=3,
+    stream_seconds=3.0,
+    stats_streams=20,
+    logs_streams=10,
+    stream_containers=3,
+    growth=(5,),
 )
 
 
@@ -138,7 +148,7 @@ class Fixtures:
                 "requests": sizes.inspects,
                 "concurrency": 32 if scenario == "inspect-c32" else 1,
             }
-        if scenario in ("logs", "logs-raw"):
+        if scenario in ("logs", "logs-raw", "logs-collect"):
             made = await self._fixture("logs", self._make_logs, self._check_exists)
             return {"container": made["container"], "expected": made["expected"]}
         if scenario in ("exec-rt", "exec-out", "exec-out-raw"):
@@ -151,7 +161,49 @@ class Fixtures:
                 "path": made["path"],
                 "expected": made["expected"],
             }
+        if scenario.startswith("stats-"):
+            made = await self._fixture("stats", self._make_sleepers, self._check_all_running)
+            return {
+                "containers": made["ids"],
+                "streams": int(scenario.split("-")[1]),
+                "seconds": sizes.stream_seconds,
+            }
+        if scenario.startswith("logs-"):
+            made = await self._fixture("writers", self._make_writers, self._check_all_running)
+            return {
+                "containers": made["ids"],
+                "streams": int(scenario.split("-")[1]),
+                "seconds": sizes.stream_seconds,
+            }
         raise ValueError(f"no fixture for {scenario!r}")
+
+    async def _make_running(self, role: str, cmd: list[str]) -> dict[str, Any]:
+        ids = []
+        for _ in range(self.sizes.stream_containers):
+            cid = await self.engine.create(self.run_id, cmd, role=role, log_config=LOCAL_LOGS)
+            await self.engine.start(cid)
+            ids.append(cid)
+        return {"ids": ids}
+
+    async def _make_sleepers(self) -> dict[str, Any]:
+        return await self._make_running("stats", ["sleep", "86400"])
+
+    async def _make_writers(self) -> dict[str, Any]:
+        # About 10 KB/s per container: a 100-byte line every 10 ms.
+        line = "x" * 99
+        return await self._make_running(
+            "writer", ["sh", "-c", f"while :; do echo {line}; usleep 10000; done"]
+        )
+
+    async def _check_all_running(self, made: dict[str, Any]) -> bool:
+        for cid in made["ids"]:
+            try:
+                info = await self.engine.call("GET", f"/containers/{cid}/json")
+            except EngineError:
+                return False
+            if not info["State"]["Running"]:
+                return False
+        return True
 
     async def _fixture(self, name: str, make: Any, check: Any) -> dict[str, Any]:
         made = self._made.get(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -11,8 +12,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-REFERENCE = "aiohttp"
+REFERENCE = "aiohttp"  # bare aiohttp decoding JSON with orjson
+LIMIT = "limit"  # the hand-written asyncio HTTP/1.1 client: what Python can do
 PEERS = ["aiodocker", "docker-py"]
+LABELS = {
+    "limit": "limit (hand-written)",
+    "aiohttp": "aiohttp + orjson (reference)",
+    "aiohttp-json": "aiohttp + stdlib json",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ METRICS = [
     Metric("logs", "logs {logs_mb} MB, stdout/stderr apart", "MB/s", True),
     Metric("logs-raw", "logs, raw body read (no demux)", "MB/s", True),
     Metric("logs-rss", "logs: peak RSS of the process", "MB", False),
+    Metric("logs-collect", "logs {logs_mb} MB held whole (`demux()`)", "MB/s", True),
+    Metric("logs-collect-rss", "logs held whole: peak RSS", "MB", False),
     Metric("events-p50", "events: delivery latency p50", "ms", False),
     Metric("events-p99", "events: delivery latency p99", "ms", False),
     Metric("exec-rt", "exec `true` round trip", "ms", False),
@@ -39,7 +48,24 @@ METRICS = [
     Metric("exec-out-raw", "exec output, raw body read (no demux)", "MB/s", True),
     Metric("import", "import time (fresh process)", "ms", False),
     Metric("cold-start", "cold start: import + first inspect", "ms", False),
+    Metric("cold-event", "cold start: import + first event", "ms", False),
 ]
+
+
+def _stream_metrics(data: dict[str, Any]) -> list[Metric]:
+    """Rows for the streams scenarios that ran (their stream counts come from the sizes)."""
+    names = sorted(
+        {r["scenario"] for r in data["runs"] if re.fullmatch(r"(stats|logs)-\d+", r["scenario"])},
+        key=lambda n: (n.split("-")[0], int(n.split("-")[1])),
+    )
+    out = []
+    for name in names:
+        kind, n = name.split("-")
+        what = "stats" if kind == "stats" else "follow-log"
+        out.append(
+            Metric(f"{name}-mem", f"{n} {what} streams: memory per open stream", "KiB", False)
+        )
+    return out
 
 
 CPU_UNITS = {
@@ -54,7 +80,20 @@ CPU_UNITS = {
     "exec-out": "ms/MB",
     "import": "ms",
     "cold-start": "ms",
+    "logs-collect": "ms/MB",
+    "cold-event": "ms",
 }
+
+
+def _cpu_units(data: dict[str, Any]) -> dict[str, str]:
+    units = dict(CPU_UNITS)
+    for r in data["runs"]:
+        name = r["scenario"]
+        if name.startswith("stats-"):
+            units[name] = "µs/sample"
+        elif re.fullmatch(r"logs-\d+", name):
+            units[name] = "ms/MB"
+    return units
 
 
 def machine_info() -> dict[str, Any]:
@@ -87,8 +126,8 @@ def _values(data: dict[str, Any], key: str, client: str) -> list[float]:
     for run in data["runs"]:
         if run["client"] != client:
             continue
-        if key == "logs-rss":
-            if run["scenario"] == "logs" and run["metrics"]:
+        if key in ("logs-rss", "logs-collect-rss"):
+            if run["scenario"] == key[:-4] and run["metrics"]:
                 out.append(float(run["rss_mb"]))
         elif key in run["metrics"]:
             out.append(float(run["metrics"][key]))
@@ -96,7 +135,14 @@ def _values(data: dict[str, Any], key: str, client: str) -> list[float]:
 
 
 def _errors(data: dict[str, Any], key: str, client: str) -> list[str]:
-    scenario = {"logs-rss": "logs", "events-p50": "events", "events-p99": "events"}.get(key, key)
+    scenario = {
+        "logs-rss": "logs",
+        "logs-collect-rss": "logs-collect",
+        "events-p50": "events",
+        "events-p99": "events",
+    }.get(key, key)
+    if key.endswith("-mem"):
+        scenario = key[:-4]
     seen: list[str] = []
     for run in data["runs"]:
         if run["client"] == client and run["scenario"] == scenario:
@@ -109,7 +155,7 @@ def _errors(data: dict[str, Any], key: str, client: str) -> list[str]:
 def summarize(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """``{metric: {client: {median, min, max, n, errors, ratio}}}``."""
     table: dict[str, dict[str, dict[str, Any]]] = {}
-    for metric in METRICS:
+    for metric in METRICS + _stream_metrics(data):
         row: dict[str, dict[str, Any]] = {}
         for client in data["clients"]:
             values = _values(data, metric.key, client)
@@ -174,24 +220,30 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None) + ".",
         "",
+        *(line for note in data.get("notes", []) for line in (note, "")),
         f"Each cell: median of {data['repetitions']} repetitions (min-max), each repetition a "
         "fresh process per client, clients interleaved; `x ref` is the median divided by "
-        "bare aiohttp's median from the same run. ↑ higher is better, ↓ lower is better. "
-        "The last columns say how many times better aiodock is than each peer "
-        "(below 1.00x: worse).",
+        "the reference's median from the same run. The reference is bare aiohttp decoding "
+        "JSON with orjson (what a user after speed writes by hand; aiodock decodes with "
+        "orjson too); **limit** is a minimal hand-written asyncio HTTP/1.1 client over the "
+        "unix socket with orjson (`benchmarks/client_limit.py`): about as little as Python "
+        "can spend per request. aiohttp with the stdlib `json` module is a secondary row. "
+        "↑ higher is better, ↓ lower is better. The last columns say how many times better "
+        "aiodock is than each peer and than the limit (below 1.00x: worse).",
         "",
     ]
     clients = data["clients"]
     peers = [c for c in PEERS if c in clients]
+    versus = [LIMIT, *peers] if LIMIT in clients else peers
     head = (
         ["scenario", "unit"]
-        + [f"{c} (reference)" if c == REFERENCE else c for c in clients]
-        + [f"aiodock vs {p}" for p in peers]
+        + [LABELS.get(c, c) for c in clients]
+        + [f"aiodock vs {p}" for p in versus]
     )
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|")
     notes: list[str] = []
-    for metric in METRICS:
+    for metric in METRICS + _stream_metrics(data):
         row = table.get(metric.key)
         if not row:
             continue
@@ -217,7 +269,7 @@ def markdown(data: dict[str, Any]) -> str:
                     text += f" [{len(notes)}]"
             cells.append(text)
         ours = row.get("aiodock", {}).get("median")
-        for peer in peers:
+        for peer in versus:
             cells.append(_advantage(metric, ours, row.get(peer, {}).get("median")))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
@@ -232,10 +284,16 @@ def markdown(data: dict[str, Any]) -> str:
         [
             "How each client is used:",
             "",
-            "- **aiohttp** (reference): one `ClientSession` on a `UnixConnector`, the same "
-            "requests written by hand; JSON through `response.json()`; multiplexed output "
-            "split by a minimal inline loop hashing payloads straight from the received "
-            "chunks; exec started without the HTTP upgrade (raw body read to the end).",
+            "- **limit**: `benchmarks/client_limit.py`, an `asyncio.Protocol` per connection, "
+            "a keep-alive pool, a parser for Content-Length, chunked and read-to-close "
+            "bodies, orjson; body bytes go to the consumer as `memoryview` slices of the "
+            "received chunk. Results are dicts.",
+            "- **aiohttp + orjson** (reference): one `ClientSession` on a `UnixConnector`, the "
+            "same requests written by hand; JSON bodies read whole and decoded with "
+            "`orjson.loads`; multiplexed output split by a minimal inline loop hashing "
+            "payloads straight from the received chunks; exec started without the HTTP "
+            "upgrade (raw body read to the end). **aiohttp + stdlib json** is the same with "
+            "`response.json()`.",
             "- **aiodock**: its public API (`system.ping`, `containers.inspect/list/logs`, "
             "`system.events`, `exec.spawn` + `wait`); results are its typed models; logs "
             "are one request whose frames say stdout or stderr.",
@@ -261,27 +319,45 @@ def markdown(data: dict[str, Any]) -> str:
             "repetition); cold start is the same "
             "fresh interpreter timed from before the import to the end of a first inspect "
             "(client, connection, API version, result type), so lazily imported modules "
-            "count there.",
+            "count there; cold start to the first event subscribes with `since` to a "
+            "volume event the harness made just before (the daemon replays it). Logs held "
+            "whole: every client keeps the whole output in memory, demultiplexed "
+            "(aiodock: `logs(...).demux()`; the others append payloads to one `bytearray` "
+            "per stream), then checks it; the peak RSS is the process's `VmHWM`. Streams: "
+            "N concurrent follow streams on one client (stats on a few sleeping "
+            "containers; follow logs with `tail=0` on containers printing a 100-byte line "
+            "every 10 ms), client CPU over a fixed time per sample or per MB; memory per "
+            "stream is the resident size with all N open minus before (after a first "
+            "stream opened and closed, so first-use imports do not count), over N.",
             "",
         ]
     )
     return "\n".join(lines)
 
 
-# (metric, reference metric, bound, "min" or "max"): aiodock's median over the
-# reference's median (bare aiohttp unless said otherwise), same run.
+# (metric, reference metric, reference client, bound, "min" or "max"): aiodock's
+# median over the reference client's median, same run. ``cpu:`` compares client CPU
+# time per unit of work.
 TARGETS = [
-    ("ping-c1", "ping-c1", 1.0, "min"),
-    ("ping-c32", "ping-c32", 1.0, "min"),
-    ("inspect-c1", "inspect-c1", 1.0, "min"),
-    ("inspect-c32", "inspect-c32", 1.0, "min"),
-    ("logs", "logs-raw", 0.95, "min"),
-    ("exec-out", "exec-out-raw", 0.9, "min"),
-    ("events-p50", "events-p50", 1.1, "max"),
-    ("events-p99", "events-p99", 1.1, "max"),
-    ("import", "import", 1.1, "max"),
-    ("cpu:import", "cpu:import", 1.1, "max"),
+    ("ping-c1", "ping-c1", REFERENCE, 1.0, "min"),
+    ("ping-c32", "ping-c32", REFERENCE, 1.0, "min"),
+    ("inspect-c1", "inspect-c1", REFERENCE, 1.0, "min"),
+    ("inspect-c32", "inspect-c32", REFERENCE, 1.0, "min"),
+    ("cpu:inspect-c32", "cpu:inspect-c32", REFERENCE, 1.1, "max"),
+    ("list", "list", REFERENCE, 1.0, "max"),
+    ("cpu:list", "cpu:list", REFERENCE, 1.3, "max"),
+    ("cpu:ping-c32", "cpu:ping-c32", LIMIT, 2.0, "max"),
+    ("cpu:inspect-c32", "cpu:inspect-c32", LIMIT, 2.2, "max"),
+    ("logs-collect-rss", "logs-collect-rss", LIMIT, 1.1, "max"),
+    ("logs-collect", "logs-collect", LIMIT, 0.95, "min"),
+    ("logs", "logs-raw", REFERENCE, 0.95, "min"),
+    ("exec-out", "exec-out-raw", REFERENCE, 0.9, "min"),
+    ("events-p50", "events-p50", REFERENCE, 1.1, "max"),
+    ("events-p99", "events-p99", REFERENCE, 1.1, "max"),
+    ("import", "import", REFERENCE, 1.1, "max"),
+    ("cpu:import", "cpu:import", REFERENCE, 1.1, "max"),
 ]
+NAMES = {REFERENCE: "bare aiohttp + orjson", LIMIT: "the limit client"}
 
 
 def _cpu_median(data: dict[str, Any], key: str, client: str) -> float | None:
@@ -293,21 +369,22 @@ def _cpu_median(data: dict[str, Any], key: str, client: str) -> float | None:
 
 def _targets(data: dict[str, Any], table: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     rows = []
-    for key, ref_key, bound, kind in TARGETS:
+    for key, ref_key, ref_client, bound, kind in TARGETS:
         if key.startswith("cpu:"):
             ours = _cpu_median(data, key[4:], "aiodock")
-            ref = _cpu_median(data, ref_key[4:], REFERENCE)
-            key = f"{key[4:]} (CPU time)"
+            ref = _cpu_median(data, ref_key[4:], ref_client)
+            key = f"{key[4:]} (client CPU)"
             ref_key = key
         else:
             ours = table.get(key, {}).get("aiodock", {}).get("median")
-            ref = table.get(ref_key, {}).get(REFERENCE, {}).get("median")
+            ref = table.get(ref_key, {}).get(ref_client, {}).get("median")
         if not ours or not ref:
             continue
         ratio = ours / ref
         met = ratio >= bound if kind == "min" else ratio <= bound
         what = "at least" if kind == "min" else "at most"
-        against = "bare aiohttp" if ref_key == key else f"bare aiohttp's {ref_key}"
+        name = NAMES.get(ref_client, ref_client)
+        against = name if ref_key == key else f"{name}'s {ref_key}"
         rows.append(
             f"| {key} | {what} {bound:.2f}x {against} | {ratio:.2f}x | "
             f"{'met' if met else 'NOT met'} |"
@@ -315,7 +392,7 @@ def _targets(data: dict[str, Any], table: dict[str, dict[str, dict[str, Any]]]) 
     if not rows:
         return []
     return [
-        "Targets (aiodock's median over the reference's median, same run):",
+        "Targets (aiodock's median over the named client's median, same run):",
         "",
         "| metric | target | measured | |",
         "|---|---|---:|---|",
@@ -326,7 +403,7 @@ def _targets(data: dict[str, Any], table: dict[str, dict[str, dict[str, Any]]]) 
 
 def _cpu_table(data: dict[str, Any], clients: list[str]) -> list[str]:
     rows = []
-    for key, unit in CPU_UNITS.items():
+    for key, unit in _cpu_units(data).items():
         values = {
             c: [r["cpu"][key] for r in data["runs"] if r["client"] == c and key in r.get("cpu", {})]
             for c in clients
@@ -343,11 +420,14 @@ def _cpu_table(data: dict[str, Any], clients: list[str]) -> list[str]:
             text = f"{_fmt(medians[c])} ({_fmt(min(values[c]))}-{_fmt(max(values[c]))})"
             if ref and c != REFERENCE:
                 text += f" · {medians[c] / ref:.2f}x ref"
+            limit = medians.get(LIMIT)
+            if limit and c == "aiodock":
+                text += f" · {medians[c] / limit:.2f}x limit"
             cells.append(text)
         rows.append("| " + " | ".join(cells) + " |")
     if not rows:
         return []
-    head = ["scenario", "unit", *clients]
+    head = ["scenario", "unit", *(LABELS.get(c, c) for c in clients)]
     return [
         "Client CPU time (user + system of the client's process, all threads, during the "
         "timed part), per unit of work. It varies much less than wall time when the "
@@ -370,9 +450,15 @@ def chart(data: dict[str, Any], path: Path) -> None:
     table = summarize(data)
     clients = data["clients"]
     # Rows only the reference has (raw reads) say nothing in a relative chart.
-    metrics = [m for m in METRICS if m.key in table and set(table[m.key]) - {REFERENCE}]
+    metrics = [
+        m
+        for m in METRICS + _stream_metrics(data)
+        if m.key in table and set(table[m.key]) - {REFERENCE}
+    ]
     colors = {
+        "limit": "#000000",
         "aiohttp": "#9e9e9e",
+        "aiohttp-json": "#d0d0d0",
         "aiodock": "#1f77b4",
         "aiodocker": "#ff7f0e",
         "docker-py": "#2ca02c",
@@ -380,6 +466,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(metrics) * len(clients) / 2 + 1.8))
     height = 0.8 / len(clients)
     labels = []
+    seen: set[str] = set()
     for i, metric in enumerate(metrics):
         labels.append(f"{_title(metric, data)} ({metric.unit})")
         row = table[metric.key]
@@ -395,8 +482,9 @@ def chart(data: dict[str, Any], path: Path) -> None:
                 height=height,
                 color=colors.get(client, "#333333"),
                 hatch="//" if cell["errors"] else None,
-                label=client if i == 0 else None,
+                label=LABELS.get(client, client) if client not in seen else None,
             )
+            seen.add(client)
             ax.bar_label(
                 bar,
                 labels=[f"{speed:.2f}" + (" ✗" if cell["errors"] else "")],
@@ -413,7 +501,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.axvline(1.0, color="#555555", linewidth=0.8)
-    ax.set_xlabel("relative to bare aiohttp (higher is better; hatched ✗ = wrong data)")
+    ax.set_xlabel("relative to bare aiohttp + orjson (higher is better; hatched ✗ = wrong data)")
     machine = data["machine"]
     when = time.strftime("%Y-%m-%d", time.gmtime(data["started"]))
     ax.set_title(

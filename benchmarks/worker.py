@@ -21,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 CLIENT_MODULES = {
+    "limit": "benchmarks.client_limit",
     "aiohttp": "benchmarks.client_aiohttp",
+    "aiohttp-json": "benchmarks.client_aiohttp_json",
     "aiodock": "benchmarks.client_aiodock",
     "aiodocker": "benchmarks.client_aiodocker",
     "docker-py": "benchmarks.client_dockerpy",
@@ -102,7 +104,15 @@ async def run(
     metrics = out["metrics"]
     cpu = out["cpu"]  # client CPU per unit of work, robust against a busy machine
     async with module.Client(concurrency=concurrency) as client:
-        if scenario in ("logs", "logs-raw", "events", "exec-rt", "exec-out", "exec-out-raw"):
+        if scenario in (
+            "logs",
+            "logs-collect",
+            "logs-raw",
+            "events",
+            "exec-rt",
+            "exec-out",
+            "exec-out-raw",
+        ):
             # First use: connections, API version, lazily imported modules.
             await client.ping()
             await client.list(WARMUP_LABEL)
@@ -146,6 +156,23 @@ async def run(
             cpu["logs"] = 1000 * profile.cpu / (total / 1e6)  # ms per MB
             out["requests"] = got.get("requests")
             problem = check_output(got, expected)
+            if problem:
+                out["errors"].append(problem)
+
+        elif scenario == "logs-collect":
+            # The whole output held in memory (demux()): rate, CPU and peak RSS.
+            from ._common import collected
+
+            expected = p["expected"]
+            with profile:
+                start = time.perf_counter()
+                out_data, err_data = await client.logs_collect(p["container"])
+                elapsed = time.perf_counter() - start
+            total = expected["stdout_bytes"] + expected["stderr_bytes"]
+            metrics["logs-collect"] = total / elapsed / 1e6
+            cpu["logs-collect"] = 1000 * profile.cpu / (total / 1e6)  # ms per MB
+            problem = check_output(collected(out_data, err_data), expected)
+            del out_data, err_data
             if problem:
                 out["errors"].append(problem)
 
@@ -227,9 +254,73 @@ async def run(
             codes = [g["exit_code"] for g in results if g["exit_code"] != 0]
             if codes:
                 out["errors"].append(f"exit code {codes[0]!r} instead of 0")
+        elif scenario.startswith(("stats-", "logs-")):
+            await run_streams(client, scenario, p, profile, out)
         else:
             raise SystemExit(f"unknown scenario {scenario!r}")
     return out
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def run_streams(
+    client: Any, scenario: str, p: dict[str, Any], profile: Profiler, out: dict[str, Any]
+) -> None:
+    """``N`` concurrent follow streams on one client for ``seconds``: client CPU per
+    sample (stats) or per MB (logs), and the memory each open stream holds."""
+    from ._common import Counter
+
+    kind = scenario.split("-")[0]
+    cids, n, seconds = p["containers"], int(p["streams"]), float(p["seconds"])
+    follow = client.stream_stats if kind == "stats" else client.stream_logs
+    await client.ping()
+    # First use (lazily imported modules, the first decoder) is not per-stream memory.
+    warm = Counter()
+    task = asyncio.ensure_future(follow(cids[0], warm))
+    while not (warm.opened and warm.items) and not task.done():  # noqa: ASYNC110 - polled counter
+        await asyncio.sleep(0.02)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    counter = Counter()
+    rss_before = rss_mb()
+    tasks = [asyncio.ensure_future(follow(cids[i % len(cids)], counter)) for i in range(n)]
+    deadline = time.monotonic() + 60
+    while counter.opened < n and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        failed = [t for t in tasks if t.done()]
+        if failed:
+            break
+    if counter.opened < n:
+        out["errors"].append(f"{counter.opened} of {n} streams opened")
+    rss_open = rss_mb()
+    items0, bytes0 = counter.items, counter.bytes
+    with profile:
+        start = time.perf_counter()
+        await asyncio.sleep(seconds)
+        elapsed = time.perf_counter() - start
+        items, nbytes = counter.items - items0, counter.bytes - bytes0
+    for task in tasks:
+        task.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    problems = {
+        repr(r)[:200]
+        for r in results
+        if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
+    }
+    out["errors"].extend(sorted(problems))
+    out["streams"] = {"items": items, "bytes": nbytes, "seconds": elapsed, "n": n}
+    out["metrics"][f"{scenario}-rate"] = items / elapsed  # samples or chunks per second
+    out["metrics"][f"{scenario}-mem"] = 1024 * (rss_open - rss_before) / n  # KiB per stream
+    if kind == "stats":
+        out["cpu"][scenario] = 1e6 * profile.cpu / max(items, 1)  # µs per sample
+    else:
+        out["cpu"][scenario] = 1000 * profile.cpu / max(nbytes / 1e6, 1e-9)  # ms per MB
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,21 +113,26 @@ class ExecResult:
     """The outcome of a finished exec: its exit code and everything it wrote.
 
     With a TTY the process has one output stream, so ``stderr`` is empty.
+    ``stdout`` and ``stderr`` are ``bytearray``, filled as the output arrived
+    so that it is held once; they compare equal to ``bytes``.
     """
 
     exit_code: int
-    stdout: bytes = b""
-    stderr: bytes = b""
+    stdout: bytearray = attrs.field(factory=bytearray)
+    stderr: bytearray = attrs.field(factory=bytearray)
 
 
 @attrs.frozen(kw_only=True)
 class RunResult:
-    """The outcome of :meth:`~aiodock.resources.containers.Containers.run`."""
+    """The outcome of :meth:`~aiodock.resources.containers.Containers.run`.
+
+    ``stdout`` and ``stderr`` are ``bytearray`` (held once; equal to ``bytes``).
+    """
 
     container_id: str
     exit_code: int
-    stdout: bytes = b""
-    stderr: bytes = b""
+    stdout: bytearray = attrs.field(factory=bytearray)
+    stderr: bytearray = attrs.field(factory=bytearray)
 
 
 def __getattr__(name: str) -> Any:

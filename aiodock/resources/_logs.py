@@ -36,7 +36,16 @@ TTYLookup = Callable[[], Awaitable[bool]]
 class _Framing:
     """The decoder of one logs call: multiplexed or raw, chosen when the request is made."""
 
-    __slots__ = ("_call", "_client", "_inner", "_labelled", "_lookup", "_requirement", "_tty")
+    __slots__ = (
+        "_call",
+        "_client",
+        "_inner",
+        "_labelled",
+        "_lookup",
+        "_requirement",
+        "_tty",
+        "_views",
+    )
 
     def __init__(
         self,
@@ -54,6 +63,7 @@ class _Framing:
         self._requirement = requirement
         self._inner: MultiplexDecoder | RawDecoder | None = None
         self._call = ""  # the user's logs call, for errors of the lookup
+        self._views = False
 
     async def _looked_up(self) -> bool:
         """The lookup's answer; its transport failure names the user's logs call first."""
@@ -67,6 +77,14 @@ class _Framing:
 
     def _select(self, tty: bool) -> None:
         self._inner = RawDecoder() if tty else MultiplexDecoder()
+        if self._views:
+            self.emit_views()
+
+    def emit_views(self) -> None:
+        """Frames may carry views of the received chunk (see ``MultiplexDecoder``)."""
+        self._views = True
+        if isinstance(self._inner, MultiplexDecoder):
+            self._inner.emit_views()
 
     async def before_request(self) -> None:
         if self._inner is not None:

@@ -99,7 +99,7 @@ class ExecProcess:
         await self.stream.close_stdin()
 
     async def demux(self) -> Output:
-        """Read all remaining output, stdout and stderr apart."""
+        """Read all remaining output, stdout and stderr apart (``bytearray``, held once)."""
         return await self.stream.demux()
 
     async def wait(self, *, timeout: float | None = None) -> int:

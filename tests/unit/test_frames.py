@@ -890,3 +890,58 @@ def test_lines_per_stream_equal_the_stream_split_on_newlines(
         assert b"".join(lines) == whole
         assert all(line.endswith(b"\n") for line in lines[:-1])
         assert all(line.count(b"\n") == (1 if line.endswith(b"\n") else 0) for line in lines)
+
+
+# --- collection path: frames carrying views of the chunk ------------------------------------
+
+
+def collect_views(chunks: Iterable[bytes]) -> tuple[list[tuple[int, bytes]], int]:
+    """Decode with ``emit_views``, copying each payload before the next feed (as demux does);
+    return the runs and how many items were views."""
+    decoder = MultiplexDecoder()
+    decoder.emit_views()
+    got: list[tuple[int, bytes]] = []
+    views = 0
+    for chunk in [*(c for c in chunks if c), None]:
+        items = decoder.feed(chunk) if chunk is not None else decoder.eof()
+        for stream, data in items:
+            views += isinstance(data, memoryview)
+            got.append((stream, bytes(data)))
+    return runs(got), views
+
+
+def test_views_give_the_same_bytes_at_every_split_point() -> None:
+    data = encode_all(SAMPLE)
+    expected = runs(SAMPLE)
+    for i in range(len(data) + 1):
+        for j in range(i, len(data) + 1):
+            got, _ = collect_views([data[:i], data[i:j], data[j:]])
+            assert got == expected, (i, j)
+
+
+def test_views_are_not_copies() -> None:
+    data = encode_all([(1, b"a" * 100), (1, b"b" * 50), (2, b"c" * 10), (1, b"d")])
+    got, views = collect_views([data])
+    assert got == [(1, b"a" * 100 + b"b" * 50), (2, b"c" * 10), (1, b"d")]
+    assert views == 4  # the two stdout payloads come out as two views, not one joined copy
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([0, 1, 2]), st.binary(max_size=40)), max_size=12),
+    st.lists(st.integers(min_value=0, max_value=600), max_size=6),
+)
+def test_views_match_the_copying_decoder(frames: list[tuple[int, bytes]], cuts: list[int]) -> None:
+    data = encode_all(frames)
+    chunks = split_at(data, [c for c in cuts if c <= len(data)])
+    got, _ = collect_views(chunks)
+    assert got == runs(decode_chunks(chunks)) == runs(frames)
+
+
+def test_views_still_raise_the_daemon_error_after_the_good_frames() -> None:
+    data = encode_all([(1, b"ok")]) + encode_frame(3, b"boom")
+    decoder = MultiplexDecoder()
+    decoder.emit_views()
+    assert [bytes(d) for _, d in decoder.feed(data)] == [b"ok"]
+    with pytest.raises(StreamError, match="boom"):
+        decoder.eof()

@@ -595,7 +595,9 @@ async def test_a_wrongly_shaped_answer_is_a_docker_error(body: bytes) -> None:
     )
     async with serve(app) as host, DockerClient(host) as docker:
         with pytest.raises(DockerError):
-            await docker.containers.inspect("c1")
+            inspected = await docker.containers.inspect("c1")
+            # Nested parts are structured on first access: a bad one raises there.
+            _ = inspected.state
 
 
 # --- a faulty daemon, through the public methods (FakeDocker) -------------------------------
