@@ -282,7 +282,11 @@ def encode_query(params: Mapping[str, Any]) -> str:
 
 
 class Repeated:
-    """A query value sent as the key repeated once per item (``names=a&names=b``)."""
+    """A query value sent as the key repeated once per item (``names=a&names=b``).
+
+    Args:
+        items: the values, one ``key=value`` each.
+    """
 
     __slots__ = ("items",)
 
@@ -562,6 +566,11 @@ class DockerClient:
         accepts a connection is used (``aiodock._config.DEFAULT_SOCKETS``: Docker,
         rootless Docker, rootless Podman, rootful Podman); none raises
         :class:`~aiodock.errors.NoEngineFound` listing each place and why it failed.
+
+        Args:
+            environ: the environment to read instead of ``os.environ``.
+            **options: keywords of :class:`DockerClient` that override the
+                environment and the configuration (``timeout=30``, ``tls=...``).
         """
         from ._config import resolve
 
@@ -587,7 +596,14 @@ class DockerClient:
         ``max_response_size`` changes the cap on ordinary answers for the view
         only, e.g. ``docker.with_options(max_response_size=2 << 30).system.df()``.
         Closing the original client closes the view's connections too; the
-        view's own :meth:`aclose` does nothing.
+        view's own :meth:`aclose` does nothing. An option left out keeps this
+        client's value.
+
+        Args:
+            timeout: seconds an ordinary call may take (``None``: no limit).
+            stream_timeout: seconds a stream may stay silent (``None``: no limit).
+            api_version: the Engine API version to speak (``None``: negotiate).
+            max_response_size: the largest ordinary answer, in bytes.
         """
         view = object.__new__(DockerClient)
         view._shared = self._shared
@@ -1267,9 +1283,19 @@ class DockerClient:
     ) -> Any:
         """Call any Engine endpoint, through the same errors, versioning and limits.
 
-        ``path`` is the part after the version prefix (``"/containers/json"``).
         Returns decoded JSON when the daemon sends JSON, otherwise the body bytes
         (``None`` when there is no body).
+
+        Args:
+            method: the HTTP method (``"GET"``, ``"POST"``...).
+            path: the part after the version prefix (``"/containers/json"``).
+            params: the query; ``None`` values are dropped, bools sent as 1/0, maps
+                and lists as JSON, :class:`Repeated` as repeated keys.
+            json: a body sent as JSON.
+            data: a body sent as bytes.
+            headers: extra request headers.
+            versioned: put the ``/v1.xx`` prefix before ``path`` (``False`` for the
+                few unversioned endpoints such as ``/_ping``).
         """
         if not path.startswith("/"):
             raise InvalidArgument("path", path, "must start with '/'")

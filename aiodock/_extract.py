@@ -61,9 +61,11 @@ _COMPRESSED_MAGIC = {
 class UnsafeArchiveError(DockerError, ValueError):
     """A tar member was refused because writing it could reach outside the target.
 
-    ``member`` is the offending member name and ``reason`` says why it was
-    refused: an absolute path, a ``..`` component, a control character, a
-    path through a symbolic link, or a link that could resolve outside.
+    Args:
+        member: the offending member's name.
+        reason: why it was refused: an absolute path, a ``..`` component, a
+            control character, a path through a symbolic link, or a link that
+            could resolve outside.
     """
 
     def __init__(self, member: str, reason: str) -> None:
@@ -75,7 +77,11 @@ class UnsafeArchiveError(DockerError, ValueError):
 class ArchiveExtractionError(DockerError, OSError):
     """A tar archive could not be unpacked: it is corrupt or truncated, or one of
     its members cannot be written as described (a file used as a directory, a
-    full disk). ``member`` names the member, if any.
+    full disk).
+
+    Args:
+        member: the member's name, if the failure concerns one.
+        reason: what went wrong.
     """
 
     def __init__(self, member: str | None, reason: str) -> None:
@@ -86,9 +92,14 @@ class ArchiveExtractionError(DockerError, OSError):
 
 
 class ArchiveLimitError(ArchiveExtractionError):
-    """The archive goes past ``max_bytes`` or ``max_members`` (``limit`` names which).
+    """The archive goes past ``max_bytes`` or ``max_members``.
 
     Nothing of the member that would pass the limit is written.
+
+    Args:
+        member: the member that would pass the limit.
+        limit: which limit: ``"max_bytes"`` or ``"max_members"``.
+        value: the limit's value.
     """
 
     def __init__(self, member: str | None, limit: str, value: int) -> None:

@@ -534,6 +534,14 @@ class PullStream(ProgressStream["PullResult"]):
     """An image or plugin pull; ``await`` it for a :class:`~aiodock.models.PullResult`.
 
     Iterate it for progress; ``op.tracker`` keeps byte counts for a progress bar.
+
+    Made by aiodock's namespaces; these arguments are for aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental JSON-stream decoder of the body.
+        convert: turns each decoded document into a message.
+        what: how errors name the call.
     """
 
     __slots__ = ("_status_line",)
@@ -584,7 +592,16 @@ class PushStream(ProgressStream["PushResult"]):
 
 
 class LoadStream(ProgressStream["LoadResult"]):
-    """An image load; ``await`` it for a :class:`~aiodock.models.LoadResult`."""
+    """An image load; ``await`` it for a :class:`~aiodock.models.LoadResult`.
+
+    Made by aiodock's namespaces; these arguments are for aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental JSON-stream decoder of the body.
+        convert: turns each decoded document into a message.
+        what: how errors name the call.
+    """
 
     __slots__ = ("_ids",)
 

@@ -144,7 +144,8 @@ class DockerConnectionError(DockerError, ConnectionError):
 class NoEngineFound(DockerConnectionError):
     """Discovery (``DockerClient.from_env`` with nothing configured) found no engine.
 
-    ``tried`` holds a (socket path, why it failed) pair for each place looked at.
+    Args:
+        tried: a (socket path, why it failed) pair for each place looked at.
     """
 
     def __init__(self, tried: list[tuple[str, str]]) -> None:
@@ -165,9 +166,13 @@ class ResponseTooLargeError(DockerConnectionError):
     """An ordinary answer was larger than the client's ``max_response_size``.
 
     Raised before more than the limit is read (from ``Content-Length`` when the
-    daemon announces one). ``limit`` is the cap in bytes, ``size`` the announced
-    length (``None`` for a chunked answer), ``method`` and ``path`` the call.
-    Streams (logs, events, pull, archives...) are not limited.
+    daemon announces one). Streams (logs, events, pull, archives...) are not limited.
+
+    Args:
+        method: the call's HTTP method.
+        path: the call's path.
+        limit: the cap in bytes.
+        size: the announced length (``None`` for a chunked answer).
     """
 
     def __init__(self, method: str, path: str, limit: int, size: int | None = None) -> None:
@@ -198,9 +203,13 @@ class ResponseValidationError(DockerError):
     :class:`DockerConnectionError`): retrying gets the same answer, so it
     points at a daemon or client bug (or an API version mismatch).
 
-    ``method`` and ``path`` are the request, ``model`` the name of the
-    expected type (``"JSON"`` when the body did not even parse), ``error``
-    the underlying exception (also chained as ``__cause__``).
+    Args:
+        method: the request's HTTP method.
+        path: the request's path.
+        model: the name of the expected type (``"JSON"`` when the body did not
+            even parse).
+        error: the underlying exception (also chained as ``__cause__``).
+        detail: where in the answer it went wrong, when known.
     """
 
     def __init__(

@@ -25,6 +25,9 @@ class BuildSecret:
     ``BuildSecret(b"...")`` holds the value; ``BuildSecret.from_file(path)``
     and ``BuildSecret.from_env(name)`` read it only when the build asks.
     The repr shows the source, never the value.
+
+    Args:
+        value: the secret's value (``str`` is encoded as UTF-8).
     """
 
     __slots__ = ("_env", "_path", "_value")
@@ -40,15 +43,24 @@ class BuildSecret:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> BuildSecret:
-        """The content of a file, read when the build asks for it."""
+        """The content of a file, read when the build asks for it.
+
+        Args:
+            path: the file; ``~`` is expanded, a relative path is taken from
+                the current directory now.
+        """
         secret = cls(b"")
         secret._value = None
-        secret._path = os.path.abspath(os.fspath(path))
+        secret._path = os.path.abspath(os.path.expanduser(os.fspath(path)))
         return secret
 
     @classmethod
     def from_env(cls, name: str) -> BuildSecret:
-        """The value of an environment variable, read when the build asks for it."""
+        """The value of an environment variable, read when the build asks for it.
+
+        Args:
+            name: the variable's name.
+        """
         if not isinstance(name, str) or not name:
             raise InvalidArgument("secrets", name, "from_env needs a variable name")
         secret = cls(b"")
@@ -64,7 +76,11 @@ class BuildSecret:
         return "BuildSecret(<hidden>)"
 
     def check(self, secret_id: str) -> None:
-        """Fail early, before the build, when the source is missing."""
+        """Fail early, before the build, when the source is missing.
+
+        Args:
+            secret_id: the secret's id, named in the error.
+        """
         if self._path is not None and not os.path.isfile(self._path):
             raise InvalidArgument(f"secrets[{secret_id!r}]", self, "no such file")
         if self._env is not None and self._env not in os.environ:

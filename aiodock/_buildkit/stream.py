@@ -110,6 +110,14 @@ class BuildKitStream(BuildStream):
     the steps with their timings, cache state and logs, :attr:`last_status`
     the latest decoded trace message, and :meth:`statuses` yields each
     :class:`~aiodock._buildkit.trace.SolveStatus` as it arrives.
+
+    Made by aiodock's namespaces; these arguments are for aiodock's own use.
+
+    Args:
+        open: a coroutine function that sends the request and returns the response.
+        decoder: the incremental JSON-stream decoder of the body.
+        convert: turns each decoded document into a message.
+        what: how errors name the call.
     """
 
     __slots__ = (
@@ -330,6 +338,8 @@ class BuildKitStream(BuildStream):
     # -- teardown ------------------------------------------------------------------
 
     async def aclose(self) -> None:
+        """Close the build: a build still running is cancelled at the daemon, and the
+        session, its server and connection are closed."""
         await super().aclose()
         await self._teardown(cancel=not self._ended)
 

@@ -281,6 +281,11 @@ class BuildProgress:
         return step
 
     def update(self, status: SolveStatus) -> None:
+        """Fold one decoded trace message into the steps.
+
+        Args:
+            status: the message (the stream calls this for each one it reads).
+        """
         self.updates += 1
         for vertex in status.vertexes:
             # Each message carries the vertex's whole state: a step that runs again

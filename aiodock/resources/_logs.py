@@ -137,7 +137,12 @@ class LogStream(FrameStream):
     """A :class:`~aiodock.FrameStream` of container, service or task logs.
 
     Before the request is sent (or once the response arrives) it works out
-    whether the body is multiplexed; :attr:`tty` tells the outcome.
+    whether the body is multiplexed; :attr:`tty` tells the outcome. Made by the
+    ``logs`` methods; these arguments are for aiodock's own use.
+
+    Args:
+        *args: those of :class:`~aiodock.FrameStream`.
+        **kwargs: those of :class:`~aiodock.FrameStream`.
     """
 
     __slots__ = ("_framing",)

@@ -717,7 +717,14 @@ _ArchiveStream = TypeVar("_ArchiveStream", bound="ArchiveStream")
 
 
 class ArchiveStream(AsyncStream[bytes]):
-    """The chunks of a tar archive from ``get_archive``; :attr:`stat` describes the path."""
+    """The chunks of a tar archive from ``get_archive``; :attr:`stat` describes the path.
+
+    Made by ``containers.get_archive``; these arguments are for aiodock's own use.
+
+    Args:
+        *args: those of :class:`~aiodock.AsyncStream`.
+        **kwargs: those of :class:`~aiodock.AsyncStream`.
+    """
 
     __slots__ = ("_stat", "_target")
 
@@ -755,7 +762,12 @@ class AttachWebSocket:
 
     Iterate it for output as ``bytes`` messages (never multiplexed: stdout
     and stderr arrive mixed); :meth:`send` writes to stdin. Use it as an
-    ``async with`` block or call :meth:`aclose`.
+    ``async with`` block or call :meth:`aclose`. Made by
+    ``containers.attach_websocket``; these arguments are for aiodock's own use.
+
+    Args:
+        ws: the open WebSocket.
+        what: how errors name the call.
     """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse[bool], what: str) -> None:

@@ -58,7 +58,14 @@ class ExecProcess:
     :meth:`close_stdin` feed stdin when it was opened with ``stdin=True``.
     :meth:`wait` returns the exit code once the process has ended. Read the
     output before waiting: a process whose output nobody reads can block.
-    Use it as ``async with`` or call :meth:`aclose`.
+    Use it as ``async with`` or call :meth:`aclose`. Made by ``exec.spawn``
+    and ``exec.start``; these arguments are for aiodock's own use.
+
+    Args:
+        execs: the exec namespace that made it.
+        exec_id: the exec instance's id.
+        container_id: the container it runs in.
+        stream: the hijacked connection carrying its stdin and output.
     """
 
     def __init__(self, execs: Exec, exec_id: str, container_id: str, stream: HijackedStream):
