@@ -271,7 +271,13 @@ async def test_a_stalled_ping_head_during_negotiation_is_a_timeout_error() -> No
 
     async with raw_server(handler) as host, DockerClient(host, timeout=0.3) as docker:
         # The user's call's own limit covers its negotiation: it names that call.
-        with pytest.raises(DockerTimeoutError, match=r"GET /containers/json on .*0\.3s"):
+        # (On Python 3.10, which cannot tell the limits apart, the negotiation's own
+        # limit reports it, naming the user's call too.)
+        with pytest.raises(
+            DockerTimeoutError,
+            match=r"^(GET /_ping \(API version negotiation for )?"
+            r"GET /containers/json\)? on .*0\.3s",
+        ):
             await docker.containers.list()
 
 
