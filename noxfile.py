@@ -111,7 +111,10 @@ def floors(session: nox.Session) -> None:
     The oldest Python, where the oldest releases all have wheels.
     """
     pins = floor_constraints()
-    constraints = Path(session.create_tmp()) / "floors.txt"
+    # Not session.create_tmp(): it points TMPDIR into .nox, and the tests' unix socket
+    # paths there outgrow the 108-byte limit of AF_UNIX addresses.
+    constraints = ROOT / ".nox" / "floors-constraints.txt"
+    constraints.parent.mkdir(exist_ok=True)
     constraints.write_text("\n".join(pins) + "\n")
     session.install("-c", str(constraints), "-e", ".[test,speedups]", "ruff")
     # What was installed really is each floor's series (pip would not say if a pin were dropped).

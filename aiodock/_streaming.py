@@ -109,6 +109,9 @@ def transport_error(exc: BaseException, what: str) -> Exception:
         )
     elif isinstance(exc, aiohttp.ServerDisconnectedError):
         detail = "the daemon closed the connection without answering (did it stop or restart?)"
+    elif isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Checked first: before aiohttp 3.12 this subclass has no os_error to read.
+        detail = f"the daemon's TLS certificate was refused ({exc.certificate_error})"
     elif isinstance(exc, aiohttp.ClientConnectorError):
         reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
         detail = f"cannot connect to the daemon ({reason})"
