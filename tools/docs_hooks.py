@@ -33,6 +33,7 @@ README = REPO / "README.md"
 SOURCE_GLOBS = (
     "README.md",
     "CONTRIBUTING.md",
+    "ARCHITECTURE.md",
     "examples/*.py",
     "tests/*.py",
     "tests/unit/*.py",

@@ -58,7 +58,7 @@ _INSTRUCTIONS = frozenset(
 class BuildPlan:
     """A scripted outcome for one ``POST /build`` (see :meth:`FakeDocker.set_build`).
 
-    Args:
+    Attributes:
         output: lines sent after the steps (classic: ``stream`` messages;
             BuildKit: the last step's log).
         error: fail with this message, at ``failing_step`` or after the steps.
@@ -83,7 +83,7 @@ class BuildPlan:
 class BuildRecord:
     """One ``POST /build`` the fake received, classic or BuildKit.
 
-    Args:
+    Attributes:
         options: the query parameters, each with all its values.
         buildkit: whether it was a BuildKit build (``version=2``).
         context: the context tar as sent (classic builds; possibly compressed).
