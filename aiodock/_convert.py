@@ -371,12 +371,11 @@ class _LazySlot:
             try:
                 value = value[1](value[0])
             except Exception as exc:
-                from .errors import DockerConnectionError
+                from .errors import ResponseValidationError
 
-                raise DockerConnectionError(
-                    f"the daemon's answer does not have the shape of "
-                    f"{self._owner.__name__}.{self.name} ({type(exc).__name__}: {str(exc)[:200]})"
-                ) from exc
+                # The call has returned by now: method and path are not known here.
+                model = f"{self._owner.__name__}.{self.name}"
+                raise ResponseValidationError("", "", model, exc) from exc
             self._set(obj, value)
         return value
 

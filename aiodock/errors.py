@@ -221,7 +221,9 @@ class ResponseValidationError(DockerError):
         self.error = error
         what = "is invalid JSON" if model == "JSON" else f"does not fit {model}"
         reason = detail or f"{type(error).__name__}: {str(error)[:200]}"
-        super().__init__(f"{method} {path}: the daemon's answer {what} ({reason})")
+        # A nested part structured on first read no longer knows its call: no prefix.
+        call = f"{method} {path}: " if method else ""
+        super().__init__(f"{call}the daemon's answer {what} ({reason})")
 
 
 # --- HTTP status errors --------------------------------------------------------

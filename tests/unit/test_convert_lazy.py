@@ -20,7 +20,7 @@ import pytest
 
 from aiodock import _convert
 from aiodock._convert import structure, structure_list
-from aiodock.errors import DockerConnectionError
+from aiodock.errors import DockerConnectionError, ResponseValidationError
 from aiodock.models import (
     ContainerInspectResponse,
     ContainerStatsResponse,
@@ -143,6 +143,8 @@ def test_a_nested_part_of_the_wrong_shape_raises_on_access() -> None:
     c = structure(data, ContainerInspectResponse)
     assert c.name == load("container_inspect_running.json")["Name"]
     with pytest.raises(
-        DockerConnectionError, match=r"shape of ContainerInspectResponse\.host_config"
-    ):
+        ResponseValidationError, match=r"does not fit ContainerInspectResponse\.host_config"
+    ) as caught:
         _ = c.host_config
+    assert caught.value.model == "ContainerInspectResponse.host_config"
+    assert not isinstance(caught.value, DockerConnectionError)

@@ -594,10 +594,12 @@ async def test_a_wrongly_shaped_answer_is_a_docker_error(body: bytes) -> None:
         reply(lambda: web.Response(body=body, content_type="application/json")),
     )
     async with serve(app) as host, DockerClient(host) as docker:
-        with pytest.raises(DockerError):
+        with pytest.raises(ResponseValidationError) as caught:
             inspected = await docker.containers.inspect("c1")
             # Nested parts are structured on first access: a bad one raises there.
             _ = inspected.state
+    assert not isinstance(caught.value, DockerConnectionError)
+    assert "does not fit ContainerInspectResponse" in str(caught.value)
 
 
 # --- a faulty daemon, through the public methods (FakeDocker) -------------------------------
