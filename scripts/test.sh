@@ -7,7 +7,7 @@
 # 2. creates or updates the virtualenv .venv with aiodock[test], nox, ruff, mypy and what
 #    the documentation build needs (docs/requirements.txt);
 # 3. runs ruff check, ruff format --check, mypy and the strict documentation build
-#    (mkdocs); the unit suite on every supported Python (nox -s unit: 3.10-3.13, from
+#    (nox -s docs); the unit suite on every supported Python (nox -s unit: 3.10-3.13, from
 #    pyenv when it is there) and with every dependency at its declared floor plus a round
 #    trip against the engine (nox -s floors); then the whole pytest suite (unit and
 #    integration) last, so that pytest's summary line closes the output.
@@ -69,7 +69,7 @@ step "ruff format --check" "$PY" -m ruff format --check .
 step "mypy" "$PY" -m mypy
 # The site is built into a temporary directory: only whether it builds matters here.
 docs_out="$(mktemp -d)"
-step "docs (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet --site-dir "$docs_out"
+step "docs (nox -s docs: mkdocs build --strict)" "$PY" -m nox -s docs -- --quiet --site-dir "$docs_out"
 rm -rf "$docs_out"
 # Before the main pytest step, whose summary line must stay the last thing printed. The
 # main step runs the unit suite on the venv's own Python: nox covers the other three.
