@@ -29,6 +29,19 @@ PODMAN_LOGFILE="$STATE_DIR/podman.log"
 log() { printf 'engine.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# Start "$@" as a daemon of its own: a new session, and none of this script's file
+# descriptors above 2 (a lock that a caller holds, as with `flock ... engine.sh start`,
+# must not stay held for as long as the daemon lives).
+detach() {
+    # Run with "&": this is then a subshell already, whose descriptors are its own.
+    local fd
+    for fd in /proc/self/fd/*; do
+        fd="${fd##*/}"
+        if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@"
+}
+
 # The Debian CLI speaks API 1.41 natively; any other docker client on PATH works too.
 docker_cli() {
     local cli=/usr/bin/docker
@@ -126,8 +139,8 @@ cmd_start() {
             mount_cgroups
             mkdir -p "$STATE_DIR"
             log "starting dockerd (log: $LOGFILE)"
-            # setsid: the daemon outlives this script and ignores its terminal's signals.
-            setsid dockerd >>"$LOGFILE" 2>&1 </dev/null &
+            # detach: the daemon outlives this script and ignores its terminal's signals.
+            detach dockerd >>"$LOGFILE" 2>&1 </dev/null &
             pid=$!
             echo "$pid" >"$PIDFILE"
         fi
@@ -261,7 +274,7 @@ cmd_podman() {
             rm -f "$PODMAN_SOCK"
             log "starting podman system service on $PODMAN_SOCK (log: $PODMAN_LOGFILE)"
             # --time=0: never exit for idleness; the tests may pause between calls.
-            setsid podman system service --time=0 "unix://$PODMAN_SOCK" \
+            detach podman system service --time=0 "unix://$PODMAN_SOCK" \
                 >>"$PODMAN_LOGFILE" 2>&1 </dev/null &
             pid=$!
             echo "$pid" >"$PODMAN_PIDFILE"
