@@ -40,7 +40,7 @@ import pytest
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 if TYPE_CHECKING:
     import aiodock

@@ -29,7 +29,7 @@ from aiodock.errors import BuildError, NotFound
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 pytest.importorskip("h2")
 

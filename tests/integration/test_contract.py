@@ -314,7 +314,7 @@ async def container_lifecycle(b: Backend, rec: Recorder) -> None:
     assert waited[1]["StatusCode"] == 0
     rec.add("wait", status=waited[0], keys=sorted(waited[1]), code=waited[1]["StatusCode"])
     output = await b.client.containers.logs(short).demux()
-    assert (output.stdout, output.stderr) == (b"out\n", b"err\n")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"out\n", b"err\n")
     response = await b.client._send(
         "GET", f"/containers/{short}/logs", params={"stdout": 1, "stderr": 1}
     )
@@ -387,7 +387,7 @@ async def exec_exit_code(b: Backend, rec: Recorder) -> None:
     )
     stream = await b.client.exec.start(exec_id)
     output = await asyncio.wait_for(stream.demux(), 30)
-    assert (output.stdout, output.stderr) == (b"hi\n", b"oops\n")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"hi\n", b"oops\n")
     code = await b.client.exec.exit_code(exec_id, timeout=30)
     assert code == 7
     status, after = await raw(b.client, "GET", f"/exec/{exec_id}/json")
@@ -433,7 +433,7 @@ async def tty_and_exited(b: Backend, rec: Recorder) -> None:
     logs = b.client.containers.logs(cid)
     output = await logs.demux()
     assert logs.tty is True
-    assert (output.stdout, output.stderr) == (b"one\r\ntwo\r\n", b"")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"one\r\ntwo\r\n", b"")
     rec.add("tty-logs", stdout=output.stdout.decode(), stderr=output.stderr.decode())
     _, exited = await raw(b.client, "GET", f"/containers/{cid}/json")
     bridge = exited["NetworkSettings"]["Networks"]["bridge"]
@@ -455,7 +455,7 @@ async def tty_and_exited(b: Backend, rec: Recorder) -> None:
     assert stream.tty
     out = await asyncio.wait_for(stream.demux(), 30)
     rec.add("tty-exec", stdout=out.stdout.decode(), stderr=out.stderr.decode())
-    assert (out.stdout, out.stderr) == (b"a\r\nb\r\n", b"")
+    assert (bytes(out.stdout), bytes(out.stderr)) == (b"a\r\nb\r\n", b"")
 
 
 async def stats_top_resize(b: Backend, rec: Recorder) -> None:
@@ -687,7 +687,7 @@ async def run_output(b: Backend, rec: Recorder) -> None:
         stderr=result.stderr.decode(),
         exit_code=result.exit_code,
     )
-    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 4)
+    assert (bytes(result.stdout), bytes(result.stderr), result.exit_code) == (b"out\n", b"err\n", 4)
     fed = await b.client.containers.run(b.image, ["cat"], stdin=b"fed\n", labels=b.labels)
     rec.add("run-stdin", stdout=fed.stdout.decode(), exit_code=fed.exit_code)
     tty = await b.client.containers.run(

@@ -326,7 +326,7 @@ async def test_demux_and_read_hold_the_output_once_in_bytearrays() -> None:
         stream = frames(client, "/frames")
         output = await stream.demux()
         assert type(output.stdout) is bytearray and type(output.stderr) is bytearray
-        assert (output.stdout, output.stderr) == (b"out1\nout2 tail\n", b"err1\n")
+        assert (bytes(output.stdout), bytes(output.stderr)) == (b"out1\nout2 tail\n", b"err1\n")
         assert stream._items == []  # no view of a received chunk outlives the call
         data = await frames(client, "/frames").read()
         assert type(data) is bytearray and data == b"out1\nerr1\nout2 tail\n"
