@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 
@@ -124,7 +124,8 @@ async def test_tty_exec_create_start_resize_inspect(docker: DockerClient, runnin
 
 async def test_detached_exec(docker: DockerClient, running: str) -> None:
     created = await docker.exec.create(running, cmd=["sh", "-c", "echo done > /marker"])
-    assert await docker.exec.start(created.id, detach=True) is None
+    started: Awaitable[object] = docker.exec.start(created.id, detach=True)
+    assert await started is None
     assert await docker.exec.exit_code(created.id, timeout=10) == 0
     assert (await docker.exec.run(running, ["cat", "/marker"])).stdout == b"done\n"
 
