@@ -523,9 +523,10 @@ async def stats_top_resize(b: Backend, rec: Recorder) -> None:
     assert typed.precpu_stats is not None and typed.precpu_stats.system_cpu_usage
 
     from aiodock._frames import JSONStreamDecoder
+    from aiodock._streaming import AsyncStream
 
     samples: list[dict[str, Any]] = []
-    stream = b.client._stream(
+    stream: AsyncStream[dict[str, Any]] = b.client._stream(
         "GET", f"/containers/{cid}/stats", JSONStreamDecoder(), params={"stream": True}
     )
     async with stream:
@@ -626,7 +627,7 @@ async def networks_and_volumes(b: Backend, rec: Recorder) -> None:
 
 async def container_events(b: Backend, rec: Recorder) -> None:
     wanted = ["create", "start", "die", "destroy"]
-    filters = {"type": "container", "label": {"aiodock-contract": b.run}}
+    filters: dict[str, Any] = {"type": "container", "label": {"aiodock-contract": b.run}}
     async with b.client.system.events(filters=filters) as events:
         cid = await b.create(["sh", "-c", "exit 5"])
         await b.client.containers.start(cid)
@@ -1348,12 +1349,13 @@ def compare(scenario: str, fake: dict[str, Observation], real: dict[str, Observa
         for field in sorted(set(f) | set(r)):
             fv, rv = f.get(field), r.get(field)
             if field == "keys" and isinstance(rv, dict):
-                for path in sorted(set(fv) | set(rv)):
+                fk = fv if isinstance(fv, dict) else {}
+                for path in sorted(set(fk) | set(rv)):
                     problems.extend(
-                        _key_problems(scenario, step, path, set(fv.get(path, ())), set(rv[path]))
+                        _key_problems(scenario, step, path, set(fk.get(path, ())), set(rv[path]))
                     )
             elif field == "keys":
-                problems.extend(_key_problems(scenario, step, "", set(fv), set(rv)))
+                problems.extend(_key_problems(scenario, step, "", set(fv or ()), set(rv or ())))
             elif fv != rv:
                 problems.append(f"{step}.{field}: fake {fv!r} != real {rv!r}")
     return problems
@@ -1388,8 +1390,14 @@ async def test_fake_matches_engine(
 
 def test_compare_reports_drift() -> None:
     """The comparison itself notices a missing key, an extra key and a changed value."""
-    real = {"s": {"status": 200, "keys": {"": ["A", "B"]}}, "t": {"error": "Conflict"}}
-    fake = {"s": {"status": 201, "keys": {"": ["A", "C"]}}, "t": {"error": "Conflict"}}
+    real: dict[str, Observation] = {
+        "s": {"status": 200, "keys": {"": ["A", "B"]}},
+        "t": {"error": "Conflict"},
+    }
+    fake: dict[str, Observation] = {
+        "s": {"status": 201, "keys": {"": ["A", "C"]}},
+        "t": {"error": "Conflict"},
+    }
     problems = compare("x", fake, real)
     assert any("lacks ['B']" in p for p in problems)
     assert any("does not: ['C']" in p for p in problems)
