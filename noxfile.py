@@ -144,7 +144,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict over the package (configured in pyproject.toml)."""
+    """mypy --strict over the package and its tests (configured in pyproject.toml)."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", *session.posargs)
 

@@ -9,7 +9,7 @@ import pytest
 try:
     from .integration import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    from integration import _infra  # type: ignore[no-redef]
+    from integration import _infra  # type: ignore[no-redef,import-not-found]
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
 

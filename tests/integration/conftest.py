@@ -40,7 +40,7 @@ import pytest
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 if TYPE_CHECKING:
     import aiodock
@@ -88,7 +88,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     if report.when != "call" and not (report.failed or report.skipped):
         return
-    outcome = report.outcome
+    outcome: str = report.outcome
     if report.when != "call" and report.failed:
         outcome = "error"
     _compat_results.append(

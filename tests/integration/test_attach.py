@@ -22,7 +22,7 @@ MiB = 1 << 20
 Make = Callable[..., Awaitable[str]]
 
 
-def sha(data: bytes) -> str:
+def sha(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 

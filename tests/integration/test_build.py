@@ -192,8 +192,8 @@ async def test_quiet_build_and_tar_context(
         image_id = stream.image_id
         assert image_id is not None and image_id.startswith("sha256:")
         assert not any("Step" in m.stream for m in messages)
-        info = await docker.images.inspect(image_id)
-        assert info.config is not None and info.config.labels["aiodock-test"] == "1"
+        inspected = await docker.images.inspect(image_id)
+        assert inspected.config is not None and inspected.config.labels["aiodock-test"] == "1"
     finally:
         await remove_image(docker, image_id)
 

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from aiodock import BuildSecret, DockerClient
+from aiodock import BuildKitStream, BuildSecret, DockerClient
 from aiodock.errors import BuildError, NotFound
 
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 pytest.importorskip("h2")
 
@@ -91,6 +91,7 @@ async def test_multi_stage_with_independent_stages(
     image_id = None
     try:
         stream = docker.images.build(ctx, tags=tag, labels=LABEL, buildkit=True, nocache=True)
+        assert isinstance(stream, BuildKitStream)
         statuses = [status async for status in stream.statuses()]
         image_id = stream.image_id
         assert image_id is not None and image_id.startswith("sha256:")
@@ -150,6 +151,7 @@ async def test_secret_hash_lands_in_image_and_bytes_do_not(
             nocache=True,
             secrets={"tok": BuildSecret.from_file(secret_file), "raw": secret},
         )
+        assert isinstance(stream, BuildKitStream)
         assert stream.uses_buildkit is None  # decided at start: secrets make it BuildKit
         image_id = await stream.result()
         assert stream.uses_buildkit is True
@@ -212,6 +214,7 @@ async def test_cache_mount_content_survives_into_the_next_build(
             stream = docker.images.build(
                 ctx, labels=LABEL, buildkit=True, nocache=nocache, build_args={"RUN_NAME": name}
             )
+            assert isinstance(stream, BuildKitStream)
             images.append(await stream.result())
             step = next(s for s in stream.progress.steps.values() if "RUN" in s.name)
             assert not step.cached
@@ -358,6 +361,7 @@ async def test_cancelling_the_task_cancels_the_build(
         {"Dockerfile": f"FROM {busybox}\nRUN echo started && {marker}\n"},
     )
     stream = docker.images.build(ctx, labels=LABEL, buildkit=True, nocache=True)
+    assert isinstance(stream, BuildKitStream)
     tasks_before = asyncio.all_tasks()
     task = asyncio.ensure_future(stream.result())
     for _ in range(300):
@@ -397,6 +401,7 @@ async def test_cancelling_during_the_context_transfer(
     for i in range(150):  # 150 MB: the transfer takes a while
         (ctx / f"f{i:03d}.bin").write_bytes(block[i:] + block[:i])
     stream = docker.images.build(ctx, labels=LABEL, buildkit=True, nocache=True)
+    assert isinstance(stream, BuildKitStream)
     task = asyncio.ensure_future(stream.result())
 
     def transferring() -> bool:

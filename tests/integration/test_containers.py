@@ -77,7 +77,7 @@ def open_binary(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def sha(data: bytes) -> str:
+def sha(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -241,7 +241,7 @@ def _free_port_range(count: int) -> int:
     for _ in range(50):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
+            first: int = probe.getsockname()[1]
         if first + count > 65535:
             continue
         try:
@@ -573,7 +573,11 @@ async def test_run(docker: DockerClient, busybox: str, test_label: dict[str, str
     result = await docker.containers.run(
         busybox, ["sh", "-c", "cat; echo done >&2"], stdin=b"piped\x00in", labels=test_label
     )
-    assert (result.exit_code, result.stdout, result.stderr) == (0, b"piped\x00in", b"done\n")
+    assert (result.exit_code, bytes(result.stdout), bytes(result.stderr)) == (
+        0,
+        b"piped\x00in",
+        b"done\n",
+    )
     with pytest.raises(ContainerNotFound):
         await docker.containers.inspect(result.container_id)  # removed
 

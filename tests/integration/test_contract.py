@@ -314,7 +314,7 @@ async def container_lifecycle(b: Backend, rec: Recorder) -> None:
     assert waited[1]["StatusCode"] == 0
     rec.add("wait", status=waited[0], keys=sorted(waited[1]), code=waited[1]["StatusCode"])
     output = await b.client.containers.logs(short).demux()
-    assert (output.stdout, output.stderr) == (b"out\n", b"err\n")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"out\n", b"err\n")
     response = await b.client._send(
         "GET", f"/containers/{short}/logs", params={"stdout": 1, "stderr": 1}
     )
@@ -387,7 +387,7 @@ async def exec_exit_code(b: Backend, rec: Recorder) -> None:
     )
     stream = await b.client.exec.start(exec_id)
     output = await asyncio.wait_for(stream.demux(), 30)
-    assert (output.stdout, output.stderr) == (b"hi\n", b"oops\n")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"hi\n", b"oops\n")
     code = await b.client.exec.exit_code(exec_id, timeout=30)
     assert code == 7
     status, after = await raw(b.client, "GET", f"/exec/{exec_id}/json")
@@ -433,7 +433,7 @@ async def tty_and_exited(b: Backend, rec: Recorder) -> None:
     logs = b.client.containers.logs(cid)
     output = await logs.demux()
     assert logs.tty is True
-    assert (output.stdout, output.stderr) == (b"one\r\ntwo\r\n", b"")
+    assert (bytes(output.stdout), bytes(output.stderr)) == (b"one\r\ntwo\r\n", b"")
     rec.add("tty-logs", stdout=output.stdout.decode(), stderr=output.stderr.decode())
     _, exited = await raw(b.client, "GET", f"/containers/{cid}/json")
     bridge = exited["NetworkSettings"]["Networks"]["bridge"]
@@ -455,7 +455,7 @@ async def tty_and_exited(b: Backend, rec: Recorder) -> None:
     assert stream.tty
     out = await asyncio.wait_for(stream.demux(), 30)
     rec.add("tty-exec", stdout=out.stdout.decode(), stderr=out.stderr.decode())
-    assert (out.stdout, out.stderr) == (b"a\r\nb\r\n", b"")
+    assert (bytes(out.stdout), bytes(out.stderr)) == (b"a\r\nb\r\n", b"")
 
 
 async def stats_top_resize(b: Backend, rec: Recorder) -> None:
@@ -523,9 +523,10 @@ async def stats_top_resize(b: Backend, rec: Recorder) -> None:
     assert typed.precpu_stats is not None and typed.precpu_stats.system_cpu_usage
 
     from aiodock._frames import JSONStreamDecoder
+    from aiodock._streaming import AsyncStream
 
     samples: list[dict[str, Any]] = []
-    stream = b.client._stream(
+    stream: AsyncStream[dict[str, Any]] = b.client._stream(
         "GET", f"/containers/{cid}/stats", JSONStreamDecoder(), params={"stream": True}
     )
     async with stream:
@@ -626,7 +627,7 @@ async def networks_and_volumes(b: Backend, rec: Recorder) -> None:
 
 async def container_events(b: Backend, rec: Recorder) -> None:
     wanted = ["create", "start", "die", "destroy"]
-    filters = {"type": "container", "label": {"aiodock-contract": b.run}}
+    filters: dict[str, Any] = {"type": "container", "label": {"aiodock-contract": b.run}}
     async with b.client.system.events(filters=filters) as events:
         cid = await b.create(["sh", "-c", "exit 5"])
         await b.client.containers.start(cid)
@@ -687,7 +688,7 @@ async def run_output(b: Backend, rec: Recorder) -> None:
         stderr=result.stderr.decode(),
         exit_code=result.exit_code,
     )
-    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 4)
+    assert (bytes(result.stdout), bytes(result.stderr), result.exit_code) == (b"out\n", b"err\n", 4)
     fed = await b.client.containers.run(b.image, ["cat"], stdin=b"fed\n", labels=b.labels)
     rec.add("run-stdin", stdout=fed.stdout.decode(), exit_code=fed.exit_code)
     tty = await b.client.containers.run(
@@ -1348,12 +1349,13 @@ def compare(scenario: str, fake: dict[str, Observation], real: dict[str, Observa
         for field in sorted(set(f) | set(r)):
             fv, rv = f.get(field), r.get(field)
             if field == "keys" and isinstance(rv, dict):
-                for path in sorted(set(fv) | set(rv)):
+                fk = fv if isinstance(fv, dict) else {}
+                for path in sorted(set(fk) | set(rv)):
                     problems.extend(
-                        _key_problems(scenario, step, path, set(fv.get(path, ())), set(rv[path]))
+                        _key_problems(scenario, step, path, set(fk.get(path, ())), set(rv[path]))
                     )
             elif field == "keys":
-                problems.extend(_key_problems(scenario, step, "", set(fv), set(rv)))
+                problems.extend(_key_problems(scenario, step, "", set(fv or ()), set(rv or ())))
             elif fv != rv:
                 problems.append(f"{step}.{field}: fake {fv!r} != real {rv!r}")
     return problems
@@ -1388,8 +1390,14 @@ async def test_fake_matches_engine(
 
 def test_compare_reports_drift() -> None:
     """The comparison itself notices a missing key, an extra key and a changed value."""
-    real = {"s": {"status": 200, "keys": {"": ["A", "B"]}}, "t": {"error": "Conflict"}}
-    fake = {"s": {"status": 201, "keys": {"": ["A", "C"]}}, "t": {"error": "Conflict"}}
+    real: dict[str, Observation] = {
+        "s": {"status": 200, "keys": {"": ["A", "B"]}},
+        "t": {"error": "Conflict"},
+    }
+    fake: dict[str, Observation] = {
+        "s": {"status": 201, "keys": {"": ["A", "C"]}},
+        "t": {"error": "Conflict"},
+    }
     problems = compare("x", fake, real)
     assert any("lacks ['B']" in p for p in problems)
     assert any("does not: ['C']" in p for p in problems)

@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 
@@ -18,7 +18,7 @@ from aiodock.errors import Conflict, ContainerNotFound, InvalidArgument, NotFoun
 MiB = 1 << 20
 
 
-def sha(data: bytes) -> str:
+def sha(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -40,9 +40,13 @@ async def running(
 
 async def test_run_returns_exit_code_and_output(docker: DockerClient, running: str) -> None:
     result = await docker.exec.run(running, ["sh", "-c", "echo out; echo err >&2; exit 42"])
-    assert (result.exit_code, result.stdout, result.stderr) == (42, b"out\n", b"err\n")
+    assert (result.exit_code, bytes(result.stdout), bytes(result.stderr)) == (
+        42,
+        b"out\n",
+        b"err\n",
+    )
     ok = await docker.exec.run(running, "sh -c 'printf %s \"$GREETING\"'", env={"GREETING": "hi"})
-    assert (ok.exit_code, ok.stdout) == (0, b"hi")
+    assert (ok.exit_code, bytes(ok.stdout)) == (0, b"hi")
     where = await docker.exec.run(running, ["sh", "-c", "pwd; id -u"], working_dir="/bin", user="7")
     assert where.stdout == b"/bin\n7\n"
     missing = await docker.exec.run(running, ["/no/such/binary"])
@@ -74,7 +78,7 @@ async def test_stdin_round_trips_to_both_streams(docker: DockerClient, running: 
     # A process that exits without reading all its input is not an error. (The engine
     # may hold the connection for seconds when stdin cannot be delivered: keep it small.)
     early = await docker.exec.run(running, ["sh", "-c", "head -c 5; exit 9"], stdin=data[:100_000])
-    assert (early.exit_code, early.stdout) == (9, data[:5])
+    assert (early.exit_code, bytes(early.stdout)) == (9, data[:5])
 
 
 async def test_exit_code_after_streaming(docker: DockerClient, running: str) -> None:
@@ -120,7 +124,8 @@ async def test_tty_exec_create_start_resize_inspect(docker: DockerClient, runnin
 
 async def test_detached_exec(docker: DockerClient, running: str) -> None:
     created = await docker.exec.create(running, cmd=["sh", "-c", "echo done > /marker"])
-    assert await docker.exec.start(created.id, detach=True) is None
+    started: Awaitable[object] = docker.exec.start(created.id, detach=True)
+    assert await started is None
     assert await docker.exec.exit_code(created.id, timeout=10) == 0
     assert (await docker.exec.run(running, ["cat", "/marker"])).stdout == b"done\n"
 
@@ -144,4 +149,6 @@ async def test_concurrent_runs(docker: DockerClient, running: str) -> None:
     results = await asyncio.gather(
         *(docker.exec.run(running, ["sh", "-c", f"echo {i}; exit {i}"]) for i in range(20))
     )
-    assert [(r.exit_code, r.stdout) for r in results] == [(i, b"%d\n" % i) for i in range(20)]
+    assert [(r.exit_code, bytes(r.stdout)) for r in results] == [
+        (i, b"%d\n" % i) for i in range(20)
+    ]

@@ -117,11 +117,11 @@ async def test_save_load_round_trip(docker: DockerClient, busybox: str, tmp_path
         await docker.images.remove(name)
         assert not await docker.images.exists(name)
 
-        with archive.open("rb") as fh:
-            stream = docker.images.load(fh)
-            loaded = await stream
-        assert [short(n) for n in stream.loaded] == [name]
-        assert loaded == LoadResult(tags=tuple(stream.loaded))
+        with archive.open("rb") as src:
+            load = docker.images.load(src)
+            loaded = await load
+        assert [short(n) for n in load.loaded] == [name]
+        assert loaded == LoadResult(tags=tuple(load.loaded))
         assert (await docker.images.inspect(name)).id == original.id
 
         # Several images in one archive, each named once with ``names=``.

@@ -19,7 +19,7 @@ import aiodock
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 
 def _json(status_body: tuple[int, bytes], expected: int = 200) -> object:

@@ -27,7 +27,7 @@ from aiodock.resources.images import auth_login
 try:
     from . import _infra
 except ImportError:  # rootdir-relative import mode without packages
-    import _infra  # type: ignore[no-redef]
+    import _infra  # type: ignore[no-redef,import-not-found]
 
 
 @pytest.fixture

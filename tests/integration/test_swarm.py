@@ -304,7 +304,7 @@ async def test_service_lifecycle(docker: aiodock.DockerClient, swarm: SwarmNode)
         assert task_out.stdout == ALL_BYTES
         assert task_out.stderr == b"err\n"
         only_err = await docker.services.logs(service_id, stdout=False).demux()
-        assert only_err == aiodock.Output(stdout=b"", stderr=b"err\n" * 3)
+        assert only_err == aiodock.Output(stdout=bytearray(), stderr=bytearray(b"err\n" * 3))
         tailed = await docker.services.logs(service_id, tail=1).demux()  # one line per task
         assert tailed.stdout.count(b"\n") + tailed.stderr.count(b"\n") == 3
 

@@ -37,7 +37,7 @@ async def test_a_trace_config_sees_ordinary_calls_and_an_exec(
         try:
             await docker.containers.start(container.id)
             result = await docker.exec.run(container.id, ["sh", "-c", "echo hi; exit 3"])
-            assert (result.exit_code, result.stdout) == (3, b"hi\n")
+            assert (result.exit_code, bytes(result.stdout)) == (3, b"hi\n")
             stats = docker.stats()
             assert stats.open_hijacked == 0 and stats.connections_in_use == 0
         finally:

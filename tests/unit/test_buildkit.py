@@ -21,7 +21,7 @@ import h2.config
 import h2.connection
 import h2.events
 
-from aiodock import BuildSecret, DockerClient
+from aiodock import BuildKitStream, BuildSecret, DockerClient
 from aiodock._buildkit import _proto as pb
 from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mode, walk
 from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
@@ -572,6 +572,7 @@ async def test_fake_docker_records_a_buildkit_build(tmp_path: Path) -> None:
         stream = docker.images.build(
             ctx, tags="app:dev", buildkit=True, secrets={"tok": b"s3cret"}, labels={"a": "b"}
         )
+        assert isinstance(stream, BuildKitStream)
         image_id = await stream.result()
         [record] = fake.builds
         assert record.buildkit and record.image_id == image_id
@@ -628,6 +629,7 @@ async def test_fake_docker_buildkit_follows_the_queued_plans_and_the_dockerfile_
         fake.set_build(image_id=chosen, output=["compiled\n"], log=b"made\n")
         fake.set_build(error="disk full", code=7)
         stream = docker.images.build(tmp_path, tags="app:1", buildkit=True, labels={"x": "y"})
+        assert isinstance(stream, BuildKitStream)
         assert await stream.result() == chosen
         *_, last = stream.progress.steps.values()
         assert last.name == '[5/5] CMD ["serve"]' and last.log == "made\ncompiled\n"

@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 import pytest
 
 from aiodock import DockerClient
+from aiodock._rawconn import RawConnection
 from aiodock.testing import ExecSession, FakeDocker
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -317,7 +318,7 @@ async def test_hijack_cancelled_as_the_daemon_answers_is_cancelled(
     real = _streaming.read_response_head
     outer: list[asyncio.Task[Any]] = []
 
-    async def head_then_cancel(reader: asyncio.StreamReader, what: str) -> Any:
+    async def head_then_cancel(reader: RawConnection, what: str) -> Any:
         result = await real(reader, what)
         outer[0].cancel()  # the caller is cancelled just as the answer is complete
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import warnings
 
 import pytest
@@ -12,7 +13,6 @@ from aiohttp import web
 import aiodock
 from aiodock import DockerClient, Repeated
 from aiodock._client import encode_query, quote_path
-from aiodock._timeout import _timeout as asyncio_timeout
 from aiodock._timeout import wait_for
 from aiodock._transport import parse_host
 from aiodock.errors import (
@@ -32,6 +32,11 @@ from aiodock.errors import (
     Unauthorized,
 )
 from tests.unit._server import PINGS, ping_app, reply, serve
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as asyncio_timeout
+else:
+    from async_timeout import timeout as asyncio_timeout
 
 # --- pure helpers ------------------------------------------------------------
 

@@ -124,7 +124,7 @@ BAD_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
     ("ports", lambda d: d.containers.create(image="i", ports={"80": 70000})),
     ("ports", lambda d: d.containers.create(image="i", ports={"80": []})),
     ("ports", lambda d: d.containers.create(image="i", ports={"80": {"x": 1}})),
-    ("ports", lambda d: d.containers.create(image="i", ports=["80:80"])),
+    ("ports", lambda d: d.containers.create(image="i", ports=["80:80"])),  # type: ignore[arg-type]
     ("ports", lambda d: d.containers.create(image="i", ports={"90-80": None})),
     ("ports", lambda d: d.containers.create(image="i", ports={"80-82": "9000-9001"})),
     ("ports", lambda d: d.containers.create(image="i", ports={"80-82": 9000})),
@@ -132,15 +132,15 @@ BAD_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
     ("expose", lambda d: d.containers.create(image="i", expose=["70000-70001"])),
     ("expose", lambda d: d.containers.create(image="i", expose=["0"])),
     ("cpus", lambda d: d.containers.create(image="i", cpus=0)),
-    ("cpus", lambda d: d.containers.create(image="i", cpus="2")),
+    ("cpus", lambda d: d.containers.create(image="i", cpus="2")),  # type: ignore[arg-type]
     ("cpu_shares", lambda d: d.containers.create(image="i", cpu_shares=1)),
     ("restart_policy", lambda d: d.containers.create(image="i", restart_policy="sometimes")),
     ("restart_policy", lambda d: d.containers.create(image="i", restart_policy="always:3")),
     ("env", lambda d: d.containers.create(image="i", env={"A=B": "x"})),
-    ("env", lambda d: d.containers.create(image="i", env={"A": object()})),
+    ("env", lambda d: d.containers.create(image="i", env={"A": object()})),  # type: ignore[dict-item]
     ("env", lambda d: d.containers.create(image="i", env="A=1")),
-    ("environment", lambda d: d.containers.create(image="i", env=[], environment=[])),
-    ("labels", lambda d: d.containers.create(image="i", labels={"a": 1})),
+    ("environment", lambda d: d.containers.create(image="i", env=[], environment=[])),  # type: ignore[call-arg]
+    ("labels", lambda d: d.containers.create(image="i", labels={"a": 1})),  # type: ignore[dict-item]
     ("name", lambda d: d.containers.create(image="i", name="bad name!")),
     ("volumes", lambda d: d.containers.create(image="i", volumes=["relative"])),
     ("volumes", lambda d: d.containers.create(image="i", volumes=["a:b"])),
@@ -148,14 +148,14 @@ BAD_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
     ("image", lambda d: d.containers.create(cmd=["true"])),
     ("cmd", lambda d: d.containers.create(image="i", cmd="echo 'unbalanced")),
     ("cmd", lambda d: d.containers.create(image="i", cmd=[])),
-    ("cmd", lambda d: d.containers.create(image="i", cmd=["echo", 1])),
-    ("tty", lambda d: d.containers.create(image="i", tty="yes")),
+    ("cmd", lambda d: d.containers.create(image="i", cmd=["echo", 1])),  # type: ignore[list-item]
+    ("tty", lambda d: d.containers.create(image="i", tty="yes")),  # type: ignore[arg-type]
     ("healthcheck", lambda d: d.containers.create(image="i", healthcheck={"bogus": 1})),
     (
         "healthcheck interval",
         lambda d: d.containers.create(image="i", healthcheck={"interval": -1}),
     ),
-    ("mounts", lambda d: d.containers.create(image="i", mounts=[{"Target": "/x"}])),
+    ("mounts", lambda d: d.containers.create(image="i", mounts=[{"Target": "/x"}])),  # type: ignore[list-item]
     (
         "network_aliases",
         lambda d: d.containers.create(image="i", network="host", network_aliases=["a"]),
@@ -236,7 +236,7 @@ async def test_bad_stream_arguments_fail_at_the_call(
 
 async def test_unknown_create_keyword_is_a_type_error(docker: DockerClient) -> None:
     with pytest.raises(TypeError, match="create"):
-        await docker.containers.run("i", ["true"], colour="blue")
+        await docker.containers.run("i", ["true"], colour="blue")  # type: ignore[call-arg]
 
 
 # --- create bodies ---------------------------------------------------------------------
@@ -723,7 +723,8 @@ async def test_put_archive_streams_a_directory(
 def test_stats_from_a_captured_sample() -> None:
     stats = structure(json.loads((FIXTURES / "container_stats.json").read_text()), Stats)
     assert stats.memory_limit > 0
-    assert 0 < stats.memory_usage <= (stats.memory_stats.usage if stats.memory_stats else 0)
+    assert stats.memory_stats is not None and stats.memory_stats.usage is not None
+    assert 0 < stats.memory_usage <= stats.memory_stats.usage
     assert stats.network_rx_bytes >= 0
 
 
@@ -794,7 +795,8 @@ def test_detach_key_bytes() -> None:
 async def test_exec_start_looks_up_tty_and_detach(daemon: Daemon, docker: DockerClient) -> None:
     daemon.on("GET", "/exec/e/json", json_reply({"ID": "e", "ProcessConfig": {"tty": True}}))
     daemon.on("POST", "/exec/e/start", status_reply(200))
-    assert await docker.exec.start("e", detach=True) is None
+    started: Awaitable[object] = docker.exec.start("e", detach=True)
+    assert await started is None
     assert json.loads(daemon.requests[-1][3]) == {"Detach": True, "Tty": True}
 
 

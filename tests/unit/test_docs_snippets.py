@@ -44,7 +44,7 @@ def code_blocks() -> Iterator[tuple[str, int, str]]:
 BLOCKS = list(code_blocks())
 
 
-def _namespace_classes() -> dict[str, type]:
+def _namespace_classes() -> dict[str, type[Any]]:
     """``{"containers": Containers, ...}`` from the client's namespace attributes."""
     client = DockerClient("unix:///nonexistent/docs-snippets.sock")
     client._owner = False  # never opened: nothing to close

@@ -461,7 +461,7 @@ async def test_logs_through_the_client_stream(fake: FakeDocker, client: DockerCl
         stream_class=FrameStream,
     )
     out = await stream.demux()
-    assert (out.stdout, out.stderr) == (b"o", b"e")
+    assert (bytes(out.stdout), bytes(out.stderr)) == (b"o", b"e")
 
 
 # --- exec ----------------------------------------------------------------------------
@@ -1156,7 +1156,7 @@ async def test_run_returns_the_output_like_the_engine(client: DockerClient) -> N
     result = await client.containers.run(
         "busybox", ["sh", "-c", "echo out; echo err >&2"], timeout=10
     )
-    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 0)
+    assert (bytes(result.stdout), bytes(result.stderr), result.exit_code) == (b"out\n", b"err\n", 0)
 
 
 async def test_run_with_stdin_and_a_failing_exit(client: DockerClient) -> None:
@@ -1165,7 +1165,7 @@ async def test_run_with_stdin_and_a_failing_exit(client: DockerClient) -> None:
     failed = await client.containers.run(
         "busybox", ["sh", "-c", "echo bad >&2; exit 3"], check=False, timeout=10
     )
-    assert (failed.exit_code, failed.stderr) == (3, b"bad\n")
+    assert (failed.exit_code, bytes(failed.stderr)) == (3, b"bad\n")
 
 
 async def test_attach_before_start_waits_for_the_start(

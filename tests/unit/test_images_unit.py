@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from aiodock import DockerClient
 from aiodock._auth import AuthConfig
@@ -46,7 +46,7 @@ SECRET = "s3cr3t-pa55"
 class Seen:
     method: str
     path: str
-    query: MultiDictProxy[str]
+    query: MultiMapping[str]
     headers: dict[str, str]
     body: bytes
 
@@ -321,13 +321,14 @@ async def test_pull_default_tag_digest_and_all_tags(
     assert {x["fromImage"] for x in q} == {"team/app"}
     # No stored credentials: an empty auth object is sent.
     assert decode_auth(daemon.requests[0].headers["X-Registry-Auth"]) == {}
-    for bad, kwargs in [
+    bad_pulls: list[tuple[str, dict[str, Any]]] = [
         ("Team/App", {}),
         ("app:1", {"tag": "2"}),
         ("app:1", {"all_tags": True}),
         ("app", {"platform": "linux//amd64"}),
         ("app", {"auth": {"user": "x"}}),
-    ]:
+    ]
+    for bad, kwargs in bad_pulls:
         with pytest.raises(InvalidArgument):
             client.images.pull(bad, **kwargs)
     assert len(daemon.requests) == 4

@@ -69,7 +69,7 @@ def feed(tracker: ProgressTracker, messages: Iterable[dict[str, Any]]) -> None:
         tracker.update(ProgressMessage.from_wire(m))
 
 
-PULL = [
+PULL: list[dict[str, Any]] = [
     {"status": "Pulling from aiodock/app", "id": "1"},
     {"status": "Pulling fs layer", "progressDetail": {}, "id": "l1"},
     {"status": "Pulling fs layer", "progressDetail": {}, "id": "l2"},
@@ -214,7 +214,7 @@ def scripted(chunks: list[bytes], *, status: int = 200, delay: float = 0.0) -> w
     return app
 
 
-def open_stream(client: DockerClient, cls: type[ProgressStream], **setup: Any) -> Any:
+def open_stream(client: DockerClient, cls: type[ProgressStream[Any]], **setup: Any) -> Any:
     stream = client._stream("POST", "/op", JSONStreamDecoder(), stream_class=cls)
     stream._setup(**setup)
     return stream
@@ -356,7 +356,7 @@ async def test_build_without_id_is_an_error() -> None:
 async def test_build_log_is_capped() -> None:
     from aiodock import _progress
 
-    stream = BuildStream(None, JSONStreamDecoder(), what="POST /build")  # type: ignore[arg-type]
+    stream = BuildStream(None, JSONStreamDecoder(), what="POST /build")
     piece = "x" * (1 << 20) + "\n"
     for _ in range(6):
         stream._observe(ProgressMessage(stream=piece))

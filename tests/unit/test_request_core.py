@@ -532,8 +532,13 @@ async def test_no_records_and_no_timing_when_debug_is_off(
 ) -> None:
     import aiodock._client as core
 
-    timings = []
-    monkeypatch.setattr(core, "perf_counter", lambda: timings.append(1) or 0.0)
+    timings: list[int] = []
+
+    def clock() -> float:
+        timings.append(1)
+        return 0.0
+
+    monkeypatch.setattr(core, "perf_counter", clock)
     async with FakeDocker() as fake, fake.client(timeout=5) as docker:
         with caplog.at_level(logging.INFO, logger="aiodock"):
             await docker.containers.list()

@@ -169,7 +169,7 @@ _PROSE = "This sentence is upstream prose and must never be copied."
 
 
 def _mini_spec(version: str, *, old: bool) -> dict[str, Any]:
-    box = {
+    box: dict[str, Any] = {
         "type": "object",
         "description": _PROSE,
         "properties": {

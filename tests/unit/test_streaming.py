@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +247,9 @@ async def test_collect_reads_to_the_end() -> None:
     app.router.add_get("/v1.41/three", three)
     async with serve(app) as host, DockerClient(host) as client:
         assert await json_stream(client, "/three").collect() == [{"a": 1}, {"a": 2}, {"a": 3}]
-        converted = client._stream("GET", "/three", JSONStreamDecoder(), lambda d: d["a"] * 10)
+        converted: AsyncStream[int] = client._stream(
+            "GET", "/three", JSONStreamDecoder(), lambda d: d["a"] * 10
+        )
         assert await converted.collect() == [10, 20, 30]
         assert _acquired(client) == 0
 
@@ -279,6 +282,7 @@ async def test_lines_hands_out_a_line_that_never_ends() -> None:
     async with serve(app) as host, DockerClient(host) as client:
         lines = frames(client, "/endless").lines(max_line_length=1000)
         first = await asyncio.wait_for(lines.__anext__(), 5)
+        assert isinstance(lines, AsyncGenerator)  # so that it can be closed early
         await lines.aclose()
     assert first.data == b"x" * 3000
 
@@ -326,7 +330,7 @@ async def test_demux_and_read_hold_the_output_once_in_bytearrays() -> None:
         stream = frames(client, "/frames")
         output = await stream.demux()
         assert type(output.stdout) is bytearray and type(output.stderr) is bytearray
-        assert (output.stdout, output.stderr) == (b"out1\nout2 tail\n", b"err1\n")
+        assert (bytes(output.stdout), bytes(output.stderr)) == (b"out1\nout2 tail\n", b"err1\n")
         assert stream._items == []  # no view of a received chunk outlives the call
         data = await frames(client, "/frames").read()
         assert type(data) is bytearray and data == b"out1\nerr1\nout2 tail\n"

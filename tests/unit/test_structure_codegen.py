@@ -50,9 +50,13 @@ def test_a_required_field_missing_from_the_payload_raises_naming_the_key() -> No
         structure({"Count": 1}, Required)
 
 
+def _upper(value: str) -> str:
+    return value.upper()
+
+
 @attrs.frozen(kw_only=True)
 class Converted:
-    name: str = attrs.field(default="", converter=str.upper)
+    name: str = attrs.field(default="", converter=_upper)
     size: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
 
