@@ -9,7 +9,7 @@ from .._client import quote_path
 from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
 from ..errors import ImageNotFound, ServerError, Unauthorized
 from ._base import Resource
-from .images import AuthLike, _reference
+from ._image_args import AuthLike, _reference
 
 if TYPE_CHECKING:
     from ..models import DistributionInspect

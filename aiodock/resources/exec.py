@@ -28,7 +28,7 @@ from ..errors import (
     InvalidArgument,
 )
 from ._base import Resource, within
-from .containers import _command, _detach_keys, _env, _flag, _int, _seconds, _text
+from ._checks import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 
 if TYPE_CHECKING:
     # At run time the calls reach their models through aiodock.models, which

@@ -320,8 +320,11 @@ def test_a_response_brings_only_the_classes_its_fields_name(name: str) -> None:
     assert built == _classes_behind(getattr(_generated, name))
 
 
+# A namespace is a module or, once it outgrew one file, a package.
 _NAMESPACES = sorted(
-    p.stem for p in (REPO / "aiodock" / "resources").glob("*.py") if not p.stem.startswith("_")
+    p.stem if p.suffix == ".py" else p.name
+    for p in (REPO / "aiodock" / "resources").iterdir()
+    if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").is_file())
 )
 
 

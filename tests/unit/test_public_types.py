@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import itertools
 import pkgutil
 import re
-import sys
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,10 +122,11 @@ def _walk() -> dict[type, set[str]]:
 def _public_paths(cls: type) -> list[str]:
     name = cls.__name__
     paths = [m for m in PUBLIC_MODULES if getattr(importlib.import_module(m), name, None) is cls]
-    module = cls.__module__
-    private = any(part.startswith("_") for part in module.split("."))
-    if not private and getattr(sys.modules[module], name, None) is cls:
-        paths.append(module)
+    # Its own module, or the public package a private submodule of it re-exports from.
+    parts = cls.__module__.split(".")
+    public = ".".join(itertools.takewhile(lambda part: not part.startswith("_"), parts))
+    if public and getattr(importlib.import_module(public), name, None) is cls:
+        paths.append(public)
     return paths
 
 

@@ -1,65 +1,61 @@
-"""The ``images`` namespace: list, inspect, pull, push, build, save, load and friends.
-
-Pull, push, build, load and import return an operation (a
-:class:`~aiodock.PullStream`, :class:`~aiodock.PushStream`,
-:class:`~aiodock.BuildStream`, :class:`~aiodock.LoadStream`,
-:class:`~aiodock.ImportStream`): nothing is sent until it is awaited or
-iterated. ``await docker.images.pull(ref)`` runs it to its end and returns its
-result; ``async for message in op`` streams the progress first. An operation
-dropped after it started warns (``ResourceWarning``): the daemon cancels the
-work when the connection goes away early. Errors the daemon reports inside the
-stream raise. The rule for every stream is in :mod:`aiodock._progress`.
-
-Registry credentials are looked up like the docker CLI does (``config.json``
-``auths``, ``credsStore``, ``credHelpers``; see :mod:`aiodock._auth`) unless
-given per call with ``auth=``. A registry refusing them raises
-:class:`~aiodock.errors.RegistryAuthError` (an ``Unauthorized``), however
-the daemon reports it. Credentials never appear in a repr, a log or an error.
-"""
+"""The :class:`Images` namespace (``docker.images``): the Engine's image calls."""
 
 from __future__ import annotations
 
 import builtins
 import os
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
 
-from .. import models
-from .._auth import AuthConfig, all_auths, encode_registry_auth, encode_registry_config
-from .._client import Repeated, quote_path
-from .._convert import json_dumps, unstructure
-from .._dockerignore import PatternMatcher, clean_path, context_excludes, parse_dockerignore
-from .._filters import Filters, encode_filters
-from .._frames import JSONStreamDecoder
-from .._progress import (
+from ... import models
+from ..._auth import all_auths, encode_registry_auth, encode_registry_config
+from ..._client import Repeated, quote_path
+from ..._convert import unstructure
+from ..._dockerignore import PatternMatcher, context_excludes, parse_dockerignore
+from ..._filters import Filters, encode_filters
+from ..._frames import JSONStreamDecoder
+from ..._progress import (
     BodyGuard,
     BuildStream,
     ImportStream,
     LoadStream,
     PullStream,
     PushStream,
-    RegistryAuthError,
     check_auth,
-    is_auth_failure,
     registry_stream,
 )
-from .._reference import Reference, parse_reference
-from .._streaming import AsyncStream, BytesDecoder
-from .._tarstream import aiter_sync, body_stream, tar_directory
-from ..errors import ImageNotFound, InvalidArgument, ServerError, Unauthorized
-from ._base import Resource
+from ..._streaming import AsyncStream, BytesDecoder
+from ..._tarstream import aiter_sync, body_stream, tar_directory
+from ...errors import ImageNotFound, InvalidArgument
+from .._base import Resource
+from .._image_args import (
+    AuthLike,
+    PlatformLike,
+    _changes,
+    _extra_hosts,
+    _name_and_tag,
+    _non_negative,
+    _optional_target,
+    _platform_json,
+    _platform_str,
+    _platforms,
+    _reference,
+    _repository_text,
+    _split_target,
+    _str_map,
+    _tag_or_all,
+    _tags,
+)
+from ._context import _ByteCounter, _dockerfile_in, _gated, _guarded, _open_tar
 
 if TYPE_CHECKING:
-    from .._buildkit.secrets import SecretLike
-    from .._client import DockerClient
-    from ..models import (
+    from ..._buildkit.secrets import SecretLike
+    from ...models import (
         AttestationStatement,
-        AuthResponse,
         BuildPruneResponse,
         IDResponse,
         ImageDeleteResponseItem,
@@ -70,188 +66,10 @@ if TYPE_CHECKING:
         ImageSummary,
     )
 
-__all__ = ["AuthLike", "Images", "PlatformLike", "auth_login"]
-
-#: Credentials for one registry: an :class:`~aiodock._auth.AuthConfig` or a mapping
-#: with the Engine's keys (``username``, ``password``, ``serveraddress``...).
-AuthLike = AuthConfig | Mapping[str, Any]
-#: A platform as ``"os/arch[/variant]"`` or an OCI platform mapping
-#: (``{"os": "linux", "architecture": "arm64", "variant": "v8"}``).
-PlatformLike = str | Mapping[str, Any]
 
 _BARE_ID = re.compile(r"[0-9a-f]{64}")
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _TAR = "application/x-tar"
-_PLATFORM_KEYS = ("os", "architecture", "variant", "os.version", "os.features")
-
-
-# --- argument helpers ------------------------------------------------------------------
-
-
-def _oci_platform(value: PlatformLike, parameter: str = "platform") -> dict[str, Any]:
-    if isinstance(value, str):
-        parts = value.split("/")
-        if not 1 <= len(parts) <= 3 or not all(parts):
-            raise InvalidArgument(parameter, value, "expected 'os[/architecture[/variant]]'")
-        out: dict[str, Any] = {"os": parts[0]}
-        if len(parts) > 1:
-            out["architecture"] = parts[1]
-        if len(parts) > 2:
-            out["variant"] = parts[2]
-        return out
-    if isinstance(value, Mapping):
-        unknown = [k for k in value if k not in _PLATFORM_KEYS]
-        if unknown:
-            raise InvalidArgument(
-                parameter, value, f"unknown keys {unknown}; allowed: {', '.join(_PLATFORM_KEYS)}"
-            )
-        return {k: v for k, v in value.items() if v}
-    raise InvalidArgument(parameter, value, "expected 'os/arch[/variant]' or an OCI platform map")
-
-
-def _platform_json(value: PlatformLike | None, parameter: str = "platform") -> str | None:
-    if value is None:
-        return None
-    return json_dumps(_oci_platform(value, parameter)).decode()
-
-
-def _platform_str(value: PlatformLike | None, parameter: str = "platform") -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        _oci_platform(value, parameter)
-        return value
-    oci = _oci_platform(value, parameter)
-    if "os" not in oci:
-        raise InvalidArgument(parameter, value, "an 'os' is required")
-    return "/".join(str(oci[k]) for k in ("os", "architecture", "variant") if k in oci)
-
-
-def _platforms(
-    value: PlatformLike | Sequence[PlatformLike] | None, parameter: str
-) -> Repeated | None:
-    if value is None:
-        return None
-    items: Sequence[PlatformLike] = [value] if isinstance(value, (str, Mapping)) else list(value)
-    return Repeated([_platform_json(item, parameter) for item in items])
-
-
-def _reference(value: str, parameter: str) -> Reference:
-    try:
-        return parse_reference(value)
-    except InvalidArgument as exc:
-        raise InvalidArgument(parameter, value, exc.reason) from None
-
-
-def _name_and_tag(image: str, tag: str | None, parameter: str) -> tuple[Reference, str | None]:
-    """Parse ``image`` and apply an explicit ``tag``; returns the reference and the tag to use."""
-    ref = _reference(image, parameter)
-    if tag is not None:
-        if ref.tag is not None or ref.digest is not None:
-            raise InvalidArgument("tag", tag, f"{image!r} already names a tag or digest")
-        ref = _reference(f"{image}:{tag}", "tag")
-    return ref, ref.api_tag
-
-
-def _repository_text(image: str, ref: Reference) -> str:
-    """``image`` as the caller spelled it, without its tag and digest."""
-    text = image.partition("@")[0]
-    if ref.tag is not None and text.endswith(":" + ref.tag):
-        text = text[: -len(ref.tag) - 1]
-    return text
-
-
-def _split_target(target: str, tag: str | None, parameter: str) -> tuple[str, str | None]:
-    """``repo[:tag]`` (plus an optional separate tag) as the ``repo``/``tag`` query pair."""
-    ref, api_tag = _name_and_tag(target, tag, parameter)
-    if ref.digest is not None:
-        raise InvalidArgument(parameter, target, "cannot tag with a digest")
-    return _repository_text(target, ref), api_tag
-
-
-def _tag_or_all(image: str, api_tag: str | None, all_tags: bool, named: str) -> str | None:
-    """The tag to pull or push: the one named, ``latest`` by default, none for ``all_tags``."""
-    if all_tags:
-        if api_tag is not None:
-            raise InvalidArgument("all_tags", True, f"{image!r} already names {named}")
-        return None
-    return "latest" if api_tag is None else api_tag
-
-
-def _optional_target(repository: str | None, tag: str | None) -> tuple[str | None, str | None]:
-    """The repository and tag of an image to create, when one is named (commit, import)."""
-    if repository is not None:
-        return _split_target(repository, tag, "repository")
-    if tag is not None:
-        raise InvalidArgument("tag", tag, "a tag needs a repository")
-    return None, None
-
-
-def _changes(changes: Sequence[str] | str | None) -> Repeated | None:
-    if changes is None:
-        return None
-    items = [changes] if isinstance(changes, str) else list(changes)
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise InvalidArgument("changes", changes, "expected Dockerfile instructions as strings")
-    return Repeated(items)
-
-
-def _non_negative(value: int | None, parameter: str) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidArgument(parameter, value, "expected a non-negative integer")
-    return value
-
-
-def _tags(tags: str | Sequence[str]) -> list[str]:
-    items = [tags] if isinstance(tags, str) else list(tags)
-    for item in items:
-        ref = _reference(item, "tags")
-        if ref.digest is not None:
-            raise InvalidArgument("tags", item, "a build tag cannot carry a digest")
-    return items
-
-
-def _str_map(value: Mapping[str, Any] | None, parameter: str, *, allow_none: bool = False) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgument(parameter, value, "expected a mapping of strings")
-    out: dict[str, str | None] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise InvalidArgument(parameter, key, "keys must be non-empty strings")
-        if item is None and allow_none:
-            out[key] = None
-        elif isinstance(item, str):
-            out[key] = item
-        else:
-            raise InvalidArgument(parameter, {key: item}, "values must be strings")
-    return out
-
-
-def _extra_hosts(value: Mapping[str, str] | Sequence[str] | None) -> Repeated | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        items = [f"{host}:{address}" for host, address in value.items()]
-    elif isinstance(value, str):
-        items = [value]
-    else:
-        items = list(value)
-    for item in items:
-        if not isinstance(item, str) or ":" not in item:
-            raise InvalidArgument("extra_hosts", item, "expected 'host:ip' entries")
-    return Repeated(items)
-
-
-def _is_within(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
 
 
 # --- the namespace -----------------------------------------------------------------------
@@ -763,7 +581,7 @@ class Images(Resource):
             else:
                 raise InvalidArgument("context", context, "no such directory or tar file")
         if context_dir is not None:
-            dockerfile_name = self._dockerfile_in(context_dir, dockerfile_name, extra)
+            dockerfile_name = _dockerfile_in(context_dir, dockerfile_name, extra)
         elif dockerfile_name is not None and os.path.isabs(dockerfile_name):
             raise InvalidArgument(
                 "dockerfile", dockerfile, "an absolute path needs a context directory"
@@ -854,7 +672,7 @@ class Images(Resource):
 
         plan = None
         if buildkit is not False:
-            from .._buildkit.stream import BuildKitStream, plan_build
+            from ..._buildkit.stream import BuildKitStream, plan_build
 
             plan = plan_build(
                 self._client,
@@ -892,40 +710,6 @@ class Images(Resource):
         if plan is not None:
             stream._setup_buildkit(plan)  # type: ignore[attr-defined]
         return stream
-
-    @staticmethod
-    def _dockerfile_in(context_dir: str, name: str | None, extra: dict[str, bytes]) -> str | None:
-        """Check the Dockerfile exists; bring one from outside the context along in ``extra``."""
-        if name is None:
-            candidate = os.path.join(context_dir, "Dockerfile")
-            if not os.path.exists(candidate):
-                raise InvalidArgument(
-                    "dockerfile", None, f"no Dockerfile in the context {context_dir}"
-                )
-            return None
-        if os.path.isabs(name):
-            absolute = os.path.normpath(name)
-            if _is_within(absolute, context_dir):
-                name = os.path.relpath(absolute, context_dir)
-            else:
-                try:
-                    with open(absolute, "rb") as fh:
-                        content = fh.read()
-                except OSError as exc:
-                    raise InvalidArgument(
-                        "dockerfile", name, f"cannot be read: {exc.strerror or exc}"
-                    ) from None
-                generated = f".dockerfile.{secrets.token_hex(10)}"
-                extra[generated] = content
-                return generated
-        relative = clean_path(name.replace(os.sep, "/"))
-        if relative.startswith("../") or relative == "..":
-            raise InvalidArgument(
-                "dockerfile", name, "a relative path must stay inside the context"
-            )
-        if not os.path.isfile(os.path.join(context_dir, relative)):
-            raise InvalidArgument("dockerfile", name, f"not found in the context {context_dir}")
-        return relative
 
     async def build_prune(
         self,
@@ -1129,93 +913,3 @@ class Images(Resource):
         )
         stream._setup(body=guard)
         return stream
-
-
-def _guarded(body: bytes | Any, guard: BodyGuard) -> Any:
-    return body if isinstance(body, bytes) else guard.wrap(body)
-
-
-class _ByteCounter:
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, size: int) -> None:
-        self.count += size
-
-
-def _open_tar(path: str, chunk_size: int) -> Any:
-    def chunks() -> Any:
-        with open(path, "rb") as fh:
-            while True:
-                data = fh.read(chunk_size)
-                if not data:
-                    return
-                yield data
-
-    return chunks()
-
-
-def _gated(
-    client: DockerClient, stream: AsyncStream[bytes], option: str, version: str
-) -> AsyncStream[bytes]:
-    opener = stream._open
-
-    async def open_checked() -> Any:
-        await client._require_api(option, version)
-        return await opener()
-
-    stream._open = open_checked
-    return stream
-
-
-# --- login --------------------------------------------------------------------------------
-
-
-async def auth_login(
-    client: DockerClient,
-    auth: AuthLike | None = None,
-    *,
-    username: str | None = None,
-    password: str | None = None,
-    registry: str | None = None,
-    email: str | None = None,
-    identity_token: str | None = None,
-) -> AuthResponse:
-    """Check credentials against a registry through the daemon (``POST /auth``).
-
-    Give an ``AuthConfig``/mapping, or the parts as keywords (``registry``
-    defaults to Docker Hub). Returns the daemon's answer (``status``, and an
-    ``identity_token`` when the registry hands one out). Wrong credentials
-    raise :class:`~aiodock._progress.RegistryAuthError`. Nothing is stored.
-    """
-    if auth is not None:
-        if any(v is not None for v in (username, password, registry, email, identity_token)):
-            raise InvalidArgument("auth", "<auth>", "give either auth or the keyword parts")
-        body = _login_body(auth)
-    else:
-        if not username and not identity_token:
-            raise InvalidArgument("username", username, "a username (or identity_token) is needed")
-        body = AuthConfig(
-            username=username,
-            password=password,
-            email=email,
-            serveraddress=registry or None,
-            identitytoken=identity_token,
-        ).to_dict()
-    try:
-        return await client._model("POST", "/auth", models.AuthResponse, body=body)
-    except (ServerError, Unauthorized) as exc:
-        if isinstance(exc, Unauthorized) or is_auth_failure(exc.message) or "401" in exc.message:
-            raise RegistryAuthError(
-                exc.message, method=exc.method, path=exc.path, http_status=exc.status
-            ) from None
-        raise
-
-
-def _login_body(auth: AuthLike) -> dict[str, Any]:
-    if isinstance(auth, AuthConfig):
-        return auth.to_dict()
-    encode_registry_auth(auth)  # validates keys and value types
-    return {str(k).lower(): v for k, v in auth.items() if v not in (None, "")}
