@@ -1369,6 +1369,19 @@ class FakeDocker:
 
     # -- internals: the HTTP side ------------------------------------------------------------
 
+    @property
+    def min_api_version(self) -> str:
+        """The oldest API version the fake serves (``MinAPIVersion``), as its engine would.
+
+        Engine 25 (API 1.44) raised it from 1.12 to 1.24, Engine 29 (API 1.52) to 1.44.
+        """
+        current = version_tuple(self.api_version)
+        if current >= (1, 52):
+            return "1.44"
+        if current >= (1, 44):
+            return "1.24"
+        return MIN_API_VERSION
+
     def common_headers(self) -> dict[str, str]:
         """The headers the engine puts on every answer (``Api-Version``, ``Server``...)."""
         return {
@@ -1397,16 +1410,23 @@ class FakeDocker:
         await resp.prepare(req.raw)
         return BodyWriter(req.raw, resp, req.budget)
 
-    async def hijack(self, req: FakeRequest) -> tuple[Takeover, RawWriter]:
-        """Take the connection over and send the raw-stream head (101 when upgrading).
+    async def hijack(
+        self, req: FakeRequest, *, tty: bool | None = None
+    ) -> tuple[Takeover, RawWriter]:
+        """Take the connection over and send the stream's head (101 when upgrading).
 
         Args:
             req: the attach or exec-start request.
+            tty: whether the output is raw (TTY) or multiplexed; ``None`` for
+                streams that carry neither (a build session).
         """
         upgrade = _wants_upgrade(req.raw)
         conn = take_over(req.raw)
         self._takeovers.add(conn)
-        headers = {"Content-Type": "application/vnd.docker.raw-stream"}
+        # Engine 20.10 labels every hijacked stream raw; 1.42+ names multiplexed output.
+        multiplexed = tty is False and req.at_least("1.42")
+        kind = "multiplexed-stream" if multiplexed else "raw-stream"
+        headers = {"Content-Type": f"application/vnd.docker.{kind}"}
         if upgrade:
             headers.update({"Connection": "Upgrade", "Upgrade": "tcp"})
         headers.update(self.common_headers())
@@ -1519,10 +1539,10 @@ class FakeDocker:
                 f"Maximum supported API version is {self.api_version}"
             )
             return self._decorate(error_response(400, message))
-        if wanted < version_tuple(MIN_API_VERSION):
+        if wanted < version_tuple(self.min_api_version):
             message = (
                 f"client version {version} is too old. Minimum supported API version is "
-                f"{MIN_API_VERSION}, please upgrade your client to a newer version"
+                f"{self.min_api_version}, please upgrade your client to a newer version"
             )
             return self._decorate(error_response(400, message))
         return None
