@@ -2,7 +2,8 @@
 
 The fake keeps containers (with their file trees), images, networks, volumes,
 execs, events, builds and registries in memory and answers with the shapes
-Engine 20.10 (API 1.41) sends. It also
+Engine 20.10 (API 1.41) sends, or those of a newer engine where the request's
+API version changes them (``FakeDocker(api_version=...)``). It also
 records every request and can inject faults (errors, delays, cut or stalled
 bodies, dropped keep-alive connections) so clients can be tested against the
 failures a real daemon produces.
@@ -177,7 +178,15 @@ class FakeDocker:
 
     Args:
         api_version: the API version the fake announces (``/_ping``
-            ``API-Version``) and the newest it accepts.
+            ``API-Version``) and the newest it accepts. Answers follow the
+            request's version where the engine's do: from 1.42 hijacked
+            attach/exec and logs bodies say ``multiplexed-stream`` or
+            ``raw-stream`` in ``Content-Type`` and ``shared-size`` is
+            honoured; from 1.44 images lose ``VirtualSize`` (1.45:
+            ``Container``/``ContainerConfig``; 1.52: ``DockerVersion``,
+            ``Parent``); from 1.52 events lose the legacy ``status``/``id``/
+            ``from`` and come as ``application/jsonl``. ``MinAPIVersion`` is
+            1.12, 1.24 from 1.44 and 1.44 from 1.52, and older requests get 400.
         tcp: listen on ``127.0.0.1:<free port>`` instead of a unix socket.
         images: references present from the start.
         engine_version: the engine version ``/version`` and the ``Server`` header report.
