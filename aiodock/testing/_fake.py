@@ -2,7 +2,8 @@
 
 The fake keeps containers (with their file trees), images, networks, volumes,
 execs, events, builds and registries in memory and answers with the shapes
-Engine 20.10 (API 1.41) sends. It also
+Engine 20.10 (API 1.41) sends, or those of a newer engine where the request's
+API version changes them (``FakeDocker(api_version=...)``). It also
 records every request and can inject faults (errors, delays, cut or stalled
 bodies, dropped keep-alive connections) so clients can be tested against the
 failures a real daemon produces.
@@ -177,7 +178,15 @@ class FakeDocker:
 
     Args:
         api_version: the API version the fake announces (``/_ping``
-            ``API-Version``) and the newest it accepts.
+            ``API-Version``) and the newest it accepts. Answers follow the
+            request's version where the engine's do: from 1.42 hijacked
+            attach/exec and logs bodies say ``multiplexed-stream`` or
+            ``raw-stream`` in ``Content-Type`` and ``shared-size`` is
+            honoured; from 1.44 images lose ``VirtualSize`` (1.45:
+            ``Container``/``ContainerConfig``; 1.52: ``DockerVersion``,
+            ``Parent``); from 1.52 events lose the legacy ``status``/``id``/
+            ``from`` and come as ``application/jsonl``. ``MinAPIVersion`` is
+            1.12, 1.24 from 1.44 and 1.44 from 1.52, and older requests get 400.
         tcp: listen on ``127.0.0.1:<free port>`` instead of a unix socket.
         images: references present from the start.
         engine_version: the engine version ``/version`` and the ``Server`` header report.
@@ -1369,6 +1378,19 @@ class FakeDocker:
 
     # -- internals: the HTTP side ------------------------------------------------------------
 
+    @property
+    def min_api_version(self) -> str:
+        """The oldest API version the fake serves (``MinAPIVersion``), as its engine would.
+
+        Engine 25 (API 1.44) raised it from 1.12 to 1.24, Engine 29 (API 1.52) to 1.44.
+        """
+        current = version_tuple(self.api_version)
+        if current >= (1, 52):
+            return "1.44"
+        if current >= (1, 44):
+            return "1.24"
+        return MIN_API_VERSION
+
     def common_headers(self) -> dict[str, str]:
         """The headers the engine puts on every answer (``Api-Version``, ``Server``...)."""
         return {
@@ -1397,16 +1419,23 @@ class FakeDocker:
         await resp.prepare(req.raw)
         return BodyWriter(req.raw, resp, req.budget)
 
-    async def hijack(self, req: FakeRequest) -> tuple[Takeover, RawWriter]:
-        """Take the connection over and send the raw-stream head (101 when upgrading).
+    async def hijack(
+        self, req: FakeRequest, *, tty: bool | None = None
+    ) -> tuple[Takeover, RawWriter]:
+        """Take the connection over and send the stream's head (101 when upgrading).
 
         Args:
             req: the attach or exec-start request.
+            tty: whether the output is raw (TTY) or multiplexed; ``None`` for
+                streams that carry neither (a build session).
         """
         upgrade = _wants_upgrade(req.raw)
         conn = take_over(req.raw)
         self._takeovers.add(conn)
-        headers = {"Content-Type": "application/vnd.docker.raw-stream"}
+        # Engine 20.10 labels every hijacked stream raw; 1.42+ names multiplexed output.
+        multiplexed = tty is False and req.at_least("1.42")
+        kind = "multiplexed-stream" if multiplexed else "raw-stream"
+        headers = {"Content-Type": f"application/vnd.docker.{kind}"}
         if upgrade:
             headers.update({"Connection": "Upgrade", "Upgrade": "tcp"})
         headers.update(self.common_headers())
@@ -1519,10 +1548,10 @@ class FakeDocker:
                 f"Maximum supported API version is {self.api_version}"
             )
             return self._decorate(error_response(400, message))
-        if wanted < version_tuple(MIN_API_VERSION):
+        if wanted < version_tuple(self.min_api_version):
             message = (
                 f"client version {version} is too old. Minimum supported API version is "
-                f"{MIN_API_VERSION}, please upgrade your client to a newer version"
+                f"{self.min_api_version}, please upgrade your client to a newer version"
             )
             return self._decorate(error_response(400, message))
         return None

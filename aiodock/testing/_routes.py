@@ -99,7 +99,7 @@ async def version(req: FakeRequest) -> web.StreamResponse:
         "GitCommit": "fake",
         "GoVersion": "go1.19.8",
         "KernelVersion": platform.release(),
-        "MinAPIVersion": "1.12",
+        "MinAPIVersion": fake.min_api_version,
         "Os": fake.os_type,
     }
     return json_response(
@@ -108,7 +108,7 @@ async def version(req: FakeRequest) -> web.StreamResponse:
             "Components": [{"Name": "Engine", "Version": fake.engine_version, "Details": details}],
             "Version": fake.engine_version,
             "ApiVersion": fake.api_version,
-            "MinAPIVersion": "1.12",
+            "MinAPIVersion": fake.min_api_version,
             "GitCommit": "fake",
             "GoVersion": "go1.19.8",
             "Os": fake.os_type,
@@ -445,7 +445,7 @@ async def container_attach(req: FakeRequest) -> web.StreamResponse:
     stream = req.flag("stream")
     want = {s for s, on in ((1, req.flag("stdout")), (2, req.flag("stderr"))) if on}
     use_stdin = req.flag("stdin") and bool(c.config.get("OpenStdin"))
-    conn, out = await fake.hijack(req)
+    conn, out = await fake.hijack(req, tty=c.tty)
     fake._container_event(c, "attach")
 
     async def pump_stdin() -> None:
@@ -681,7 +681,7 @@ async def exec_start(req: FakeRequest) -> web.StreamResponse:
         fake._spawn(fake.run_exec(ex, c, discard, no_stdin))
         return web.Response(status=200)
 
-    conn, out = await fake.hijack(req)
+    conn, out = await fake.hijack(req, tty=ex.tty)
     try:
         if ex.started:
             # Engine 20.10 reports this inside the stream, as stdout text.
@@ -727,8 +727,25 @@ async def image_list(req: FakeRequest) -> web.StreamResponse:
             candidates = [*image.tags, *(t.rsplit(":", 1)[0] for t in image.tags)]
             if not any(fnmatch.fnmatchcase(n, p) for n in candidates for p in patterns):
                 continue
-        out.append(image.summary())
+        doc = _image_shape(req, image.summary())
+        if req.at_least("1.42") and req.flag("shared-size"):
+            # The fake's images share no layers, so nothing is shared.
+            doc["SharedSize"] = 0
+        out.append(doc)
     return json_response(out)
+
+
+def _image_shape(req: FakeRequest, doc: dict[str, Any]) -> dict[str, Any]:
+    """Drop the image fields the request's API version no longer has."""
+    if req.at_least("1.44"):
+        doc.pop("VirtualSize", None)
+    if req.at_least("1.45"):
+        doc.pop("Container", None)
+        doc.pop("ContainerConfig", None)
+    if req.at_least("1.52"):
+        doc.pop("DockerVersion", None)
+        doc.pop("Parent", None)
+    return doc
 
 
 async def image_inspect(req: FakeRequest) -> web.StreamResponse:
@@ -737,7 +754,7 @@ async def image_inspect(req: FakeRequest) -> web.StreamResponse:
     image = fake._find_image(name)
     if image is None:
         raise Answer(404, f"no such image: {name}: No such image: {name}")
-    return json_response(image.inspect())
+    return json_response(_image_shape(req, image.inspect()))
 
 
 async def image_tag(req: FakeRequest) -> web.StreamResponse:
@@ -1176,6 +1193,12 @@ async def events(req: FakeRequest) -> web.StreamResponse:
     history = list(fake.events)
     try:
         content_type = "application/jsonl" if req.at_least("1.52") else "application/json"
+        # API 1.52 dropped the legacy top-level status, id and from.
+        legacy = () if not req.at_least("1.52") else ("status", "id", "from")
+
+        def wire(event: dict[str, Any]) -> bytes:
+            return json_body({k: v for k, v in event.items() if k not in legacy})
+
         writer = await fake.open_stream(req, content_type)
         if since is not None or until is not None:
             for event in history:
@@ -1184,7 +1207,7 @@ async def events(req: FakeRequest) -> web.StreamResponse:
                 if until is not None and event["timeNano"] > until:
                     continue
                 if _event_matches(event, filters):
-                    await writer.write(json_body(event))
+                    await writer.write(wire(event))
         if until is not None and until <= now_ns():
             return await writer.finish()
         closing = asyncio.ensure_future(fake._wait_closed())
@@ -1203,7 +1226,7 @@ async def events(req: FakeRequest) -> web.StreamResponse:
                 if until is not None and event["timeNano"] > until:
                     break
                 if _event_matches(event, filters):
-                    await writer.write(json_body(event))
+                    await writer.write(wire(event))
         finally:
             # Also when the client goes away mid-wait (the handler is cancelled).
             closing.cancel()
@@ -1382,7 +1405,7 @@ async def system_df(req: FakeRequest) -> web.StreamResponse:
         users[c.image_id] = users.get(c.image_id, 0) + 1
     images = []
     for image in sorted(fake.images.values(), key=lambda i: i.created, reverse=True):
-        doc = image.summary()
+        doc = _image_shape(req, image.summary())
         doc["Containers"] = users.get(image.id, 0)
         doc["SharedSize"] = image.size
         doc["RepoTags"] = image.tags or ["<none>:<none>"]
