@@ -109,7 +109,7 @@ async def test_exec_framing_by_version(version: str, tty: bool) -> None:
         if tty:
             assert b"out" in result.stdout and result.stderr == b""
         else:
-            assert (result.stdout, result.stderr) == (b"out", b"err")
+            assert (bytes(result.stdout), bytes(result.stderr)) == (b"out", b"err")
         created = await client.exec.create("box", cmd=["tool"], tty=tty)
         async with (
             raw_session(fake) as http,
