@@ -753,7 +753,16 @@ class FakeDocker:
         entrypoint: Sequence[str] | None,
         working_dir: str,
     ) -> FakeImage:
-        """Store an image a build produced (untagged until the build tags it)."""
+        """Store an image a build produced (untagged until the build tags it).
+
+        Args:
+            image_id: the new image's id.
+            labels: its labels.
+            env: its environment, ``K=v`` entries.
+            cmd: its default command.
+            entrypoint: its entrypoint.
+            working_dir: its working directory.
+        """
         image = FakeImage(
             id=image_id,
             tags=[],

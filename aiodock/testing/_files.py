@@ -51,7 +51,11 @@ class FakeFile:
     gid: int = 0
 
     def stat(self, name: str) -> dict[str, Any]:
-        """The engine's path stat for this node (``name`` is the base name)."""
+        """The engine's path stat for this node.
+
+        Args:
+            name: the base name the stat reports.
+        """
         if self.kind == "dir":
             mode, size = _MODE_DIR | self.mode, _DIR_SIZE
         elif self.kind == "symlink":
@@ -68,7 +72,11 @@ class FakeFile:
 
 
 class FileTree:
-    """Absolute normalized paths to :class:`FakeFile` nodes; ``/`` always exists."""
+    """Absolute normalized paths to :class:`FakeFile` nodes; ``/`` always exists.
+
+    Args:
+        hostname: the container's host name, written to ``/etc/hostname``.
+    """
 
     def __init__(self, hostname: str = "") -> None:
         self.nodes: dict[str, FakeFile] = {"/": FakeFile("dir", 0o755)}
@@ -82,19 +90,37 @@ class FileTree:
 
     @staticmethod
     def normalize(path: str) -> str:
-        """``etc/x/../y`` -> ``/etc/y``; nothing climbs above ``/``."""
+        """``etc/x/../y`` -> ``/etc/y``; nothing climbs above ``/``.
+
+        Args:
+            path: the path as a request gave it.
+        """
         return posixpath.normpath("/" + path).replace("//", "/")
 
     def get(self, path: str) -> FakeFile | None:
+        """The node at ``path``, or ``None``.
+
+        Args:
+            path: the path as a request gave it.
+        """
         return self.nodes.get(self.normalize(path))
 
     def children(self, path: str) -> list[str]:
-        """Every path below directory ``path``, in the order a walk visits them."""
+        """Every path below directory ``path``, in the order a walk visits them.
+
+        Args:
+            path: the directory.
+        """
         prefix = path.rstrip("/") + "/"
         return sorted(p for p in self.nodes if p.startswith(prefix) and p != prefix)
 
     def lookup(self, path: str, container_id: str) -> tuple[str, FakeFile]:
-        """The node ``path`` names, or the engine's error for it."""
+        """The node ``path`` names, or the engine's error for it.
+
+        Args:
+            path: the path as a request gave it.
+            container_id: the container, named in the error.
+        """
         if path.endswith("/") and path.strip("/"):
             # A trailing slash asserts a directory.
             node = self.get(path)
@@ -115,7 +141,14 @@ class FileTree:
     # -- writing ---------------------------------------------------------------------
 
     def write(self, path: str, node: FakeFile, *, no_overwrite_dir_non_dir: bool = False) -> None:
-        """Put ``node`` at ``path``, creating missing parents (0755) like the engine's untar."""
+        """Put ``node`` at ``path``, creating missing parents (0755) like the engine's untar.
+
+        Args:
+            path: where to put it.
+            node: the file, directory or link.
+            no_overwrite_dir_non_dir: refuse to replace a directory with a non-directory
+                or the reverse, like the engine's query option.
+        """
         full = self.normalize(path)
         if full == "/":
             return
@@ -161,7 +194,14 @@ class FileTree:
     def extract(
         self, into: str, data: bytes, container_id: str, *, no_overwrite_dir_non_dir: bool = False
     ) -> None:
-        """``PUT /containers/{id}/archive``: unpack tar ``data`` into directory ``into``."""
+        """``PUT /containers/{id}/archive``: unpack tar ``data`` into directory ``into``.
+
+        Args:
+            into: the directory to unpack into.
+            data: the tar archive.
+            container_id: the container, named in errors.
+            no_overwrite_dir_non_dir: as for :meth:`write`.
+        """
         full, node = self.lookup(into, container_id)
         if node.kind != "dir":
             raise Answer(500, "extraction point is not a directory")
@@ -192,7 +232,12 @@ class FileTree:
     # -- reading ---------------------------------------------------------------------
 
     def archive(self, path: str, container_id: str) -> tuple[bytes, dict[str, Any]]:
-        """``GET /containers/{id}/archive``: the tar of ``path`` and its stat."""
+        """``GET /containers/{id}/archive``: the tar of ``path`` and its stat.
+
+        Args:
+            path: what to archive.
+            container_id: the container, named in errors.
+        """
         full, node = self.lookup(path, container_id)
         stat = node.stat(_shown_name(path, full))
         # ``dir/.`` sends the directory's content under ``./``; otherwise under its name.
@@ -220,6 +265,12 @@ class FileTree:
         )
 
     def stat(self, path: str, container_id: str) -> dict[str, Any]:
+        """``HEAD /containers/{id}/archive``: the stat of ``path``.
+
+        Args:
+            path: the path to stat.
+            container_id: the container, named in errors.
+        """
         full, node = self.lookup(path, container_id)
         return node.stat(_shown_name(path, full))
 

@@ -44,7 +44,11 @@ class FakeRegistry:
     blobs: set[str] = attrs.Factory(set)
 
     def check_login(self, auth: dict[str, Any]) -> str | None:
-        """The engine's in-stream error for these credentials, or ``None`` when allowed."""
+        """The engine's in-stream error for these credentials, or ``None`` when allowed.
+
+        Args:
+            auth: the decoded ``X-Registry-Auth`` of the push.
+        """
         if self.username is None:
             return None
         user = auth.get("username") or ""
