@@ -9,6 +9,10 @@ Regenerate (Docker and Podman running: ``bash scripts/engine.sh start podman``):
 
 The JSON holds one record per (test, engine): ``outcome`` (passed, failed, skipped,
 error) and ``difference``, the documented difference the test asserts, if any.
+CI runs the suite with ``AIODOCK_COMPAT_CHECK=docs/compatibility.json``, which fails
+the run when an engine's result or difference no longer matches the committed JSON
+(and a unit test checks that the committed table renders from it), so the table
+always says what CI's own run saw.
 """
 
 from __future__ import annotations

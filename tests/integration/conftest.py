@@ -84,7 +84,8 @@ def _compat_name(nodeid: str) -> str:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     props = dict(report.user_properties)
     engine = props.get("engine")
-    if engine is None or not os.environ.get("AIODOCK_COMPAT_JSON"):
+    recording = os.environ.get("AIODOCK_COMPAT_JSON") or os.environ.get("AIODOCK_COMPAT_CHECK")
+    if engine is None or not recording:
         return
     if report.when != "call" and not (report.failed or report.skipped):
         return
@@ -104,6 +105,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _check_compat_table(session)
     path = os.environ.get("AIODOCK_COMPAT_JSON")
     if not path or not _compat_results:
         return
@@ -116,6 +118,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(sorted(merged, key=lambda r: (r["test"], r["engine"])), fh, indent=1)
         fh.write("\n")
+
+
+def _check_compat_table(session: pytest.Session) -> None:
+    """With ``AIODOCK_COMPAT_CHECK=docs/compatibility.json`` (CI sets it), fail the run
+    when what the engines did differs from the committed table's results."""
+    path = os.environ.get("AIODOCK_COMPAT_CHECK")
+    if not path or not _compat_results:
+        return
+    with open(path, encoding="utf-8") as fh:
+        committed = {(r["test"], r["engine"]): r for r in json.load(fh)}
+    stale = [
+        f"{r['test']} on {r['engine']}: {r['outcome']} ({r['difference'] or 'no difference'})"
+        for r in _compat_results
+        if committed.get((r["test"], r["engine"])) != r
+    ]
+    if stale:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_line(
+                f"{path} does not match this run (regenerate it, see tools/compat_table.py):"
+            )
+            for line in stale:
+                reporter.write_line(f"  {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _unavailable(reason: str) -> NoReturn:
