@@ -29,8 +29,8 @@ async def main(image: str) -> int:
             status = await docker.containers.wait(container.id)
             output = await docker.containers.logs(container.id).demux()
             print(f"exit code: {status.status_code}")
-            print(f"stdout: {output.stdout!r}")
-            print(f"stderr: {output.stderr!r}")
+            print(f"stdout: {bytes(output.stdout)!r}")
+            print(f"stderr: {bytes(output.stderr)!r}")
             ok = (
                 status.status_code == 3
                 and output.stdout == b"hello from stdout\n"
