@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from ._buildkit.secrets import BuildSecret
     from ._buildkit.stream import BuildKitStream
     from ._buildkit.trace import BuildProgress
-    from ._client import ClientStats, DockerClient, Repeated
+    from ._client import ClientStats, DockerClient
     from ._config import InsecureTLSWarning, TLSConfig
     from ._engine import EngineInfo
     from ._frames import Frame, StreamType
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         PullStream,
         PushStream,
     )
+    from ._request import Repeated
     from ._streaming import AsyncStream, FrameStream, HijackedStream, Output
     from .models import (
         BuildResult,
@@ -94,7 +95,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "ClientStats": "._client",
     "DockerClient": "._client",
-    "Repeated": "._client",
+    "Repeated": "._request",
     "TLSConfig": "._config",
     "Frame": "._frames",
     "StreamType": "._frames",

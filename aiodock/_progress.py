@@ -40,6 +40,7 @@ import attrs
 from . import models
 from ._auth import AuthLike, encode_registry_auth, resolve_auth
 from ._frames import JSONStreamDecoder
+from ._request import Request
 from ._streaming import AsyncStream
 from .errors import (
     DockerConnectionError,
@@ -311,6 +312,7 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call, e.g. ``"POST /images/create"``.
+        where: the daemon's address, for messages.
     """
 
     __slots__ = (
@@ -340,8 +342,9 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
         convert: Callable[[Any], ProgressMessage] | None = None,
         *,
         what: str = "stream",
+        where: str = "",
     ) -> None:
-        super().__init__(open, decoder, None, what=what)
+        super().__init__(open, decoder, None, what=what, where=where)
         self._prepare: Callable[[], Awaitable[None]] | None = None
         self._auth_errors = False
         self._body: BodyGuard | None = None
@@ -542,6 +545,7 @@ class PullStream(ProgressStream["PullResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
+        where: the daemon\'s address, for messages.
     """
 
     __slots__ = ("_status_line",)
@@ -553,8 +557,9 @@ class PullStream(ProgressStream["PullResult"]):
         convert: Callable[[Any], ProgressMessage] | None = None,
         *,
         what: str = "stream",
+        where: str = "",
     ) -> None:
-        super().__init__(open, decoder, convert, what=what)
+        super().__init__(open, decoder, convert, what=what, where=where)
         self._status_line = ""
 
     def _observe(self, message: ProgressMessage) -> None:
@@ -601,6 +606,7 @@ class LoadStream(ProgressStream["LoadResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
+        where: the daemon\'s address, for messages.
     """
 
     __slots__ = ("_ids",)
@@ -612,8 +618,9 @@ class LoadStream(ProgressStream["LoadResult"]):
         convert: Callable[[Any], ProgressMessage] | None = None,
         *,
         what: str = "stream",
+        where: str = "",
     ) -> None:
-        super().__init__(open, decoder, convert, what=what)
+        super().__init__(open, decoder, convert, what=what, where=where)
         self._ids: list[str] = []
 
     def _observe(self, message: ProgressMessage) -> None:
@@ -687,13 +694,9 @@ def registry_stream(
             await then()
 
     stream = client._stream(
-        "POST",
-        path,
+        Request("POST", path, headers=headers, not_found=not_found, **request),
         JSONStreamDecoder(),
         stream_class=stream_class,
-        headers=headers,
-        not_found=not_found,
-        **request,
     )
     stream._setup(prepare=prepare, auth_errors=True, reference=reference)
     return stream
@@ -713,6 +716,7 @@ class BuildStream(ProgressStream["BuildResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
+        where: the daemon\'s address, for messages.
     """
 
     __slots__ = ("_context_counter", "_log", "_log_size", "tags")
@@ -726,8 +730,9 @@ class BuildStream(ProgressStream["BuildResult"]):
         convert: Callable[[Any], ProgressMessage] | None = None,
         *,
         what: str = "stream",
+        where: str = "",
     ) -> None:
-        super().__init__(open, decoder, convert, what=what)
+        super().__init__(open, decoder, convert, what=what, where=where)
         self._log: list[str] = []
         self._log_size = 0
         #: Tags the daemon reported applying (``Successfully tagged ...``).

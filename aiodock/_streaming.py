@@ -147,6 +147,7 @@ class AsyncStream(Generic[T]):
         convert: turns each decoded item into what the stream yields (a model);
             ``None`` yields them as they are.
         what: how errors name the call, e.g. ``"GET /containers/x/logs"``.
+        where: the daemon's address, for messages.
     """
 
     __slots__ = (
@@ -171,6 +172,7 @@ class AsyncStream(Generic[T]):
         convert: Callable[[Any], T] | None = None,
         *,
         what: str = "stream",
+        where: str = "",
     ) -> None:
         self._open = open
         self._decoder = decoder
@@ -181,7 +183,7 @@ class AsyncStream(Generic[T]):
         self._pos = 0
         self._done = False
         self._closed = False
-        self._where = ""  # the daemon's address, for messages
+        self._where = where  # the daemon's address, for messages
         self._opened_at: float | None = None  # set only while DEBUG logging
 
     # -- lifecycle -----------------------------------------------------------

@@ -30,6 +30,7 @@ import attrs
 
 from .. import models
 from .._progress import BuildStream
+from .._request import Request
 from .._streaming import AsyncStream
 from ..errors import BuildError, DockerError, InvalidArgument, StreamError
 from .trace import BuildProgress, SolveStatus, Step, decode_trace
@@ -67,7 +68,7 @@ async def daemon_uses_buildkit(client: DockerClient) -> bool:
     known = _BUILDER.get(client._shared)
     if known is not None:
         return known
-    response = await client._send("GET", "/_ping", versioned=False)
+    response = await client._send(Request("GET", "/_ping", versioned=False))
     try:
         value = response.headers.get("Builder-Version", "")
         await response.read()
@@ -118,6 +119,7 @@ class BuildKitStream(BuildStream):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
+        where: the daemon\'s address, for messages.
     """
 
     __slots__ = (
@@ -134,8 +136,16 @@ class BuildKitStream(BuildStream):
         "progress",
     )
 
-    def __init__(self, open: Any, decoder: Any, convert: Any = None, *, what: str = "stream"):
-        super().__init__(open, decoder, convert, what=what)
+    def __init__(
+        self,
+        open: Any,
+        decoder: Any,
+        convert: Any = None,
+        *,
+        what: str = "stream",
+        where: str = "",
+    ) -> None:
+        super().__init__(open, decoder, convert, what=what, where=where)
         self._plan: BuildKitPlan | None = None
         self._bk_client: DockerClient | None = None
         self._session: HijackedStream | None = None
@@ -241,13 +251,8 @@ class BuildKitStream(BuildStream):
         )
         headers = {"Content-Type": "application/x-tar"}
         self._open = functools.partial(
-            client._send,
-            "POST",
-            "/build",
-            timeout=client._stream_timeout,
-            params=params,
-            data=b"",
-            headers=headers,
+            client._open_stream_response,
+            Request("POST", "/build", params=params, data=b"", headers=headers),
         )
 
     # -- reading -------------------------------------------------------------------
@@ -359,7 +364,9 @@ class BuildKitStream(BuildStream):
                 DockerError, OSError, asyncio.TimeoutError, aiohttp.ClientError
             ):
                 await asyncio.wait_for(
-                    plan_client._status("POST", "/build/cancel", params={"id": self._build_id}),
+                    plan_client._status(
+                        Request("POST", "/build/cancel", params={"id": self._build_id})
+                    ),
                     _CANCEL_TIMEOUT,
                 )
         task, self._server_task = self._server_task, None

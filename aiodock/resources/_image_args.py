@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._auth import AuthConfig
-from .._client import Repeated
 from .._convert import json_dumps
 from .._reference import Reference, parse_reference
+from .._request import Repeated
 from ..errors import InvalidArgument
 
 __all__ = ["AuthLike", "PlatformLike"]

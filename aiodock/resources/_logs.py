@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
-
 from .._frames import Frame, MultiplexDecoder, RawDecoder
+from .._request import Request
 from .._streaming import FrameStream
 from ..errors import DockerConnectionError, DockerTimeoutError, StreamError, UsageError
 
@@ -97,10 +96,9 @@ class _Framing:
             # The body will not say how it is framed: ask before sending.
             self._select(await self._looked_up())
 
-    async def after_response(self, response: aiohttp.ClientResponse) -> None:
+    async def after_response(self, content_type: str) -> None:
         if self._inner is not None:
             return
-        content_type = response.headers.get("Content-Type", "")
         if content_type.startswith(_MUX_TYPE):
             self._select(False)
         elif content_type.startswith(_RAW_TYPE):
@@ -159,7 +157,7 @@ class LogStream(FrameStream):
             try:
                 if self._response is None:
                     raise UsageError(f"{self._what}: the stream was closed")
-                await framing.after_response(self._response)
+                await framing.after_response(self._response.headers.get("Content-Type", ""))
             except BaseException:
                 self._release()
                 raise
@@ -192,7 +190,7 @@ def open_logs(
     """
     framing = _Framing(client, lookup_tty, tty=tty, labelled=labelled, requirement=requirement)
     stream: LogStream = client._stream(
-        "GET", path, framing, stream_class=LogStream, params=params, not_found=not_found
+        Request("GET", path, params=params, not_found=not_found), framing, stream_class=LogStream
     )
     stream._framing = framing
     framing._call = f"GET {path} on {client.host}"

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import models
-from .._client import quote_path
 from .._filters import Filters, encode_filters
+from .._request import Request, quote_path
 from ..errors import InvalidArgument, NotFound
 from .secrets import driver_of, labels_of
 from .swarm import SwarmResource, version_index
@@ -40,7 +40,8 @@ class Configs(SwarmResource):
         await self._client._require_api("configs", "1.30")
         return await self._guard(
             self._client._models(
-                "GET", "/configs", models.Config, params={"filters": encode_filters(filters)}
+                Request("GET", "/configs", params={"filters": encode_filters(filters)}),
+                models.Config,
             )
         )
 
@@ -78,7 +79,9 @@ class Configs(SwarmResource):
         driver = driver_of(templating, "templating")
         if driver is not None:
             body["Templating"] = {"Name": driver.name, "Options": dict(driver.options)}
-        answer = await self._guard(self._client._json("POST", "/configs/create", body=body))
+        answer = await self._guard(
+            self._client._json(Request("POST", "/configs/create", body=body))
+        )
         return str((answer or {}).get("ID", ""))
 
     async def inspect(self, config_id: str) -> Config:
@@ -89,7 +92,9 @@ class Configs(SwarmResource):
         """
         await self._client._require_api("configs", "1.30")
         return await self._guard(
-            self._client._model("GET", self._path(config_id), models.Config, not_found=NotFound)
+            self._client._model(
+                Request("GET", self._path(config_id), not_found=NotFound), models.Config
+            )
         )
 
     async def update(
@@ -124,11 +129,13 @@ class Configs(SwarmResource):
             }
         await self._guard(
             self._client._status(
-                "POST",
-                self._path(current.id or config_id, "/update"),
-                params={"version": index},
-                body=body,
-                not_found=NotFound,
+                Request(
+                    "POST",
+                    self._path(current.id or config_id, "/update"),
+                    params={"version": index},
+                    body=body,
+                    not_found=NotFound,
+                )
             ),
             version=index,
         )
@@ -140,4 +147,6 @@ class Configs(SwarmResource):
             config_id: the config's id or name.
         """
         await self._client._require_api("configs", "1.30")
-        await self._guard(self._client._status("DELETE", self._path(config_id), not_found=NotFound))
+        await self._guard(
+            self._client._status(Request("DELETE", self._path(config_id), not_found=NotFound))
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import models
-from .._client import quote_path
 from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
+from .._request import Request, quote_path
 from ..errors import ImageNotFound, ServerError, Unauthorized
 from ._base import Resource
 from ._image_args import AuthLike, _reference
@@ -39,11 +39,8 @@ class Distribution(Resource):
         header = await registry_auth_header(auth, ref.registry_for_auth)
         try:
             return await self._client._model(
-                "GET",
-                path,
+                Request("GET", path, headers={"X-Registry-Auth": header}, not_found=ImageNotFound),
                 models.DistributionInspect,
-                headers={"X-Registry-Auth": header},
-                not_found=ImageNotFound,
             )
         except (ServerError, Unauthorized) as exc:
             if isinstance(exc, Unauthorized) or is_auth_failure(exc.message):

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .. import models
-from .._client import quote_path
 from .._frames import Frame
+from .._request import Request, quote_path
 from .._streaming import HijackedStream, Output
 from ..errors import (
     ContainerNotFound,
@@ -184,11 +184,13 @@ class Exec(Resource):
             body["ConsoleSize"] = _console_size(console_size)
             await self._client._require_api("console_size", "1.42")
         return await self._client._model(
-            "POST",
-            f"/containers/{quote_path(container_id, 'container_id')}/exec",
+            Request(
+                "POST",
+                f"/containers/{quote_path(container_id, 'container_id')}/exec",
+                body=body,
+                not_found=ContainerNotFound,
+            ),
             models.IDResponse,
-            body=body,
-            not_found=ContainerNotFound,
         )
 
     @overload
@@ -242,12 +244,12 @@ class Exec(Resource):
             body["ConsoleSize"] = size
         path = self._path(exec_id, "/start")
         if detach:
-            await self._client._status("POST", path, body=body)
+            await self._client._status(Request("POST", path, body=body))
             return None
-        return await self._client._hijack("POST", path, tty=tty, body=body)
+        return await self._client._hijack(Request("POST", path, body=body), tty=tty)
 
     async def _tty(self, exec_id: str) -> bool:
-        data = await self._client._json("GET", self._path(exec_id, "/json"))
+        data = await self._client._json(Request("GET", self._path(exec_id, "/json")))
         return bool(((data or {}).get("ProcessConfig") or {}).get("tty"))
 
     async def resize(self, exec_id: str, *, height: int, width: int) -> None:
@@ -262,7 +264,7 @@ class Exec(Resource):
             "h": _int(height, "height", minimum=1, maximum=65535),
             "w": _int(width, "width", minimum=1, maximum=65535),
         }
-        await self._client._status("POST", self._path(exec_id, "/resize"), params=params)
+        await self._client._status(Request("POST", self._path(exec_id, "/resize"), params=params))
 
     async def inspect(self, exec_id: str) -> ExecInspectResponse:
         """The state of an exec: ``running``, ``exit_code`` (once ended), its process.
@@ -271,7 +273,7 @@ class Exec(Resource):
             exec_id: the exec's id.
         """
         return await self._client._model(
-            "GET", self._path(exec_id, "/json"), models.ExecInspectResponse
+            Request("GET", self._path(exec_id, "/json")), models.ExecInspectResponse
         )
 
     async def exit_code(self, exec_id: str, *, timeout: float | None = None) -> int:

@@ -7,13 +7,12 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import attrs
 
 from .. import models
-from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
+from .._request import NO_LIMIT, Request, quote_path
 from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
 from ._checks import non_empty, str_map
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["Networks"]
-
-_NO_LIMIT = aiohttp.ClientTimeout(total=None)
 
 
 def _str_list(parameter: str, value: Sequence[str] | None) -> builtins.list[str] | None:
@@ -90,7 +87,8 @@ class Networks(Resource):
                 ``type`` (``custom``, ``builtin``), ``dangling``.
         """
         return await self._client._models(
-            "GET", "/networks", models.NetworkSummary, params={"filters": encode_filters(filters)}
+            Request("GET", "/networks", params={"filters": encode_filters(filters)}),
+            models.NetworkSummary,
         )
 
     async def inspect(
@@ -108,11 +106,13 @@ class Networks(Resource):
         if scope is not None and scope not in ("local", "swarm", "global"):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
         return await self._client._model(
-            "GET",
-            self._path(network_id),
+            Request(
+                "GET",
+                self._path(network_id),
+                params={"verbose": verbose or None, "scope": scope},
+                not_found=NetworkNotFound,
+            ),
             models.NetworkInspect,
-            params={"verbose": verbose or None, "scope": scope},
-            not_found=NetworkNotFound,
         )
 
     async def create(
@@ -193,7 +193,7 @@ class Networks(Resource):
             body["CheckDuplicate"] = True
         try:
             return await self._client._model(
-                "POST", "/networks/create", models.NetworkCreateResponse, body=body
+                Request("POST", "/networks/create", body=body), models.NetworkCreateResponse
             )
         except ServerError as exc:
             # Podman answers a taken name with 500 ("network already exists"), Docker
@@ -212,9 +212,7 @@ class Networks(Resource):
             network_id: the network's id or name.
         """
         await self._client._status(
-            "DELETE",
-            self._path(network_id),
-            not_found=NetworkNotFound,
+            Request("DELETE", self._path(network_id), not_found=NetworkNotFound)
         )
 
     async def connect(
@@ -278,10 +276,7 @@ class Networks(Resource):
         if wire:
             body["EndpointConfig"] = wire
         await self._client._status(
-            "POST",
-            self._path(network_id, "/connect"),
-            body=body,
-            not_found=NotFound,
+            Request("POST", self._path(network_id, "/connect"), body=body, not_found=NotFound)
         )
 
     async def disconnect(self, network_id: str, container: str, *, force: bool = False) -> None:
@@ -300,10 +295,7 @@ class Networks(Resource):
         if force:
             body["Force"] = True
         await self._client._status(
-            "POST",
-            self._path(network_id, "/disconnect"),
-            body=body,
-            not_found=NotFound,
+            Request("POST", self._path(network_id, "/disconnect"), body=body, not_found=NotFound)
         )
 
     async def prune(self, *, filters: Filters | None = None) -> NetworkPruneResponse:
@@ -315,9 +307,11 @@ class Networks(Resource):
             filters: ``until``, ``label``, ``label!``.
         """
         return await self._client._model(
-            "POST",
-            "/networks/prune",
+            Request(
+                "POST",
+                "/networks/prune",
+                params={"filters": encode_filters(filters)},
+                timeout=NO_LIMIT,
+            ),
             models.NetworkPruneResponse,
-            params={"filters": encode_filters(filters)},
-            timeout=_NO_LIMIT,
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import models
-from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
+from .._request import Request, quote_path
 from ..errors import InvalidArgument, NodeNotFound
 from .swarm import SwarmResource, version_index
 
@@ -34,7 +34,7 @@ class Nodes(SwarmResource):
         """
         return await self._guard(
             self._client._models(
-                "GET", "/nodes", models.Node, params={"filters": encode_filters(filters)}
+                Request("GET", "/nodes", params={"filters": encode_filters(filters)}), models.Node
             )
         )
 
@@ -45,7 +45,9 @@ class Nodes(SwarmResource):
             node_id: the node's id or name.
         """
         return await self._guard(
-            self._client._model("GET", self._path(node_id), models.Node, not_found=NodeNotFound)
+            self._client._model(
+                Request("GET", self._path(node_id), not_found=NodeNotFound), models.Node
+            )
         )
 
     async def update(
@@ -72,11 +74,13 @@ class Nodes(SwarmResource):
         index = version_index(version)
         await self._guard(
             self._client._status(
-                "POST",
-                self._path(node_id, "/update"),
-                params={"version": index},
-                body=unstructure(spec),
-                not_found=NodeNotFound,
+                Request(
+                    "POST",
+                    self._path(node_id, "/update"),
+                    params={"version": index},
+                    body=unstructure(spec),
+                    not_found=NodeNotFound,
+                )
             ),
             version=index,
         )
@@ -90,9 +94,11 @@ class Nodes(SwarmResource):
         """
         await self._guard(
             self._client._status(
-                "DELETE",
-                self._path(node_id),
-                params={"force": True if force else None},
-                not_found=NodeNotFound,
+                Request(
+                    "DELETE",
+                    self._path(node_id),
+                    params={"force": True if force else None},
+                    not_found=NodeNotFound,
+                )
             )
         )

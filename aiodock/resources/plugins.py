@@ -22,16 +22,14 @@ import stat
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
 from .. import models
 from .._auth import AuthLike
-from .._client import quote_path
 from .._convert import json_dumps, unstructure
 from .._dockerignore import PatternMatcher
 from .._filters import Filters, encode_filters
 from .._progress import PullStream, PushStream, check_auth, registry_auth_header, registry_stream
 from .._reference import parse_reference
+from .._request import NO_LIMIT, Request, quote_path
 from .._tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import InvalidArgument, PluginNotFound
 from ._base import Resource
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Plugins"]
 
-_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _CONFIG_FILE = "config.json"
 
 
@@ -138,7 +135,7 @@ class Plugins(Resource):
             filters: ``capability``, ``enabled``.
         """
         return await self._client._models(
-            "GET", "/plugins", models.Plugin, params={"filters": encode_filters(filters)}
+            Request("GET", "/plugins", params={"filters": encode_filters(filters)}), models.Plugin
         )
 
     async def privileges(
@@ -156,11 +153,13 @@ class Plugins(Resource):
         await self._client._require_api("plugin privileges", "1.25")
         header = await registry_auth_header(auth, registry)
         return await self._client._models(
-            "GET",
-            "/plugins/privileges",
+            Request(
+                "GET",
+                "/plugins/privileges",
+                params={"remote": remote},
+                headers={"X-Registry-Auth": header},
+            ),
             models.PluginPrivilege,
-            params={"remote": remote},
-            headers={"X-Registry-Auth": header},
         )
 
     def _install_stream(
@@ -303,7 +302,9 @@ class Plugins(Resource):
         """
         path = self._path(name, "/json")
         await self._client._require_api("plugin inspect", "1.25")
-        return await self._client._model("GET", path, models.Plugin, not_found=PluginNotFound)
+        return await self._client._model(
+            Request("GET", path, not_found=PluginNotFound), models.Plugin
+        )
 
     async def remove(self, name: str, *, force: bool = False) -> None:
         """Remove a plugin.
@@ -313,10 +314,12 @@ class Plugins(Resource):
             force: needed for an enabled plugin.
         """
         await self._client._status(
-            "DELETE",
-            self._path(name),
-            params={"force": True if force else None},
-            not_found=PluginNotFound,
+            Request(
+                "DELETE",
+                self._path(name),
+                params={"force": True if force else None},
+                not_found=PluginNotFound,
+            )
         )
 
     async def enable(self, name: str, *, timeout: int = 0) -> None:
@@ -329,11 +332,13 @@ class Plugins(Resource):
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
             raise InvalidArgument("timeout", timeout, "expected whole seconds >= 0")
         await self._client._status(
-            "POST",
-            self._path(name, "/enable"),
-            params={"timeout": timeout},
-            not_found=PluginNotFound,
-            timeout=_NO_TIMEOUT if timeout else None,
+            Request(
+                "POST",
+                self._path(name, "/enable"),
+                params={"timeout": timeout},
+                not_found=PluginNotFound,
+                timeout=NO_LIMIT if timeout else None,
+            )
         )
 
     async def disable(self, name: str, *, force: bool = False) -> None:
@@ -344,10 +349,12 @@ class Plugins(Resource):
             force: even while something uses it.
         """
         await self._client._status(
-            "POST",
-            self._path(name, "/disable"),
-            params={"force": True if force else None},
-            not_found=PluginNotFound,
+            Request(
+                "POST",
+                self._path(name, "/disable"),
+                params={"force": True if force else None},
+                not_found=PluginNotFound,
+            )
         )
 
     async def set(self, name: str, settings: Mapping[str, str] | Sequence[str]) -> None:
@@ -362,7 +369,7 @@ class Plugins(Resource):
         path = self._path(name, "/set")
         body = _settings(settings)
         await self._client._require_api("plugin set", "1.25")
-        await self._client._status("POST", path, body=body, not_found=PluginNotFound)
+        await self._client._status(Request("POST", path, body=body, not_found=PluginNotFound))
 
     async def create(
         self,
@@ -395,10 +402,12 @@ class Plugins(Resource):
             data = body_stream(archive, parameter="archive")
         await self._client._require_api("plugin create", "1.25")
         await self._client._status(
-            "POST",
-            "/plugins/create",
-            params={"name": name},
-            data=data,
-            headers={"Content-Type": "application/x-tar"},
-            timeout=_NO_TIMEOUT,
+            Request(
+                "POST",
+                "/plugins/create",
+                params={"name": name},
+                data=data,
+                headers={"Content-Type": "application/x-tar"},
+                timeout=NO_LIMIT,
+            )
         )

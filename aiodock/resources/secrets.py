@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .. import models
-from .._client import quote_path
 from .._filters import Filters, encode_filters
+from .._request import Request, quote_path
 from ..errors import InvalidArgument, NotFound
 from ..models.swarm import SecretCreate
 from .swarm import SwarmResource, version_index
@@ -76,7 +76,8 @@ class Secrets(SwarmResource):
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
             self._client._models(
-                "GET", "/secrets", models.Secret, params={"filters": encode_filters(filters)}
+                Request("GET", "/secrets", params={"filters": encode_filters(filters)}),
+                models.Secret,
             )
         )
 
@@ -112,7 +113,7 @@ class Secrets(SwarmResource):
         if not request.data and request.driver is None:
             raise InvalidArgument("data", "<empty>", "a secret needs data (or a driver)")
         answer = await self._guard(
-            self._client._json("POST", "/secrets/create", body=request.to_wire())
+            self._client._json(Request("POST", "/secrets/create", body=request.to_wire()))
         )
         return str((answer or {}).get("ID", ""))
 
@@ -124,7 +125,9 @@ class Secrets(SwarmResource):
         """
         await self._client._require_api("secrets", "1.25")
         return await self._guard(
-            self._client._model("GET", self._path(secret_id), models.Secret, not_found=NotFound)
+            self._client._model(
+                Request("GET", self._path(secret_id), not_found=NotFound), models.Secret
+            )
         )
 
     async def update(
@@ -160,11 +163,13 @@ class Secrets(SwarmResource):
         ).to_wire()
         await self._guard(
             self._client._status(
-                "POST",
-                self._path(current.id or secret_id, "/update"),
-                params={"version": index},
-                body=body,
-                not_found=NotFound,
+                Request(
+                    "POST",
+                    self._path(current.id or secret_id, "/update"),
+                    params={"version": index},
+                    body=body,
+                    not_found=NotFound,
+                )
             ),
             version=index,
         )
@@ -176,4 +181,6 @@ class Secrets(SwarmResource):
             secret_id: the secret's id or name.
         """
         await self._client._require_api("secrets", "1.25")
-        await self._guard(self._client._status("DELETE", self._path(secret_id), not_found=NotFound))
+        await self._guard(
+            self._client._status(Request("DELETE", self._path(secret_id), not_found=NotFound))
+        )

@@ -17,9 +17,9 @@ import attrs
 
 from .. import models
 from .._auth import AuthLike, encode_registry_auth
-from .._client import quote_path
 from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
+from .._request import Request, quote_path
 from .._streaming import FrameStream
 from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
@@ -249,7 +249,7 @@ class Services(SwarmResource):
             await self._client._require_api("status", "1.41")
         params = {"filters": encode_filters(filters), "status": True if status else None}
         return await self._guard(
-            self._client._models("GET", "/services", models.Service, params=params)
+            self._client._models(Request("GET", "/services", params=params), models.Service)
         )
 
     async def create(
@@ -268,11 +268,8 @@ class Services(SwarmResource):
         body = spec_body(spec)
         return await self._guard(
             self._client._model(
-                "POST",
-                "/services/create",
+                Request("POST", "/services/create", body=body, headers=_auth_headers(auth)),
                 models.ServiceCreateResponse,
-                body=body,
-                headers=_auth_headers(auth),
             )
         )
 
@@ -285,11 +282,13 @@ class Services(SwarmResource):
         """
         return await self._guard(
             self._client._model(
-                "GET",
-                self._path(service_id),
+                Request(
+                    "GET",
+                    self._path(service_id),
+                    params={"insertDefaults": True if insert_defaults else None},
+                    not_found=ServiceNotFound,
+                ),
                 models.Service,
-                params={"insertDefaults": True if insert_defaults else None},
-                not_found=ServiceNotFound,
             )
         )
 
@@ -329,13 +328,15 @@ class Services(SwarmResource):
         }
         return await self._guard(
             self._client._model(
-                "POST",
-                self._path(service_id, "/update"),
+                Request(
+                    "POST",
+                    self._path(service_id, "/update"),
+                    params=params,
+                    body=body,
+                    headers=_auth_headers(auth),
+                    not_found=ServiceNotFound,
+                ),
                 models.ServiceUpdateResponse,
-                params=params,
-                body=body,
-                headers=_auth_headers(auth),
-                not_found=ServiceNotFound,
             ),
             version=index,
         )
@@ -377,7 +378,9 @@ class Services(SwarmResource):
             service_id: the service's id or name.
         """
         await self._guard(
-            self._client._status("DELETE", self._path(service_id), not_found=ServiceNotFound)
+            self._client._status(
+                Request("DELETE", self._path(service_id), not_found=ServiceNotFound)
+            )
         )
 
     def logs(
@@ -490,10 +493,10 @@ class Services(SwarmResource):
                 service = await self.inspect(ident)
             tasks = await self._guard(
                 self._client._models(
-                    "GET",
-                    "/tasks",
+                    Request(
+                        "GET", "/tasks", params={"filters": encode_filters({"service": ident})}
+                    ),
                     models.Task,
-                    params={"filters": encode_filters({"service": ident})},
                 )
             )
             state = assess(service, tasks, desired_hint)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
-
 from .. import models
 from .._convert import unstructure
+from .._request import NO_LIMIT, Request
 from ..errors import APIError, Conflict, InvalidArgument, NotInSwarm
 from ._base import Resource
 
@@ -27,7 +26,6 @@ __all__ = ["Swarm", "SwarmResource", "map_swarm_error", "version_index"]
 
 T = TypeVar("T")
 
-_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _NOT_MANAGER = ("not a swarm manager", "not part of a swarm")
 _LOCKED = ("needs to be unlocked", "swarm is locked", "is encrypted")
 _OUT_OF_SEQUENCE = "update out of sequence"
@@ -183,7 +181,7 @@ class Swarm(SwarmResource):
                 raise InvalidArgument("spec", spec, "expected a SwarmSpec")
             body["Spec"] = unstructure(spec)
         node_id = await self._guard(
-            self._client._json("POST", "/swarm/init", body=body, timeout=_NO_TIMEOUT)
+            self._client._json(Request("POST", "/swarm/init", body=body, timeout=NO_LIMIT))
         )
         return str(node_id or "")
 
@@ -215,7 +213,7 @@ class Swarm(SwarmResource):
         if data_path_addr:
             body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
         await self._guard(
-            self._client._status("POST", "/swarm/join", body=body, timeout=_NO_TIMEOUT)
+            self._client._status(Request("POST", "/swarm/join", body=body, timeout=NO_LIMIT))
         )
 
     async def leave(self, *, force: bool = False) -> None:
@@ -226,13 +224,13 @@ class Swarm(SwarmResource):
         """
         await self._guard(
             self._client._status(
-                "POST", "/swarm/leave", params={"force": bool(force)}, timeout=_NO_TIMEOUT
+                Request("POST", "/swarm/leave", params={"force": bool(force)}, timeout=NO_LIMIT)
             )
         )
 
     async def inspect(self) -> SwarmInfo:
         """The swarm's id, version, settings and join tokens."""
-        return await self._guard(self._client._model("GET", "/swarm", models.Swarm))
+        return await self._guard(self._client._model(Request("GET", "/swarm"), models.Swarm))
 
     async def update(
         self,
@@ -266,14 +264,16 @@ class Swarm(SwarmResource):
             "rotateManagerUnlockKey": bool(rotate_manager_unlock_key),
         }
         await self._guard(
-            self._client._status("POST", "/swarm/update", params=params, body=unstructure(spec)),
+            self._client._status(
+                Request("POST", "/swarm/update", params=params, body=unstructure(spec))
+            ),
             version=index,
         )
 
     async def unlock_key(self) -> str:
         """The key that unlocks this swarm after a restart when autolock is on (``""`` if off)."""
         answer = await self._guard(
-            self._client._model("GET", "/swarm/unlockkey", models.UnlockKeyResponse)
+            self._client._model(Request("GET", "/swarm/unlockkey"), models.UnlockKeyResponse)
         )
         return answer.unlock_key
 
@@ -286,4 +286,4 @@ class Swarm(SwarmResource):
             key: the unlock key from :meth:`unlock_key`.
         """
         body = {"UnlockKey": _secret_str(key, "key", "swarm's unlock key")}
-        await self._guard(self._client._status("POST", "/swarm/unlock", body=body))
+        await self._guard(self._client._status(Request("POST", "/swarm/unlock", body=body)))

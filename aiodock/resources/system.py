@@ -8,12 +8,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import aiohttp
-
 from .. import models
-from .._client import Repeated
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
+from .._request import NO_LIMIT, UNSET, Repeated, Request, Timeout
 from .._streaming import AsyncStream, HijackedStream
 from ..errors import InvalidArgument, ResponseValidationError
 from ._base import Resource
@@ -36,7 +34,6 @@ DF_TYPES = frozenset({"container", "image", "volume", "build-cache"})
 
 _NS = 1_000_000_000
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_UNSET: Any = object()
 
 
 def _from_ns(ns: int) -> str:
@@ -127,16 +124,16 @@ class System(Resource):
         Args:
             head: send ``HEAD /_ping`` instead of ``GET``.
         """
-        await self._client._status("HEAD" if head else "GET", "/_ping", versioned=False)
+        await self._client._status(Request("HEAD" if head else "GET", "/_ping", versioned=False))
         return True
 
     async def version(self) -> SystemVersion:
         """Versions of the engine and its components."""
-        return await self._client._model("GET", "/version", models.SystemVersion)
+        return await self._client._model(Request("GET", "/version"), models.SystemVersion)
 
     async def info(self) -> SystemInfo:
         """System-wide information about the daemon and host."""
-        return await self._client._model("GET", "/info", models.SystemInfo)
+        return await self._client._model(Request("GET", "/info"), models.SystemInfo)
 
     async def login(
         self,
@@ -208,7 +205,7 @@ class System(Resource):
         ]
         headers += [("X-Docker-Expose-Session-Grpc-Method", m) for m in grpc_methods]
         return await self._client._hijack(
-            "POST", "/session", tty=True, upgrade="h2c", headers=headers
+            Request("POST", "/session", headers=headers), tty=True, upgrade="h2c"
         )
 
     async def df(self, *, types: Sequence[str] | None = None) -> SystemDataUsageResponse:
@@ -233,11 +230,8 @@ class System(Resource):
             await self._client._require_api("df(types=...)", "1.42")
             params["type"] = Repeated(list(types))
         return await self._client._model(
-            "GET",
-            "/system/df",
+            Request("GET", "/system/df", params=params, timeout=NO_LIMIT),
             models.SystemDataUsageResponse,
-            params=params,
-            timeout=aiohttp.ClientTimeout(total=None),
         )
 
     def events(
@@ -246,7 +240,7 @@ class System(Resource):
         filters: Filters | None = None,
         since: EventTime | None = None,
         until: EventTime | None = None,
-        inactivity_timeout: float | None = _UNSET,
+        inactivity_timeout: float | None = UNSET,
     ) -> AsyncStream[Event]:
         """Stream daemon events as :class:`~aiodock.models.events.Event`.
 
@@ -277,22 +271,17 @@ class System(Resource):
             if start is not None and end is not None and end < start:
                 raise InvalidArgument("until", until, f"is before since={since!r}")
         if (
-            inactivity_timeout is not _UNSET
+            inactivity_timeout is not UNSET
             and inactivity_timeout is not None
             and not inactivity_timeout > 0
         ):
             raise InvalidArgument(
                 "inactivity_timeout", inactivity_timeout, "must be positive or None"
             )
-        kwargs: dict[str, Any] = {}
-        if inactivity_timeout is not _UNSET:
-            kwargs["inactivity_timeout"] = inactivity_timeout
+        timeout = None if inactivity_timeout is UNSET else Timeout(inactivity=inactivity_timeout)
         stream: AsyncStream[Event] = self._client._stream(
-            "GET",
-            "/events",
+            Request("GET", "/events", params=params, timeout=timeout),
             JSONStreamDecoder(),
             _event_parser(),
-            params=params,
-            **kwargs,
         )
         return stream

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from .. import models
-from .._client import quote_path
 from .._filters import Filters, encode_filters
+from .._request import Request, quote_path
 from .._streaming import FrameStream
 from ..errors import NotFound
 from .services import log_stream, spec_tty
@@ -36,7 +36,7 @@ class Tasks(SwarmResource):
         """
         return await self._guard(
             self._client._models(
-                "GET", "/tasks", models.Task, params={"filters": encode_filters(filters)}
+                Request("GET", "/tasks", params={"filters": encode_filters(filters)}), models.Task
             )
         )
 
@@ -47,7 +47,9 @@ class Tasks(SwarmResource):
             task_id: the task's id.
         """
         return await self._guard(
-            self._client._model("GET", self._path(task_id), models.Task, not_found=NotFound)
+            self._client._model(
+                Request("GET", self._path(task_id), not_found=NotFound), models.Task
+            )
         )
 
     def logs(

@@ -7,12 +7,10 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
 from .. import models
-from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
+from .._request import NO_LIMIT, Request, quote_path
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
 from ._checks import non_empty, str_map
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["Volumes"]
 
 _log = logging.getLogger("aiodock.volumes")
-_NO_LIMIT = aiohttp.ClientTimeout(total=None)
 
 
 class Volumes(Resource):
@@ -41,10 +38,8 @@ class Volumes(Resource):
                 ``{"app": True}``), ``dangling`` (``True``: not used by any container).
         """
         response = await self._client._model(
-            "GET",
-            "/volumes",
+            Request("GET", "/volumes", params={"filters": encode_filters(filters)}),
             models.VolumeListResponse,
-            params={"filters": encode_filters(filters)},
         )
         for warning in response.warnings:
             _log.warning("volume list: %s", warning)
@@ -91,7 +86,9 @@ class Volumes(Resource):
                 )
             await self._client._require_api("cluster_volume_spec", "1.42")
             body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
-        return await self._client._model("POST", "/volumes/create", models.Volume, body=body)
+        return await self._client._model(
+            Request("POST", "/volumes/create", body=body), models.Volume
+        )
 
     async def inspect(self, name: str) -> Volume:
         """Details of one volume (raises :class:`~aiodock.errors.VolumeNotFound`).
@@ -100,7 +97,8 @@ class Volumes(Resource):
             name: the volume's name.
         """
         return await self._client._model(
-            "GET", f"/volumes/{quote_path(name, 'name')}", models.Volume, not_found=VolumeNotFound
+            Request("GET", f"/volumes/{quote_path(name, 'name')}", not_found=VolumeNotFound),
+            models.Volume,
         )
 
     async def update(self, name: str, *, version: int, spec: ClusterVolumeSpec) -> None:
@@ -122,11 +120,13 @@ class Volumes(Resource):
             raise InvalidArgument("spec", spec, "expected an aiodock.models.ClusterVolumeSpec")
         await self._client._require_api("volumes.update", "1.42")
         await self._client._status(
-            "PUT",
-            f"/volumes/{quoted}",
-            params={"version": version},
-            body={"Spec": unstructure(spec)},
-            not_found=VolumeNotFound,
+            Request(
+                "PUT",
+                f"/volumes/{quoted}",
+                params={"version": version},
+                body={"Spec": unstructure(spec)},
+                not_found=VolumeNotFound,
+            )
         )
 
     async def remove(self, name: str, *, force: bool = False) -> None:
@@ -140,10 +140,12 @@ class Volumes(Resource):
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
         await self._client._status(
-            "DELETE",
-            f"/volumes/{quote_path(name, 'name')}",
-            params={"force": force or None},
-            not_found=VolumeNotFound,
+            Request(
+                "DELETE",
+                f"/volumes/{quote_path(name, 'name')}",
+                params={"force": force or None},
+                not_found=VolumeNotFound,
+            )
         )
 
     async def prune(self, *, filters: Filters | None = None) -> VolumePruneResponse:
@@ -159,9 +161,11 @@ class Volumes(Resource):
         if "all" in normalized:
             await self._client._require_api("prune filter 'all'", "1.42")
         return await self._client._model(
-            "POST",
-            "/volumes/prune",
+            Request(
+                "POST",
+                "/volumes/prune",
+                params={"filters": encode_filters(filters)},
+                timeout=NO_LIMIT,
+            ),
             models.VolumePruneResponse,
-            params={"filters": encode_filters(filters)},
-            timeout=_NO_LIMIT,
         )

@@ -22,6 +22,7 @@ import pytest
 
 from aiodock import DockerClient, StreamType
 from aiodock._archive import UnsafeArchiveError, extract_archive
+from aiodock._request import Request
 from aiodock.errors import (
     Conflict,
     ContainerError,
@@ -425,7 +426,9 @@ async def test_follow_outlives_the_ordinary_timeout(docker: DockerClient, make: 
         elapsed = time.monotonic() - t0
         # An ordinary call on the same client does hit the 1 s limit (a wait for the
         # next exit of a stopped container never answers).
-        blocked = client._json("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
+        blocked = client._json(
+            Request("POST", f"/containers/{cid}/wait", params={"condition": "next-exit"})
+        )
         with pytest.raises(DockerTimeoutError):
             await asyncio.wait_for(blocked, 10)
     assert elapsed >= 3.0

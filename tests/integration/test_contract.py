@@ -27,6 +27,7 @@ import pytest
 
 from aiodock import DockerClient
 from aiodock._frames import MultiplexDecoder
+from aiodock._request import Request
 from aiodock.errors import (
     APIError,
     BadRequest,
@@ -175,7 +176,7 @@ async def raw(
     kwargs: dict[str, Any] = {"params": params or None}
     if body is not None:
         kwargs["body"] = body
-    response, data = await client._read(method, path, **kwargs)
+    response, data = await client._read(Request(method, path), **kwargs)
     from aiodock._convert import json_loads
 
     return response.status, (json_loads(data) if data.strip() else None)
@@ -190,7 +191,7 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
 
 
 async def ping(b: Backend, rec: Recorder) -> None:
-    response = await b.client._send("GET", "/_ping", versioned=False)
+    response = await b.client._send(Request("GET", "/_ping", versioned=False))
     try:
         body = await response.read()
         headers = {k.lower() for k in response.headers}
@@ -316,7 +317,7 @@ async def container_lifecycle(b: Backend, rec: Recorder) -> None:
     output = await b.client.containers.logs(short).demux()
     assert (bytes(output.stdout), bytes(output.stderr)) == (b"out\n", b"err\n")
     response = await b.client._send(
-        "GET", f"/containers/{short}/logs", params={"stdout": 1, "stderr": 1}
+        Request("GET", f"/containers/{short}/logs", params={"stdout": 1, "stderr": 1})
     )
     try:
         body = await response.read()
@@ -527,7 +528,7 @@ async def stats_top_resize(b: Backend, rec: Recorder) -> None:
 
     samples: list[dict[str, Any]] = []
     stream: AsyncStream[dict[str, Any]] = b.client._stream(
-        "GET", f"/containers/{cid}/stats", JSONStreamDecoder(), params={"stream": True}
+        Request("GET", f"/containers/{cid}/stats", params={"stream": True}), JSONStreamDecoder()
     )
     async with stream:
         async for item in stream:
@@ -652,13 +653,15 @@ async def container_events(b: Backend, rec: Recorder) -> None:
     assert [e.action for e in replayed if e.actor_id == cid] == wanted
     # The same events as raw JSON, for their key sets.
     response, body = await b.client._read(
-        "GET",
-        "/events",
-        params={
-            "filters": {"type": ["container"], "label": [f"aiodock-contract={b.run}"]},
-            "since": f"{time.time() - 120:.3f}",
-            "until": f"{time.time() + 0.2:.3f}",
-        },
+        Request(
+            "GET",
+            "/events",
+            params={
+                "filters": {"type": ["container"], "label": [f"aiodock-contract={b.run}"]},
+                "since": f"{time.time() - 120:.3f}",
+                "until": f"{time.time() + 0.2:.3f}",
+            },
+        )
     )
     from aiodock._convert import json_loads
 
@@ -736,7 +739,9 @@ async def archives(b: Backend, rec: Recorder) -> None:
     for step, path in (("head-dir", where), ("head-file", f"{where}/a.txt")):
         stat = await b.client.containers.head_archive(cid, path=path)
         rec.add(step, name=rec.normalize(stat.name), size=stat.size, mode=stat.mode)
-    response = await b.client._send("GET", f"/containers/{cid}/archive", params={"path": where})
+    response = await b.client._send(
+        Request("GET", f"/containers/{cid}/archive", params={"path": where})
+    )
     try:
         body = await response.read()
         rec.add(
@@ -804,7 +809,7 @@ async def archives(b: Backend, rec: Recorder) -> None:
         BadRequest,
         400,
         r"cannot be empty",
-        b.client._read("GET", f"/containers/{cid}/archive", params={"path": ""}),
+        b.client._read(Request("GET", f"/containers/{cid}/archive", params={"path": ""})),
     )
     await rec.error(
         "archive-no-container",
@@ -925,10 +930,12 @@ async def network_connect(b: Backend, rec: Recorder) -> None:
         400,
         r"EOF while reading request body",
         b.client._read(
-            "POST",
-            f"/networks/{net_name}/connect",
-            data=b"",
-            headers={"Content-Type": "application/json"},
+            Request(
+                "POST",
+                f"/networks/{net_name}/connect",
+                data=b"",
+                headers={"Content-Type": "application/json"},
+            )
         ),
     )
     await rec.error(
@@ -936,7 +943,7 @@ async def network_connect(b: Backend, rec: Recorder) -> None:
         BadRequest,
         400,
         r"must be 'application/json'",
-        b.client._read("POST", f"/networks/{net_name}/connect", data=b"x"),
+        b.client._read(Request("POST", f"/networks/{net_name}/connect", data=b"x")),
     )
     await b.client.containers.kill(cid)
     await b.client.containers.wait(cid, timeout=30)
@@ -1049,7 +1056,7 @@ async def _push_messages(b: Backend, name: str, tag: str | None, auth: str) -> l
 
     params = {"tag": tag} if tag else None
     response = await b.client._send(
-        "POST", f"/images/{name}/push", params=params, headers={"X-Registry-Auth": auth}
+        Request("POST", f"/images/{name}/push", params=params, headers={"X-Registry-Auth": auth})
     )
     try:
         body = await response.read()
@@ -1088,7 +1095,7 @@ async def push(b: Backend, rec: Recorder) -> None:
         BadRequest,
         400,
         r"missing X-Registry-Auth",
-        b.client._read("POST", f"/images/{missing}/push"),
+        b.client._read(Request("POST", f"/images/{missing}/push")),
     )
     name = f"{REGISTRY}/aiodock-contract/push-{b.run}"
     await b.client.images.tag(b.image, f"{name}:v1")
@@ -1131,11 +1138,13 @@ async def _build_messages(b: Backend, context: bytes, **params: Any) -> list[dic
     from aiodock._convert import json_loads
 
     response = await b.client._send(
-        "POST",
-        "/build",
-        params={"forcerm": True, **params},
-        data=context,
-        headers={"Content-Type": "application/x-tar"},
+        Request(
+            "POST",
+            "/build",
+            params={"forcerm": True, **params},
+            data=context,
+            headers={"Content-Type": "application/x-tar"},
+        )
     )
     try:
         body = await response.read()
@@ -1241,7 +1250,7 @@ async def exec_after_exit(b: Backend, rec: Recorder) -> None:
     cid = await b.create(["sleep", "600"])
     await b.client.containers.start(cid)
     quick = await b.client.exec.create(cid, cmd=["sh", "-c", "exit 5"])
-    await b.client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    await b.client._read(Request("POST", f"/exec/{quick.id}/start", body={"Detach": True}))
     code = await b.client.exec.exit_code(quick.id, timeout=30)
     _, done = await raw(b.client, "GET", f"/exec/{quick.id}/json")
     rec.add(
@@ -1252,7 +1261,7 @@ async def exec_after_exit(b: Backend, rec: Recorder) -> None:
         pid_kept=done["Pid"] > 0,
     )
     slow = await b.client.exec.create(cid, cmd=["sleep", "600"])
-    await b.client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    await b.client._read(Request("POST", f"/exec/{slow.id}/start", body={"Detach": True}))
     for _ in range(100):
         _, running = await raw(b.client, "GET", f"/exec/{slow.id}/json")
         if running["Running"]:

@@ -12,6 +12,7 @@ import pytest
 
 from aiodock import DockerClient, TLSConfig
 from aiodock._frames import StreamType
+from aiodock._request import Request
 from aiodock.errors import BadRequest, DockerConnectionError
 from tests.integration import _infra
 
@@ -37,10 +38,12 @@ async def _hijack_echo(client: DockerClient, busybox: str) -> tuple[bytes, bytes
     cid = created["Id"]
     try:
         stream = await client._hijack(
-            "POST",
-            f"/containers/{cid}/attach",
+            Request(
+                "POST",
+                f"/containers/{cid}/attach",
+                params={"stream": True, "stdin": True, "stdout": True, "stderr": True},
+            ),
             tty=False,
-            params={"stream": True, "stdin": True, "stdout": True, "stderr": True},
         )
         async with stream:
             await client.request("POST", f"/containers/{cid}/start")

@@ -23,6 +23,7 @@ import h2.events
 
 from aiodock import BuildKitStream, BuildSecret, DockerClient
 from aiodock._buildkit import _proto as pb
+from aiodock._request import Request
 from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mode, walk
 from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
 from aiodock._buildkit.session import GrpcError, GrpcServer
@@ -513,9 +514,9 @@ async def test_default_follows_the_daemons_builder_version(
     async with DockerClient("unix:///nonexistent.sock") as docker:
         sent: list[tuple[str, str]] = []
 
-        async def send(method: str, path: str, **kwargs: Any) -> _PingResponse:
-            sent.append((method, path))
-            assert kwargs.get("versioned") is False
+        async def send(request: Request, timeout: object = None) -> _PingResponse:
+            sent.append((request.method, request.path))
+            assert request.versioned is False
             return _PingResponse(headers)
 
         monkeypatch.setattr(docker, "_send", send)

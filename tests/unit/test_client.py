@@ -12,7 +12,7 @@ from aiohttp import web
 
 import aiodock
 from aiodock import DockerClient, Repeated
-from aiodock._client import encode_query, quote_path
+from aiodock._request import Request, encode_query, quote_path
 from aiodock._timeout import wait_for
 from aiodock._transport import parse_host
 from aiodock.errors import (
@@ -267,7 +267,7 @@ async def test_not_found_subclass_and_plain_text_body() -> None:
     )
     async with serve(app) as host, DockerClient(host) as client:
         with pytest.raises(ContainerNotFound) as info:
-            await client._json("GET", "/containers/x/json", not_found=ContainerNotFound)
+            await client._json(Request("GET", "/containers/x/json", not_found=ContainerNotFound))
     assert info.value.message == "gone"
 
 

@@ -26,8 +26,8 @@ from yarl import URL
 
 from aiodock import DockerClient
 from aiodock._auth import all_auths, resolve_auth
-from aiodock._client import encode_query, quote_path
 from aiodock._config import resolve
+from aiodock._request import encode_query, quote_path
 from aiodock._transport import make_connector, parse_host, ssh_command
 from aiodock.errors import ConfigError, DockerError, InvalidArgument
 

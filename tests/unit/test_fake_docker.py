@@ -20,6 +20,7 @@ from aiohttp import web
 
 from aiodock import DockerClient, FrameStream
 from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
+from aiodock._request import Request, Timeout
 from aiodock.errors import (
     APIError,
     BadRequest,
@@ -116,7 +117,7 @@ async def test_tcp_mode_listens_on_loopback() -> None:
                 json={"Cmd": ["cat"], "AttachStdin": True, "AttachStdout": True},
             )
             stream = await client._hijack(
-                "POST", f"/exec/{created['Id']}/start", tty=False, body={"Detach": False}
+                Request("POST", f"/exec/{created['Id']}/start", body={"Detach": False}), tty=False
             )
             await stream.write(b"over tcp")
             await stream.close_stdin()
@@ -454,10 +455,8 @@ async def test_logs_through_the_client_stream(fake: FakeDocker, client: DockerCl
     fake.set_output("ss", [(1, b"o"), (2, b"e")])
     fake.add_container(name="ss", cmd=["x"], running=True)
     stream: FrameStream = client._stream(
-        "GET",
-        "/containers/ss/logs",
+        Request("GET", "/containers/ss/logs", params={"stdout": True, "stderr": True}),
         MultiplexDecoder(),
-        params={"stdout": True, "stderr": True},
         stream_class=FrameStream,
     )
     out = await stream.demux()
@@ -525,7 +524,8 @@ async def test_exec_hijack_with_stdin_and_half_close(
         json={"Cmd": ["cat"], "AttachStdin": True, "AttachStdout": True, "AttachStderr": True},
     )
     stream = await client._hijack(
-        "POST", f"/exec/{created['Id']}/start", tty=False, body={"Detach": False, "Tty": False}
+        Request("POST", f"/exec/{created['Id']}/start", body={"Detach": False, "Tty": False}),
+        tty=False,
     )
     async with stream:
         await stream.write(b"hello\n")
@@ -568,7 +568,8 @@ async def test_exec_tty_and_custom_handlers(fake: FakeDocker, client: DockerClie
             },
         )
         stream = await client._hijack(
-            "POST", f"/exec/{created['Id']}/start", tty=tty, body={"Detach": False, "Tty": tty}
+            Request("POST", f"/exec/{created['Id']}/start", body={"Detach": False, "Tty": tty}),
+            tty=tty,
         )
         if stdin is not None:
             await stream.write(stdin)
@@ -601,10 +602,12 @@ async def test_attach_hijack_replays_logs(fake: FakeDocker, client: DockerClient
     fake.set_output("aa", [(1, b"one"), (2, b"two")], exit_code=None)
     fake.add_container(name="aa", cmd=["x"], running=True)
     stream = await client._hijack(
-        "POST",
-        "/containers/aa/attach",
+        Request(
+            "POST",
+            "/containers/aa/attach",
+            params={"logs": True, "stream": True, "stdout": True, "stderr": True},
+        ),
         tty=False,
-        params={"logs": True, "stream": True, "stdout": True, "stderr": True},
     )
     async with stream:
         first = await asyncio.wait_for(stream.__anext__(), 5)
@@ -876,10 +879,8 @@ async def test_truncate_stream_mid_frame(fake: FakeDocker, client: DockerClient)
 
     def logs() -> FrameStream:
         return client._stream(
-            "GET",
-            "/containers/tt/logs",
+            Request("GET", "/containers/tt/logs", params={"stdout": True, "stderr": True}),
             MultiplexDecoder(),
-            params={"stdout": True, "stderr": True},
             stream_class=FrameStream,
         )
 
@@ -905,7 +906,9 @@ async def test_truncate_and_stall_hijacked_exec(fake: FakeDocker, client: Docker
         "POST", "/containers/box/exec", json={"Cmd": ["big"], "AttachStdout": True}
     )
     fake.truncate_next("POST", "/exec/*/start", after_bytes=8 + 40)
-    stream = await client._hijack("POST", f"/exec/{created['Id']}/start", tty=False, body={})
+    stream = await client._hijack(
+        Request("POST", f"/exec/{created['Id']}/start", body={}), tty=False
+    )
     with pytest.raises(DockerConnectionError):
         await asyncio.wait_for(stream.demux(), 5)
     await stream.aclose()
@@ -915,7 +918,8 @@ async def test_truncate_and_stall_hijacked_exec(fake: FakeDocker, client: Docker
     )
     fake.stall_next("POST", "/exec/*/start", after_bytes=8 + 10)
     stream = await client._hijack(
-        "POST", f"/exec/{created['Id']}/start", tty=False, body={}, read_timeout=0.3
+        Request("POST", f"/exec/{created['Id']}/start", body={}, timeout=Timeout(inactivity=0.3)),
+        tty=False,
     )
     first = await asyncio.wait_for(stream.__anext__(), 5)
     assert first.data == b"x" * 10
@@ -942,12 +946,11 @@ async def test_stall_next_sends_headers_then_nothing(
     fake.add_container(name="ss", cmd=["echo", "x"], running=True)
     fake.stall_next("GET", "/containers/ss/logs", after_bytes=4)
     stream: FrameStream = client._stream(
-        "GET",
-        "/containers/ss/logs",
+        Request(
+            "GET", "/containers/ss/logs", params={"stdout": True}, timeout=Timeout(inactivity=0.3)
+        ),
         MultiplexDecoder(),
-        params={"stdout": True},
         stream_class=FrameStream,
-        inactivity_timeout=0.3,
     )
     with pytest.raises(DockerTimeoutError):
         await stream.collect()
@@ -1173,10 +1176,12 @@ async def test_attach_before_start_waits_for_the_start(
 ) -> None:
     c = fake.add_container(name="later", cmd=["sh", "-c", "echo hi"])
     stream = await client._hijack(
-        "POST",
-        "/containers/later/attach",
+        Request(
+            "POST",
+            "/containers/later/attach",
+            params={"stream": True, "stdout": True, "stderr": True},
+        ),
         tty=False,
-        params={"stream": True, "stdout": True, "stderr": True},
     )
     async with stream:
         reader = asyncio.ensure_future(stream.demux())
@@ -1192,7 +1197,8 @@ async def test_attach_to_a_container_removed_before_start_ends(
 ) -> None:
     c = fake.add_container(name="gone", cmd=["sh", "-c", "echo hi"])
     stream = await client._hijack(
-        "POST", "/containers/gone/attach", tty=False, params={"stream": True, "stdout": True}
+        Request("POST", "/containers/gone/attach", params={"stream": True, "stdout": True}),
+        tty=False,
     )
     async with stream:
         reader = asyncio.ensure_future(stream.demux())
@@ -1286,7 +1292,7 @@ async def test_archive_errors_like_the_engine(fake: FakeDocker, client: DockerCl
     with pytest.raises(ServerError, match="unexpected EOF"):
         await client.containers.put_archive("box", path="/etc", data=b"short")
     with pytest.raises(BadRequest, match="pathcannot be empty"):
-        await client._read("GET", "/containers/box/archive", params={"path": ""})
+        await client._read(Request("GET", "/containers/box/archive", params={"path": ""}))
     with pytest.raises(NotFound, match="No such container"):
         await client.containers.head_archive("ghost", path="/")
     # An empty body is no archive at all: nothing happens.
@@ -1333,7 +1339,7 @@ async def test_network_connect_disconnect(fake: FakeDocker, client: DockerClient
     c = fake.add_container(name="box", cmd=["sleep", "60"])
     await client.networks.connect("appnet", "box", aliases=["web"])
     await client.networks.connect("appnet", "box", aliases=["web"])  # stopped: no conflict
-    info = await client._read("GET", "/containers/box/json")
+    info = await client._read(Request("GET", "/containers/box/json"))
     networks = json.loads(info[1])["NetworkSettings"]["Networks"]
     assert sorted(networks) == ["appnet", "bridge"]
     assert networks["appnet"]["Aliases"] == ["web", c.id[:12]]
@@ -1341,10 +1347,10 @@ async def test_network_connect_disconnect(fake: FakeDocker, client: DockerClient
     assert (await client.networks.inspect("appnet")).containers == {}
 
     await client.containers.start("box")
-    info = await client._read("GET", "/containers/box/json")
+    info = await client._read(Request("GET", "/containers/box/json"))
     networks = json.loads(info[1])["NetworkSettings"]["Networks"]
     assert networks["appnet"]["NetworkID"] == net.id and networks["appnet"]["IPAddress"]
-    members = json.loads((await client._read("GET", "/networks/appnet"))[1])["Containers"]
+    members = json.loads((await client._read(Request("GET", "/networks/appnet")))[1])["Containers"]
     assert list(members) == [c.id] and members[c.id]["Name"] == "box"
     with pytest.raises(APIError) as twice:
         await client.networks.connect("appnet", "box")
@@ -1386,14 +1392,21 @@ async def test_network_connect_errors(fake: FakeDocker, client: DockerClient) ->
         await client.networks.connect("host", "box")
     with pytest.raises(BadRequest, match="EOF while reading request body"):
         await client._read(
-            "POST",
-            "/networks/appnet/connect",
-            data=b"",
-            headers={"Content-Type": "application/json"},
+            Request(
+                "POST",
+                "/networks/appnet/connect",
+                data=b"",
+                headers={"Content-Type": "application/json"},
+            )
         )
     with pytest.raises(BadRequest, match=r"Content-Type specified \(text/plain\)"):
         await client._read(
-            "POST", "/networks/appnet/connect", data=b"{}", headers={"Content-Type": "text/plain"}
+            Request(
+                "POST",
+                "/networks/appnet/connect",
+                data=b"{}",
+                headers={"Content-Type": "text/plain"},
+            )
         )
 
 
@@ -1409,9 +1422,9 @@ async def test_create_on_a_user_network_with_aliases(
         "HostConfig": {"NetworkMode": "appnet"},
         "NetworkingConfig": {"EndpointsConfig": {"appnet": {"Aliases": ["db"]}}},
     }
-    _, data = await client._read("POST", "/containers/create", body=body)
+    _, data = await client._read(Request("POST", "/containers/create", body=body))
     cid = json.loads(data)["Id"]
-    info = json.loads((await client._read("GET", f"/containers/{cid}/json"))[1])
+    info = json.loads((await client._read(Request("GET", f"/containers/{cid}/json")))[1])
     assert info["NetworkSettings"]["Networks"]["appnet"]["Aliases"] == ["db", cid[:12]]
 
 
@@ -1423,11 +1436,13 @@ async def test_prunes_remove_only_unused_objects(fake: FakeDocker, client: Docke
     running = fake.add_container(name="running", cmd=["sleep", "60"], running=True)
     other = fake.add_container(name="other", cmd=["true"], labels={"k": "w"})
     pruned = await client._read(
-        "POST", "/containers/prune", params={"filters": '{"label":["k=v"]}'}
+        Request("POST", "/containers/prune", params={"filters": '{"label":["k=v"]}'})
     )
     assert json.loads(pruned[1]) == {"ContainersDeleted": [stopped.id], "SpaceReclaimed": 0}
     assert set(fake.containers) == {running.id, other.id}
-    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"label!":["k"]}'})
+    pruned = await client._read(
+        Request("POST", "/containers/prune", params={"filters": '{"label!":["k"]}'})
+    )
     assert json.loads(pruned[1]) == {"ContainersDeleted": None, "SpaceReclaimed": 0}
     prune_events = [e for e in fake.events if e["Action"] == "prune"]
     assert prune_events[-1]["Actor"] == {"ID": "", "Attributes": {"reclaimed": "0"}}
@@ -1436,15 +1451,15 @@ async def test_prunes_remove_only_unused_objects(fake: FakeDocker, client: Docke
     await client.networks.create("idle", labels={"k": "v"})
     await client.networks.create("busy", labels={"k": "v"})
     await client.networks.connect("busy", "running")
-    pruned = await client._read("POST", "/networks/prune")
+    pruned = await client._read(Request("POST", "/networks/prune"))
     assert json.loads(pruned[1]) == {"NetworksDeleted": ["idle"]}
 
     await client.volumes.create(name="free")
     fake.add_container(name="user", cmd=["true"], HostConfig={"Binds": ["held:/data"]})
     await client.volumes.create(name="held")
-    pruned = await client._read("POST", "/volumes/prune")
+    pruned = await client._read(Request("POST", "/volumes/prune"))
     assert json.loads(pruned[1]) == {"VolumesDeleted": ["free"], "SpaceReclaimed": 0}
-    pruned = await client._read("POST", "/volumes/prune")
+    pruned = await client._read(Request("POST", "/volumes/prune"))
     assert json.loads(pruned[1]) == {"VolumesDeleted": [], "SpaceReclaimed": 0}
 
 
@@ -1457,7 +1472,7 @@ async def test_image_prune_dangling_and_all(fake: FakeDocker, client: DockerClie
     assert result.space_reclaimed == 100
     fake.add_container(name="uses", image="busybox", cmd=["true"])
     raw_answer = await client._read(
-        "POST", "/images/prune", params={"filters": '{"dangling":["false"]}'}
+        Request("POST", "/images/prune", params={"filters": '{"dangling":["false"]}'})
     )
     body = json.loads(raw_answer[1])
     assert body["ImagesDeleted"] == [
@@ -1470,18 +1485,26 @@ async def test_image_prune_dangling_and_all(fake: FakeDocker, client: DockerClie
 async def test_prune_filters_are_checked(fake: FakeDocker, client: DockerClient) -> None:
     for kind in ("containers", "images", "networks", "volumes"):
         with pytest.raises(BadRequest, match="Invalid filter 'bogus'"):
-            await client._read("POST", f"/{kind}/prune", params={"filters": '{"bogus":["1"]}'})
+            await client._read(
+                Request("POST", f"/{kind}/prune", params={"filters": '{"bogus":["1"]}'})
+            )
     with pytest.raises(BadRequest, match="failed to prune build cache: Invalid filter 'bogus'"):
-        await client._read("POST", "/build/prune", params={"filters": '{"bogus":["1"]}'})
+        await client._read(Request("POST", "/build/prune", params={"filters": '{"bogus":["1"]}'}))
     fake.add_container(name="young", cmd=["true"])
-    pruned = await client._read("POST", "/containers/prune", params={"filters": '{"until":["1h"]}'})
+    pruned = await client._read(
+        Request("POST", "/containers/prune", params={"filters": '{"until":["1h"]}'})
+    )
     assert json.loads(pruned[1])["ContainersDeleted"] is None
     pruned = await client._read(
-        "POST", "/containers/prune", params={"filters": '{"until":["2999-01-01T00:00:00Z"]}'}
+        Request(
+            "POST", "/containers/prune", params={"filters": '{"until":["2999-01-01T00:00:00Z"]}'}
+        )
     )
     assert len(json.loads(pruned[1])["ContainersDeleted"]) == 1
     with pytest.raises(BadRequest, match="failed to parse"):
-        await client._read("POST", "/containers/prune", params={"filters": '{"until":["soon"]}'})
+        await client._read(
+            Request("POST", "/containers/prune", params={"filters": '{"until":["soon"]}'})
+        )
 
 
 async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient) -> None:
@@ -1495,7 +1518,7 @@ async def test_build_prune_and_system_df(fake: FakeDocker, client: DockerClient)
     c = fake.add_container(name="box", cmd=["sleep", "60"], running=True)
     fake.write_file("box", "/data", b"12345")
     await client.volumes.create(name="vol")
-    df = json.loads((await client._read("GET", "/system/df"))[1])
+    df = json.loads((await client._read(Request("GET", "/system/df")))[1])
     assert sorted(df) == [
         "BuildCache",
         "BuilderSize",
@@ -1527,7 +1550,9 @@ async def push_messages(
     client: DockerClient, name: str, auth: str = "e30=", **params: Any
 ) -> list[Any]:
     _, body = await client._read(
-        "POST", f"/images/{name}/push", params=params or None, headers={"X-Registry-Auth": auth}
+        Request(
+            "POST", f"/images/{name}/push", params=params or None, headers={"X-Registry-Auth": auth}
+        )
     )
     return [json.loads(line) for line in body.splitlines()]
 
@@ -1585,7 +1610,7 @@ async def test_push_all_tags_and_errors(fake: FakeDocker, client: DockerClient) 
         'Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused'
     )
     with pytest.raises(BadRequest, match="missing X-Registry-Auth"):
-        await client._read("POST", "/images/reg.example/app/push")
+        await client._read(Request("POST", "/images/reg.example/app/push"))
 
 
 def _auth(username: str, password: str) -> str:
@@ -1632,7 +1657,7 @@ async def test_build_runs_the_dockerfile_like_the_classic_builder(
     assert (image.entrypoint, image.cmd) == (["python"], ["/bin/sh", "-c", "app.py"])
 
     _, body = await client._read(
-        "POST", "/build", data=context, headers={"Content-Type": "application/x-tar"}
+        Request("POST", "/build", data=context, headers={"Content-Type": "application/x-tar"})
     )
     lines = [json.loads(line) for line in body.splitlines()]
     streams = [m["stream"] for m in lines if "stream" in m]
@@ -1712,20 +1737,24 @@ async def test_build_scripted_failing_step_and_log(fake: FakeDocker, client: Doc
 
 async def test_build_quiet_and_unsupported_modes(fake: FakeDocker, client: DockerClient) -> None:
     _, body = await client._read(
-        "POST",
-        "/build",
-        params={"q": 1},
-        data=build_context("FROM busybox\nLABEL a=b\n"),
-        headers={"Content-Type": "application/x-tar"},
+        Request(
+            "POST",
+            "/build",
+            params={"q": 1},
+            data=build_context("FROM busybox\nLABEL a=b\n"),
+            headers={"Content-Type": "application/x-tar"},
+        )
     )
     lines = [json.loads(line) for line in body.splitlines()]
     assert len(lines) == 1 and lines[0]["stream"].startswith("sha256:")
     # BuildKit builds are served, through a session the request must name.
     with pytest.raises(APIError, match="needs a session parameter") as buildkit:
-        await client._read("POST", "/build", params={"version": "2"}, data=b"")
+        await client._read(Request("POST", "/build", params={"version": "2"}, data=b""))
     assert buildkit.value.status == 400
     with pytest.raises(APIError, match="remote build contexts") as remote:
-        await client._read("POST", "/build", params={"remote": "https://x/y.git"}, data=b"")
+        await client._read(
+            Request("POST", "/build", params={"remote": "https://x/y.git"}, data=b"")
+        )
     assert remote.value.status == 501
 
 
@@ -1735,19 +1764,19 @@ async def test_build_quiet_and_unsupported_modes(fake: FakeDocker, client: Docke
 async def test_exec_inspect_after_exit(fake: FakeDocker, client: DockerClient) -> None:
     fake.add_container(name="box", cmd=["sleep", "60"], running=True)
     quick = await client.exec.create("box", cmd=["sh", "-c", "exit 5"])
-    before = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    before = json.loads((await client._read(Request("GET", f"/exec/{quick.id}/json")))[1])
     assert (before["Running"], before["ExitCode"]) == (False, None)
-    await client._read("POST", f"/exec/{quick.id}/start", body={"Detach": True})
+    await client._read(Request("POST", f"/exec/{quick.id}/start", body={"Detach": True}))
     assert await client.exec.exit_code(quick.id, timeout=5) == 5
-    after = json.loads((await client._read("GET", f"/exec/{quick.id}/json"))[1])
+    after = json.loads((await client._read(Request("GET", f"/exec/{quick.id}/json")))[1])
     assert (after["Running"], after["ExitCode"]) == (False, 5) and after["Pid"] > 0
 
     slow = await client.exec.create("box", cmd=["sleep", "600"])
-    await client._read("POST", f"/exec/{slow.id}/start", body={"Detach": True})
+    await client._read(Request("POST", f"/exec/{slow.id}/start", body={"Detach": True}))
     await asyncio.sleep(0.01)
-    assert json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])["Running"]
+    assert json.loads((await client._read(Request("GET", f"/exec/{slow.id}/json")))[1])["Running"]
     await client.containers.kill("box")
-    killed = json.loads((await client._read("GET", f"/exec/{slow.id}/json"))[1])
+    killed = json.loads((await client._read(Request("GET", f"/exec/{slow.id}/json")))[1])
     assert (killed["Running"], killed["ExitCode"]) == (False, 137)
     await client.containers.remove("box")
     with pytest.raises(NotFound, match="No such exec instance"):

@@ -37,7 +37,6 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from aiodock import _frames
-from aiodock._client import encode_query, quote_path
 from aiodock._dockerignore import PatternMatcher, clean_path, parse_dockerignore
 from aiodock._frames import (
     Frame,
@@ -47,6 +46,7 @@ from aiodock._frames import (
     check_progress_error,
     encode_frame,
 )
+from aiodock._request import encode_query, quote_path
 from aiodock._transport import parse_host
 from aiodock.errors import DockerConnectionError, InvalidArgument, StreamError
 

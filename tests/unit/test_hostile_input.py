@@ -45,6 +45,7 @@ from aiohttp import web
 from aiodock import DockerClient
 from aiodock._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
 from aiodock._config import InsecureTLSWarning, TLSConfig
+from aiodock._request import Request
 from aiodock._transport import ssh_command
 from aiodock.errors import (
     APIError,
@@ -285,7 +286,7 @@ async def test_redirects_are_never_followed(status: int, method: str, location: 
     app.router.add_route("*", "/v1.41/images/json", target)
     async with serve(app) as host, DockerClient(host) as docker:
         with pytest.raises(APIError) as info:
-            await docker._read(method, "/containers/c1/x")
+            await docker._read(Request(method, "/containers/c1/x"))
     assert info.value.status == status
     assert "redirect" in str(info.value)
     assert hits == ["/v1.41/containers/c1/x"]
@@ -503,7 +504,7 @@ async def test_certificate_for_another_name_is_refused(tls_server: TLSServer) ->
 async def test_hijacked_connections_verify_too(tls_server: TLSServer) -> None:
     async with DockerClient(tls_server.host, tls=True, api_version="1.41") as client:
         with pytest.raises(DockerConnectionError):
-            await client._hijack("POST", "/containers/c1/attach", tty=True)
+            await client._hijack(Request("POST", "/containers/c1/attach"), tty=True)
 
 
 async def test_switching_verification_off_is_explicit_and_warns(tls_server: TLSServer) -> None:

@@ -21,6 +21,7 @@ from aiodock._progress import (
     RegistryAuthError,
     is_auth_failure,
 )
+from aiodock._request import Request
 from aiodock.errors import BuildError, ServerError, StreamError, Unauthorized
 from aiodock.models.progress import ProgressMessage
 from tests.unit._server import ping_app, serve
@@ -215,7 +216,7 @@ def scripted(chunks: list[bytes], *, status: int = 200, delay: float = 0.0) -> w
 
 
 def open_stream(client: DockerClient, cls: type[ProgressStream[Any]], **setup: Any) -> Any:
-    stream = client._stream("POST", "/op", JSONStreamDecoder(), stream_class=cls)
+    stream = client._stream(Request("POST", "/op"), JSONStreamDecoder(), stream_class=cls)
     stream._setup(**setup)
     return stream
 

@@ -22,6 +22,7 @@ import pytest
 from aiohttp import web
 
 from aiodock import ClientStats, DockerClient
+from aiodock._request import Request
 from aiodock._streaming import transport_error
 from aiodock.errors import (
     APIError,
@@ -346,7 +347,7 @@ async def test_a_cut_off_error_answer_to_exec_start_still_raises_its_status(
         DockerClient(host, api_version="1.41", timeout=5) as docker,
     ):
         with pytest.raises(NotFound) as caught:
-            await docker._hijack("POST", "/exec/e1/start", tty=False, body={})
+            await docker._hijack(Request("POST", "/exec/e1/start", body={}), tty=False)
         assert caught.value.status == 404
         assert caught.value.message == expected
         assert docker.stats().open_hijacked == 0
@@ -365,7 +366,7 @@ async def test_an_error_answer_split_anywhere_reads_whole(pause_at: int) -> None
         DockerClient(host, api_version="1.41", timeout=5) as docker,
     ):
         with pytest.raises(Conflict, match=r"No such exec instance: e1$"):
-            await docker._hijack("POST", "/exec/e1/start", tty=False, body={})
+            await docker._hijack(Request("POST", "/exec/e1/start", body={}), tty=False)
 
 
 async def test_a_malformed_or_endless_chunk_size_is_a_connection_error() -> None:
@@ -376,7 +377,7 @@ async def test_a_malformed_or_endless_chunk_size_is_a_connection_error() -> None
             DockerClient(host, api_version="1.41", timeout=5) as docker,
         ):
             with pytest.raises(DockerConnectionError, match="chunk size") as caught:
-                await docker._hijack("POST", "/exec/e1/start", tty=False, body={})
+                await docker._hijack(Request("POST", "/exec/e1/start", body={}), tty=False)
             assert host in str(caught.value) or "POST /exec/e1/start" in str(caught.value)
 
 
@@ -409,7 +410,7 @@ async def test_a_stalled_hijack_answer_is_a_timeout_error() -> None:
         DockerClient(host, api_version="1.41", timeout=0.3) as docker,
     ):
         with pytest.raises(DockerTimeoutError, match="POST /exec/e1/start"):
-            await docker._hijack("POST", "/exec/e1/start", tty=False, body={})
+            await docker._hijack(Request("POST", "/exec/e1/start", body={}), tty=False)
 
 
 # --- unencodable request bodies (issue 15, 6c) ------------------------------------------
@@ -530,7 +531,7 @@ async def test_debug_logging_records_calls_streams_and_negotiation(
 async def test_no_records_and_no_timing_when_debug_is_off(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import aiodock._client as core
+    import aiodock._core as core
 
     timings: list[int] = []
 
@@ -582,7 +583,7 @@ async def test_trace_configs_see_ordinary_calls_and_hijacked_exec() -> None:
             result = await docker.exec.run("box", ["echo", "hi"])
             assert result.stdout == b"hi\n"
             with pytest.raises(NotFound):
-                await docker._hijack("POST", "/exec/nope/start", tty=False, body={})
+                await docker._hijack(Request("POST", "/exec/nope/start", body={}), tty=False)
     paths = [(kind, method, path.rsplit("/", 1)[-1], status) for kind, method, path, status in seen]
     assert ("start", "GET", "_ping", None) in paths and ("end", "GET", "_ping", 200) in paths
     assert ("start", "POST", "exec", None) in paths and ("end", "POST", "exec", 201) in paths
@@ -601,7 +602,7 @@ async def test_trace_configs_see_a_hijacked_call_that_cannot_connect() -> None:
         docker = DockerClient(fake.host, api_version="1.41", trace_configs=[config])
     try:
         with pytest.raises(DockerConnectionError) as caught:
-            await docker._hijack("POST", "/exec/e1/start", tty=False, body={})
+            await docker._hijack(Request("POST", "/exec/e1/start", body={}), tty=False)
         assert [s[0] for s in seen] == ["start", "exception"]
         assert seen[1][3] is caught.value
     finally:

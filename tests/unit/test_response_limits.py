@@ -18,6 +18,7 @@ from aiohttp import web
 import aiodock
 from aiodock import DockerClient
 from aiodock._client import DEFAULT_MAX_RESPONSE_SIZE
+from aiodock._request import Request
 from aiodock.errors import (
     DockerConnectionError,
     DockerError,
@@ -295,7 +296,7 @@ async def test_a_hijack_error_body_is_bounded_too(tmp_path: Path) -> None:
     async with server, DockerClient(f"unix://{path}", api_version="1.41") as docker:
         with pytest.raises(ServerError) as info:
             await asyncio.wait_for(
-                docker._hijack("POST", "/containers/x/attach", tty=False), PROMPT
+                docker._hijack(Request("POST", "/containers/x/attach"), tty=False), PROMPT
             )
     assert info.value.message == "E" * (1 << 20)
 
@@ -316,5 +317,5 @@ async def test_a_garbled_hijack_error_chunk_is_a_connection_error(tmp_path: Path
     async with server, DockerClient(f"unix://{path}", api_version="1.41") as docker:
         with pytest.raises(DockerConnectionError, match="chunk"):
             await asyncio.wait_for(
-                docker._hijack("POST", "/containers/x/attach", tty=False), PROMPT
+                docker._hijack(Request("POST", "/containers/x/attach"), tty=False), PROMPT
             )

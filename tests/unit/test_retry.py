@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from aiodock import DockerClient
+from aiodock._request import Request
 from aiodock.errors import DockerConnectionError
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -134,7 +135,7 @@ async def test_other_idempotent_methods_are_retried_exactly_once(method: str) ->
         DockerClient(host, api_version="1.41") as client,
     ):
         with pytest.raises(DockerConnectionError):
-            await client._status(method, "/containers/abc")
+            await client._status(Request(method, "/containers/abc"))
     assert _targets(state, method) == ["/v1.41/containers/abc"] * 2
 
 
@@ -145,7 +146,7 @@ async def test_put_is_resent_with_its_whole_body() -> None:
     ):
         await client.request("GET", "/first")
         body = bytes(range(256)) * 64
-        await client._status("PUT", "/containers/abc/archive", data=body)
+        await client._status(Request("PUT", "/containers/abc/archive", data=body))
     puts = [s for s in state.seen if s.method == "PUT"]
     assert len(puts) == 2
     assert all(s.body == body for s in puts)
@@ -184,7 +185,7 @@ async def test_streams_resend_their_get_once_on_a_dropped_connection() -> None:
         DockerClient(host, api_version="1.41") as client,
     ):
         await client.request("GET", "/first")
-        items = await client._stream("GET", "/events", JSONStreamDecoder()).collect()
+        items = await client._stream(Request("GET", "/events"), JSONStreamDecoder()).collect()
     assert items == [{"ok": True}]
     assert _targets(state, "GET") == ["/v1.41/first", "/v1.41/events", "/v1.41/events"]
 
@@ -198,5 +199,5 @@ async def test_a_post_stream_is_never_resent() -> None:
     ):
         await client.request("GET", "/first")
         with pytest.raises(DockerConnectionError):
-            await client._stream("POST", "/images/create", JSONStreamDecoder()).collect()
+            await client._stream(Request("POST", "/images/create"), JSONStreamDecoder()).collect()
     assert _targets(state, "POST") == ["/v1.41/images/create"]

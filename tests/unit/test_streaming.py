@@ -13,6 +13,7 @@ from aiohttp import web
 
 from aiodock import DockerClient, FrameStream, StreamType
 from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
+from aiodock._request import Request, Timeout
 from aiodock._streaming import AsyncStream
 from aiodock.errors import (
     ClientClosedError,
@@ -104,11 +105,13 @@ def stream_app() -> web.Application:
 
 
 def frames(client: DockerClient, path: str) -> FrameStream:
-    return client._stream("GET", path, MultiplexDecoder(), stream_class=FrameStream)
+    return client._stream(Request("GET", path), MultiplexDecoder(), stream_class=FrameStream)
 
 
-def json_stream(client: DockerClient, path: str, **kwargs: Any) -> AsyncStream[Any]:
-    return client._stream("GET", path, JSONStreamDecoder(), **kwargs)
+def json_stream(
+    client: DockerClient, path: str, timeout: Timeout | None = None
+) -> AsyncStream[Any]:
+    return client._stream(Request("GET", path, timeout=timeout), JSONStreamDecoder())
 
 
 async def test_frames_split_across_chunks_are_reassembled() -> None:
@@ -193,7 +196,7 @@ async def test_many_cancelled_streams_leave_nothing_held() -> None:
 
 async def test_inactivity_timeout_fires_on_a_stalled_stream() -> None:
     async with serve(stream_app()) as host, DockerClient(host) as client:
-        stream = json_stream(client, "/stall", inactivity_timeout=0.2)
+        stream = json_stream(client, "/stall", Timeout(inactivity=0.2))
         items = []
         with pytest.raises(DockerTimeoutError):
             async for item in stream:
@@ -248,7 +251,7 @@ async def test_collect_reads_to_the_end() -> None:
     async with serve(app) as host, DockerClient(host) as client:
         assert await json_stream(client, "/three").collect() == [{"a": 1}, {"a": 2}, {"a": 3}]
         converted: AsyncStream[int] = client._stream(
-            "GET", "/three", JSONStreamDecoder(), lambda d: d["a"] * 10
+            Request("GET", "/three"), JSONStreamDecoder(), lambda d: d["a"] * 10
         )
         assert await converted.collect() == [10, 20, 30]
         assert _acquired(client) == 0
@@ -315,7 +318,7 @@ async def test_closing_the_client_ends_hijacked_streams(tmp_path: Path) -> None:
     server = await asyncio.start_unix_server(upgrade, path)
     async with server:
         client = DockerClient(f"unix://{path}", api_version="1.41")
-        stream = await client._hijack("POST", "/containers/x/attach", tty=False)
+        stream = await client._hijack(Request("POST", "/containers/x/attach"), tty=False)
         first = await stream.__anext__()
         assert first.data == b"hello"
         task = asyncio.ensure_future(stream.__anext__())

@@ -21,10 +21,10 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any
 
+from ..._websocket import AttachWebSocket
 from .._checks import detach_key_bytes, parse_bytes
 from .._logs import LogStream
 from ._archive_stream import ArchiveStream
-from ._attach_ws import AttachWebSocket
 from ._create import CreateOptions, RunOptions, build_create_request
 from ._namespace import Containers
 

@@ -10,15 +10,14 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
-import aiohttp
 import attrs
 
 from ... import models
-from ..._client import quote_path
 from ..._convert import json_loads, structure, unstructure
 from ..._filters import Filters
 from ..._frames import JSONStreamDecoder
 from ..._options import Unpack
+from ..._request import NO_LIMIT, Request, Timeout, quote_path
 from ..._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ...errors import (
     Conflict,
@@ -29,7 +28,6 @@ from ...errors import (
     InvalidArgument,
     NotFound,
     ServerError,
-    error_class_for,
 )
 from .._base import Resource, within
 from .._checks import (
@@ -47,7 +45,6 @@ from .._checks import (
 from .._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
-    from ..._client import DockerClient
     from ...models import (
         ContainerCreateResponse,
         ContainerInspectResponse,
@@ -62,8 +59,8 @@ if TYPE_CHECKING:
     )
     from ...models.containers import ExecResult, PathStat, RunResult, Stats
 
+from ..._websocket import AttachWebSocket
 from ._archive_stream import ArchiveStream, _archive_not_found
-from ._attach_ws import AttachWebSocket
 from ._create import (
     CreateOptions,
     RunOptions,
@@ -72,7 +69,6 @@ from ._create import (
     build_create_request,
 )
 
-_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
 
 
@@ -107,7 +103,7 @@ class Containers(Resource):
 
     async def _tty(self, container_id: str) -> bool:
         data = await self._client._json(
-            "GET", self._path(container_id, "/json"), not_found=ContainerNotFound
+            Request("GET", self._path(container_id, "/json"), not_found=ContainerNotFound)
         )
         return bool(((data or {}).get("Config") or {}).get("Tty"))
 
@@ -138,7 +134,7 @@ class Containers(Resource):
             "filters": _filters(filters),
         }
         return await self._client._models(
-            "GET", "/containers/json", models.ContainerSummary, params=params
+            Request("GET", "/containers/json", params=params), models.ContainerSummary
         )
 
     async def inspect(self, container_id: str, *, size: bool = False) -> ContainerInspectResponse:
@@ -149,11 +145,13 @@ class Containers(Resource):
             size: also compute the sizes of its writable layer and root filesystem.
         """
         return await self._client._model(
-            "GET",
-            self._path(container_id, "/json"),
+            Request(
+                "GET",
+                self._path(container_id, "/json"),
+                params={"size": _flag(size, "size") or None},
+                not_found=ContainerNotFound,
+            ),
             models.ContainerInspectResponse,
-            params={"size": _flag(size, "size") or None},
-            not_found=ContainerNotFound,
         )
 
     async def top(self, container_id: str, *, ps_args: str | None = None) -> ContainerTopResponse:
@@ -165,11 +163,10 @@ class Containers(Resource):
         """
         params = {"ps_args": None if ps_args is None else _text(ps_args, "ps_args")}
         return await self._client._model(
-            "GET",
-            self._path(container_id, "/top"),
+            Request(
+                "GET", self._path(container_id, "/top"), params=params, not_found=ContainerNotFound
+            ),
             models.ContainerTopResponse,
-            params=params,
-            not_found=ContainerNotFound,
         )
 
     async def changes(self, container_id: str) -> builtins.list[FilesystemChange]:
@@ -179,10 +176,8 @@ class Containers(Resource):
             container_id: the container's id or name.
         """
         return await self._client._models(
-            "GET",
-            self._path(container_id, "/changes"),
+            Request("GET", self._path(container_id, "/changes"), not_found=ContainerNotFound),
             models.FilesystemChange,
-            not_found=ContainerNotFound,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -208,12 +203,14 @@ class Containers(Resource):
             await self._client._require_api("platform", "1.41")
         try:
             return await self._client._model(
-                "POST",
-                "/containers/create",
+                Request(
+                    "POST",
+                    "/containers/create",
+                    params={"name": container_name, "platform": platform_value},
+                    body=unstructure(request),
+                    not_found=ImageNotFound,
+                ),
                 models.ContainerCreateResponse,
-                params={"name": container_name, "platform": platform_value},
-                body=unstructure(request),
-                not_found=ImageNotFound,
             )
         except ServerError as exc:
             # Podman answers a taken name with 500, Docker with 409: one class for both.
@@ -230,15 +227,20 @@ class Containers(Resource):
         """
         params = {"detachKeys": None if detach_keys is None else _detach_keys(detach_keys)}
         status = await self._client._status(
-            "POST", self._path(container_id, "/start"), params=params, not_found=ContainerNotFound
+            Request(
+                "POST",
+                self._path(container_id, "/start"),
+                params=params,
+                not_found=ContainerNotFound,
+            )
         )
         return status != 304
 
-    def _stop_timeout(self, seconds: int | None) -> aiohttp.ClientTimeout:
+    def _stop_timeout(self, seconds: int | None) -> Timeout:
         ordinary = self._client._timeout_value
         if seconds is None or ordinary is None:
-            return _NO_TIMEOUT
-        return aiohttp.ClientTimeout(total=ordinary + max(seconds, 0))
+            return NO_LIMIT
+        return Timeout(ordinary + max(seconds, 0))
 
     async def _stop_params(self, timeout: int | None, signal: str | int | None) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -264,11 +266,13 @@ class Containers(Resource):
         """
         params = await self._stop_params(timeout, signal)
         status = await self._client._status(
-            "POST",
-            self._path(container_id, "/stop"),
-            params=params,
-            timeout=self._stop_timeout(timeout),
-            not_found=ContainerNotFound,
+            Request(
+                "POST",
+                self._path(container_id, "/stop"),
+                params=params,
+                timeout=self._stop_timeout(timeout),
+                not_found=ContainerNotFound,
+            )
         )
         return status != 304
 
@@ -284,11 +288,13 @@ class Containers(Resource):
         """
         params = await self._stop_params(timeout, signal)
         await self._client._status(
-            "POST",
-            self._path(container_id, "/restart"),
-            params=params,
-            timeout=self._stop_timeout(timeout),
-            not_found=ContainerNotFound,
+            Request(
+                "POST",
+                self._path(container_id, "/restart"),
+                params=params,
+                timeout=self._stop_timeout(timeout),
+                not_found=ContainerNotFound,
+            )
         )
 
     async def kill(self, container_id: str, *, signal: str | int | None = None) -> None:
@@ -300,7 +306,12 @@ class Containers(Resource):
         """
         params = {"signal": None if signal is None else _signal(signal)}
         await self._client._status(
-            "POST", self._path(container_id, "/kill"), params=params, not_found=ContainerNotFound
+            Request(
+                "POST",
+                self._path(container_id, "/kill"),
+                params=params,
+                not_found=ContainerNotFound,
+            )
         )
 
     async def pause(self, container_id: str) -> None:
@@ -310,7 +321,7 @@ class Containers(Resource):
             container_id: the container's id or name.
         """
         await self._client._status(
-            "POST", self._path(container_id, "/pause"), not_found=ContainerNotFound
+            Request("POST", self._path(container_id, "/pause"), not_found=ContainerNotFound)
         )
 
     async def unpause(self, container_id: str) -> None:
@@ -320,7 +331,7 @@ class Containers(Resource):
             container_id: the container's id or name.
         """
         await self._client._status(
-            "POST", self._path(container_id, "/unpause"), not_found=ContainerNotFound
+            Request("POST", self._path(container_id, "/unpause"), not_found=ContainerNotFound)
         )
 
     async def rename(self, container_id: str, *, name: str) -> None:
@@ -331,10 +342,12 @@ class Containers(Resource):
             name: the new name.
         """
         await self._client._status(
-            "POST",
-            self._path(container_id, "/rename"),
-            params={"name": _container_name(name)},
-            not_found=ContainerNotFound,
+            Request(
+                "POST",
+                self._path(container_id, "/rename"),
+                params={"name": _container_name(name)},
+                not_found=ContainerNotFound,
+            )
         )
 
     async def resize(self, container_id: str, *, height: int, width: int) -> None:
@@ -350,7 +363,12 @@ class Containers(Resource):
             "w": _int(width, "width", minimum=1, maximum=65535),
         }
         await self._client._status(
-            "POST", self._path(container_id, "/resize"), params=params, not_found=ContainerNotFound
+            Request(
+                "POST",
+                self._path(container_id, "/resize"),
+                params=params,
+                not_found=ContainerNotFound,
+            )
         )
 
     async def update(
@@ -406,11 +424,13 @@ class Containers(Resource):
         if request == models.ContainerUpdateRequest():
             raise InvalidArgument("resources", None, "nothing to update")
         return await self._client._model(
-            "POST",
-            self._path(container_id, "/update"),
+            Request(
+                "POST",
+                self._path(container_id, "/update"),
+                body=unstructure(request),
+                not_found=ContainerNotFound,
+            ),
             models.ContainerUpdateResponse,
-            body=unstructure(request),
-            not_found=ContainerNotFound,
         )
 
     async def wait(
@@ -442,12 +462,14 @@ class Containers(Resource):
         if timeout is not None:
             _seconds(timeout, "timeout")
         stream: AsyncStream[bytes] = self._client._stream(
-            "POST",
-            self._path(container_id, "/wait"),
+            Request(
+                "POST",
+                self._path(container_id, "/wait"),
+                params={"condition": condition},
+                not_found=ContainerNotFound,
+                timeout=Timeout(inactivity=None),
+            ),
             BytesDecoder(),
-            params={"condition": condition},
-            inactivity_timeout=None,
-            not_found=ContainerNotFound,
         )
         return stream
 
@@ -488,7 +510,7 @@ class Containers(Resource):
             "link": _flag(link, "link") or None,
         }
         await self._client._status(
-            "DELETE", self._path(container_id), params=params, not_found=ContainerNotFound
+            Request("DELETE", self._path(container_id), params=params, not_found=ContainerNotFound)
         )
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
@@ -499,11 +521,13 @@ class Containers(Resource):
                 or ``label!``) filters.
         """
         return await self._client._model(
-            "POST",
-            "/containers/prune",
+            Request(
+                "POST",
+                "/containers/prune",
+                params={"filters": _filters(filters)},
+                timeout=NO_LIMIT,
+            ),
             models.ContainerPruneResponse,
-            params={"filters": _filters(filters)},
-            timeout=_NO_TIMEOUT,
         )
 
     # -- output ------------------------------------------------------------------------------
@@ -603,11 +627,13 @@ class Containers(Resource):
         if tty is None:
             tty = await self._tty(container_id)
         return await self._client._hijack(
-            "POST",
-            self._path(container_id, "/attach"),
+            Request(
+                "POST",
+                self._path(container_id, "/attach"),
+                params=params,
+                not_found=ContainerNotFound,
+            ),
             tty=_flag(tty, "tty"),
-            params=params,
-            not_found=ContainerNotFound,
         )
 
     async def attach_websocket(
@@ -635,36 +661,14 @@ class Containers(Resource):
             detach_keys: the key sequence that ends the attachment.
         """
         params = _attach_params(stdin, stdout, stderr, logs, stream, detach_keys)
-        client: DockerClient = self._client
-        client._check_open()
-        path = self._path(container_id, "/attach/ws")
-        url = await client._url(path, params, True)
-        shared = client._shared
-        session = shared.session or shared.open_session()
-        what = f"GET {path} (websocket) on {shared.endpoint.url}"
-        timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)
-        timeouts: dict[str, Any] = (
-            {"timeout": timeout_cls(ws_receive=None, ws_close=10.0)}
-            if timeout_cls is not None
-            else {"receive_timeout": None}
-        )
-        try:
-            ws = await session.ws_connect(
-                url,
-                **timeouts,
-                autoping=True,
-                max_msg_size=0,
-                server_hostname=shared.server_hostname,
+        return await self._client._websocket(
+            Request(
+                "GET",
+                self._path(container_id, "/attach/ws"),
+                params=params,
+                not_found=ContainerNotFound,
             )
-        except aiohttp.WSServerHandshakeError as exc:
-            cls = error_class_for(exc.status, ContainerNotFound)
-            message = exc.message or "websocket handshake failed"
-            if exc.status == 404:
-                message = f"no such container: {container_id}"
-            raise cls(exc.status, message, "GET", path) from exc
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            raise DockerConnectionError(f"{what}: {exc or type(exc).__name__}") from exc
-        return AttachWebSocket(ws, what)
+        )
 
     def stats(self, container_id: str) -> AsyncStream[Stats]:
         """A stream of :class:`~aiodock.models.containers.Stats`, about one per second.
@@ -675,12 +679,14 @@ class Containers(Resource):
             container_id: the container's id or name.
         """
         stream: AsyncStream[Stats] = self._client._stream(
-            "GET",
-            self._path(container_id, "/stats"),
+            Request(
+                "GET",
+                self._path(container_id, "/stats"),
+                params={"stream": True},
+                not_found=ContainerNotFound,
+            ),
             JSONStreamDecoder(),
             _stats,
-            params={"stream": True},
-            not_found=ContainerNotFound,
         )
         return stream
 
@@ -696,11 +702,13 @@ class Containers(Resource):
         if _flag(one_shot, "one_shot"):
             await self._client._require_api("one_shot", "1.41")
         return await self._client._model(
-            "GET",
-            self._path(container_id, "/stats"),
+            Request(
+                "GET",
+                self._path(container_id, "/stats"),
+                params={"stream": False, "one-shot": one_shot or None},
+                not_found=ContainerNotFound,
+            ),
             models.Stats,
-            params={"stream": False, "one-shot": one_shot or None},
-            not_found=ContainerNotFound,
         )
 
     def export(self, container_id: str) -> AsyncStream[bytes]:
@@ -710,7 +718,8 @@ class Containers(Resource):
             container_id: the container's id or name.
         """
         stream: AsyncStream[bytes] = self._client._stream(
-            "GET", self._path(container_id, "/export"), BytesDecoder(), not_found=ContainerNotFound
+            Request("GET", self._path(container_id, "/export"), not_found=ContainerNotFound),
+            BytesDecoder(),
         )
         return stream
 
@@ -718,12 +727,14 @@ class Containers(Resource):
 
     def _archive_stream(self, method: str, container_id: str, path: str) -> ArchiveStream:
         stream: ArchiveStream = self._client._stream(
-            method,
-            self._path(container_id, "/archive"),
+            Request(
+                method,
+                self._path(container_id, "/archive"),
+                params={"path": _text(path, "path")},
+                not_found=NotFound,
+            ),
             BytesDecoder(),
             stream_class=ArchiveStream,
-            params={"path": _text(path, "path")},
-            not_found=NotFound,
         )
         stream._target = (container_id, path)
         return stream
@@ -812,13 +823,15 @@ class Containers(Resource):
             )
         try:
             await self._client._status(
-                "PUT",
-                self._path(container_id, "/archive"),
-                params=params,
-                data=body,
-                headers={"Content-Type": "application/x-tar"},
-                timeout=_NO_TIMEOUT,
-                not_found=NotFound,
+                Request(
+                    "PUT",
+                    self._path(container_id, "/archive"),
+                    params=params,
+                    data=body,
+                    headers={"Content-Type": "application/x-tar"},
+                    timeout=NO_LIMIT,
+                    not_found=NotFound,
+                )
             )
         except NotFound as exc:
             raise _archive_not_found(exc, container_id, path) from None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ... import models
 from ..._auth import AuthConfig, encode_registry_auth
 from ..._progress import RegistryAuthError, is_auth_failure
+from ..._request import Request
 from ...errors import InvalidArgument, ServerError, Unauthorized
 from .._image_args import AuthLike
 
@@ -50,7 +51,7 @@ async def auth_login(
             identitytoken=identity_token,
         ).to_dict()
     try:
-        return await client._model("POST", "/auth", models.AuthResponse, body=body)
+        return await client._model(Request("POST", "/auth", body=body), models.AuthResponse)
     except (ServerError, Unauthorized) as exc:
         if isinstance(exc, Unauthorized) or is_auth_failure(exc.message) or "401" in exc.message:
             raise RegistryAuthError(

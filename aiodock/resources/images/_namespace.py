@@ -8,12 +8,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import attrs
 
 from ... import models
 from ..._auth import all_auths, encode_registry_auth, encode_registry_config
-from ..._client import Repeated, quote_path
 from ..._convert import unstructure
 from ..._dockerignore import PatternMatcher, context_excludes, parse_dockerignore
 from ..._filters import Filters, encode_filters
@@ -28,6 +26,7 @@ from ..._progress import (
     check_auth,
     registry_stream,
 )
+from ..._request import NO_LIMIT, Repeated, Request, quote_path
 from ..._streaming import AsyncStream, BytesDecoder
 from ..._tarstream import aiter_sync, body_stream, tar_directory
 from ...errors import ImageNotFound, InvalidArgument
@@ -68,7 +67,6 @@ if TYPE_CHECKING:
 
 
 _BARE_ID = re.compile(r"[0-9a-f]{64}")
-_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 _TAR = "application/x-tar"
 
 
@@ -118,7 +116,7 @@ class Images(Resource):
             "manifests": manifests or None,
             "identity": identity or None,
         }
-        return await c._models("GET", "/images/json", models.ImageSummary, params=params)
+        return await c._models(Request("GET", "/images/json", params=params), models.ImageSummary)
 
     async def inspect(
         self, name: str, *, manifests: bool = False, platform: PlatformLike | None = None
@@ -142,7 +140,7 @@ class Images(Resource):
             await c._require_api("platform", "1.49")
         params = {"manifests": manifests or None, "platform": platform_json}
         return await c._model(
-            "GET", path, models.ImageInspect, params=params, not_found=ImageNotFound
+            Request("GET", path, params=params, not_found=ImageNotFound), models.ImageInspect
         )
 
     async def exists(self, name: str) -> bool:
@@ -172,11 +170,8 @@ class Images(Resource):
         if platform_json is not None:
             await self._client._require_api("platform", "1.48")
         items = await self._client._models(
-            "GET",
-            path,
+            Request("GET", path, params={"platform": platform_json}, not_found=ImageNotFound),
             models.ImageHistoryResponseItem,
-            params={"platform": platform_json},
-            not_found=ImageNotFound,
         )
         # Podman sends bare hex ids; Docker's (and inspect's) carry the algorithm.
         return [
@@ -195,7 +190,7 @@ class Images(Resource):
         path = f"/images/{quote_path(name, 'name')}/tag"
         repo, api_tag = _split_target(target, tag, "target")
         await self._client._status(
-            "POST", path, params={"repo": repo, "tag": api_tag}, not_found=ImageNotFound
+            Request("POST", path, params={"repo": repo, "tag": api_tag}, not_found=ImageNotFound)
         )
 
     async def remove(
@@ -222,12 +217,8 @@ class Images(Resource):
             await self._client._require_api("platforms", "1.50")
         params = {"force": force or None, "noprune": noprune or None, "platforms": selected}
         items = await self._client._models(
-            "DELETE",
-            path,
+            Request("DELETE", path, params=params, not_found=ImageNotFound, timeout=NO_LIMIT),
             models.ImageDeleteResponseItem,
-            params=params,
-            not_found=ImageNotFound,
-            timeout=_NO_TIMEOUT,
         )
         # Podman sends bare hex ids in "Deleted"; Docker's carry the algorithm.
         return [
@@ -244,11 +235,13 @@ class Images(Resource):
             filters: ``dangling``, ``until``, ``label`` (``label!`` to exclude).
         """
         return await self._client._model(
-            "POST",
-            "/images/prune",
+            Request(
+                "POST",
+                "/images/prune",
+                params={"filters": encode_filters(filters)},
+                timeout=NO_LIMIT,
+            ),
             models.ImagePruneResponse,
-            params={"filters": encode_filters(filters)},
-            timeout=_NO_TIMEOUT,
         )
 
     async def search(
@@ -275,12 +268,14 @@ class Images(Resource):
             raise InvalidArgument("limit", limit, "expected a positive integer")
         headers = None if auth is None else {"X-Registry-Auth": encode_registry_auth(auth)}
         return await self._client._models(
-            "GET",
-            "/images/search",
+            Request(
+                "GET",
+                "/images/search",
+                params={"term": term, "limit": limit, "filters": encode_filters(filters)},
+                headers=headers,
+                timeout=NO_LIMIT,
+            ),
             models.ImageSearchResponseItem,
-            params={"term": term, "limit": limit, "filters": encode_filters(filters)},
-            headers=headers,
-            timeout=_NO_TIMEOUT,
         )
 
     async def attestations(
@@ -311,7 +306,8 @@ class Images(Resource):
             "statement": statement or None,
         }
         return await self._client._models(
-            "GET", path, models.AttestationStatement, params=params, not_found=ImageNotFound
+            Request("GET", path, params=params, not_found=ImageNotFound),
+            models.AttestationStatement,
         )
 
     async def commit(
@@ -359,7 +355,8 @@ class Images(Resource):
             "changes": _changes(changes),
         }
         return await self._client._model(
-            "POST", "/commit", models.IDResponse, params=params, body=body, timeout=_NO_TIMEOUT
+            Request("POST", "/commit", params=params, body=body, timeout=NO_LIMIT),
+            models.IDResponse,
         )
 
     # -- registry ------------------------------------------------------------------
@@ -697,13 +694,9 @@ class Images(Resource):
                 },
             )
         stream: BuildStream = self._client._stream(
-            "POST",
-            "/build",
+            Request("POST", "/build", params=params, data=body, headers=headers),
             JSONStreamDecoder(),
             stream_class=BuildStream if plan is None else BuildKitStream,
-            params=params,
-            data=body,
-            headers=headers,
         )
         stream._setup(prepare=prepare, body=guard)
         stream._context_counter = counter
@@ -760,7 +753,8 @@ class Images(Resource):
             "min-free-space": min_free_space,
         }
         return await c._model(
-            "POST", "/build/prune", models.BuildPruneResponse, params=params, timeout=_NO_TIMEOUT
+            Request("POST", "/build/prune", params=params, timeout=NO_LIMIT),
+            models.BuildPruneResponse,
         )
 
     # -- archives -----------------------------------------------------------------------
@@ -779,7 +773,8 @@ class Images(Resource):
         path = f"/images/{quote_path(name, 'name')}/get"
         platforms = _platforms(platform, "platform")
         stream: AsyncStream[bytes] = self._client._stream(
-            "GET", path, BytesDecoder(), params={"platform": platforms}, not_found=ImageNotFound
+            Request("GET", path, params={"platform": platforms}, not_found=ImageNotFound),
+            BytesDecoder(),
         )
         if platforms is None:
             return stream
@@ -808,11 +803,13 @@ class Images(Resource):
                 raise InvalidArgument("names", item, "expected non-empty strings")
         platforms = _platforms(platform, "platform")
         stream: AsyncStream[bytes] = self._client._stream(
-            "GET",
-            "/images/get",
+            Request(
+                "GET",
+                "/images/get",
+                params={"names": Repeated(items), "platform": platforms},
+                not_found=ImageNotFound,
+            ),
             BytesDecoder(),
-            params={"names": Repeated(items), "platform": platforms},
-            not_found=ImageNotFound,
         )
         if platforms is None:
             return stream
@@ -846,13 +843,15 @@ class Images(Resource):
                 await client._require_api("platform", "1.48")
 
         stream = client._stream(
-            "POST",
-            "/images/load",
+            Request(
+                "POST",
+                "/images/load",
+                params={"quiet": quiet, "platform": platforms},
+                data=body,
+                headers={"Content-Type": _TAR},
+            ),
             JSONStreamDecoder(),
             stream_class=LoadStream,
-            params={"quiet": quiet, "platform": platforms},
-            data=body,
-            headers={"Content-Type": _TAR},
         )
         stream._setup(prepare=prepare, body=guard)
         return stream
@@ -903,13 +902,9 @@ class Images(Resource):
             "platform": _platform_str(platform),
         }
         stream = self._client._stream(
-            "POST",
-            "/images/create",
+            Request("POST", "/images/create", params=params, data=body, headers=headers),
             JSONStreamDecoder(),
             stream_class=ImportStream,
-            params=params,
-            data=body,
-            headers=headers,
         )
         stream._setup(body=guard)
         return stream

@@ -1,14 +1,23 @@
-"""A container attached over a WebSocket (``containers.attach_websocket``)."""
+"""A container attached over a WebSocket (``containers.attach_websocket``).
+
+The one call that is neither plain HTTP nor a hijacked connection: aiohttp's
+WebSocket client does the upgrade, from the same request description as any call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ...errors import DockerConnectionError, UsageError
+from ._request import Request
+from .errors import DockerConnectionError, UsageError, error_class_for
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 
 class AttachWebSocket:
@@ -85,3 +94,39 @@ class AttachWebSocket:
         if not self._ws.closed:
             with contextlib.suppress(Exception):
                 await self._ws.close()
+
+
+async def connect_websocket(
+    session: aiohttp.ClientSession,
+    url: URL,
+    request: Request,
+    server_hostname: str | None,
+    *,
+    where: str,
+) -> AttachWebSocket:
+    """Open the WebSocket ``request`` describes; failures map like any call's."""
+    what = f"GET {request.path} (websocket) on {where}"
+    timeout_cls = getattr(aiohttp, "ClientWSTimeout", None)  # aiohttp 3.11+
+    timeouts: dict[str, Any] = (
+        {"timeout": timeout_cls(ws_receive=None, ws_close=10.0)}
+        if timeout_cls is not None
+        else {"receive_timeout": None}
+    )
+    try:
+        ws = await session.ws_connect(
+            url,
+            **timeouts,
+            autoping=True,
+            max_msg_size=0,
+            server_hostname=server_hostname,
+        )
+    except aiohttp.WSServerHandshakeError as exc:
+        # The handshake error keeps the status but not the daemon's body: name
+        # the path (it holds the id) so that a 404 says what was not found.
+        message = f"{exc.message or 'websocket handshake failed'} ({request.path})"
+        raise error_class_for(exc.status, request.not_found)(
+            exc.status, message, "GET", request.path
+        ) from exc
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        raise DockerConnectionError(f"{what}: {exc or type(exc).__name__}") from exc
+    return AttachWebSocket(ws, what)
