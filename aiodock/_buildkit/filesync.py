@@ -20,6 +20,7 @@ import os
 import posixpath
 import stat as st
 from collections.abc import Iterator, Sequence
+from typing import BinaryIO
 
 import attrs
 
@@ -385,7 +386,7 @@ class _DiffCopySender:
     async def _send_file(self, ident: int) -> None:
         path = self._files[ident][0]
         try:
-            fh = await asyncio.to_thread(open, path, "rb")
+            fh = await _open_for_reading(path)
         except OSError as exc:
             raise _unreadable(path, exc) from None
         try:
@@ -400,6 +401,29 @@ class _DiffCopySender:
         finally:
             fh.close()
         await self._send_data(ident, b"")
+
+
+async def _open_for_reading(path: str) -> BinaryIO:
+    """Open ``path`` in a worker thread; a cancelled caller never leaks the file.
+
+    The thread cannot be stopped: if the caller is cancelled while it runs, the
+    file it opens is closed as soon as it is there.
+    """
+    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(asyncio.to_thread(_open_rb, path))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _open_rb(path: str) -> BinaryIO:
+    return open(path, "rb")
+
+
+def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _unreadable(path: str, exc: OSError) -> GrpcError:

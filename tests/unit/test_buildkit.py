@@ -8,10 +8,11 @@ import base64
 import os
 import socket
 import stat
+import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -23,12 +24,12 @@ import h2.events
 
 from aiodock import BuildKitStream, BuildSecret, DockerClient
 from aiodock._buildkit import _proto as pb
-from aiodock._request import Request
 from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mode, walk
 from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
 from aiodock._buildkit.session import GrpcError, GrpcServer
 from aiodock._buildkit.trace import BuildProgress, decode_status, decode_trace
 from aiodock._rawconn import RawConnection
+from aiodock._request import Request
 from aiodock._streaming import HijackedStream
 from aiodock.errors import InvalidArgument
 
@@ -650,3 +651,36 @@ async def test_fake_docker_buildkit_follows_the_queued_plans_and_the_dockerfile_
         # The queue is used up: an id from the Dockerfile and the context.
         built = await docker.images.build(tmp_path, buildkit=True).result()
         assert built.startswith("sha256:") and built != chosen
+
+
+async def test_a_file_opened_for_a_cancelled_transfer_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The open runs in a thread that cancellation cannot stop: the file it
+    # opens after the caller has gone must be closed, not left to the GC.
+    from aiodock._buildkit import filesync
+
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"x")
+    entered, release = threading.Event(), threading.Event()
+    opened: list[BinaryIO] = []
+
+    def slow_open(path: str) -> BinaryIO:
+        entered.set()
+        release.wait(5)
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the code under test
+        opened.append(fh)
+        return fh
+
+    monkeypatch.setattr(filesync, "_open_rb", slow_open)
+    task = asyncio.ensure_future(filesync._open_for_reading(str(target)))
+    await asyncio.to_thread(entered.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()
+    for _ in range(500):
+        if opened and opened[0].closed:
+            break
+        await asyncio.sleep(0.01)
+    assert opened and opened[0].closed
