@@ -411,11 +411,13 @@ class RequestCore:
         convert: Callable[[Any], Any] | None = None,
         *,
         stream_class: type[S] | None = None,
+        **options: Any,
     ) -> S:
         """A streaming call: nothing is sent until the stream is awaited or iterated.
 
-        ``stream_class`` defaults to :class:`~aiodock.AsyncStream`; ``request.timeout``
-        gives its inactivity limit (``None``: the client's ``stream_timeout``).
+        ``stream_class`` defaults to :class:`~aiodock.AsyncStream`, and ``options``
+        go to its constructor; ``request.timeout`` gives its inactivity limit
+        (``None``: the client's ``stream_timeout``).
         """
         if stream_class is None:
             from ._streaming import AsyncStream
@@ -427,8 +429,12 @@ class RequestCore:
                 total=None, sock_connect=self._connect_timeout, sock_read=request.timeout.inactivity
             )
 
+        requires = request.requires
+
         def open() -> Any:
-            return self._send(request, timeout)
+            if requires is None:
+                return self._send(request, timeout)
+            return self._send_after_check(requires, request, timeout)
 
         stream = stream_class(  # type: ignore[misc]
             open,
@@ -436,9 +442,16 @@ class RequestCore:
             convert,
             what=f"{request.method} {request.path}",
             where=self._shared.endpoint.url,
+            **options,
         )
         self._shared.streams.add(stream)
         return stream
+
+    async def _send_after_check(
+        self, requires: tuple[str, str], request: Request, timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        await self._require_api(*requires)
+        return await self._send(request, timeout)
 
     async def _open_stream_response(self, request: Request) -> aiohttp.ClientResponse:
         """The response of a streaming call that its stream opens itself (BuildKit's build)."""

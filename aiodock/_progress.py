@@ -545,7 +545,7 @@ class PullStream(ProgressStream["PullResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
-        where: the daemon\'s address, for messages.
+        where: the daemon's address, for messages.
     """
 
     __slots__ = ("_status_line",)
@@ -606,7 +606,7 @@ class LoadStream(ProgressStream["LoadResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
-        where: the daemon\'s address, for messages.
+        where: the daemon's address, for messages.
     """
 
     __slots__ = ("_ids",)
@@ -716,7 +716,8 @@ class BuildStream(ProgressStream["BuildResult"]):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
-        where: the daemon\'s address, for messages.
+        where: the daemon's address, for messages.
+        context_counter: counts the build context bytes sent (``count``), if any.
     """
 
     __slots__ = ("_context_counter", "_log", "_log_size", "tags")
@@ -731,13 +732,14 @@ class BuildStream(ProgressStream["BuildResult"]):
         *,
         what: str = "stream",
         where: str = "",
+        context_counter: Any = None,
     ) -> None:
         super().__init__(open, decoder, convert, what=what, where=where)
         self._log: list[str] = []
         self._log_size = 0
         #: Tags the daemon reported applying (``Successfully tagged ...``).
         self.tags: list[str] = []
-        self._context_counter: Any = None
+        self._context_counter = context_counter
 
     @property
     def context_bytes(self) -> int:

@@ -72,6 +72,8 @@ class Request:
         timeout: the call's limits; ``None`` keeps the client's.
         not_found: the :class:`~aiodock.errors.NotFound` subclass a 404 becomes.
         versioned: put the API version prefix before ``path``.
+        requires: ``(option, minimum API version)`` checked before sending, for
+            an option that the negotiated version may not have.
     """
 
     __slots__ = (
@@ -82,6 +84,7 @@ class Request:
         "not_found",
         "params",
         "path",
+        "requires",
         "timeout",
         "versioned",
     )
@@ -98,6 +101,7 @@ class Request:
         timeout: Timeout | None = None,
         not_found: type[NotFound] = NotFound,
         versioned: bool = True,
+        requires: tuple[str, str] | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -108,6 +112,7 @@ class Request:
         self.timeout = timeout
         self.not_found = not_found
         self.versioned = versioned
+        self.requires = requires
 
     def __repr__(self) -> str:
         # Never the query, headers or body: they may hold credentials.

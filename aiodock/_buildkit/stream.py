@@ -119,7 +119,9 @@ class BuildKitStream(BuildStream):
         decoder: the incremental JSON-stream decoder of the body.
         convert: turns each decoded document into a message.
         what: how errors name the call.
-        where: the daemon\'s address, for messages.
+        where: the daemon's address, for messages.
+        context_counter: counts the build context bytes sent, if any.
+        plan: what the BuildKit session will offer (``None``: set later).
     """
 
     __slots__ = (
@@ -144,10 +146,14 @@ class BuildKitStream(BuildStream):
         *,
         what: str = "stream",
         where: str = "",
+        context_counter: Any = None,
+        plan: BuildKitPlan | None = None,
     ) -> None:
-        super().__init__(open, decoder, convert, what=what, where=where)
-        self._plan: BuildKitPlan | None = None
-        self._bk_client: DockerClient | None = None
+        super().__init__(
+            open, decoder, convert, what=what, where=where, context_counter=context_counter
+        )
+        self._plan = plan
+        self._bk_client: DockerClient | None = plan.client if plan is not None else None
         self._session: HijackedStream | None = None
         self._server: GrpcServer | None = None
         self._server_task: asyncio.Task[None] | None = None
@@ -159,10 +165,6 @@ class BuildKitStream(BuildStream):
         self.progress = BuildProgress()
         #: The last decoded ``moby.buildkit.trace`` message.
         self.last_status: SolveStatus | None = None
-
-    def _setup_buildkit(self, plan: BuildKitPlan) -> None:
-        self._plan = plan
-        self._bk_client = plan.client
 
     @property
     def uses_buildkit(self) -> bool | None:

@@ -54,6 +54,7 @@ class _Framing:
         tty: bool | None,
         labelled: bool,
         requirement: tuple[str, str] | None,
+        call: str,
     ) -> None:
         self._client = client
         self._lookup = lookup_tty
@@ -61,7 +62,7 @@ class _Framing:
         self._labelled = labelled
         self._requirement = requirement
         self._inner: MultiplexDecoder | RawDecoder | None = None
-        self._call = ""  # the user's logs call, for errors of the lookup
+        self._call = call  # the user's logs call, for errors of the lookup
         self._views = False
 
     async def _looked_up(self) -> bool:
@@ -140,14 +141,15 @@ class LogStream(FrameStream):
 
     Args:
         *args: those of :class:`~aiodock.FrameStream`.
+        framing: works out the body's framing (its decoder too).
         **kwargs: those of :class:`~aiodock.FrameStream`.
     """
 
     __slots__ = ("_framing",)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, framing: _Framing | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._framing: _Framing | None = None
+        self._framing = framing
 
     async def _start(self: _LogStream) -> _LogStream:
         framing = self._framing
@@ -188,10 +190,18 @@ def open_logs(
     otherwise; ``labelled`` says the endpoint labels its body's framing on API
     1.42+; ``requirement`` is an ``(operation, minimum API)`` checked first.
     """
-    framing = _Framing(client, lookup_tty, tty=tty, labelled=labelled, requirement=requirement)
-    stream: LogStream = client._stream(
-        Request("GET", path, params=params, not_found=not_found), framing, stream_class=LogStream
+    framing = _Framing(
+        client,
+        lookup_tty,
+        tty=tty,
+        labelled=labelled,
+        requirement=requirement,
+        call=f"GET {path} on {client.host}",
     )
-    stream._framing = framing
-    framing._call = f"GET {path} on {client.host}"
+    stream: LogStream = client._stream(
+        Request("GET", path, params=params, not_found=not_found),
+        framing,
+        stream_class=LogStream,
+        framing=framing,
+    )
     return stream

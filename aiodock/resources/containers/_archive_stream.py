@@ -31,15 +31,16 @@ class ArchiveStream(AsyncStream[bytes]):
 
     Args:
         *args: those of :class:`~aiodock.AsyncStream`.
+        target: the container and path, for a not-found error that names them.
         **kwargs: those of :class:`~aiodock.AsyncStream`.
     """
 
     __slots__ = ("_stat", "_target")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, target: tuple[str, str] = ("", ""), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stat: PathStat | None = None
-        self._target = ("", "")
+        self._target = target
 
     async def _start(self: _ArchiveStream) -> _ArchiveStream:
         started = self._response is not None

@@ -735,8 +735,8 @@ class Containers(Resource):
             ),
             BytesDecoder(),
             stream_class=ArchiveStream,
+            target=(container_id, path),
         )
-        stream._target = (container_id, path)
         return stream
 
     def get_archive(self, container_id: str, *, path: str) -> ArchiveStream:

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..._dockerignore import clean_path
 from ..._progress import BodyGuard
-from ..._streaming import AsyncStream
 from ...errors import InvalidArgument
 from .._image_args import _is_within
 
 if TYPE_CHECKING:
-    from ..._client import DockerClient
+    pass
 
 
 def _dockerfile_in(context_dir: str, name: str | None, extra: dict[str, bytes]) -> str | None:
@@ -70,16 +69,3 @@ def _open_tar(path: str, chunk_size: int) -> Any:
                 yield data
 
     return chunks()
-
-
-def _gated(
-    client: DockerClient, stream: AsyncStream[bytes], option: str, version: str
-) -> AsyncStream[bytes]:
-    opener = stream._open
-
-    async def open_checked() -> Any:
-        await client._require_api(option, version)
-        return await opener()
-
-    stream._open = open_checked
-    return stream

@@ -49,7 +49,7 @@ from .._image_args import (
     _tag_or_all,
     _tags,
 )
-from ._context import _ByteCounter, _dockerfile_in, _gated, _guarded, _open_tar
+from ._context import _ByteCounter, _dockerfile_in, _guarded, _open_tar
 
 if TYPE_CHECKING:
     from ..._buildkit.secrets import SecretLike
@@ -693,15 +693,21 @@ class Images(Resource):
                     "cpu_quota": cpu_quota,
                 },
             )
-        stream: BuildStream = self._client._stream(
-            Request("POST", "/build", params=params, data=body, headers=headers),
-            JSONStreamDecoder(),
-            stream_class=BuildStream if plan is None else BuildKitStream,
-        )
+        request = Request("POST", "/build", params=params, data=body, headers=headers)
+        stream: BuildStream
+        if plan is None:
+            stream = self._client._stream(
+                request, JSONStreamDecoder(), stream_class=BuildStream, context_counter=counter
+            )
+        else:
+            stream = self._client._stream(
+                request,
+                JSONStreamDecoder(),
+                stream_class=BuildKitStream,
+                context_counter=counter,
+                plan=plan,
+            )
         stream._setup(prepare=prepare, body=guard)
-        stream._context_counter = counter
-        if plan is not None:
-            stream._setup_buildkit(plan)  # type: ignore[attr-defined]
         return stream
 
     async def build_prune(
@@ -773,12 +779,16 @@ class Images(Resource):
         path = f"/images/{quote_path(name, 'name')}/get"
         platforms = _platforms(platform, "platform")
         stream: AsyncStream[bytes] = self._client._stream(
-            Request("GET", path, params={"platform": platforms}, not_found=ImageNotFound),
+            Request(
+                "GET",
+                path,
+                params={"platform": platforms},
+                not_found=ImageNotFound,
+                requires=None if platforms is None else ("platform", "1.48"),
+            ),
             BytesDecoder(),
         )
-        if platforms is None:
-            return stream
-        return _gated(self._client, stream, "platform", "1.48")
+        return stream
 
     def save_many(
         self,
@@ -808,12 +818,11 @@ class Images(Resource):
                 "/images/get",
                 params={"names": Repeated(items), "platform": platforms},
                 not_found=ImageNotFound,
+                requires=None if platforms is None else ("platform", "1.48"),
             ),
             BytesDecoder(),
         )
-        if platforms is None:
-            return stream
-        return _gated(self._client, stream, "platform", "1.48")
+        return stream
 
     def load(
         self,
