@@ -28,7 +28,6 @@ from ._version import __version__
 from .errors import (
     APIVersionError,
     ClientClosedError,
-    DockerConnectionError,
     DockerError,
     DockerTimeoutError,
     InvalidArgument,
@@ -639,7 +638,9 @@ class DockerClient(RequestCore):
                 ) from exc
             except TRANSPORT_ERRORS as exc:
                 raise _transport_error(exc, f"{what} on {shared.endpoint.url}") from exc
-            version = self._pick_version(server)
+            from ._config import negotiate_api_version
+
+            version = negotiate_api_version(server, shared.endpoint.url)
             if _log.isEnabledFor(_DEBUG):
                 _log.debug(
                     "API version %s negotiated with the daemon at %s (it offers %s)",
@@ -666,21 +667,6 @@ class DockerClient(RequestCore):
         finally:
             response.release()
         return server
-
-    def _pick_version(self, server: str) -> str:
-        from ._config import MAX_API_VERSION, MIN_API_VERSION, parse_api_version
-
-        if not server:
-            return MIN_API_VERSION
-        try:
-            server_v = parse_api_version(server)
-        except InvalidArgument:
-            raise DockerConnectionError(
-                f"daemon at {self._shared.endpoint.url} sent an invalid API-Version {server!r}"
-            ) from None
-        if server_v < parse_api_version(MIN_API_VERSION):
-            raise APIVersionError("aiodock", MIN_API_VERSION, server)
-        return server if server_v < parse_api_version(MAX_API_VERSION) else MAX_API_VERSION
 
     async def _require_api(self, option: str, version: str) -> None:
         """Fail before the request when ``option`` needs a newer API than negotiated."""

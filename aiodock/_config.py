@@ -44,7 +44,13 @@ from typing import Any, TypeAlias
 import attrs
 
 from ._names import unusable
-from .errors import ConfigError, InvalidArgument, NoEngineFound
+from .errors import (
+    APIVersionError,
+    ConfigError,
+    DockerConnectionError,
+    InvalidArgument,
+    NoEngineFound,
+)
 
 __all__ = [
     "DEFAULT_HOST",
@@ -111,20 +117,26 @@ def parse_api_version(version: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def negotiate_api_version(server_version: str | None, *, client_max: str = MAX_API_VERSION) -> str:
-    """The version to speak with a daemon that reports ``server_version`` in ``/_ping``.
+def negotiate_api_version(server_version: str, where: str) -> str:
+    """The API version to speak with the daemon at ``where``, given its ``/_ping`` header.
 
-    It is the lower of the daemon's version and ``client_max``. A daemon that
-    reports nothing (or garbage) gets :data:`MIN_API_VERSION`, like the Go client
-    does for daemons too old to send the header.
+    It is the lower of the daemon's version and :data:`MAX_API_VERSION`. A daemon
+    that reports nothing gets :data:`MIN_API_VERSION`, like the Go client gives
+    daemons too old to send the header; one older than that is refused
+    (:class:`~aiodock.errors.APIVersionError`), and a malformed header is a
+    :class:`~aiodock.errors.DockerConnectionError`.
     """
     if not server_version:
         return MIN_API_VERSION
     try:
         server = parse_api_version(server_version)
     except InvalidArgument:
-        return MIN_API_VERSION
-    return server_version if server < parse_api_version(client_max) else client_max
+        raise DockerConnectionError(
+            f"daemon at {where} sent an invalid API-Version {server_version!r}"
+        ) from None
+    if server < parse_api_version(MIN_API_VERSION):
+        raise APIVersionError("aiodock", MIN_API_VERSION, server_version)
+    return server_version if server < parse_api_version(MAX_API_VERSION) else MAX_API_VERSION
 
 
 # --- TLS ------------------------------------------------------------------------

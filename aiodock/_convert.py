@@ -54,7 +54,6 @@ __all__ = [
     "structure",
     "structure_list",
     "unstructure",
-    "wire_name",
 ]
 
 T = TypeVar("T")
@@ -78,14 +77,6 @@ def _pascal_case(name: str) -> str:
 def _wire_key(field: attrs.Attribute[Any]) -> str:
     wire = field.metadata.get("wire")
     return wire if isinstance(wire, str) else _pascal_case(field.name)
-
-
-def wire_name(cls: type[Any], field: str) -> str:
-    """Return the JSON key the daemon uses for attribute ``field`` of model ``cls``."""
-    for a in attrs.fields(cls):
-        if a.name == field:
-            return _wire_key(a)
-    raise AttributeError(f"{cls.__name__} has no field {field!r}")
 
 
 # --- structure hooks -------------------------------------------------------------

@@ -63,7 +63,6 @@ __all__ = [
     "config_ref",
     "decode_data",
     "duration_ns",
-    "encode_data",
     "mode_name",
     "secret_ref",
     "service_spec",
@@ -178,20 +177,6 @@ def mode_name(mode: ServiceSpecMode | None) -> str:
 
 
 # --- secrets and configs ---------------------------------------------------------------
-
-
-def encode_data(data: bytes | bytearray | memoryview | str, parameter: str = "data") -> str:
-    """``data`` (bytes, or text sent as UTF-8) as the base64 the engine expects.
-
-    Errors never show the data itself.
-    """
-    if isinstance(data, str):
-        raw = data.encode("utf-8")
-    elif isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
-    else:
-        raise InvalidArgument(parameter, f"<{type(data).__name__}>", "expected bytes or str")
-    return base64.b64encode(raw).decode("ascii")
 
 
 def decode_data(value: Config | Secret | str) -> bytes:

@@ -32,7 +32,7 @@ from aiodock._config import (
     read_config_file,
     resolve,
 )
-from aiodock.errors import DockerError, InvalidArgument
+from aiodock.errors import APIVersionError, DockerConnectionError, DockerError, InvalidArgument
 
 # --- fixtures -------------------------------------------------------------------
 
@@ -161,21 +161,23 @@ def test_version_bounds_are_ordered() -> None:
     ("server", "expected"),
     [
         ("1.41", "1.41"),
-        ("1.9", "1.9"),  # numeric, not string, comparison: 1.9 < 1.56
+        ("1.45", "1.45"),
         ("1.56", "1.56"),
-        ("1.60", MAX_API_VERSION),
+        ("1.60", MAX_API_VERSION),  # numeric, not string, comparison: 1.60 > 1.56
         ("2.0", MAX_API_VERSION),
-        (None, MIN_API_VERSION),
-        ("", MIN_API_VERSION),
-        ("garbage", MIN_API_VERSION),
+        ("", MIN_API_VERSION),  # a daemon too old to send the header
     ],
 )
-def test_negotiate_api_version(server: str | None, expected: str) -> None:
-    assert negotiate_api_version(server) == expected
+def test_negotiate_api_version(server: str, expected: str) -> None:
+    assert negotiate_api_version(server, "unix:///x.sock") == expected
 
 
-def test_negotiate_api_version_custom_max() -> None:
-    assert negotiate_api_version("1.45", client_max="1.41") == "1.41"
+def test_negotiation_refuses_too_old_and_malformed_versions() -> None:
+    with pytest.raises(APIVersionError) as old:
+        negotiate_api_version("1.9", "unix:///x.sock")  # 1.9 < 1.41 numerically
+    assert (old.value.required, old.value.negotiated) == (MIN_API_VERSION, "1.9")
+    with pytest.raises(DockerConnectionError, match=r"unix:///x\.sock.*'garbage'"):
+        negotiate_api_version("garbage", "unix:///x.sock")
 
 
 # --- config dir and config.json ---------------------------------------------------
