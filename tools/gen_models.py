@@ -77,7 +77,6 @@ _EXTRA_FIELDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 # silently unmask one.
 _SENSITIVE = frozenset(
     {
-        ("AuthConfig", "password"),
         ("AuthResponse", "IdentityToken"),
         ("JoinTokens", "Manager"),
         ("JoinTokens", "Worker"),
@@ -89,6 +88,12 @@ _SENSITIVE = frozenset(
         ("UnlockKeyResponse", "UnlockKey"),
     }
 )
+
+# Definitions aiodock models by hand, with more than the spec says: generating
+# them too would give the package two public classes of one name (the registry
+# AuthConfig also carries identity and registry tokens, and masks them).
+# ``aiodock.models`` re-exports the hand-written class under the same name.
+_HAND_WRITTEN = frozenset({"AuthConfig"})
 
 # Mixed-case tokens that the generic splitter would cut in the wrong place.
 _TOKEN_FIXES = (
@@ -790,7 +795,17 @@ def generate(description: Path = DEFAULT_SPEC, *, legacy: bool = True) -> dict[s
         legacy_version = str(older["info"]["version"])
         merge_legacy(gen, _collected(older))
     gen.add_extra_fields()
+    drop_hand_written(gen)
     return render(gen, legacy_version)
+
+
+def drop_hand_written(gen: ModelGenerator) -> None:
+    """Leave out the :data:`_HAND_WRITTEN` classes (fails if a generated one refers to one)."""
+    for name in sorted(_HAND_WRITTEN):
+        gen.classes.pop(name)
+        for roots in gen.uses.values():
+            roots.discard(name)
+    _references(gen)  # raises if a generated class refers to a dropped one
 
 
 def write(files: dict[str, str], output: Path) -> None:

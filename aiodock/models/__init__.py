@@ -11,7 +11,9 @@ The hand-made types next to them cover what the spec leaves loose: stream
 items (``Event``, ``ProgressMessage``, ``Stats``), results of conveniences
 (``ExecResult``, ``RunResult``, ``PathStat``), results of awaited operations
 (``PullResult``, ``PushResult``, ``BuildResult``, ``LoadResult``,
-``ImportResult``) and builders for swarm specs.
+``ImportResult``) and builders for swarm specs. ``AuthConfig`` is the one
+registry credentials class, :class:`aiodock.AuthConfig` (the spec's is not
+generated: it lacks the token fields).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from . import _generated
 from ._generated import __all__ as _generated_all
 
 if TYPE_CHECKING:
+    from .._auth import AuthConfig
     from ._generated import *  # noqa: F403
     from .containers import ContainerInspect, ExecResult, PathStat, RunResult, Stats
     from .events import Event
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     *_generated_all,
+    "AuthConfig",
     "BuildResult",
     "ContainerInspect",
     "Event",
@@ -100,6 +104,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(_generated, _ALIASES[name])
     elif name in _HAND_MADE:
         value = getattr(importlib.import_module(f"{__name__}.{_HAND_MADE[name]}"), name)
+    elif name == "AuthConfig":
+        from .._auth import AuthConfig as value
     elif name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     else:

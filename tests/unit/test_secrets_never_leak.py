@@ -115,7 +115,6 @@ def test_the_search_finds_the_known_secret_fields() -> None:
         "_auth.AuthConfig.identitytoken",
         "_auth.AuthConfig.registrytoken",
         "_config.TLSConfig.client_key",
-        "_generated.AuthConfig.password",
         "_generated.AuthResponse.identity_token",
         "_generated.JoinTokens.worker",
         "_generated.JoinTokens.manager",

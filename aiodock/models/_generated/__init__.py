@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .attestation_statement import AttestationStatement
-    from .auth_config import AuthConfig, AuthResponse
+    from .auth_response import AuthResponse
     from .build_info import BuildInfo
     from .build_prune_response import BuildPruneResponse
     from .cluster_volume_spec import (
@@ -279,7 +279,6 @@ __all__ = [
     "IPAM",
     "Address",
     "AttestationStatement",
-    "AuthConfig",
     "AuthResponse",
     "BuildCache",
     "BuildCacheDiskUsage",
@@ -536,8 +535,7 @@ _MODULES = {
     "IPAM": "ipam",
     "Address": "container_inspect_response",
     "AttestationStatement": "attestation_statement",
-    "AuthConfig": "auth_config",
-    "AuthResponse": "auth_config",
+    "AuthResponse": "auth_response",
     "BuildCache": "system_data_usage_response",
     "BuildCacheDiskUsage": "system_data_usage_response",
     "BuildIdentity": "image_manifest_summary",

@@ -7,14 +7,6 @@ from ._base import _Model
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class AuthConfig(_Model):
-    username: str = attrs.field(default="", metadata={"wire": "username"})
-    password: str = attrs.field(default="", repr=False, metadata={"wire": "password"})
-    serveraddress: str = attrs.field(default="", metadata={"wire": "serveraddress"})
-    email: str = attrs.field(default="", metadata={"wire": "email"})
-
-
-@attrs.frozen(kw_only=True, repr=False)
 class AuthResponse(_Model):
     status: str = attrs.field(default="", metadata={"wire": "Status"})
     identity_token: str = attrs.field(default="", repr=False, metadata={"wire": "IdentityToken"})
