@@ -31,27 +31,14 @@ from aiohttp import web
 from .._frames import encode_frame
 from ._build import BuildPlan, BuildRecord
 from ._files import FakeFile, FileTree
+from ._programs import Forever, run_argv
 from ._registry import DEFAULT_REGISTRY, FakeRegistry
-from ._state import (
-    DEFAULT_PATH_ENV,
-    Endpoint,
-    FakeContainer,
-    FakeExec,
-    FakeImage,
-    FakeNetwork,
-    FakeVolume,
-    Forever,
-    LogEntry,
-    Script,
-    check_name,
-    image_id_for,
-    new_id,
-    normalize_ref,
-    now_ns,
-    repo_of,
-    run_argv,
-    signal_name,
-)
+from ._state.containers import Endpoint, FakeContainer, LogEntry, Script
+from ._state.execs import FakeExec
+from ._state.images import DEFAULT_PATH_ENV, FakeImage, image_id_for
+from ._state.networks import FakeNetwork
+from ._state.values import check_name, new_id, normalize_ref, now_ns, repo_of, signal_name
+from ._state.volumes import FakeVolume
 from ._wire import (
     Abandoned,
     Answer,

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from ._state import FakeImage, normalize_ref, repo_of
+from ._state.images import FakeImage
+from ._state.values import normalize_ref, repo_of
 from ._wire import Answer, FakeRequest, json_body
 
 if TYPE_CHECKING:

@@ -16,26 +16,13 @@ from aiohttp import web
 from . import _build, _build_buildkit
 from ._files import stat_header
 from ._registry import image_push
-from ._state import (
-    STATS_CPUS,
-    Endpoint,
-    FakeContainer,
-    FakeExec,
-    FakeNetwork,
-    FakeVolume,
-    LogEntry,
-    check_filter_keys,
-    check_name,
-    idle_stats,
-    labels_match,
-    new_id,
-    normalize_ref,
-    now_ns,
-    parse_filters,
-    parse_signal,
-    rfc3339,
-    running_stats,
-)
+from ._state.containers import Endpoint, FakeContainer, LogEntry
+from ._state.execs import FakeExec
+from ._state.filters import check_filter_keys, labels_match, parse_filters
+from ._state.networks import FakeNetwork
+from ._state.stats import STATS_CPUS, idle_stats, running_stats
+from ._state.values import check_name, new_id, normalize_ref, now_ns, parse_signal, rfc3339
+from ._state.volumes import FakeVolume
 from ._wire import Abandoned, Answer, FakeRequest, empty_response, json_body, json_response
 
 if TYPE_CHECKING:
