@@ -33,7 +33,7 @@ from ._build import BuildPlan, BuildRecord
 from ._files import FakeFile, FileTree
 from ._programs import Forever, run_argv
 from ._registry import DEFAULT_REGISTRY, FakeRegistry
-from ._state.containers import Endpoint, FakeContainer, LogEntry, Script
+from ._state.containers import Endpoint, FakeContainer, LogEntry, Script, name_in_use
 from ._state.execs import FakeExec
 from ._state.images import DEFAULT_PATH_ENV, FakeImage, image_id_for
 from ._state.networks import FakeNetwork
@@ -1067,12 +1067,7 @@ class FakeDocker:
             name = check_name(name)
             taken = next((c for c in self.containers.values() if c.name == name), None)
             if taken is not None:
-                raise Answer(
-                    409,
-                    f'Conflict. The container name "/{name}" is already in use by container '
-                    f'"{taken.id}". You have to remove (or rename) that container to be able '
-                    "to reuse that name.",
-                )
+                raise name_in_use(name, taken.id)
         image = self._find_image(str(image_ref))
         if image is None:
             raise Answer(404, f"No such image: {image_ref}")

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
+from .._wire import Answer
 from .values import now_ns, rfc3339
 
 if TYPE_CHECKING:
     from .networks import FakeNetwork
 
-__all__ = ["Endpoint", "FakeContainer", "LogEntry", "Script"]
+__all__ = ["Endpoint", "FakeContainer", "LogEntry", "Script", "name_in_use"]
 
 
 def human_duration(seconds: float) -> str:
@@ -31,6 +32,16 @@ def human_duration(seconds: float) -> str:
     if hours < 48:
         return "About an hour" if hours == 1 else f"{hours} hours"
     return f"{int(seconds / 86400)} days"
+
+
+def name_in_use(name: str, holder: str) -> Answer:
+    """The engine's 409 for a container name (create, rename) that ``holder`` has."""
+    return Answer(
+        409,
+        f'Conflict. The container name "/{name}" is already in use by container '
+        f'"{holder}". You have to remove (or rename) that container to be able to '
+        "reuse that name.",
+    )
 
 
 class LogEntry(NamedTuple):

@@ -7,7 +7,7 @@ from typing import Any
 from .containers import FakeContainer
 from .values import ZERO_TIME, rfc3339
 
-__all__ = ["STATS_CPUS", "idle_stats", "running_stats"]
+__all__ = ["MEMORY_TOTAL", "STATS_CPUS", "idle_stats", "running_stats"]
 
 
 _CPU_ZERO = {"total_usage": 0, "usage_in_kernelmode": 0, "usage_in_usermode": 0}
@@ -43,6 +43,8 @@ _MEMORY_KEYS = (
     "writeback",
 )
 STATS_CPUS = 2
+#: The memory the fake machine has (``/info`` ``MemTotal``, the stats limit by default).
+MEMORY_TOTAL = 2 * 1024**3
 
 
 def idle_stats(c: FakeContainer) -> dict[str, Any]:

@@ -18,6 +18,7 @@ __all__ = [
     "normalize_ref",
     "now_ns",
     "parse_signal",
+    "progress_bar",
     "repo_of",
     "rfc3339",
     "signal_name",
@@ -97,3 +98,11 @@ def signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
+
+
+def progress_bar(current: int, total: int) -> str:
+    """The engine's ``[====>   ] 512B/1024B`` text of a pull or push progress message."""
+    width = 50
+    done = width * current // total if total else width
+    arrow = "=" * max(done - 1, 0) + (">" if done < width else "=")
+    return f"[{arrow}{' ' * (width - len(arrow))}] {current}B/{total}B"
