@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .. import models
 from .._client import quote_path
 from .._frames import Frame
+from .._rules import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 from .._streaming import HijackedStream, Output
 from ..errors import (
     ContainerNotFound,
@@ -28,7 +29,6 @@ from ..errors import (
     InvalidArgument,
 )
 from ._base import Resource, within
-from ._checks import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 
 if TYPE_CHECKING:
     # At run time the calls reach their models through aiodock.models, which

@@ -14,9 +14,9 @@ from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
+from .._rules import non_empty, str_map
 from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
-from ._checks import non_empty, str_map
 
 if TYPE_CHECKING:
     from ..models import (

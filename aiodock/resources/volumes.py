@@ -13,9 +13,9 @@ from .. import models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
+from .._rules import non_empty, str_map
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
-from ._checks import non_empty, str_map
 
 if TYPE_CHECKING:
     from ..models import ClusterVolumeSpec, Volume, VolumePruneResponse

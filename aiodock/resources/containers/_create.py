@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from ... import models
-from ...errors import InvalidArgument
-from .._checks import (
+from ..._rules import (
     _command,
     _cpus,
     _env,
@@ -26,6 +25,7 @@ from .._checks import (
     _text,
     parse_bytes,
 )
+from ...errors import InvalidArgument
 
 if TYPE_CHECKING:
     from ...models import (

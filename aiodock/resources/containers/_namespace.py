@@ -19,6 +19,18 @@ from ..._convert import json_loads, structure, unstructure
 from ..._filters import Filters
 from ..._frames import JSONStreamDecoder
 from ..._options import Unpack
+from ..._rules import (
+    _cpus,
+    _detach_keys,
+    _filters,
+    _flag,
+    _int,
+    _seconds,
+    _signal,
+    _text,
+    _timestamp,
+    parse_bytes,
+)
 from ..._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ...errors import (
     Conflict,
@@ -32,18 +44,6 @@ from ...errors import (
     error_class_for,
 )
 from .._base import Resource, within
-from .._checks import (
-    _cpus,
-    _detach_keys,
-    _filters,
-    _flag,
-    _int,
-    _seconds,
-    _signal,
-    _text,
-    _timestamp,
-    parse_bytes,
-)
 from .._logs import LogStream, open_logs
 
 if TYPE_CHECKING:

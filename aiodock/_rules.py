@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._filters import Filters, encode_filters
-from ..errors import InvalidArgument
+from ._filters import Filters, encode_filters
+from .errors import InvalidArgument
 
 __all__ = ["detach_key_bytes", "non_empty", "parse_bytes", "str_map"]
 
