@@ -10,12 +10,11 @@ import base64
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import models
+from .. import _rules, models
 from .._client import quote_path
 from .._filters import Filters, encode_filters
 from ..errors import InvalidArgument, NotFound
-from .secrets import driver_of, labels_of
-from .swarm import SwarmResource, version_index
+from ._swarm_base import SwarmResource, driver_of, version_index
 
 if TYPE_CHECKING:
     from ..models import Config, Driver, ObjectVersion
@@ -72,7 +71,7 @@ class Configs(SwarmResource):
             raise InvalidArgument("data", type(data).__name__, "expected bytes or str")
         body: dict[str, Any] = {
             "Name": name,
-            "Labels": labels_of(labels),
+            "Labels": _rules.labels(labels, "labels") or {},
             "Data": base64.b64encode(raw).decode("ascii"),
         }
         driver = driver_of(templating, "templating")
@@ -110,7 +109,7 @@ class Configs(SwarmResource):
                 change fails with :class:`~aiodock.errors.Conflict`.
         """
         await self._client._require_api("configs", "1.30")
-        new_labels = labels_of(labels)
+        new_labels = _rules.labels(labels, "labels") or {}
         index = None if version is None else version_index(version)
         current = await self.inspect(config_id)
         if index is None:

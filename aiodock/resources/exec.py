@@ -17,10 +17,9 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .. import models
+from .. import _rules, models
 from .._client import quote_path
 from .._frames import Frame
-from .._rules import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 from .._streaming import HijackedStream, Output
 from ..errors import (
     ContainerNotFound,
@@ -165,21 +164,21 @@ class Exec(Resource):
             console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
         body: dict[str, Any] = {
-            "Cmd": _command(cmd, "cmd"),
-            "AttachStdin": _flag(stdin, "stdin"),
-            "AttachStdout": _flag(stdout, "stdout"),
-            "AttachStderr": _flag(stderr, "stderr"),
-            "Tty": _flag(tty, "tty"),
-            "Privileged": _flag(privileged, "privileged"),
+            "Cmd": _rules.command(cmd, "cmd"),
+            "AttachStdin": _rules.flag(stdin, "stdin"),
+            "AttachStdout": _rules.flag(stdout, "stdout"),
+            "AttachStderr": _rules.flag(stderr, "stderr"),
+            "Tty": _rules.flag(tty, "tty"),
+            "Privileged": _rules.flag(privileged, "privileged"),
         }
         if env is not None:
-            body["Env"] = _env(env, "env")
+            body["Env"] = _rules.env(env, "env")
         if user is not None:
-            body["User"] = _text(user, "user")
+            body["User"] = _rules.text(user, "user")
         if working_dir is not None:
-            body["WorkingDir"] = _text(working_dir, "working_dir")
+            body["WorkingDir"] = _rules.text(working_dir, "working_dir")
         if detach_keys is not None:
-            body["DetachKeys"] = _detach_keys(detach_keys)
+            body["DetachKeys"] = _rules.detach_keys(detach_keys)
         if console_size is not None:
             body["ConsoleSize"] = _console_size(console_size)
             await self._client._require_api("console_size", "1.42")
@@ -231,13 +230,13 @@ class Exec(Resource):
                 up when not given.
             console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
-        _flag(detach, "detach")
+        _rules.flag(detach, "detach")
         size = None if console_size is None else _console_size(console_size)
         if size is not None:
             await self._client._require_api("console_size", "1.42")
         if tty is None:
             tty = await self._tty(exec_id)
-        body: dict[str, Any] = {"Detach": detach, "Tty": _flag(tty, "tty")}
+        body: dict[str, Any] = {"Detach": detach, "Tty": _rules.flag(tty, "tty")}
         if size is not None:
             body["ConsoleSize"] = size
         path = self._path(exec_id, "/start")
@@ -259,8 +258,8 @@ class Exec(Resource):
             width: columns.
         """
         params = {
-            "h": _int(height, "height", minimum=1, maximum=65535),
-            "w": _int(width, "width", minimum=1, maximum=65535),
+            "h": _rules.integer(height, "height", minimum=1, maximum=65535),
+            "w": _rules.integer(width, "width", minimum=1, maximum=65535),
         }
         await self._client._status("POST", self._path(exec_id, "/resize"), params=params)
 
@@ -286,7 +285,7 @@ class Exec(Resource):
         """
         deadline = None
         if timeout is not None:
-            deadline = asyncio.get_running_loop().time() + _seconds(timeout, "timeout")
+            deadline = asyncio.get_running_loop().time() + _rules.seconds(timeout, "timeout")
         attempt = 0
         while True:
             info = await self.inspect(exec_id)
@@ -374,7 +373,7 @@ class Exec(Resource):
         if stdin is not None and not isinstance(stdin, (bytes, bytearray, memoryview)):
             raise InvalidArgument("stdin", stdin, "expected bytes")
         if timeout is not None:
-            _seconds(timeout, "timeout")
+            _rules.seconds(timeout, "timeout")
 
         async def go() -> ExecResult:
             process = await self.spawn(

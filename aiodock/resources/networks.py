@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 
-from .. import models
+from .. import _rules, models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from .._rules import non_empty, str_map
 from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
 
@@ -31,14 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Networks"]
 
 _NO_LIMIT = aiohttp.ClientTimeout(total=None)
-
-
-def _str_list(parameter: str, value: Sequence[str] | None) -> builtins.list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not all(isinstance(v, str) and v for v in value):
-        raise InvalidArgument(parameter, value, "expected a sequence of non-empty strings")
-    return builtins.list(value)
 
 
 def _optional_bool(parameter: str, value: bool | None) -> bool | None:
@@ -155,13 +146,13 @@ class Networks(Resource):
             check_duplicate: ask daemons before API 1.44 to refuse a second network
                 of the same name (newer daemons always refuse).
         """
-        non_empty("name", name)
+        _rules.non_empty(name, "name")
         if driver is not None:
-            non_empty("driver", driver)
+            _rules.non_empty(driver, "driver")
         if scope is not None and scope not in ("local", "swarm", "global"):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
         if config_from is not None:
-            non_empty("config_from", config_from)
+            _rules.non_empty(config_from, "config_from")
         flags = {
             "Internal": _optional_bool("internal", internal),
             "Attachable": _optional_bool("attachable", attachable),
@@ -179,10 +170,10 @@ class Networks(Resource):
         if ipam is not None:
             _check_ipam(ipam)
             body["IPAM"] = unstructure(ipam)
-        opts = str_map("options", options)
+        opts = _rules.str_map(options, "options")
         if opts is not None:
             body["Options"] = opts
-        labs = str_map("labels", labels)
+        labs = _rules.labels(labels, "labels")
         if labs is not None:
             body["Labels"] = labs
         if config_from is not None:
@@ -242,17 +233,17 @@ class Networks(Resource):
             ipv6_address: a fixed IPv6 address (overrides ``endpoint_config``).
             links: legacy links, ``"container:alias"`` (overrides ``endpoint_config``).
         """
-        non_empty("container", container)
+        _rules.non_empty(container, "container")
         if endpoint_config is not None and not isinstance(endpoint_config, models.EndpointSettings):
             raise InvalidArgument(
                 "endpoint_config", endpoint_config, "expected an aiodock.models.EndpointSettings"
             )
         endpoint = endpoint_config or models.EndpointSettings()
         changes: dict[str, Any] = {}
-        alias_list = _str_list("aliases", aliases)
+        alias_list = None if aliases is None else _rules.strings(aliases, "aliases", empty=False)
         if alias_list is not None:
             changes["aliases"] = alias_list
-        link_list = _str_list("links", links)
+        link_list = None if links is None else _rules.strings(links, "links", empty=False)
         if link_list is not None:
             changes["links"] = link_list
         if ipv4_address is not None or ipv6_address is not None:
@@ -293,7 +284,7 @@ class Networks(Resource):
             force: also when it is not running or, for swarm networks, when the
                 container is gone.
         """
-        non_empty("container", container)
+        _rules.non_empty(container, "container")
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
         body: dict[str, Any] = {"Container": container}

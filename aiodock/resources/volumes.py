@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from .. import models
+from .. import _rules, models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
-from .._rules import non_empty, str_map
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
 
@@ -73,13 +72,13 @@ class Volumes(Resource):
         """
         body: dict[str, Any] = {}
         if name is not None:
-            body["Name"] = non_empty("name", name)
+            body["Name"] = _rules.non_empty(name, "name")
         if driver is not None:
-            body["Driver"] = non_empty("driver", driver)
-        opts = str_map("driver_opts", driver_opts)
+            body["Driver"] = _rules.non_empty(driver, "driver")
+        opts = _rules.str_map(driver_opts, "driver_opts")
         if opts is not None:
             body["DriverOpts"] = opts
-        labs = str_map("labels", labels)
+        labs = _rules.labels(labels, "labels")
         if labs is not None:
             body["Labels"] = labs
         if cluster_volume_spec is not None:
