@@ -7,7 +7,7 @@ Unlike secrets, a config's data comes back from inspect (base64 in
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import _rules, models
@@ -48,7 +48,7 @@ class Configs(SwarmResource):
         name: str,
         data: bytes | bytearray | memoryview | str,
         *,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         templating: str | Driver | None = None,
     ) -> str:
         """Store a config; returns its id.
@@ -95,7 +95,7 @@ class Configs(SwarmResource):
         self,
         config_id: str,
         *,
-        labels: Mapping[str, str],
+        labels: Mapping[str, str] | Sequence[str],
         version: int | ObjectVersion | None = None,
     ) -> None:
         """Replace a config's labels (the only thing the engine lets change).

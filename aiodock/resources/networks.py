@@ -118,7 +118,7 @@ class Networks(Resource):
         enable_ipv4: bool | None = None,
         enable_ipv6: bool | None = None,
         options: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         scope: str | None = None,
         config_only: bool | None = None,
         config_from: str | None = None,

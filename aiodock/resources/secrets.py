@@ -6,7 +6,7 @@ shows only the metadata). It is never put in a ``repr``, a log or an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .. import _rules, models
@@ -62,7 +62,7 @@ class Secrets(SwarmResource):
         name: str,
         data: bytes | bytearray | memoryview | str = b"",
         *,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         driver: str | Driver | None = None,
         templating: str | Driver | None = None,
     ) -> str:
@@ -108,7 +108,7 @@ class Secrets(SwarmResource):
         self,
         secret_id: str,
         *,
-        labels: Mapping[str, str],
+        labels: Mapping[str, str] | Sequence[str],
         version: int | ObjectVersion | None = None,
     ) -> None:
         """Replace a secret's labels (the only thing the engine lets change).

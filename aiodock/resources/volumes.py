@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -55,7 +55,7 @@ class Volumes(Resource):
         *,
         driver: str | None = None,
         driver_opts: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         cluster_volume_spec: ClusterVolumeSpec | None = None,
     ) -> Volume:
         """Create a volume.

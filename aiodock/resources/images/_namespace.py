@@ -446,7 +446,7 @@ class Images(Resource):
         dockerfile: str | os.PathLike[str] | None = None,
         tags: str | Sequence[str] = (),
         build_args: Mapping[str, str | None] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         target: str | None = None,
         network_mode: str | None = None,
         cache_from: Sequence[str] = (),
@@ -457,9 +457,9 @@ class Images(Resource):
         forcerm: bool = True,
         quiet: bool = False,
         extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
-        shm_size: int | None = None,
-        memory: int | None = None,
-        memswap: int | None = None,
+        shm_size: int | str | None = None,
+        memory: int | str | None = None,
+        memswap: int | str | None = None,
         cpu_shares: int | None = None,
         cpuset_cpus: str | None = None,
         cpu_period: int | None = None,
@@ -511,9 +511,9 @@ class Images(Resource):
             quiet: suppress the build output (the stream still gives the image id).
             extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps, ``{"host": "ip"}``
                 or ``["host:ip"]``.
-            shm_size: size of ``/dev/shm`` in bytes.
-            memory: memory limit of ``RUN`` steps in bytes.
-            memswap: memory plus swap limit in bytes; ``-1`` is unlimited.
+            shm_size: size of ``/dev/shm``, bytes or a string such as ``"64m"``.
+            memory: memory limit of ``RUN`` steps, bytes or a string such as ``"512m"``.
+            memswap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
             cpu_shares: relative CPU weight of ``RUN`` steps.
             cpuset_cpus: CPUs ``RUN`` steps may use, e.g. ``"0-1"``.
             cpu_period: CPU CFS period in microseconds.
@@ -581,15 +581,14 @@ class Images(Resource):
         if registry_auth is not None:
             registry_config = encode_registry_config(registry_auth)
         for parameter, value in (
-            ("shm_size", shm_size),
-            ("memory", memory),
             ("cpu_shares", cpu_shares),
             ("cpu_period", cpu_period),
             ("cpu_quota", cpu_quota),
         ):
             _rules.non_negative(value, parameter)
-        if memswap is not None and (not isinstance(memswap, int) or memswap < -1):
-            raise InvalidArgument("memswap", memswap, "expected an integer >= -1")
+        shm_size = _rules.optional_bytes(shm_size, "shm_size")
+        memory = _rules.optional_bytes(memory, "memory")
+        memswap = _rules.optional_bytes(memswap, "memswap", allow_unlimited=True)
         excludes: PatternMatcher | None = None
         patterns: list[str] = []
         if context_dir is not None and dockerignore:
@@ -627,7 +626,7 @@ class Images(Resource):
             "buildargs": _rules.str_map(build_args, "build_args", allow_none=True),
             "shmsize": shm_size,
             "squash": squash or None,
-            "labels": _rules.str_map(labels, "labels"),
+            "labels": _rules.labels(labels, "labels"),
             "networkmode": network_mode,
             "platform": _rules.platform_str(platform),
             "target": target,
