@@ -42,7 +42,6 @@ from . import _generated
 if TYPE_CHECKING:
     from ._generated import (
         Config,
-        Driver,
         EndpointPortConfig,
         Limit,
         Mount,
@@ -203,22 +202,22 @@ class SecretCreate:
     templating: _generated.Driver | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON body, keys as the engine spells them."""
-        body: dict[str, Any] = {"Name": self.name, "Labels": dict(self.labels)}
-        if self.data:
-            body["Data"] = base64.b64encode(self.data).decode("ascii")
-        if self.driver is not None:
-            body["Driver"] = _driver_wire(self.driver)
-        if self.templating is not None:
-            body["Templating"] = _driver_wire(self.templating)
-        return body
+        """The JSON body, keys as the engine spells them (from the generated request model).
 
+        Name and labels are always sent, like a driver's options (as for configs).
+        """
+        from .._convert import unstructure  # not at import: _convert brings cattrs
 
-def _driver_wire(driver: Driver) -> dict[str, Any]:
-    out: dict[str, Any] = {"Name": driver.name}
-    if driver.options:
-        out["Options"] = dict(driver.options)
-    return out
+        request = _generated.SecretCreateRequest(
+            name=self.name,
+            labels=dict(self.labels),
+            data=base64.b64encode(self.data).decode("ascii"),
+            driver=self.driver,
+            templating=self.templating,
+        )
+        return unstructure(  # type: ignore[no-any-return]
+            request, keep=("name", "labels", "driver.options", "templating.options")
+        )
 
 
 def _file_mode(mode: int) -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .. import _rules, models
 from .._client import quote_path
+from .._convert import unstructure
 from .._frames import Frame
 from .._streaming import HijackedStream, Output
 from ..errors import (
@@ -163,25 +164,24 @@ class Exec(Resource):
             detach_keys: override the key sequence that detaches.
             console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
-        body: dict[str, Any] = {
-            "Cmd": _rules.command(cmd, "cmd"),
-            "AttachStdin": _rules.flag(stdin, "stdin"),
-            "AttachStdout": _rules.flag(stdout, "stdout"),
-            "AttachStderr": _rules.flag(stderr, "stderr"),
-            "Tty": _rules.flag(tty, "tty"),
-            "Privileged": _rules.flag(privileged, "privileged"),
-        }
-        if env is not None:
-            body["Env"] = _rules.env(env, "env")
-        if user is not None:
-            body["User"] = _rules.text(user, "user")
-        if working_dir is not None:
-            body["WorkingDir"] = _rules.text(working_dir, "working_dir")
-        if detach_keys is not None:
-            body["DetachKeys"] = _rules.detach_keys(detach_keys)
+        config = models.ExecConfig(
+            cmd=_rules.command(cmd, "cmd"),
+            attach_stdin=_rules.flag(stdin, "stdin"),
+            attach_stdout=_rules.flag(stdout, "stdout"),
+            attach_stderr=_rules.flag(stderr, "stderr"),
+            tty=_rules.flag(tty, "tty"),
+            privileged=_rules.flag(privileged, "privileged"),
+            env=[] if env is None else _rules.env(env, "env"),
+            user="" if user is None else _rules.text(user, "user"),
+            working_dir="" if working_dir is None else _rules.text(working_dir, "working_dir"),
+            detach_keys="" if detach_keys is None else _rules.detach_keys(detach_keys),
+            console_size=None if console_size is None else _console_size(console_size),
+        )
         if console_size is not None:
-            body["ConsoleSize"] = _console_size(console_size)
             await self._client._require_api("console_size", "1.42")
+        # The flags go out even when false, as before; an empty env given stays sent.
+        keep = ["cmd", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "privileged"]
+        body = unstructure(config, keep=keep + ([] if env is None else ["env"]))
         return await self._client._model(
             "POST",
             f"/containers/{quote_path(container_id, 'container_id')}/exec",
@@ -236,9 +236,10 @@ class Exec(Resource):
             await self._client._require_api("console_size", "1.42")
         if tty is None:
             tty = await self._tty(exec_id)
-        body: dict[str, Any] = {"Detach": detach, "Tty": _rules.flag(tty, "tty")}
-        if size is not None:
-            body["ConsoleSize"] = size
+        body = unstructure(
+            models.ExecStartConfig(detach=detach, tty=_rules.flag(tty, "tty"), console_size=size),
+            keep=("detach", "tty"),
+        )
         path = self._path(exec_id, "/start")
         if detach:
             await self._client._status("POST", path, body=body)

@@ -154,34 +154,39 @@ class Networks(Resource):
         if config_from is not None:
             _rules.non_empty(config_from, "config_from")
         flags = {
-            "Internal": _optional_bool("internal", internal),
-            "Attachable": _optional_bool("attachable", attachable),
-            "Ingress": _optional_bool("ingress", ingress),
-            "EnableIPv4": _optional_bool("enable_ipv4", enable_ipv4),
-            "EnableIPv6": _optional_bool("enable_ipv6", enable_ipv6),
-            "ConfigOnly": _optional_bool("config_only", config_only),
+            "internal": _optional_bool("internal", internal),
+            "attachable": _optional_bool("attachable", attachable),
+            "ingress": _optional_bool("ingress", ingress),
+            "enable_ipv4": _optional_bool("enable_ipv4", enable_ipv4),
+            "enable_ipv6": _optional_bool("enable_ipv6", enable_ipv6),
+            "config_only": _optional_bool("config_only", config_only),
         }
-        body: dict[str, Any] = {"Name": name}
-        if driver is not None:
-            body["Driver"] = driver
-        if scope is not None:
-            body["Scope"] = scope
-        body.update({k: v for k, v in flags.items() if v is not None})
+        given = {k: v for k, v in flags.items() if v is not None}
         if ipam is not None:
             _check_ipam(ipam)
-            body["IPAM"] = unstructure(ipam)
         opts = _rules.str_map(options, "options")
-        if opts is not None:
-            body["Options"] = opts
         labs = _rules.labels(labels, "labels")
-        if labs is not None:
-            body["Labels"] = labs
-        if config_from is not None:
-            body["ConfigFrom"] = unstructure(models.ConfigReference(network=config_from))
         if enable_ipv4 is not None:
             await self._client._require_api("enable_ipv4", "1.47")
-        if check_duplicate and not await self._client._api_at_least("1.44"):
-            body["CheckDuplicate"] = True
+        check = bool(check_duplicate) and not await self._client._api_at_least("1.44")
+        request = models.NetworkCreateRequest(
+            name=name,
+            driver=driver or "",
+            scope=scope or "",
+            ipam=ipam,
+            options=opts or {},
+            labels=labs or {},
+            config_from=None
+            if config_from is None
+            else models.ConfigReference(network=config_from),
+            check_duplicate=check,
+            **given,
+        )
+        # A flag given as False is sent (the daemon reads a missing EnableIPv4/EnableIPv6
+        # as its own default, which may be true), and so is an empty map given.
+        keep = ["name", *given]
+        keep += [k for k, v in (("options", opts), ("labels", labs)) if v is not None]
+        body = unstructure(request, keep=keep)
         try:
             return await self._client._model(
                 "POST", "/networks/create", models.NetworkCreateResponse, body=body
@@ -264,10 +269,11 @@ class Networks(Resource):
         if endpoint.ipam_config is not None:
             _check_ip("ipv4_address", endpoint.ipam_config.ipv4_address, network=False)
             _check_ip("ipv6_address", endpoint.ipam_config.ipv6_address, network=False)
-        body: dict[str, Any] = {"Container": container}
-        wire = unstructure(endpoint)
-        if wire:
-            body["EndpointConfig"] = wire
+        request = models.NetworkConnectRequest(
+            container=container,
+            endpoint_config=None if endpoint == models.EndpointSettings() else endpoint,
+        )
+        body = unstructure(request, keep=("container",))
         await self._client._status(
             "POST",
             self._path(network_id, "/connect"),
@@ -287,9 +293,9 @@ class Networks(Resource):
         _rules.non_empty(container, "container")
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
-        body: dict[str, Any] = {"Container": container}
-        if force:
-            body["Force"] = True
+        body = unstructure(
+            models.NetworkDisconnectRequest(container=container, force=force), keep=("container",)
+        )
         await self._client._status(
             "POST",
             self._path(network_id, "/disconnect"),

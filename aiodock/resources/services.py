@@ -66,9 +66,7 @@ def spec_body(spec: ServiceSpec) -> dict[str, Any]:
         raise InvalidArgument("spec", "task_template", "the spec needs a task template")
     if container is not None and not container.image:
         raise InvalidArgument("spec", "image", "the container spec needs an image")
-    body: dict[str, Any] = unstructure(spec)
-    if spec.mode is not None and spec.mode.replicated is not None:
-        body["Mode"]["Replicated"]["Replicas"] = spec.mode.replicated.replicas
+    body: dict[str, Any] = unstructure(spec, keep=("mode.replicated.replicas",))
     return body
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -79,35 +79,37 @@ class Swarm(SwarmResource):
         """
         if not isinstance(listen_addr, str) or not listen_addr:
             raise InvalidArgument("listen_addr", listen_addr, "expected 'host:port'")
-        body: dict[str, Any] = {
-            "ListenAddr": listen_addr,
-            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
-            "ForceNewCluster": bool(force_new_cluster),
-        }
-        if data_path_addr:
-            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
         if data_path_port is not None:
             if isinstance(data_path_port, bool) or not (
                 isinstance(data_path_port, int) and 1024 <= data_path_port <= 49151
             ):
                 raise InvalidArgument("data_path_port", data_path_port, "expected 1024..49151")
             await self._client._require_api("data_path_port", "1.40")
-            body["DataPathPort"] = data_path_port
+        pools = None
         if default_addr_pool is not None:
             pools = _addr_list(default_addr_pool, "default_addr_pool")
             await self._client._require_api("default_addr_pool", "1.39")
-            body["DefaultAddrPool"] = pools
         if subnet_size is not None:
             if isinstance(subnet_size, bool) or not (
                 isinstance(subnet_size, int) and 0 < subnet_size <= 32
             ):
                 raise InvalidArgument("subnet_size", subnet_size, "expected 1..32")
             await self._client._require_api("subnet_size", "1.39")
-            body["SubnetSize"] = subnet_size
-        if spec is not None:
-            if not isinstance(spec, models.SwarmSpec):
-                raise InvalidArgument("spec", spec, "expected a SwarmSpec")
-            body["Spec"] = unstructure(spec)
+        if spec is not None and not isinstance(spec, models.SwarmSpec):
+            raise InvalidArgument("spec", spec, "expected a SwarmSpec")
+        request = models.SwarmInitRequest(
+            listen_addr=listen_addr,
+            advertise_addr=_optional_str(advertise_addr, "advertise_addr") or "",
+            force_new_cluster=bool(force_new_cluster),
+            data_path_addr=(data_path_addr and _optional_str(data_path_addr, "data_path_addr"))
+            or "",
+            data_path_port=data_path_port or 0,
+            default_addr_pool=pools or [],
+            subnet_size=subnet_size or 0,
+            spec=spec,
+        )
+        keep = ["listen_addr", "advertise_addr", "force_new_cluster"]
+        body = unstructure(request, keep=keep + ([] if pools is None else ["default_addr_pool"]))
         node_id = await self._guard(
             self._client._json("POST", "/swarm/init", body=body, timeout=_NO_TIMEOUT)
         )
@@ -132,14 +134,17 @@ class Swarm(SwarmResource):
             advertise_addr: what other nodes are told to use to reach this one.
             data_path_addr: the address or interface for data-path (overlay) traffic.
         """
-        body: dict[str, Any] = {
-            "ListenAddr": listen_addr,
-            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
-            "RemoteAddrs": _addr_list(remote_addrs, "remote_addrs"),
-            "JoinToken": _secret_str(join_token, "join_token", "swarm's join token"),
-        }
-        if data_path_addr:
-            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
+        request = models.SwarmJoinRequest(
+            listen_addr=listen_addr,
+            advertise_addr=_optional_str(advertise_addr, "advertise_addr") or "",
+            remote_addrs=_addr_list(remote_addrs, "remote_addrs"),
+            join_token=_secret_str(join_token, "join_token", "swarm's join token"),
+            data_path_addr=(data_path_addr and _optional_str(data_path_addr, "data_path_addr"))
+            or "",
+        )
+        body = unstructure(
+            request, keep=("listen_addr", "advertise_addr", "remote_addrs", "join_token")
+        )
         await self._guard(
             self._client._status("POST", "/swarm/join", body=body, timeout=_NO_TIMEOUT)
         )
@@ -211,5 +216,8 @@ class Swarm(SwarmResource):
         Args:
             key: the unlock key from :meth:`unlock_key`.
         """
-        body = {"UnlockKey": _secret_str(key, "key", "swarm's unlock key")}
+        request = models.SwarmUnlockRequest(
+            unlock_key=_secret_str(key, "key", "swarm's unlock key")
+        )
+        body = unstructure(request, keep=("unlock_key",))
         await self._guard(self._client._status("POST", "/swarm/unlock", body=body))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -70,17 +70,12 @@ class Volumes(Resource):
             labels: labels for the volume.
             cluster_volume_spec: a swarm CSI volume's spec; needs API 1.42.
         """
-        body: dict[str, Any] = {}
         if name is not None:
-            body["Name"] = _rules.non_empty(name, "name")
+            _rules.non_empty(name, "name")
         if driver is not None:
-            body["Driver"] = _rules.non_empty(driver, "driver")
+            _rules.non_empty(driver, "driver")
         opts = _rules.str_map(driver_opts, "driver_opts")
-        if opts is not None:
-            body["DriverOpts"] = opts
         labs = _rules.labels(labels, "labels")
-        if labs is not None:
-            body["Labels"] = labs
         if cluster_volume_spec is not None:
             if not isinstance(cluster_volume_spec, models.ClusterVolumeSpec):
                 raise InvalidArgument(
@@ -89,7 +84,16 @@ class Volumes(Resource):
                     "expected an aiodock.models.ClusterVolumeSpec",
                 )
             await self._client._require_api("cluster_volume_spec", "1.42")
-            body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
+        request = models.VolumeCreateRequest(
+            name=name or "",
+            driver=driver or "",
+            driver_opts=opts or {},
+            labels=labs or {},
+            cluster_volume_spec=cluster_volume_spec,
+        )
+        # An empty map given is sent as given.
+        keep = [k for k, v in (("driver_opts", opts), ("labels", labs)) if v is not None]
+        body = unstructure(request, keep=keep)
         return await self._client._model("POST", "/volumes/create", models.Volume, body=body)
 
     async def inspect(self, name: str) -> Volume:
@@ -124,7 +128,7 @@ class Volumes(Resource):
             "PUT",
             f"/volumes/{quoted}",
             params={"version": version},
-            body={"Spec": unstructure(spec)},
+            body=unstructure(models.VolumeUpdateRequest(spec=spec)),
             not_found=VolumeNotFound,
         )
 
