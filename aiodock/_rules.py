@@ -87,9 +87,11 @@ def text(value: Any, parameter: str) -> str:
 
 
 def non_empty(value: object, parameter: str) -> str:
-    """``value`` if it is a string with more than blanks in it."""
+    """``value`` if it is a string with more than blanks in it and no NUL (object names)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(parameter, value, "expected a non-empty string")
+    if "\x00" in value:
+        raise InvalidArgument(parameter, value, "must not contain NUL")
     return value
 
 

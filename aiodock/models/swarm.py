@@ -72,12 +72,6 @@ __all__ = [
 # --- modes ---------------------------------------------------------------------------
 
 
-def _count(value: int, parameter: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidArgument(parameter, value, f"expected an integer >= {minimum}")
-    return value
-
-
 class ServiceMode:
     """Builders for :class:`~aiodock.models.ServiceSpecMode` (how many tasks a service runs)."""
 
@@ -91,7 +85,9 @@ class ServiceMode:
             replicas: how many tasks to run (``0`` is allowed).
         """
         return _generated.ServiceSpecMode(
-            replicated=_generated.ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
+            replicated=_generated.ServiceSpecModeReplicated(
+                replicas=_rules.integer(replicas, "replicas")
+            )
         )
 
     @staticmethod
@@ -113,10 +109,10 @@ class ServiceMode:
         job = _generated.ServiceSpecModeReplicatedJob(
             max_concurrent=0
             if max_concurrent is None
-            else _count(max_concurrent, "max_concurrent", 1),
+            else _rules.integer(max_concurrent, "max_concurrent", minimum=1),
             total_completions=0
             if total_completions is None
-            else _count(total_completions, "total_completions", 1),
+            else _rules.integer(total_completions, "total_completions", minimum=1),
         )
         return _generated.ServiceSpecMode(replicated_job=job)
 

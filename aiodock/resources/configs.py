@@ -13,7 +13,7 @@ from .. import _rules, models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from ..errors import InvalidArgument, NotFound
+from ..errors import NotFound
 from ..models.swarm import encode_data
 from ._swarm_base import SwarmResource, driver_of, version_index
 
@@ -65,10 +65,8 @@ class Configs(SwarmResource):
                 for each task.
         """
         await self._client._require_api("configs", "1.30")
-        if not isinstance(name, str) or not name:
-            raise InvalidArgument("name", name, "expected a non-empty name")
         request = models.ConfigCreateRequest(
-            name=name,
+            name=_rules.non_empty(name, "name"),
             labels=_rules.labels(labels, "labels") or {},
             data=encode_data(data),
             templating=driver_of(templating, "templating"),

@@ -22,12 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["Secrets"]
 
 
-def _name(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidArgument("name", name, "expected a non-empty name")
-    return name
-
-
 def _raw(data: bytes | bytearray | memoryview | str) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
@@ -80,7 +74,7 @@ class Secrets(SwarmResource):
         """
         await self._client._require_api("secrets", "1.25")
         request = SecretCreate(
-            name=_name(name),
+            name=_rules.non_empty(name, "name"),
             data=_raw(data),
             labels=_rules.labels(labels, "labels") or {},
             driver=driver_of(driver, "driver"),

@@ -589,3 +589,24 @@ async def test_filters_are_one_rule(docker: aiodock.DockerClient, fake: FakeDock
         with pytest.raises(InvalidArgument) as info:
             await getattr(docker, namespace).list(filters={"": "x"})
         assert info.value.parameter == "filters", name
+
+
+# --- object names ------------------------------------------------------------------------------
+
+NAME_SITES: dict[str, Site] = {
+    "networks.create": lambda d, f, v: d.networks.create(v),
+    "volumes.create": lambda d, f, v: d.volumes.create(v),
+    "secrets.create": lambda d, f, v: d.secrets.create(v, b"data"),
+    "configs.create": lambda d, f, v: d.configs.create(v, b"data"),
+}
+
+
+async def test_object_names_are_one_rule(docker: aiodock.DockerClient, fake: FakeDocker) -> None:
+    await run_everywhere(docker, fake, NAME_SITES, "app-1")
+    sent = [
+        last(fake, "POST", path).json()["Name"]
+        for path in ("/networks/create", "/volumes/create", "/secrets/create", "/configs/create")
+    ]
+    assert sent == ["app-1"] * 4
+    for bad in ("", "  ", "a\x00b", 5):
+        await refused_everywhere(docker, fake, NAME_SITES, bad, "name")
