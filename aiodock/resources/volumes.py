@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from .. import models
+from .. import _rules, models
 from .._client import quote_path
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
-from ._checks import non_empty, str_map
 
 if TYPE_CHECKING:
     from ..models import ClusterVolumeSpec, Volume, VolumePruneResponse
@@ -56,7 +55,7 @@ class Volumes(Resource):
         *,
         driver: str | None = None,
         driver_opts: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         cluster_volume_spec: ClusterVolumeSpec | None = None,
     ) -> Volume:
         """Create a volume.
@@ -71,17 +70,12 @@ class Volumes(Resource):
             labels: labels for the volume.
             cluster_volume_spec: a swarm CSI volume's spec; needs API 1.42.
         """
-        body: dict[str, Any] = {}
         if name is not None:
-            body["Name"] = non_empty("name", name)
+            _rules.non_empty(name, "name")
         if driver is not None:
-            body["Driver"] = non_empty("driver", driver)
-        opts = str_map("driver_opts", driver_opts)
-        if opts is not None:
-            body["DriverOpts"] = opts
-        labs = str_map("labels", labels)
-        if labs is not None:
-            body["Labels"] = labs
+            _rules.non_empty(driver, "driver")
+        opts = _rules.str_map(driver_opts, "driver_opts")
+        labs = _rules.labels(labels, "labels")
         if cluster_volume_spec is not None:
             if not isinstance(cluster_volume_spec, models.ClusterVolumeSpec):
                 raise InvalidArgument(
@@ -90,7 +84,16 @@ class Volumes(Resource):
                     "expected an aiodock.models.ClusterVolumeSpec",
                 )
             await self._client._require_api("cluster_volume_spec", "1.42")
-            body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
+        request = models.VolumeCreateRequest(
+            name=name or "",
+            driver=driver or "",
+            driver_opts=opts or {},
+            labels=labs or {},
+            cluster_volume_spec=cluster_volume_spec,
+        )
+        # An empty map given is sent as given.
+        keep = [k for k, v in (("driver_opts", opts), ("labels", labs)) if v is not None]
+        body = unstructure(request, keep=keep)
         return await self._client._model("POST", "/volumes/create", models.Volume, body=body)
 
     async def inspect(self, name: str) -> Volume:
@@ -125,7 +128,7 @@ class Volumes(Resource):
             "PUT",
             f"/volumes/{quoted}",
             params={"version": version},
-            body={"Spec": unstructure(spec)},
+            body=unstructure(models.VolumeUpdateRequest(spec=spec)),
             not_found=VolumeNotFound,
         )
 

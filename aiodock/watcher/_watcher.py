@@ -32,7 +32,7 @@ from ._subscription import POLICIES, CallbackFn, Policy, Subscription
 
 if TYPE_CHECKING:
     from .._client import DockerClient
-    from ..resources.system import EventTime
+    from .._rules import EventTime
 
 __all__ = ["EventWatcher", "WatcherState"]
 
@@ -123,7 +123,7 @@ class EventWatcher:
         stable_after: float = 5.0,
         rng: random.Random | None = None,
     ) -> None:
-        from ..resources.system import format_event_time
+        from .._rules import timestamp
 
         if not backoff > 0:
             raise InvalidArgument("backoff", backoff, "must be positive")
@@ -141,7 +141,7 @@ class EventWatcher:
             raise InvalidArgument("inactivity_timeout", inactivity_timeout, "must be positive")
         self._client = client
         self._filters = normalize_filters(filters)
-        self._since = None if since is None else format_event_time(since, "since")
+        self._since = None if since is None else timestamp(since, "since")
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._factor = backoff_factor

@@ -58,8 +58,8 @@ from aiodock.models.swarm import (
     secret_ref,
     service_spec,
 )
+from aiodock.resources._swarm_base import version_index
 from aiodock.resources.services import assess, spec_body
-from aiodock.resources.swarm import version_index
 from aiodock.testing import FakeDocker, FakeRequest
 
 NOT_MANAGER = (

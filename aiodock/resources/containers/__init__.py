@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any
 
-from .._checks import detach_key_bytes, parse_bytes
+from ..._rules import detach_key_bytes, parse_bytes
 from .._logs import LogStream
 from ._archive_stream import ArchiveStream
 from ._attach_ws import AttachWebSocket

@@ -10,10 +10,16 @@ from ..._dockerignore import clean_path
 from ..._progress import BodyGuard
 from ..._streaming import AsyncStream
 from ...errors import InvalidArgument
-from .._image_args import _is_within
 
 if TYPE_CHECKING:
     from ..._client import DockerClient
+
+
+def _is_within(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
 
 
 def _dockerfile_in(context_dir: str, name: str | None, extra: dict[str, bytes]) -> str | None:
