@@ -26,7 +26,7 @@ import inspect
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
@@ -629,12 +629,27 @@ def structure_list(data: Any, cls: type[T]) -> list[T]:
     return [hook(item, cls) for item in data if item is not None]
 
 
-def unstructure(obj: Any) -> Any:
+def unstructure(obj: Any, *, keep: Iterable[str] = ()) -> Any:
     """Turn a model (or list/dict of models) into wire-keyed JSON-ready data.
 
-    Attributes equal to their default are left out, recursively.
+    Attributes equal to their default are left out, recursively, except those
+    named in ``keep`` (attribute names, dotted for nested models such as
+    ``"templating.options"``): a request body sends them even at their default,
+    where the daemon reads a missing key differently or callers rely on seeing it.
     """
-    return converter.unstructure(obj)
+    data = converter.unstructure(obj)
+    for path in keep:
+        _keep(obj, data, path.split("."))
+    return data
+
+
+def _keep(obj: Any, data: dict[str, Any], names: list[str]) -> None:
+    field = attrs.fields_dict(type(obj))[names[0]]
+    value = getattr(obj, names[0])
+    if len(names) == 1:
+        data[_wire_key(field)] = converter.unstructure(value)
+    elif value is not None:
+        _keep(value, data.setdefault(_wire_key(field), {}), names[1:])
 
 
 # --- JSON -------------------------------------------------------------------------

@@ -25,12 +25,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .. import _rules
+from .._rules import duration_ns
 from ..errors import InvalidArgument
 from . import _generated
 
@@ -41,7 +42,6 @@ from . import _generated
 if TYPE_CHECKING:
     from ._generated import (
         Config,
-        Driver,
         EndpointPortConfig,
         Limit,
         Mount,
@@ -63,46 +63,13 @@ __all__ = [
     "config_ref",
     "decode_data",
     "duration_ns",
+    "encode_data",
     "mode_name",
     "secret_ref",
     "service_spec",
 ]
 
-_NS = 1_000_000_000
-
-
-def duration_ns(value: float | _dt.timedelta, parameter: str = "duration") -> int:
-    """Seconds (``int``/``float``) or a ``timedelta`` as whole nanoseconds.
-
-    The engine counts every swarm duration (update delay, restart delay, stop
-    grace period, health check interval...) in nanoseconds.
-    """
-    if isinstance(value, bool):
-        raise InvalidArgument(parameter, value, "expected seconds or a timedelta")
-    if isinstance(value, _dt.timedelta):
-        ns = (value.days * 86_400 + value.seconds) * _NS + value.microseconds * 1000
-    elif isinstance(value, int):
-        ns = value * _NS
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidArgument(parameter, value, "must be finite")
-        ns = round(value * _NS)
-    else:
-        raise InvalidArgument(
-            parameter, value, f"expected seconds or a timedelta, not {type(value).__name__}"
-        )
-    if ns < 0:
-        raise InvalidArgument(parameter, value, "must not be negative")
-    return ns
-
-
 # --- modes ---------------------------------------------------------------------------
-
-
-def _count(value: int, parameter: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidArgument(parameter, value, f"expected an integer >= {minimum}")
-    return value
 
 
 class ServiceMode:
@@ -118,7 +85,9 @@ class ServiceMode:
             replicas: how many tasks to run (``0`` is allowed).
         """
         return _generated.ServiceSpecMode(
-            replicated=_generated.ServiceSpecModeReplicated(replicas=_count(replicas, "replicas"))
+            replicated=_generated.ServiceSpecModeReplicated(
+                replicas=_rules.integer(replicas, "replicas")
+            )
         )
 
     @staticmethod
@@ -140,10 +109,10 @@ class ServiceMode:
         job = _generated.ServiceSpecModeReplicatedJob(
             max_concurrent=0
             if max_concurrent is None
-            else _count(max_concurrent, "max_concurrent", 1),
+            else _rules.integer(max_concurrent, "max_concurrent", minimum=1),
             total_completions=0
             if total_completions is None
-            else _count(total_completions, "total_completions", 1),
+            else _rules.integer(total_completions, "total_completions", minimum=1),
         )
         return _generated.ServiceSpecMode(replicated_job=job)
 
@@ -177,6 +146,20 @@ def mode_name(mode: ServiceSpecMode | None) -> str:
 
 
 # --- secrets and configs ---------------------------------------------------------------
+
+
+def encode_data(data: bytes | bytearray | memoryview | str, parameter: str = "data") -> str:
+    """``data`` (bytes, or text sent as UTF-8) as the base64 the engine expects.
+
+    Errors never show the data itself.
+    """
+    if isinstance(data, str):
+        raw = data.encode("utf-8")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+    else:
+        raise InvalidArgument(parameter, f"<{type(data).__name__}>", "expected bytes or str")
+    return base64.b64encode(raw).decode("ascii")
 
 
 def decode_data(value: Config | Secret | str) -> bytes:
@@ -215,22 +198,22 @@ class SecretCreate:
     templating: _generated.Driver | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON body, keys as the engine spells them."""
-        body: dict[str, Any] = {"Name": self.name, "Labels": dict(self.labels)}
-        if self.data:
-            body["Data"] = base64.b64encode(self.data).decode("ascii")
-        if self.driver is not None:
-            body["Driver"] = _driver_wire(self.driver)
-        if self.templating is not None:
-            body["Templating"] = _driver_wire(self.templating)
-        return body
+        """The JSON body, keys as the engine spells them (from the generated request model).
 
+        Name and labels are always sent, like a driver's options (as for configs).
+        """
+        from .._convert import unstructure  # not at import: _convert brings cattrs
 
-def _driver_wire(driver: Driver) -> dict[str, Any]:
-    out: dict[str, Any] = {"Name": driver.name}
-    if driver.options:
-        out["Options"] = dict(driver.options)
-    return out
+        request = _generated.SecretCreateRequest(
+            name=self.name,
+            labels=dict(self.labels),
+            data=base64.b64encode(self.data).decode("ascii"),
+            driver=self.driver,
+            templating=self.templating,
+        )
+        return unstructure(  # type: ignore[no-any-return]
+            request, keep=("name", "labels", "driver.options", "templating.options")
+        )
 
 
 def _file_mode(mode: int) -> int:
@@ -316,69 +299,15 @@ def config_ref(
 # --- a whole service spec ----------------------------------------------------------------
 
 
-def _str_list(value: str | Sequence[str] | None, parameter: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    items = list(value)
-    for item in items:
-        if not isinstance(item, str):
-            raise InvalidArgument(parameter, value, "expected strings")
-    return items
-
-
-def _env_list(env: Mapping[str, str] | Sequence[str] | None) -> list[str]:
-    if env is None:
-        return []
-    if isinstance(env, Mapping):
-        out = []
-        for key, value in env.items():
-            if not isinstance(key, str) or not key or "=" in key:
-                raise InvalidArgument("env", key, "variable names must be non-empty, without '='")
-            out.append(f"{key}={value}")
-        return out
-    return _str_list(env, "env")
-
-
-def _port(value: EndpointPortConfig | int | str | tuple[int, int]) -> EndpointPortConfig:
-    """``8080`` (target only), ``"8080:80"``/``(8080, 80)`` (published:target), ``"53/udp"``."""
-    if isinstance(value, _generated.EndpointPortConfig):
-        return value
-    if isinstance(value, bool):
-        raise InvalidArgument("ports", value, "expected a port")
-    if isinstance(value, int):
-        return _generated.EndpointPortConfig(target_port=value, protocol="tcp")
-    if isinstance(value, tuple) and len(value) == 2:
-        published, target = value
-        return _generated.EndpointPortConfig(
-            published_port=published, target_port=target, protocol="tcp"
-        )
-    if isinstance(value, str):
-        text, _, proto = value.partition("/")
-        published_text, sep, target_text = text.rpartition(":")
-        try:
-            target = int(target_text)
-            published = int(published_text) if sep else 0
-        except ValueError:
-            raise InvalidArgument(
-                "ports", value, "expected 'published:target[/proto]' or 'target[/proto]'"
-            ) from None
-        return _generated.EndpointPortConfig(
-            published_port=published, target_port=target, protocol=proto or "tcp"
-        )
-    raise InvalidArgument("ports", value, "expected an EndpointPortConfig, int, str or a pair")
-
-
 def service_spec(
     image: str,
     *,
     name: str = "",
-    command: Sequence[str] | None = None,
-    args: Sequence[str] | None = None,
+    command: str | Sequence[str] | None = None,
+    args: str | Sequence[str] | None = None,
     env: Mapping[str, str] | Sequence[str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    container_labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Sequence[str] | None = None,
+    container_labels: Mapping[str, str] | Sequence[str] | None = None,
     workdir: str = "",
     user: str = "",
     tty: bool = False,
@@ -405,9 +334,12 @@ def service_spec(
         image: the image reference or id (an id keeps nodes from asking a
             registry for an image they have locally).
         name: the service's name.
-        command: replaces the image's entrypoint.
-        args: replaces the image's command.
-        env: the containers' environment, ``{"K": "v"}`` or ``["K=v"]``.
+        command: replaces the image's entrypoint: a list, or a string split like a
+            POSIX shell does (as ``containers.create(cmd=...)``).
+        args: replaces the image's command (a list or a string, like ``command``).
+        env: the containers' environment, ``{"K": "v"}`` or ``["K=v"]``. A service
+            cannot unset a variable: ``{"K": None}`` raises
+            :class:`~aiodock.errors.InvalidArgument`.
         labels: the service's labels.
         container_labels: the labels of its containers.
         workdir: the working directory in the containers.
@@ -439,14 +371,14 @@ def service_spec(
     mode_name(mode)
     container = _generated.TaskSpecContainerSpec(
         image=image,
-        command=_str_list(command, "command"),
-        args=_str_list(args, "args"),
-        env=_env_list(env),
-        labels=dict(container_labels or {}),
+        command=_rules.command(command, "command") if command else [],
+        args=_rules.command(args, "args") if args else [],
+        env=[] if env is None else _rules.env(env, "env", unset=False),
+        labels=_rules.labels(container_labels, "container_labels") or {},
         dir=workdir,
         user=user,
         tty=tty,
-        mounts=list(mounts),
+        mounts=_rules.mounts(mounts),
         secrets=list(secrets),
         configs=list(configs),
         stop_grace_period=0
@@ -459,7 +391,9 @@ def service_spec(
         container_spec=container,
         restart_policy=restart_policy,
         resources=_generated.TaskSpecResources(limits=limits) if limits is not None else None,
-        placement=_generated.TaskSpecPlacement(constraints=list(constraints))
+        placement=_generated.TaskSpecPlacement(
+            constraints=_rules.strings(constraints, "constraints")
+        )
         if constraints
         else None,
         networks=[
@@ -468,10 +402,12 @@ def service_spec(
         ],
         log_driver=log_driver,
     )
-    endpoint = _generated.EndpointSpec(ports=[_port(p) for p in ports]) if ports else None
+    endpoint = (
+        _generated.EndpointSpec(ports=[_rules.endpoint_port(p) for p in ports]) if ports else None
+    )
     return _generated.ServiceSpec(
         name=name,
-        labels=dict(labels or {}),
+        labels=_rules.labels(labels, "labels") or {},
         task_template=task,
         mode=mode,
         update_config=update_config,

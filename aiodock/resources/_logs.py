@@ -12,17 +12,26 @@ process has a TTY). The stream works this out at most once per call:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from .. import _rules
 from .._frames import Frame, MultiplexDecoder, RawDecoder
 from .._request import Request
 from .._streaming import FrameStream
-from ..errors import DockerConnectionError, DockerTimeoutError, StreamError, UsageError
+from ..errors import (
+    DockerConnectionError,
+    DockerTimeoutError,
+    InvalidArgument,
+    StreamError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from .._client import DockerClient
+    from .._rules import EventTime
+    from ..models import TaskSpec
 
-__all__ = ["LogStream", "open_logs"]
+__all__ = ["LogStream", "open_logs", "spec_tty", "swarm_logs"]
 
 _MUX_TYPE = "application/vnd.docker.multiplexed-stream"
 _RAW_TYPE = "application/vnd.docker.raw-stream"
@@ -205,3 +214,54 @@ def open_logs(
         framing=framing,
     )
     return stream
+
+
+# --- service and task logs ---------------------------------------------------------------
+
+
+def spec_tty(task: TaskSpec | None) -> bool:
+    """Whether the containers of a task spec have a TTY (their logs are then raw)."""
+    container = task.container_spec if task is not None else None
+    return bool(container is not None and container.tty)
+
+
+def swarm_logs(
+    client: DockerClient,
+    path: str,
+    *,
+    choose_tty: Callable[[], Awaitable[bool]],
+    tty: bool | None,
+    stdout: bool,
+    stderr: bool,
+    follow: bool,
+    since: EventTime | None,
+    timestamps: bool,
+    tail: int | Literal["all"] | None,
+    details: bool,
+    not_found: type[Any],
+    operation: str,
+    min_api: str,
+) -> LogStream:
+    """The logs of a service or task (``path`` ends in ``/logs``)."""
+    if not (stdout or stderr):
+        raise InvalidArgument("stdout", stdout, "ask for stdout, stderr or both")
+    params = {
+        "stdout": bool(stdout),
+        "stderr": bool(stderr),
+        "follow": bool(follow),
+        "timestamps": bool(timestamps),
+        "details": bool(details),
+        "since": None if since is None else _rules.timestamp(since, "since"),
+        "tail": _rules.tail(tail),
+    }
+    if tty is not None and not isinstance(tty, bool):
+        raise InvalidArgument("tty", tty, "expected True, False or None (ask the engine)")
+    return open_logs(
+        client,
+        path,
+        choose_tty,
+        tty=tty,
+        params=params,
+        not_found=not_found,
+        requirement=(operation, min_api),
+    )

@@ -6,21 +6,24 @@ Unlike secrets, a config's data comes back from inspect (base64 in
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from .. import models
+from .. import _rules, models
+from .._convert import unstructure
 from .._filters import Filters, encode_filters
 from .._request import Request, quote_path
-from ..errors import InvalidArgument, NotFound
-from .secrets import driver_of, labels_of
-from .swarm import SwarmResource, version_index
+from ..errors import NotFound
+from ..models.swarm import encode_data
+from ._swarm_base import SwarmResource, driver_of, version_index
 
 if TYPE_CHECKING:
     from ..models import Config, Driver, ObjectVersion
 
 __all__ = ["Configs"]
+
+# Sent even when empty, as the engine's own client does: a driver's options too.
+_CONFIG_KEEP = ("name", "labels", "templating.options")
 
 
 class Configs(SwarmResource):
@@ -50,7 +53,7 @@ class Configs(SwarmResource):
         name: str,
         data: bytes | bytearray | memoryview | str,
         *,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         templating: str | Driver | None = None,
     ) -> str:
         """Store a config; returns its id.
@@ -63,22 +66,13 @@ class Configs(SwarmResource):
                 for each task.
         """
         await self._client._require_api("configs", "1.30")
-        if not isinstance(name, str) or not name:
-            raise InvalidArgument("name", name, "expected a non-empty name")
-        if isinstance(data, str):
-            raw = data.encode("utf-8")
-        elif isinstance(data, (bytes, bytearray, memoryview)):
-            raw = bytes(data)
-        else:
-            raise InvalidArgument("data", type(data).__name__, "expected bytes or str")
-        body: dict[str, Any] = {
-            "Name": name,
-            "Labels": labels_of(labels),
-            "Data": base64.b64encode(raw).decode("ascii"),
-        }
-        driver = driver_of(templating, "templating")
-        if driver is not None:
-            body["Templating"] = {"Name": driver.name, "Options": dict(driver.options)}
+        request = models.ConfigCreateRequest(
+            name=_rules.non_empty(name, "name"),
+            labels=_rules.labels(labels, "labels") or {},
+            data=encode_data(data),
+            templating=driver_of(templating, "templating"),
+        )
+        body = unstructure(request, keep=(*_CONFIG_KEEP, "data"))
         answer = await self._guard(
             self._client._json(Request("POST", "/configs/create", body=body))
         )
@@ -101,7 +95,7 @@ class Configs(SwarmResource):
         self,
         config_id: str,
         *,
-        labels: Mapping[str, str],
+        labels: Mapping[str, str] | Sequence[str],
         version: int | ObjectVersion | None = None,
     ) -> None:
         """Replace a config's labels (the only thing the engine lets change).
@@ -115,18 +109,18 @@ class Configs(SwarmResource):
                 change fails with :class:`~aiodock.errors.Conflict`.
         """
         await self._client._require_api("configs", "1.30")
-        new_labels = labels_of(labels)
+        new_labels = _rules.labels(labels, "labels") or {}
         index = None if version is None else version_index(version)
         current = await self.inspect(config_id)
         if index is None:
             index = version_index(current.version)
         spec = current.spec
-        body: dict[str, Any] = {"Name": spec.name if spec else "", "Labels": new_labels}
-        if spec is not None and spec.templating is not None:
-            body["Templating"] = {
-                "Name": spec.templating.name,
-                "Options": dict(spec.templating.options),
-            }
+        request = models.ConfigSpec(
+            name=spec.name if spec else "",
+            labels=new_labels,
+            templating=spec.templating if spec is not None else None,
+        )
+        body = unstructure(request, keep=_CONFIG_KEEP)
         await self._guard(
             self._client._status(
                 Request(

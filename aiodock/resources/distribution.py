@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import models
+from .. import _rules, models
+from .._auth import AuthLike
 from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
 from .._request import Request, quote_path
 from ..errors import ImageNotFound, ServerError, Unauthorized
 from ._base import Resource
-from ._image_args import AuthLike, _reference
 
 if TYPE_CHECKING:
     from ..models import DistributionInspect
@@ -33,7 +33,7 @@ class Distribution(Resource):
             auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
                 ``None``, credentials come from the docker config.
         """
-        ref = _reference(image, "image")
+        ref = _rules.reference(image, "image")
         check_auth(auth)
         path = f"/distribution/{quote_path(image, 'image')}/json"
         header = await registry_auth_header(auth, ref.registry_for_auth)

@@ -17,7 +17,8 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .. import models
+from .. import _rules, models
+from .._convert import unstructure
 from .._frames import Frame
 from .._request import Request, quote_path
 from .._streaming import HijackedStream, Output
@@ -28,7 +29,6 @@ from ..errors import (
     InvalidArgument,
 )
 from ._base import Resource, within
-from ._checks import _command, _detach_keys, _env, _flag, _int, _seconds, _text
 
 if TYPE_CHECKING:
     # At run time the calls reach their models through aiodock.models, which
@@ -164,25 +164,24 @@ class Exec(Resource):
             detach_keys: override the key sequence that detaches.
             console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
-        body: dict[str, Any] = {
-            "Cmd": _command(cmd, "cmd"),
-            "AttachStdin": _flag(stdin, "stdin"),
-            "AttachStdout": _flag(stdout, "stdout"),
-            "AttachStderr": _flag(stderr, "stderr"),
-            "Tty": _flag(tty, "tty"),
-            "Privileged": _flag(privileged, "privileged"),
-        }
-        if env is not None:
-            body["Env"] = _env(env, "env")
-        if user is not None:
-            body["User"] = _text(user, "user")
-        if working_dir is not None:
-            body["WorkingDir"] = _text(working_dir, "working_dir")
-        if detach_keys is not None:
-            body["DetachKeys"] = _detach_keys(detach_keys)
+        config = models.ExecConfig(
+            cmd=_rules.command(cmd, "cmd"),
+            attach_stdin=_rules.flag(stdin, "stdin"),
+            attach_stdout=_rules.flag(stdout, "stdout"),
+            attach_stderr=_rules.flag(stderr, "stderr"),
+            tty=_rules.flag(tty, "tty"),
+            privileged=_rules.flag(privileged, "privileged"),
+            env=[] if env is None else _rules.env(env, "env"),
+            user="" if user is None else _rules.text(user, "user"),
+            working_dir="" if working_dir is None else _rules.text(working_dir, "working_dir"),
+            detach_keys="" if detach_keys is None else _rules.detach_keys(detach_keys),
+            console_size=None if console_size is None else _console_size(console_size),
+        )
         if console_size is not None:
-            body["ConsoleSize"] = _console_size(console_size)
             await self._client._require_api("console_size", "1.42")
+        # The flags go out even when false, as before; an empty env given stays sent.
+        keep = ["cmd", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "privileged"]
+        body = unstructure(config, keep=keep + ([] if env is None else ["env"]))
         return await self._client._model(
             Request(
                 "POST",
@@ -233,15 +232,16 @@ class Exec(Resource):
                 up when not given.
             console_size: initial TTY size ``(height, width)``; needs API 1.42.
         """
-        _flag(detach, "detach")
+        _rules.flag(detach, "detach")
         size = None if console_size is None else _console_size(console_size)
         if size is not None:
             await self._client._require_api("console_size", "1.42")
         if tty is None:
             tty = await self._tty(exec_id)
-        body: dict[str, Any] = {"Detach": detach, "Tty": _flag(tty, "tty")}
-        if size is not None:
-            body["ConsoleSize"] = size
+        body = unstructure(
+            models.ExecStartConfig(detach=detach, tty=_rules.flag(tty, "tty"), console_size=size),
+            keep=("detach", "tty"),
+        )
         path = self._path(exec_id, "/start")
         if detach:
             await self._client._status(Request("POST", path, body=body))
@@ -261,8 +261,8 @@ class Exec(Resource):
             width: columns.
         """
         params = {
-            "h": _int(height, "height", minimum=1, maximum=65535),
-            "w": _int(width, "width", minimum=1, maximum=65535),
+            "h": _rules.integer(height, "height", minimum=1, maximum=65535),
+            "w": _rules.integer(width, "width", minimum=1, maximum=65535),
         }
         await self._client._status(Request("POST", self._path(exec_id, "/resize"), params=params))
 
@@ -288,7 +288,7 @@ class Exec(Resource):
         """
         deadline = None
         if timeout is not None:
-            deadline = asyncio.get_running_loop().time() + _seconds(timeout, "timeout")
+            deadline = asyncio.get_running_loop().time() + _rules.seconds(timeout, "timeout")
         attempt = 0
         while True:
             info = await self.inspect(exec_id)
@@ -376,7 +376,7 @@ class Exec(Resource):
         if stdin is not None and not isinstance(stdin, (bytes, bytearray, memoryview)):
             raise InvalidArgument("stdin", stdin, "expected bytes")
         if timeout is not None:
-            _seconds(timeout, "timeout")
+            _rules.seconds(timeout, "timeout")
 
         async def go() -> ExecResult:
             process = await self.spawn(

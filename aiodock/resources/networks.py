@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import models
+from .. import _rules, models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
 from .._request import NO_LIMIT, Request, quote_path
 from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
-from ._checks import non_empty, str_map
 
 if TYPE_CHECKING:
     from ..models import (
@@ -28,14 +27,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["Networks"]
-
-
-def _str_list(parameter: str, value: Sequence[str] | None) -> builtins.list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not all(isinstance(v, str) and v for v in value):
-        raise InvalidArgument(parameter, value, "expected a sequence of non-empty strings")
-    return builtins.list(value)
 
 
 def _optional_bool(parameter: str, value: bool | None) -> bool | None:
@@ -127,7 +118,7 @@ class Networks(Resource):
         enable_ipv4: bool | None = None,
         enable_ipv6: bool | None = None,
         options: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         scope: str | None = None,
         config_only: bool | None = None,
         config_from: str | None = None,
@@ -155,42 +146,47 @@ class Networks(Resource):
             check_duplicate: ask daemons before API 1.44 to refuse a second network
                 of the same name (newer daemons always refuse).
         """
-        non_empty("name", name)
+        _rules.non_empty(name, "name")
         if driver is not None:
-            non_empty("driver", driver)
+            _rules.non_empty(driver, "driver")
         if scope is not None and scope not in ("local", "swarm", "global"):
             raise InvalidArgument("scope", scope, "expected 'local', 'swarm' or 'global'")
         if config_from is not None:
-            non_empty("config_from", config_from)
+            _rules.non_empty(config_from, "config_from")
         flags = {
-            "Internal": _optional_bool("internal", internal),
-            "Attachable": _optional_bool("attachable", attachable),
-            "Ingress": _optional_bool("ingress", ingress),
-            "EnableIPv4": _optional_bool("enable_ipv4", enable_ipv4),
-            "EnableIPv6": _optional_bool("enable_ipv6", enable_ipv6),
-            "ConfigOnly": _optional_bool("config_only", config_only),
+            "internal": _optional_bool("internal", internal),
+            "attachable": _optional_bool("attachable", attachable),
+            "ingress": _optional_bool("ingress", ingress),
+            "enable_ipv4": _optional_bool("enable_ipv4", enable_ipv4),
+            "enable_ipv6": _optional_bool("enable_ipv6", enable_ipv6),
+            "config_only": _optional_bool("config_only", config_only),
         }
-        body: dict[str, Any] = {"Name": name}
-        if driver is not None:
-            body["Driver"] = driver
-        if scope is not None:
-            body["Scope"] = scope
-        body.update({k: v for k, v in flags.items() if v is not None})
+        given = {k: v for k, v in flags.items() if v is not None}
         if ipam is not None:
             _check_ipam(ipam)
-            body["IPAM"] = unstructure(ipam)
-        opts = str_map("options", options)
-        if opts is not None:
-            body["Options"] = opts
-        labs = str_map("labels", labels)
-        if labs is not None:
-            body["Labels"] = labs
-        if config_from is not None:
-            body["ConfigFrom"] = unstructure(models.ConfigReference(network=config_from))
+        opts = _rules.str_map(options, "options")
+        labs = _rules.labels(labels, "labels")
         if enable_ipv4 is not None:
             await self._client._require_api("enable_ipv4", "1.47")
-        if check_duplicate and not await self._client._api_at_least("1.44"):
-            body["CheckDuplicate"] = True
+        check = bool(check_duplicate) and not await self._client._api_at_least("1.44")
+        request = models.NetworkCreateRequest(
+            name=name,
+            driver=driver or "",
+            scope=scope or "",
+            ipam=ipam,
+            options=opts or {},
+            labels=labs or {},
+            config_from=None
+            if config_from is None
+            else models.ConfigReference(network=config_from),
+            check_duplicate=check,
+            **given,
+        )
+        # A flag given as False is sent (the daemon reads a missing EnableIPv4/EnableIPv6
+        # as its own default, which may be true), and so is an empty map given.
+        keep = ["name", *given]
+        keep += [k for k, v in (("options", opts), ("labels", labs)) if v is not None]
+        body = unstructure(request, keep=keep)
         try:
             return await self._client._model(
                 Request("POST", "/networks/create", body=body), models.NetworkCreateResponse
@@ -240,17 +236,17 @@ class Networks(Resource):
             ipv6_address: a fixed IPv6 address (overrides ``endpoint_config``).
             links: legacy links, ``"container:alias"`` (overrides ``endpoint_config``).
         """
-        non_empty("container", container)
+        _rules.non_empty(container, "container")
         if endpoint_config is not None and not isinstance(endpoint_config, models.EndpointSettings):
             raise InvalidArgument(
                 "endpoint_config", endpoint_config, "expected an aiodock.models.EndpointSettings"
             )
         endpoint = endpoint_config or models.EndpointSettings()
         changes: dict[str, Any] = {}
-        alias_list = _str_list("aliases", aliases)
+        alias_list = None if aliases is None else _rules.strings(aliases, "aliases", empty=False)
         if alias_list is not None:
             changes["aliases"] = alias_list
-        link_list = _str_list("links", links)
+        link_list = None if links is None else _rules.strings(links, "links", empty=False)
         if link_list is not None:
             changes["links"] = link_list
         if ipv4_address is not None or ipv6_address is not None:
@@ -271,10 +267,11 @@ class Networks(Resource):
         if endpoint.ipam_config is not None:
             _check_ip("ipv4_address", endpoint.ipam_config.ipv4_address, network=False)
             _check_ip("ipv6_address", endpoint.ipam_config.ipv6_address, network=False)
-        body: dict[str, Any] = {"Container": container}
-        wire = unstructure(endpoint)
-        if wire:
-            body["EndpointConfig"] = wire
+        request = models.NetworkConnectRequest(
+            container=container,
+            endpoint_config=None if endpoint == models.EndpointSettings() else endpoint,
+        )
+        body = unstructure(request, keep=("container",))
         await self._client._status(
             Request("POST", self._path(network_id, "/connect"), body=body, not_found=NotFound)
         )
@@ -288,12 +285,12 @@ class Networks(Resource):
             force: also when it is not running or, for swarm networks, when the
                 container is gone.
         """
-        non_empty("container", container)
+        _rules.non_empty(container, "container")
         if not isinstance(force, bool):
             raise InvalidArgument("force", force, "expected a bool")
-        body: dict[str, Any] = {"Container": container}
-        if force:
-            body["Force"] = True
+        body = unstructure(
+            models.NetworkDisconnectRequest(container=container, force=force), keep=("container",)
+        )
         await self._client._status(
             Request("POST", self._path(network_id, "/disconnect"), body=body, not_found=NotFound)
         )

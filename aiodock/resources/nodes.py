@@ -9,7 +9,7 @@ from .._convert import unstructure
 from .._filters import Filters, encode_filters
 from .._request import Request, quote_path
 from ..errors import InvalidArgument, NodeNotFound
-from .swarm import SwarmResource, version_index
+from ._swarm_base import SwarmResource, version_index
 
 if TYPE_CHECKING:
     from ..models import Node, NodeSpec, ObjectVersion

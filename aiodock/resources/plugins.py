@@ -66,7 +66,7 @@ def _privileges_body(privileges: Sequence[PluginPrivilege] | None) -> list[dict[
             raise InvalidArgument(
                 "privileges", item, "expected PluginPrivilege items (from plugins.privileges())"
             )
-        out.append({"Name": item.name, "Description": item.description, "Value": list(item.value)})
+        out.append(unstructure(item, keep=("name", "description", "value")))
     return out
 
 

@@ -6,49 +6,20 @@ shows only the metadata). It is never put in a ``repr``, a log or an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .. import models
+from .. import _rules, models
 from .._filters import Filters, encode_filters
 from .._request import Request, quote_path
 from ..errors import InvalidArgument, NotFound
 from ..models.swarm import SecretCreate
-from .swarm import SwarmResource, version_index
+from ._swarm_base import SwarmResource, driver_of, version_index
 
 if TYPE_CHECKING:
     from ..models import Driver, ObjectVersion, Secret
 
-__all__ = ["Secrets", "driver_of", "labels_of"]
-
-
-def labels_of(labels: Mapping[str, str] | None) -> dict[str, str]:
-    """Validated labels (``None`` gives ``{}``)."""
-    if labels is None:
-        return {}
-    if not isinstance(labels, Mapping):
-        raise InvalidArgument("labels", labels, "expected a mapping of str to str")
-    out: dict[str, str] = {}
-    for key, value in labels.items():
-        if not isinstance(key, str) or not key or not isinstance(value, str):
-            raise InvalidArgument("labels", labels, "expected a mapping of str to str")
-        out[key] = value
-    return out
-
-
-def driver_of(driver: str | Driver | None, parameter: str) -> Driver | None:
-    """A driver given by name or as a :class:`~aiodock.models.Driver`."""
-    if driver is None or isinstance(driver, models.Driver):
-        return driver
-    if isinstance(driver, str) and driver:
-        return models.Driver(name=driver)
-    raise InvalidArgument(parameter, driver, "expected a driver name or a Driver")
-
-
-def _name(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidArgument("name", name, "expected a non-empty name")
-    return name
+__all__ = ["Secrets"]
 
 
 def _raw(data: bytes | bytearray | memoryview | str) -> bytes:
@@ -86,7 +57,7 @@ class Secrets(SwarmResource):
         name: str,
         data: bytes | bytearray | memoryview | str = b"",
         *,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         driver: str | Driver | None = None,
         templating: str | Driver | None = None,
     ) -> str:
@@ -104,9 +75,9 @@ class Secrets(SwarmResource):
         """
         await self._client._require_api("secrets", "1.25")
         request = SecretCreate(
-            name=_name(name),
+            name=_rules.non_empty(name, "name"),
             data=_raw(data),
-            labels=labels_of(labels),
+            labels=_rules.labels(labels, "labels") or {},
             driver=driver_of(driver, "driver"),
             templating=driver_of(templating, "templating"),
         )
@@ -134,7 +105,7 @@ class Secrets(SwarmResource):
         self,
         secret_id: str,
         *,
-        labels: Mapping[str, str],
+        labels: Mapping[str, str] | Sequence[str],
         version: int | ObjectVersion | None = None,
     ) -> None:
         """Replace a secret's labels (the only thing the engine lets change).
@@ -149,7 +120,7 @@ class Secrets(SwarmResource):
                 Without it the version just read is used.
         """
         await self._client._require_api("secret update", "1.26")
-        new_labels = labels_of(labels)
+        new_labels = _rules.labels(labels, "labels") or {}
         index = None if version is None else version_index(version)
         current = await self.inspect(secret_id)
         if index is None:

@@ -10,7 +10,6 @@ multiplexed stdout/stderr frames, or raw bytes when the service has a TTY
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -20,15 +19,14 @@ from .._auth import AuthLike, encode_registry_auth
 from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
 from .._request import Request, quote_path
+from .._rules import EventTime
 from .._streaming import FrameStream
 from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
-from ._logs import LogStream, open_logs
-from .swarm import SwarmResource, version_index
-from .system import EventTime, format_event_time
+from ._logs import spec_tty, swarm_logs
+from ._swarm_base import SwarmResource, version_index
 
 if TYPE_CHECKING:
-    from .._client import DockerClient
     from ..models import (
         ObjectVersion,
         Service,
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
         ServiceSpec,
         ServiceUpdateResponse,
         Task,
-        TaskSpec,
     )
 
 __all__ = ["ConvergenceError", "Services"]
@@ -45,65 +42,6 @@ _RUNNING = "running"
 _FAILED_STATES = frozenset({"failed", "rejected"})
 _UPDATE_BUSY = frozenset({"updating", "rollback_started"})
 _UPDATE_STUCK = frozenset({"paused", "rollback_paused"})
-
-
-# --- logs (shared with tasks) ---------------------------------------------------------
-
-
-def _tail(tail: int | Literal["all"] | None) -> str | None:
-    if tail is None or tail == "all":
-        return None if tail is None else "all"
-    if isinstance(tail, bool) or not isinstance(tail, int) or tail < 0:
-        raise InvalidArgument("tail", tail, "expected a number of lines >= 0 or 'all'")
-    return str(tail)
-
-
-def spec_tty(task: TaskSpec | None) -> bool:
-    """Whether the containers of a task spec have a TTY (their logs are then raw)."""
-    container = task.container_spec if task is not None else None
-    return bool(container is not None and container.tty)
-
-
-def log_stream(
-    client: DockerClient,
-    path: str,
-    *,
-    choose_tty: Callable[[], Awaitable[bool]],
-    tty: bool | None,
-    stdout: bool,
-    stderr: bool,
-    follow: bool,
-    since: EventTime | None,
-    timestamps: bool,
-    tail: int | Literal["all"] | None,
-    details: bool,
-    not_found: type[Any],
-    operation: str,
-    min_api: str,
-) -> LogStream:
-    """The logs of a service or task (``path`` ends in ``/logs``)."""
-    if not (stdout or stderr):
-        raise InvalidArgument("stdout", stdout, "ask for stdout, stderr or both")
-    params = {
-        "stdout": bool(stdout),
-        "stderr": bool(stderr),
-        "follow": bool(follow),
-        "timestamps": bool(timestamps),
-        "details": bool(details),
-        "since": None if since is None else format_event_time(since),
-        "tail": _tail(tail),
-    }
-    if tty is not None and not isinstance(tty, bool):
-        raise InvalidArgument("tty", tty, "expected True, False or None (ask the engine)")
-    return open_logs(
-        client,
-        path,
-        choose_tty,
-        tty=tty,
-        params=params,
-        not_found=not_found,
-        requirement=(operation, min_api),
-    )
 
 
 # --- bodies ---------------------------------------------------------------------------------
@@ -128,9 +66,7 @@ def spec_body(spec: ServiceSpec) -> dict[str, Any]:
         raise InvalidArgument("spec", "task_template", "the spec needs a task template")
     if container is not None and not container.image:
         raise InvalidArgument("spec", "image", "the container spec needs an image")
-    body: dict[str, Any] = unstructure(spec)
-    if spec.mode is not None and spec.mode.replicated is not None:
-        body["Mode"]["Replicated"]["Replicas"] = spec.mode.replicated.replicas
+    body: dict[str, Any] = unstructure(spec, keep=("mode.replicated.replicas",))
     return body
 
 
@@ -420,7 +356,7 @@ class Services(SwarmResource):
             service = await self.inspect(service_id)
             return spec_tty(service.spec.task_template if service.spec is not None else None)
 
-        return log_stream(
+        return swarm_logs(
             self._client,
             path,
             choose_tty=choose_tty,

@@ -1,96 +1,21 @@
-"""The ``swarm`` namespace, and the error mapping every swarm namespace shares.
-
-Swarm endpoints answer 503 when the daemon is not a swarm manager (or its
-swarm is locked); :class:`SwarmResource` turns that into
-:class:`~aiodock.errors.NotInSwarm` with a hint on what to do, and an update
-sent with a stale ``version`` (the engine's 500 "update out of sequence")
-into :class:`~aiodock.errors.Conflict` naming the version that was sent.
-"""
+"""The ``swarm`` namespace: create, join, leave, inspect, update and unlock the swarm."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import models
 from .._convert import unstructure
 from .._request import NO_LIMIT, Request
-from ..errors import APIError, Conflict, InvalidArgument, NotInSwarm
-from ._base import Resource
+from ..errors import InvalidArgument
+from ._swarm_base import SwarmResource, version_index
 
 if TYPE_CHECKING:
     from ..models import ObjectVersion, SwarmSpec
     from ..models import Swarm as SwarmInfo
 
-__all__ = ["Swarm", "SwarmResource", "map_swarm_error", "version_index"]
-
-T = TypeVar("T")
-
-_NOT_MANAGER = ("not a swarm manager", "not part of a swarm")
-_LOCKED = ("needs to be unlocked", "swarm is locked", "is encrypted")
-_OUT_OF_SEQUENCE = "update out of sequence"
-
-
-def map_swarm_error(exc: APIError, *, version: int | None = None) -> APIError | None:
-    """The clearer error for a swarm endpoint's answer, or ``None`` to keep ``exc``."""
-    message = exc.message
-    lowered = message.lower()
-    if exc.status == 503 and not isinstance(exc, NotInSwarm):
-        if any(marker in lowered for marker in _NOT_MANAGER):
-            return NotInSwarm(
-                exc.status,
-                f"{message} [this daemon is not a swarm manager: create a swarm with "
-                "`await docker.swarm.init(...)` or join one with `await docker.swarm.join(...)`]",
-                exc.method,
-                exc.path,
-            )
-        if any(marker in lowered for marker in _LOCKED):
-            return NotInSwarm(
-                exc.status,
-                f"{message} [the swarm is locked: unlock it with `await docker.swarm.unlock(key)`]",
-                exc.method,
-                exc.path,
-            )
-    if _OUT_OF_SEQUENCE in lowered and not isinstance(exc, Conflict):
-        sent = f"version {version}" if version is not None else "the version sent"
-        return Conflict(
-            exc.status,
-            f"{message} [{sent} is stale: the object was changed since it was read; "
-            "inspect it again and retry with its current version.index]",
-            exc.method,
-            exc.path,
-        )
-    return None
-
-
-def version_index(version: int | ObjectVersion | None, parameter: str = "version") -> int:
-    """The object version to send with an update (``obj.version`` or ``obj.version.index``)."""
-    if isinstance(version, models.ObjectVersion):
-        return version.index
-    if version is None:
-        raise InvalidArgument(parameter, version, "the object has no version; inspect it first")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise InvalidArgument(
-            parameter,
-            version,
-            "expected the object's version index (an int, or the ObjectVersion from inspect)",
-        )
-    return version
-
-
-class SwarmResource(Resource):
-    """A namespace whose endpoints belong to swarm mode (503 becomes ``NotInSwarm``)."""
-
-    __slots__ = ()
-
-    async def _guard(self, call: Awaitable[T], *, version: int | None = None) -> T:
-        try:
-            return await call
-        except APIError as exc:
-            mapped = map_swarm_error(exc, version=version)
-            if mapped is None:
-                raise
-            raise mapped from exc
+__all__ = ["Swarm"]
 
 
 def _addr_list(value: str | Sequence[str], parameter: str) -> list[str]:
@@ -151,35 +76,37 @@ class Swarm(SwarmResource):
         """
         if not isinstance(listen_addr, str) or not listen_addr:
             raise InvalidArgument("listen_addr", listen_addr, "expected 'host:port'")
-        body: dict[str, Any] = {
-            "ListenAddr": listen_addr,
-            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
-            "ForceNewCluster": bool(force_new_cluster),
-        }
-        if data_path_addr:
-            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
         if data_path_port is not None:
             if isinstance(data_path_port, bool) or not (
                 isinstance(data_path_port, int) and 1024 <= data_path_port <= 49151
             ):
                 raise InvalidArgument("data_path_port", data_path_port, "expected 1024..49151")
             await self._client._require_api("data_path_port", "1.40")
-            body["DataPathPort"] = data_path_port
+        pools = None
         if default_addr_pool is not None:
             pools = _addr_list(default_addr_pool, "default_addr_pool")
             await self._client._require_api("default_addr_pool", "1.39")
-            body["DefaultAddrPool"] = pools
         if subnet_size is not None:
             if isinstance(subnet_size, bool) or not (
                 isinstance(subnet_size, int) and 0 < subnet_size <= 32
             ):
                 raise InvalidArgument("subnet_size", subnet_size, "expected 1..32")
             await self._client._require_api("subnet_size", "1.39")
-            body["SubnetSize"] = subnet_size
-        if spec is not None:
-            if not isinstance(spec, models.SwarmSpec):
-                raise InvalidArgument("spec", spec, "expected a SwarmSpec")
-            body["Spec"] = unstructure(spec)
+        if spec is not None and not isinstance(spec, models.SwarmSpec):
+            raise InvalidArgument("spec", spec, "expected a SwarmSpec")
+        request = models.SwarmInitRequest(
+            listen_addr=listen_addr,
+            advertise_addr=_optional_str(advertise_addr, "advertise_addr") or "",
+            force_new_cluster=bool(force_new_cluster),
+            data_path_addr=(data_path_addr and _optional_str(data_path_addr, "data_path_addr"))
+            or "",
+            data_path_port=data_path_port or 0,
+            default_addr_pool=pools or [],
+            subnet_size=subnet_size or 0,
+            spec=spec,
+        )
+        keep = ["listen_addr", "advertise_addr", "force_new_cluster"]
+        body = unstructure(request, keep=keep + ([] if pools is None else ["default_addr_pool"]))
         node_id = await self._guard(
             self._client._json(Request("POST", "/swarm/init", body=body, timeout=NO_LIMIT))
         )
@@ -204,14 +131,17 @@ class Swarm(SwarmResource):
             advertise_addr: what other nodes are told to use to reach this one.
             data_path_addr: the address or interface for data-path (overlay) traffic.
         """
-        body: dict[str, Any] = {
-            "ListenAddr": listen_addr,
-            "AdvertiseAddr": _optional_str(advertise_addr, "advertise_addr") or "",
-            "RemoteAddrs": _addr_list(remote_addrs, "remote_addrs"),
-            "JoinToken": _secret_str(join_token, "join_token", "swarm's join token"),
-        }
-        if data_path_addr:
-            body["DataPathAddr"] = _optional_str(data_path_addr, "data_path_addr")
+        request = models.SwarmJoinRequest(
+            listen_addr=listen_addr,
+            advertise_addr=_optional_str(advertise_addr, "advertise_addr") or "",
+            remote_addrs=_addr_list(remote_addrs, "remote_addrs"),
+            join_token=_secret_str(join_token, "join_token", "swarm's join token"),
+            data_path_addr=(data_path_addr and _optional_str(data_path_addr, "data_path_addr"))
+            or "",
+        )
+        body = unstructure(
+            request, keep=("listen_addr", "advertise_addr", "remote_addrs", "join_token")
+        )
         await self._guard(
             self._client._status(Request("POST", "/swarm/join", body=body, timeout=NO_LIMIT))
         )
@@ -285,5 +215,8 @@ class Swarm(SwarmResource):
         Args:
             key: the unlock key from :meth:`unlock_key`.
         """
-        body = {"UnlockKey": _secret_str(key, "key", "swarm's unlock key")}
+        request = models.SwarmUnlockRequest(
+            unlock_key=_secret_str(key, "key", "swarm's unlock key")
+        )
+        body = unstructure(request, keep=("unlock_key",))
         await self._guard(self._client._status(Request("POST", "/swarm/unlock", body=body)))

@@ -2,84 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
-from .. import models
+from .. import _rules, models
 from .._filters import Filters, encode_filters
 from .._frames import JSONStreamDecoder
 from .._request import NO_LIMIT, UNSET, Repeated, Request, Timeout
+from .._rules import EventTime
 from .._streaming import AsyncStream, HijackedStream
 from ..errors import InvalidArgument, ResponseValidationError
 from ._base import Resource
 
 if TYPE_CHECKING:
+    from .._auth import AuthLike
     from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
     from ..models.events import Event
-    from .images import AuthLike
 
-__all__ = ["DF_TYPES", "EventTime", "System", "format_event_time"]
-
-#: What ``since``/``until`` accept: a ``datetime`` (naive means local time),
-#: seconds since the epoch as ``int``/``float``, or a string the daemon parses
-#: itself (``"1700000000.5"``, an RFC 3339 time, or a duration such as ``"10m"``
-#: meaning that long ago).
-EventTime: TypeAlias = _dt.datetime | int | float | str
+__all__ = ["DF_TYPES", "EventTime", "System"]
 
 #: Object kinds ``System.df(types=...)`` can restrict the report to.
 DF_TYPES = frozenset({"container", "image", "volume", "build-cache"})
-
-_NS = 1_000_000_000
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-
-
-def _from_ns(ns: int) -> str:
-    seconds, nanos = divmod(ns, _NS)
-    return f"{seconds}.{nanos:09d}"
-
-
-def format_event_time(value: EventTime, parameter: str = "since") -> str:
-    """Encode a ``since``/``until`` value the way the daemon parses it (``seconds.nanos``).
-
-    Raises :class:`~aiodock.errors.InvalidArgument` for negative, non-finite
-    or empty values and for other types.
-    """
-    if isinstance(value, bool):
-        raise InvalidArgument(parameter, value, "expected a datetime, seconds or a string")
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.astimezone()
-        delta = aware - _EPOCH
-        ns = (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1000
-        if ns < 0:
-            raise InvalidArgument(parameter, value, "must not be before 1970")
-        return _from_ns(ns)
-    if isinstance(value, int):
-        if value < 0:
-            raise InvalidArgument(parameter, value, "must not be negative")
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value) or value < 0:
-            raise InvalidArgument(parameter, value, "must be a finite, non-negative number")
-        try:
-            exact = Decimal(repr(value))
-            ns = int((exact * _NS).to_integral_value())
-        except (InvalidOperation, ValueError, OverflowError) as exc:
-            raise InvalidArgument(parameter, value, "not a usable number of seconds") from exc
-        return _from_ns(ns)
-    if isinstance(value, str):
-        if not value.strip():
-            raise InvalidArgument(parameter, value, "must not be empty")
-        if "\x00" in value:
-            raise InvalidArgument(parameter, value, "must not contain NUL")
-        return value
-    raise InvalidArgument(
-        parameter,
-        value,
-        f"expected a datetime, int/float seconds or a string, not {type(value).__name__}",
-    )
 
 
 def _event_parser() -> Callable[[Any], Event]:
@@ -99,15 +42,6 @@ def _event_parser() -> Callable[[Any], Event]:
             ) from exc
 
     return parse
-
-
-def _as_seconds(value: EventTime) -> float | None:
-    """Absolute seconds for values comparable on the client (not strings)."""
-    if isinstance(value, _dt.datetime):
-        return (value if value.tzinfo else value.astimezone()).timestamp()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 class System(Resource):
@@ -161,7 +95,7 @@ class System(Resource):
             email: an email address (ignored by most registries).
             identity_token: a token from an earlier login, instead of the password.
         """
-        from .images import auth_login
+        from ._login import auth_login
 
         return await auth_login(
             self._client,
@@ -261,15 +195,8 @@ class System(Resource):
                 :class:`~aiodock.errors.DockerTimeoutError` after that many silent
                 seconds (default: the client's ``stream_timeout``).
         """
-        params: dict[str, Any] = {"filters": encode_filters(filters)}
-        if since is not None:
-            params["since"] = format_event_time(since, "since")
-        if until is not None:
-            params["until"] = format_event_time(until, "until")
-        if since is not None and until is not None:
-            start, end = _as_seconds(since), _as_seconds(until)
-            if start is not None and end is not None and end < start:
-                raise InvalidArgument("until", until, f"is before since={since!r}")
+        start, end = _rules.time_window(since, until)
+        params: dict[str, Any] = {"filters": encode_filters(filters), "since": start, "until": end}
         if (
             inactivity_timeout is not UNSET
             and inactivity_timeout is not None

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Literal
 from .. import models
 from .._filters import Filters, encode_filters
 from .._request import Request, quote_path
+from .._rules import EventTime
 from .._streaming import FrameStream
 from ..errors import NotFound
-from .services import log_stream, spec_tty
-from .swarm import SwarmResource
-from .system import EventTime
+from ._logs import spec_tty, swarm_logs
+from ._swarm_base import SwarmResource
 
 if TYPE_CHECKING:
     from ..models import Task
@@ -84,7 +84,7 @@ class Tasks(SwarmResource):
         async def choose_tty() -> bool:
             return spec_tty((await self.inspect(task_id)).spec)
 
-        return log_stream(
+        return swarm_logs(
             self._client,
             self._path(task_id, "/logs"),
             choose_tty=choose_tty,

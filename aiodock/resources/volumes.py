@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from .. import models
+from .. import _rules, models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
 from .._request import NO_LIMIT, Request, quote_path
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
-from ._checks import non_empty, str_map
 
 if TYPE_CHECKING:
     from ..models import ClusterVolumeSpec, Volume, VolumePruneResponse
@@ -51,7 +50,7 @@ class Volumes(Resource):
         *,
         driver: str | None = None,
         driver_opts: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         cluster_volume_spec: ClusterVolumeSpec | None = None,
     ) -> Volume:
         """Create a volume.
@@ -66,17 +65,12 @@ class Volumes(Resource):
             labels: labels for the volume.
             cluster_volume_spec: a swarm CSI volume's spec; needs API 1.42.
         """
-        body: dict[str, Any] = {}
         if name is not None:
-            body["Name"] = non_empty("name", name)
+            _rules.non_empty(name, "name")
         if driver is not None:
-            body["Driver"] = non_empty("driver", driver)
-        opts = str_map("driver_opts", driver_opts)
-        if opts is not None:
-            body["DriverOpts"] = opts
-        labs = str_map("labels", labels)
-        if labs is not None:
-            body["Labels"] = labs
+            _rules.non_empty(driver, "driver")
+        opts = _rules.str_map(driver_opts, "driver_opts")
+        labs = _rules.labels(labels, "labels")
         if cluster_volume_spec is not None:
             if not isinstance(cluster_volume_spec, models.ClusterVolumeSpec):
                 raise InvalidArgument(
@@ -85,7 +79,16 @@ class Volumes(Resource):
                     "expected an aiodock.models.ClusterVolumeSpec",
                 )
             await self._client._require_api("cluster_volume_spec", "1.42")
-            body["ClusterVolumeSpec"] = unstructure(cluster_volume_spec)
+        request = models.VolumeCreateRequest(
+            name=name or "",
+            driver=driver or "",
+            driver_opts=opts or {},
+            labels=labs or {},
+            cluster_volume_spec=cluster_volume_spec,
+        )
+        # An empty map given is sent as given.
+        keep = [k for k, v in (("driver_opts", opts), ("labels", labs)) if v is not None]
+        body = unstructure(request, keep=keep)
         return await self._client._model(
             Request("POST", "/volumes/create", body=body), models.Volume
         )
@@ -124,7 +127,7 @@ class Volumes(Resource):
                 "PUT",
                 f"/volumes/{quoted}",
                 params={"version": version},
-                body={"Spec": unstructure(spec)},
+                body=unstructure(models.VolumeUpdateRequest(spec=spec)),
                 not_found=VolumeNotFound,
             )
         )

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from ._fake import ExecSession, FakeDocker, PullPlan
     from ._files import FakeFile, FileTree
     from ._registry import FakeRegistry
-    from ._state import FakeContainer, FakeExec, FakeImage, FakeNetwork, FakeVolume, LogEntry
+    from ._state.containers import FakeContainer, LogEntry
+    from ._state.execs import FakeExec
+    from ._state.images import FakeImage
+    from ._state.networks import FakeNetwork
+    from ._state.volumes import FakeVolume
     from ._wire import Answer, FakeRequest, RecordedRequest
 
 __all__ = [
@@ -51,15 +55,15 @@ _WHERE = {
     "ExecSession": "._fake",
     "FakeDocker": "._fake",
     "PullPlan": "._fake",
-    "FakeContainer": "._state",
-    "FakeExec": "._state",
+    "FakeContainer": "._state.containers",
+    "FakeExec": "._state.execs",
     "FakeFile": "._files",
     "FileTree": "._files",
     "FakeRegistry": "._registry",
-    "FakeImage": "._state",
-    "FakeNetwork": "._state",
-    "FakeVolume": "._state",
-    "LogEntry": "._state",
+    "FakeImage": "._state.images",
+    "FakeNetwork": "._state.networks",
+    "FakeVolume": "._state.volumes",
+    "LogEntry": "._state.containers",
     "Answer": "._wire",
     "FakeRequest": "._wire",
     "RecordedRequest": "._wire",

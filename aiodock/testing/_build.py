@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import attrs
 from aiohttp import web
 
-from ._state import DEFAULT_PATH_ENV, FakeImage, normalize_ref
+from ._state.images import DEFAULT_PATH_ENV, FakeImage
+from ._state.values import normalize_ref
 from ._wire import Answer, FakeRequest
 
 if TYPE_CHECKING:

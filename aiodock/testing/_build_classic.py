@@ -30,7 +30,7 @@ from ._build import (
     store_image,
     tag_image,
 )
-from ._state import Forever, run_argv
+from ._programs import Forever, run_argv
 from ._wire import Answer, FakeRequest, json_body
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from ._state import now_ns, rfc3339
+from ._state.values import now_ns, rfc3339
 from ._wire import Answer
 
 __all__ = ["FakeFile", "FileTree"]

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from ._state import FakeImage, normalize_ref, repo_of
+from ._state.images import FakeImage
+from ._state.values import normalize_ref, progress_bar, repo_of
 from ._wire import Answer, FakeRequest, json_body
 
 if TYPE_CHECKING:
@@ -93,13 +94,6 @@ def _layers(image: FakeImage) -> list[str]:
     return [str(layer) for layer in image.inspect()["RootFS"]["Layers"]]
 
 
-def _bar(current: int, total: int) -> str:
-    width = 50
-    done = width * current // total if total else width
-    arrow = "=" * max(done - 1, 0) + (">" if done < width else "=")
-    return f"[{arrow}{' ' * (width - len(arrow))}] {current}B/{total}B"
-
-
 async def image_push(req: FakeRequest) -> web.StreamResponse:
     fake: FakeDocker = req.fake
     name = req.params["name"]
@@ -153,7 +147,7 @@ async def image_push(req: FakeRequest) -> web.StreamResponse:
                         {
                             "status": "Pushing",
                             "progressDetail": {"current": current, "total": total},
-                            "progress": _bar(current, total),
+                            "progress": progress_bar(current, total),
                             "id": short,
                         }
                     )

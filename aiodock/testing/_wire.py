@@ -306,6 +306,15 @@ class Budget:
         self.sent = rule.after_bytes
         return data[: max(room, 0)], True
 
+    async def send(self, data: bytes, write: Callable[[bytes], Awaitable[None]]) -> bool:
+        """Write the part of ``data`` that may go out; whether the cut is due after it."""
+        if not data:
+            return False
+        part, cut = self.split(data)
+        if part:
+            await write(part)
+        return cut
+
     async def finish_cut(self, transport: asyncio.BaseTransport | None) -> None:
         """Carry out the cut after the allowed bytes went out: drop, or hang then drop."""
         rule = self.rule
@@ -343,12 +352,7 @@ class BodyWriter:
         self.budget = budget
 
     async def write(self, data: bytes) -> None:
-        if not data:
-            return
-        part, cut = self.budget.split(data)
-        if part:
-            await self.response.write(part)
-        if cut:
+        if await self.budget.send(data, self.response.write):
             rule = self.budget.rule
             assert rule is not None
             if rule.kind == "truncate" and rule.eof:
@@ -454,12 +458,7 @@ class RawWriter:
         self.budget = budget
 
     async def write(self, data: bytes) -> None:
-        if not data:
-            return
-        part, cut = self.budget.split(data)
-        if part:
-            await self.conn.write(part)
-        if cut:
+        if await self.budget.send(data, self.conn.write):
             await self.budget.finish_cut(self.conn.transport)
 
 

@@ -53,12 +53,13 @@ from aiodock.models.swarm import (
     config_ref,
     decode_data,
     duration_ns,
+    encode_data,
     mode_name,
     secret_ref,
     service_spec,
 )
+from aiodock.resources._swarm_base import version_index
 from aiodock.resources.services import assess, spec_body
-from aiodock.resources.swarm import version_index
 from aiodock.testing import FakeDocker, FakeRequest
 
 NOT_MANAGER = (
@@ -268,9 +269,13 @@ def test_secret_create_never_shows_its_data() -> None:
     }
 
 
-def test_decode_data() -> None:
-    assert decode_data(Config(spec=ConfigSpec(data="AP8="))) == b"\x00\xff"
+def test_encode_and_decode_data() -> None:
+    assert encode_data("é") == base64.b64encode("é".encode()).decode()
+    assert decode_data(Config(spec=ConfigSpec(data=encode_data(b"\x00\xff")))) == b"\x00\xff"
     assert decode_data(Secret()) == b""
+    with pytest.raises(InvalidArgument) as info:
+        encode_data(12345)  # type: ignore[arg-type]
+    assert "12345" not in str(info.value)
     with pytest.raises(InvalidArgument):
         decode_data("***")
 

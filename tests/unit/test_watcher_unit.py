@@ -27,8 +27,8 @@ from aiodock import (
     ServerError,
     UsageError,
 )
+from aiodock._rules import timestamp as format_event_time
 from aiodock.models.events import Event, EventActor, parse_event
-from aiodock.resources.system import format_event_time
 from aiodock.watcher import (
     EventDeduplicator,
     EventMatcher,

@@ -21,8 +21,8 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any
 
+from ..._rules import detach_key_bytes, parse_bytes
 from ..._websocket import AttachWebSocket
-from .._checks import detach_key_bytes, parse_bytes
 from .._logs import LogStream
 from ._archive_stream import ArchiveStream
 from ._create import CreateOptions, RunOptions, build_create_request

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
-from ... import models
+from ... import _rules, models
 from ...errors import InvalidArgument
-from .._checks import (
-    _command,
-    _cpus,
-    _env,
-    _flag,
-    _int,
-    _labels,
-    _nanoseconds,
-    _signal,
-    _strings,
-    _text,
-    parse_bytes,
-)
 
 if TYPE_CHECKING:
     from ...models import (
@@ -35,136 +20,15 @@ if TYPE_CHECKING:
         HostConfig,
         Mount,
         NetworkingConfig,
-        PortBinding,
         RestartPolicy,
     )
 
 
 _RESTART_NAMES = ("no", "always", "unless-stopped", "on-failure")
 _BUILTIN_NETWORKS = ("bridge", "host", "none", "default")
-_PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-# --- ports and volumes --------------------------------------------------------------
-
-# A port or a range of them, as ``docker run -p`` writes them: "80", "8000-8010".
-_PORTS = r"(\d{1,5})(?:-(\d{1,5}))?"
-_PORT_KEY = _PORTS + r"(?:/([a-z]+))?"
-
-
-def _port_range(match: re.Match[str]) -> tuple[int, int] | None:
-    """(first, last) of a ``_PORTS`` match; ``None`` unless 1 <= first <= last <= 65535."""
-    first = int(match.group(1))
-    last = int(match.group(2) or first)
-    return (first, last) if 1 <= first <= last <= 65535 else None
-
-
-def _port_keys(key: Any, parameter: str) -> builtins.list[str]:
-    """``80``, ``"80/udp"`` or a range ``"8000-8010/tcp"`` -> ``["8000/tcp", ...]``."""
-    if isinstance(key, bool):
-        raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
-    if isinstance(key, int):
-        ports, proto = ((key, key) if 1 <= key <= 65535 else None), "tcp"
-    elif isinstance(key, str) and (match := re.fullmatch(_PORT_KEY, key.strip().lower())):
-        ports, proto = _port_range(match), match.group(3) or "tcp"
-    else:
-        raise InvalidArgument(parameter, key, "expected a port like 80, '80/tcp' or '80-89'")
-    if ports is None:
-        raise InvalidArgument(parameter, key, "container ports are 1..65535, ranges low-high")
-    first, last = ports
-    if proto not in _PROTOCOLS:
-        raise InvalidArgument(parameter, key, f"protocol must be one of {', '.join(_PROTOCOLS)}")
-    return [f"{port}/{proto}" for port in range(first, last + 1)]
-
-
-def _host_ip(ip: Any, spec: Any) -> str:
-    if ip in (None, ""):
-        return ""
-    if isinstance(ip, str):
-        with contextlib.suppress(ValueError):
-            return str(ipaddress.ip_address(ip.strip("[]")))
-    raise InvalidArgument("ports", spec, f"bad host IP {ip!r}")
-
-
-def _host_port(port: Any, spec: Any) -> str:
-    """A host port, ``""`` for any, or a range ``"9000-9010"``."""
-    if port is None or port == "":
-        return ""
-    if isinstance(port, str) and "-" in port:
-        match = re.fullmatch(_PORTS, port.strip())
-        ports = _port_range(match) if match is not None and match.group(2) else None
-        if ports is not None:
-            return f"{ports[0]}-{ports[1]}"
-    elif isinstance(port, str) and port.isdigit():
-        port = int(port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise InvalidArgument(
-            "ports", spec, f"bad host port {port!r} (0..65535, 0 = any, or a range low-high)"
-        )
-    return str(port) if port else ""
-
-
-def _binding(value: Any, spec: Any) -> PortBinding:
-    if value is None:
-        return models.PortBinding()
-    if isinstance(value, (int, bool)):
-        return models.PortBinding(host_port=_host_port(value, spec))
-    if isinstance(value, str):
-        ip, sep, port = value.rpartition(":")
-        if not sep:
-            return models.PortBinding(host_port=_host_port(value, spec))
-        return models.PortBinding(host_ip=_host_ip(ip, spec), host_port=_host_port(port, spec))
-    if isinstance(value, tuple) and 1 <= len(value) <= 2:
-        host_port = value[1] if len(value) == 2 else None
-        return models.PortBinding(
-            host_ip=_host_ip(value[0], spec), host_port=_host_port(host_port, spec)
-        )
-    raise InvalidArgument(
-        "ports",
-        spec,
-        f"bad binding {value!r} (use a port, 'ip:port', (ip, port), (ip,), None or a list)",
-    )
-
-
-def _spread(binding: PortBinding, count: int, key: Any, spec: Any) -> builtins.list[PortBinding]:
-    """One binding per port of a container range of ``count`` ports (like ``docker run -p``).
-
-    A host range must be as long as the container range; any port stays any port.
-    A single container port may take a host range: the daemon picks a free port in it.
-    """
-    first, dash, last = binding.host_port.partition("-")
-    if count == 1:
-        return [binding]
-    if not binding.host_port:
-        return [binding] * count
-    if not dash or int(last) - int(first) + 1 != count:
-        raise InvalidArgument(
-            "ports",
-            spec,
-            f"{key!r} has {count} ports but host port {binding.host_port!r} "
-            f"{'is one port' if not dash else 'a range of another length'}",
-        )
-    return [attrs.evolve(binding, host_port=str(int(first) + i)) for i in range(count)]
-
-
-def _ports(
-    value: Any,
-) -> tuple[dict[str, dict[str, Any]], dict[str, builtins.list[PortBinding] | None]]:
-    """``{"80/tcp": ("127.0.0.1", 8080)}`` and friends -> (exposed ports, port bindings)."""
-    if not isinstance(value, Mapping):
-        raise InvalidArgument("ports", value, "expected a mapping of container port to binding")
-    exposed: dict[str, dict[str, Any]] = {}
-    bindings: dict[str, builtins.list[PortBinding] | None] = {}
-    for key, binding in value.items():
-        ports = _port_keys(key, "ports")
-        items = binding if isinstance(binding, builtins.list) else [binding]
-        if not items:
-            raise InvalidArgument("ports", value, f"no binding given for {key!r}")
-        spread = [_spread(_binding(b, value), len(ports), key, value) for b in items]
-        for i, port in enumerate(ports):
-            exposed[port] = {}
-            bindings[port] = [*(bindings.get(port) or []), *(per_port[i] for per_port in spread)]
-    return exposed, bindings
+# --- volumes ---------------------------------------------------------------------
 
 
 def _volumes(value: Any) -> tuple[builtins.list[str], dict[str, dict[str, Any]]]:
@@ -193,7 +57,7 @@ def _volumes(value: Any) -> tuple[builtins.list[str], dict[str, dict[str, Any]]]
                 raise InvalidArgument("volumes", value, f"bad mode {mode!r}")
             binds.append(f"{source}:{target}:{mode}" if mode else f"{source}:{target}")
         return binds, anonymous
-    for spec in _strings(value, "volumes"):
+    for spec in _rules.strings(value, "volumes"):
         parts = spec.split(":")
         if len(parts) == 1:
             if not spec.startswith("/"):
@@ -238,27 +102,16 @@ def _healthcheck(value: Any) -> HealthConfig:
     if isinstance(test, str):
         test = ["CMD-SHELL", test]
     elif test is not None:
-        test = _strings(test, "healthcheck")
+        test = _rules.strings(test, "healthcheck")
         if test and test[0] not in ("NONE", "CMD", "CMD-SHELL"):
             test = ["CMD", *test]
     fields: dict[str, Any] = {"test": test or []}
     for key in ("interval", "timeout", "start_period", "start_interval"):
         if value.get(key) is not None:
-            fields[key] = _nanoseconds(value[key], f"healthcheck {key}")
+            fields[key] = _rules.duration_ns(value[key], f"healthcheck {key}")
     if value.get("retries") is not None:
-        fields["retries"] = _int(value["retries"], "healthcheck retries")
+        fields["retries"] = _rules.integer(value["retries"], "healthcheck retries")
     return models.HealthConfig(**fields)
-
-
-def _extra_hosts(value: Any) -> builtins.list[str]:
-    if isinstance(value, Mapping):
-        out = []
-        for host, ip in value.items():
-            if not isinstance(host, str) or not host or not isinstance(ip, str) or not ip:
-                raise InvalidArgument("extra_hosts", value, "expected {hostname: ip}")
-            out.append(f"{host}:{ip}")
-        return out
-    return _strings(value, "extra_hosts")
 
 
 def _tmpfs(value: Any) -> dict[str, str]:
@@ -270,7 +123,7 @@ def _tmpfs(value: Any) -> dict[str, str]:
                 raise InvalidArgument("tmpfs", value, f"options of {path!r} must be a string")
         return dict(value)
     out: dict[str, str] = {}
-    for spec in _strings(value, "tmpfs"):
+    for spec in _rules.strings(value, "tmpfs"):
         path, _, options = spec.partition(":")
         if not path.startswith("/"):
             raise InvalidArgument("tmpfs", value, f"bad mount point {path!r}")
@@ -279,7 +132,7 @@ def _tmpfs(value: Any) -> dict[str, str]:
 
 
 def _container_name(value: Any) -> str:
-    name = _text(value, "name")
+    name = _rules.text(value, "name")
     if not re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*", name):
         raise InvalidArgument("name", value, "allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*")
     return name
@@ -307,7 +160,7 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
         name = _container_name(name)
     platform = options.pop("platform", None)
     if platform is not None:
-        platform = _text(platform, "platform")
+        platform = _rules.platform_str(platform)
     if "environment" in options:
         # docker-py's name; one spelling only, so typos and aliases fail the same way.
         raise InvalidArgument("environment", options["environment"], "not an option: use env=")
@@ -316,27 +169,29 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
     hst: dict[str, Any] = {}
     for key in ("image", "working_dir", "user", "hostname", "domainname", "stop_signal"):
         if key in options:
-            cfg[key] = _text(options.pop(key), key)
+            cfg[key] = _rules.text(options.pop(key), key)
     if "stop_signal" in cfg:
-        _signal(cfg["stop_signal"], "stop_signal")
+        _rules.signal(cfg["stop_signal"], "stop_signal")
     for key in ("tty", "network_disabled"):
         if key in options:
-            cfg[key] = _flag(options.pop(key), key)
+            cfg[key] = _rules.flag(options.pop(key), key)
     if "stdin_open" in options:
-        cfg["open_stdin"] = _flag(options.pop("stdin_open"), "stdin_open")
+        cfg["open_stdin"] = _rules.flag(options.pop("stdin_open"), "stdin_open")
     if "stdin_once" in options:
-        cfg["stdin_once"] = _flag(options.pop("stdin_once"), "stdin_once")
+        cfg["stdin_once"] = _rules.flag(options.pop("stdin_once"), "stdin_once")
     if "stop_timeout" in options:
-        cfg["stop_timeout"] = _int(options.pop("stop_timeout"), "stop_timeout", minimum=-1)
+        cfg["stop_timeout"] = _rules.integer(
+            options.pop("stop_timeout"), "stop_timeout", minimum=-1
+        )
     if "cmd" in options:
-        cfg["cmd"] = _command(options.pop("cmd"), "cmd")
+        cfg["cmd"] = _rules.command(options.pop("cmd"), "cmd")
     if "entrypoint" in options:
         entry = options.pop("entrypoint")
-        cfg["entrypoint"] = [""] if entry in ("", []) else _command(entry, "entrypoint")
+        cfg["entrypoint"] = [""] if entry in ("", []) else _rules.command(entry, "entrypoint")
     if "env" in options:
-        cfg["env"] = _env(options.pop("env"), "env")
+        cfg["env"] = _rules.env(options.pop("env"), "env")
     if "labels" in options:
-        cfg["labels"] = _labels(options.pop("labels"), "labels")
+        cfg["labels"] = _rules.labels(options.pop("labels"), "labels")
     if "healthcheck" in options:
         cfg["healthcheck"] = _healthcheck(options.pop("healthcheck"))
     exposed: dict[str, dict[str, Any]] = {}
@@ -346,9 +201,9 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
             expose = [expose]
         if not isinstance(expose, Sequence):
             raise InvalidArgument("expose", expose, "expected a list of ports")
-        exposed.update({port: {} for p in expose for port in _port_keys(p, "expose")})
+        exposed.update({port: {} for p in expose for port in _rules.port_keys(p, "expose")})
     if "ports" in options:
-        ports, bindings = _ports(options.pop("ports"))
+        ports, bindings = _rules.published_ports(options.pop("ports"))
         exposed.update(ports)
         hst["port_bindings"] = bindings
     if exposed:
@@ -362,24 +217,24 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
 
     for key in ("auto_remove", "privileged", "init", "publish_all_ports", "oom_kill_disable"):
         if key in options:
-            hst[key] = _flag(options.pop(key), key)
+            hst[key] = _rules.flag(options.pop(key), key)
     if "read_only" in options:
-        hst["readonly_rootfs"] = _flag(options.pop("read_only"), "read_only")
+        hst["readonly_rootfs"] = _rules.flag(options.pop("read_only"), "read_only")
     for key in ("memory", "memory_reservation", "shm_size"):
         if key in options:
-            hst[key] = parse_bytes(options.pop(key), key)
+            hst[key] = _rules.parse_bytes(options.pop(key), key)
     if "memory_swap" in options:
-        hst["memory_swap"] = parse_bytes(
+        hst["memory_swap"] = _rules.parse_bytes(
             options.pop("memory_swap"), "memory_swap", allow_unlimited=True
         )
     if "cpus" in options:
-        hst["nano_cpus"] = _cpus(options.pop("cpus"))
+        hst["nano_cpus"] = _rules.cpus(options.pop("cpus"))
     if "cpu_shares" in options:
-        hst["cpu_shares"] = _int(options.pop("cpu_shares"), "cpu_shares", minimum=2)
+        hst["cpu_shares"] = _rules.integer(options.pop("cpu_shares"), "cpu_shares", minimum=2)
     if "cpuset_cpus" in options:
-        hst["cpuset_cpus"] = _text(options.pop("cpuset_cpus"), "cpuset_cpus")
+        hst["cpuset_cpus"] = _rules.text(options.pop("cpuset_cpus"), "cpuset_cpus")
     if "pids_limit" in options:
-        hst["pids_limit"] = _int(options.pop("pids_limit"), "pids_limit", minimum=-1)
+        hst["pids_limit"] = _rules.integer(options.pop("pids_limit"), "pids_limit", minimum=-1)
     if "restart_policy" in options:
         hst["restart_policy"] = _restart_policy(options.pop("restart_policy"))
     for key in (
@@ -392,35 +247,34 @@ def build_create_request(**options: Any) -> tuple[ContainerCreateRequest, str | 
         "group_add",
     ):
         if key in options:
-            hst[key] = _strings(options.pop(key), key)
+            hst[key] = _rules.strings(options.pop(key), key)
     if "extra_hosts" in options:
-        hst["extra_hosts"] = _extra_hosts(options.pop("extra_hosts"))
+        hst["extra_hosts"] = _rules.extra_hosts(options.pop("extra_hosts"))
     if "tmpfs" in options:
         hst["tmpfs"] = _tmpfs(options.pop("tmpfs"))
     if "sysctls" in options:
-        hst["sysctls"] = _labels(options.pop("sysctls"), "sysctls")
+        hst["sysctls"] = _rules.labels(options.pop("sysctls"), "sysctls")
     if "mounts" in options:
-        mounts = options.pop("mounts")
-        if not isinstance(mounts, Sequence) or not all(isinstance(m, models.Mount) for m in mounts):
-            raise InvalidArgument("mounts", mounts, "expected a list of aiodock.models.Mount")
-        hst["mounts"] = builtins.list(mounts)
+        hst["mounts"] = _rules.mounts(options.pop("mounts"))
     log_options = options.pop("log_options", None)
     if "log_driver" in options:
-        driver = _text(options.pop("log_driver"), "log_driver")
+        driver = _rules.text(options.pop("log_driver"), "log_driver")
         hst["log_config"] = models.HostConfigLogConfig(
-            type=driver, config=_labels(log_options or {}, "log_options")
+            type=driver, config=_rules.labels(log_options or {}, "log_options")
         )
     elif log_options is not None:
         raise InvalidArgument("log_options", log_options, "needs log_driver")
     aliases = options.pop("network_aliases", None)
     if "network" in options:
-        network = _text(options.pop("network"), "network")
+        network = _rules.text(options.pop("network"), "network")
         hst["network_mode"] = network
         builtin = network in _BUILTIN_NETWORKS or network.startswith("container:")
         if aliases is not None and builtin:
             raise InvalidArgument("network_aliases", aliases, "need a user-defined network")
         if not builtin:
-            endpoint = models.EndpointSettings(aliases=_strings(aliases or [], "network_aliases"))
+            endpoint = models.EndpointSettings(
+                aliases=_rules.strings(aliases or [], "network_aliases")
+            )
             endpoints = dict(networking.endpoints_config) if networking else {}
             endpoints.setdefault(network, endpoint)
             networking = models.NetworkingConfig(endpoints_config=endpoints)

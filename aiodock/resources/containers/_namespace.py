@@ -7,17 +7,17 @@ import builtins
 import contextlib
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ... import models
+from ... import _rules, models
 from ..._convert import json_loads, structure, unstructure
-from ..._filters import Filters
+from ..._filters import Filters, encode_filters
 from ..._frames import JSONStreamDecoder
 from ..._options import Unpack
 from ..._request import NO_LIMIT, Request, Timeout, quote_path
+from ..._rules import EventTime
 from ..._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ...errors import (
     Conflict,
@@ -30,18 +30,6 @@ from ...errors import (
     ServerError,
 )
 from .._base import Resource, within
-from .._checks import (
-    _cpus,
-    _detach_keys,
-    _filters,
-    _flag,
-    _int,
-    _seconds,
-    _signal,
-    _text,
-    _timestamp,
-    parse_bytes,
-)
 from .._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
@@ -80,12 +68,12 @@ def _attach_params(
 ) -> dict[str, Any]:
     """The checked query of ``attach`` and ``attach_websocket``."""
     return {
-        "stdin": _flag(stdin, "stdin"),
-        "stdout": _flag(stdout, "stdout"),
-        "stderr": _flag(stderr, "stderr"),
-        "logs": _flag(logs, "logs"),
-        "stream": _flag(stream, "stream"),
-        "detachKeys": None if detach_keys is None else _detach_keys(detach_keys),
+        "stdin": _rules.flag(stdin, "stdin"),
+        "stdout": _rules.flag(stdout, "stdout"),
+        "stderr": _rules.flag(stderr, "stderr"),
+        "logs": _rules.flag(logs, "logs"),
+        "stream": _rules.flag(stream, "stream"),
+        "detachKeys": None if detach_keys is None else _rules.detach_keys(detach_keys),
     }
 
 
@@ -128,10 +116,10 @@ class Containers(Resource):
                 string, a list of strings or a ``{key: value}`` mapping).
         """
         params = {
-            "all": _flag(all, "all"),
-            "limit": None if limit is None else _int(limit, "limit", minimum=1),
-            "size": _flag(size, "size"),
-            "filters": _filters(filters),
+            "all": _rules.flag(all, "all"),
+            "limit": None if limit is None else _rules.integer(limit, "limit", minimum=1),
+            "size": _rules.flag(size, "size"),
+            "filters": encode_filters(filters),
         }
         return await self._client._models(
             Request("GET", "/containers/json", params=params), models.ContainerSummary
@@ -148,7 +136,7 @@ class Containers(Resource):
             Request(
                 "GET",
                 self._path(container_id, "/json"),
-                params={"size": _flag(size, "size") or None},
+                params={"size": _rules.flag(size, "size") or None},
                 not_found=ContainerNotFound,
             ),
             models.ContainerInspectResponse,
@@ -161,7 +149,7 @@ class Containers(Resource):
             container_id: the container's id or name.
             ps_args: arguments for ``ps`` inside the daemon, e.g. ``"aux"``.
         """
-        params = {"ps_args": None if ps_args is None else _text(ps_args, "ps_args")}
+        params = {"ps_args": None if ps_args is None else _rules.text(ps_args, "ps_args")}
         return await self._client._model(
             Request(
                 "GET", self._path(container_id, "/top"), params=params, not_found=ContainerNotFound
@@ -225,7 +213,7 @@ class Containers(Resource):
             container_id: the container's id or name.
             detach_keys: override the key sequence that detaches from the container.
         """
-        params = {"detachKeys": None if detach_keys is None else _detach_keys(detach_keys)}
+        params = {"detachKeys": None if detach_keys is None else _rules.detach_keys(detach_keys)}
         status = await self._client._status(
             Request(
                 "POST",
@@ -245,9 +233,9 @@ class Containers(Resource):
     async def _stop_params(self, timeout: int | None, signal: str | int | None) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if timeout is not None:
-            params["t"] = _int(timeout, "timeout", minimum=-1)
+            params["t"] = _rules.integer(timeout, "timeout", minimum=-1)
         if signal is not None:
-            params["signal"] = _signal(signal)
+            params["signal"] = _rules.signal(signal)
             await self._client._require_api("signal", "1.42")
         return params
 
@@ -304,7 +292,7 @@ class Containers(Resource):
             container_id: the container's id or name.
             signal: a name (``"SIGHUP"``, ``"HUP"``) or a number; default SIGKILL.
         """
-        params = {"signal": None if signal is None else _signal(signal)}
+        params = {"signal": None if signal is None else _rules.signal(signal)}
         await self._client._status(
             Request(
                 "POST",
@@ -359,8 +347,8 @@ class Containers(Resource):
             width: columns.
         """
         params = {
-            "h": _int(height, "height", minimum=1, maximum=65535),
-            "w": _int(width, "width", minimum=1, maximum=65535),
+            "h": _rules.integer(height, "height", minimum=1, maximum=65535),
+            "w": _rules.integer(width, "width", minimum=1, maximum=65535),
         }
         await self._client._status(
             Request(
@@ -407,17 +395,19 @@ class Containers(Resource):
         changes: dict[str, Any] = {}
         for key, value in (("memory", memory), ("memory_reservation", memory_reservation)):
             if value is not None:
-                changes[key] = parse_bytes(value, key)
+                changes[key] = _rules.parse_bytes(value, key)
         if memory_swap is not None:
-            changes["memory_swap"] = parse_bytes(memory_swap, "memory_swap", allow_unlimited=True)
+            changes["memory_swap"] = _rules.parse_bytes(
+                memory_swap, "memory_swap", allow_unlimited=True
+            )
         if cpus is not None:
-            changes["nano_cpus"] = _cpus(cpus)
+            changes["nano_cpus"] = _rules.cpus(cpus)
         if cpu_shares is not None:
-            changes["cpu_shares"] = _int(cpu_shares, "cpu_shares", minimum=2)
+            changes["cpu_shares"] = _rules.integer(cpu_shares, "cpu_shares", minimum=2)
         if cpuset_cpus is not None:
-            changes["cpuset_cpus"] = _text(cpuset_cpus, "cpuset_cpus")
+            changes["cpuset_cpus"] = _rules.text(cpuset_cpus, "cpuset_cpus")
         if pids_limit is not None:
-            changes["pids_limit"] = _int(pids_limit, "pids_limit", minimum=-1)
+            changes["pids_limit"] = _rules.integer(pids_limit, "pids_limit", minimum=-1)
         if restart_policy is not None:
             changes["restart_policy"] = _restart_policy(restart_policy)
         request = attrs.evolve(base, **changes)
@@ -460,7 +450,7 @@ class Containers(Resource):
         if condition is not None and condition not in _WAIT_CONDITIONS:
             raise InvalidArgument("condition", condition, f"one of {', '.join(_WAIT_CONDITIONS)}")
         if timeout is not None:
-            _seconds(timeout, "timeout")
+            _rules.seconds(timeout, "timeout")
         stream: AsyncStream[bytes] = self._client._stream(
             Request(
                 "POST",
@@ -505,9 +495,9 @@ class Containers(Resource):
             link: remove the link named ``container_id`` instead of a container.
         """
         params = {
-            "force": _flag(force, "force"),
-            "v": _flag(volumes, "volumes"),
-            "link": _flag(link, "link") or None,
+            "force": _rules.flag(force, "force"),
+            "v": _rules.flag(volumes, "volumes"),
+            "link": _rules.flag(link, "link") or None,
         }
         await self._client._status(
             Request("DELETE", self._path(container_id), params=params, not_found=ContainerNotFound)
@@ -524,7 +514,7 @@ class Containers(Resource):
             Request(
                 "POST",
                 "/containers/prune",
-                params={"filters": _filters(filters)},
+                params={"filters": encode_filters(filters)},
                 timeout=NO_LIMIT,
             ),
             models.ContainerPruneResponse,
@@ -539,8 +529,8 @@ class Containers(Resource):
         follow: bool = False,
         stdout: bool = True,
         stderr: bool = True,
-        since: datetime | timedelta | float | str | None = None,
-        until: datetime | timedelta | float | str | None = None,
+        since: EventTime | None = None,
+        until: EventTime | None = None,
         timestamps: bool = False,
         tail: int | str | None = None,
         details: bool = False,
@@ -567,22 +557,21 @@ class Containers(Resource):
             tty: whether the container has a TTY, when you know it: skips the
                 inspect that old engines (before API 1.42) need to know the framing.
         """
-        if not _flag(stdout, "stdout") and not _flag(stderr, "stderr"):
+        if not _rules.flag(stdout, "stdout") and not _rules.flag(stderr, "stderr"):
             raise InvalidArgument("stdout", stdout, "select stdout, stderr or both")
-        if tail is not None and tail != "all":
-            tail = _int(tail, "tail")
+        since_text, until_text = _rules.time_window(since, until)
         params = {
-            "follow": _flag(follow, "follow"),
+            "follow": _rules.flag(follow, "follow"),
             "stdout": stdout,
             "stderr": stderr,
-            "since": None if since is None else _timestamp(since, "since"),
-            "until": None if until is None else _timestamp(until, "until"),
-            "timestamps": _flag(timestamps, "timestamps"),
-            "tail": None if tail is None else str(tail),
-            "details": _flag(details, "details") or None,
+            "since": since_text,
+            "until": until_text,
+            "timestamps": _rules.flag(timestamps, "timestamps"),
+            "tail": _rules.tail(tail),
+            "details": _rules.flag(details, "details") or None,
         }
         if tty is not None:
-            _flag(tty, "tty")
+            _rules.flag(tty, "tty")
         return open_logs(
             self._client,
             self._path(container_id, "/logs"),
@@ -633,7 +622,7 @@ class Containers(Resource):
                 params=params,
                 not_found=ContainerNotFound,
             ),
-            tty=_flag(tty, "tty"),
+            tty=_rules.flag(tty, "tty"),
         )
 
     async def attach_websocket(
@@ -699,7 +688,7 @@ class Containers(Resource):
                 ``cpu_percent`` needs (API 1.41); otherwise the daemon takes about
                 a second.
         """
-        if _flag(one_shot, "one_shot"):
+        if _rules.flag(one_shot, "one_shot"):
             await self._client._require_api("one_shot", "1.41")
         return await self._client._model(
             Request(
@@ -730,7 +719,7 @@ class Containers(Resource):
             Request(
                 method,
                 self._path(container_id, "/archive"),
-                params={"path": _text(path, "path")},
+                params={"path": _rules.text(path, "path")},
                 not_found=NotFound,
             ),
             BytesDecoder(),
@@ -797,10 +786,12 @@ class Containers(Resource):
             copy_uid_gid: give the extracted files the archive's owners.
         """
         params = {
-            "path": _text(path, "path"),
-            "noOverwriteDirNonDir": _flag(no_overwrite_dir_non_dir, "no_overwrite_dir_non_dir")
+            "path": _rules.text(path, "path"),
+            "noOverwriteDirNonDir": _rules.flag(
+                no_overwrite_dir_non_dir, "no_overwrite_dir_non_dir"
+            )
             or None,
-            "copyUIDGID": _flag(copy_uid_gid, "copy_uid_gid") or None,
+            "copyUIDGID": _rules.flag(copy_uid_gid, "copy_uid_gid") or None,
         }
         from ..._archive import CHUNK_SIZE, iter_fileobj, pack_path
 
@@ -870,8 +861,8 @@ class Containers(Resource):
             **options: the other :meth:`create` keywords (:class:`RunOptions`), e.g.
                 ``env={"K": "v"}``, ``labels={...}``, ``network="none"``.
         """
-        _flag(check, "check")
-        _flag(remove, "remove")
+        _rules.flag(check, "check")
+        _rules.flag(remove, "remove")
         if options.get("auto_remove"):
             raise InvalidArgument(
                 "auto_remove", True, "run() removes the container itself; use remove=True"
@@ -882,7 +873,7 @@ class Containers(Resource):
             options.setdefault("stdin_open", True)
             options.setdefault("stdin_once", True)
         if timeout is not None:
-            _seconds(timeout, "timeout")
+            _rules.seconds(timeout, "timeout")
         created = await self.create(image=image, cmd=cmd, **options)
         container_id = created.id
         loop = asyncio.get_running_loop()

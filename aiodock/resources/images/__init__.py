@@ -19,8 +19,9 @@ the daemon reports it. Credentials never appear in a repr, a log or an error.
 
 from __future__ import annotations
 
-from .._image_args import AuthLike, PlatformLike
-from ._login import auth_login
+from ..._auth import AuthLike
+from ..._rules import PlatformLike
+from .._login import auth_login
 from ._namespace import Images
 
 __all__ = ["AuthLike", "Images", "PlatformLike", "auth_login"]

@@ -9,10 +9,16 @@ from typing import TYPE_CHECKING, Any
 from ..._dockerignore import clean_path
 from ..._progress import BodyGuard
 from ...errors import InvalidArgument
-from .._image_args import _is_within
 
 if TYPE_CHECKING:
     pass
+
+
+def _is_within(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
 
 
 def _dockerfile_in(context_dir: str, name: str | None, extra: dict[str, bytes]) -> str | None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ... import models
-from ..._auth import all_auths, encode_registry_auth, encode_registry_config
+from ... import _rules, models
+from ..._auth import AuthLike, all_auths, encode_registry_auth, encode_registry_config
 from ..._convert import unstructure
 from ..._dockerignore import PatternMatcher, context_excludes, parse_dockerignore
 from ..._filters import Filters, encode_filters
@@ -27,28 +27,11 @@ from ..._progress import (
     registry_stream,
 )
 from ..._request import NO_LIMIT, Repeated, Request, quote_path
+from ..._rules import PlatformLike
 from ..._streaming import AsyncStream, BytesDecoder
 from ..._tarstream import aiter_sync, body_stream, tar_directory
 from ...errors import ImageNotFound, InvalidArgument
 from .._base import Resource
-from .._image_args import (
-    AuthLike,
-    PlatformLike,
-    _changes,
-    _extra_hosts,
-    _name_and_tag,
-    _non_negative,
-    _optional_target,
-    _platform_json,
-    _platform_str,
-    _platforms,
-    _reference,
-    _repository_text,
-    _split_target,
-    _str_map,
-    _tag_or_all,
-    _tags,
-)
 from ._context import _ByteCounter, _dockerfile_in, _guarded, _open_tar
 
 if TYPE_CHECKING:
@@ -68,6 +51,10 @@ if TYPE_CHECKING:
 
 _BARE_ID = re.compile(r"[0-9a-f]{64}")
 _TAR = "application/x-tar"
+
+
+def _repeated(items: builtins.list[str] | None) -> Repeated | None:
+    return None if items is None else Repeated(items)
 
 
 # --- the namespace -----------------------------------------------------------------------
@@ -132,7 +119,7 @@ class Images(Resource):
                 mapping; needs API 1.49.
         """
         path = f"/images/{quote_path(name, 'name')}/json"
-        platform_json = _platform_json(platform)
+        platform_json = _rules.platform_json(platform)
         c = self._client
         if manifests:
             await c._require_api("manifests", "1.48")
@@ -166,7 +153,7 @@ class Images(Resource):
                 mapping; needs API 1.48.
         """
         path = f"/images/{quote_path(name, 'name')}/history"
-        platform_json = _platform_json(platform)
+        platform_json = _rules.platform_json(platform)
         if platform_json is not None:
             await self._client._require_api("platform", "1.48")
         items = await self._client._models(
@@ -188,7 +175,7 @@ class Images(Resource):
             tag: the tag, when it is not in ``target``.
         """
         path = f"/images/{quote_path(name, 'name')}/tag"
-        repo, api_tag = _split_target(target, tag, "target")
+        repo, api_tag = _rules.split_target(target, tag, "target")
         await self._client._status(
             Request("POST", path, params={"repo": repo, "tag": api_tag}, not_found=ImageNotFound)
         )
@@ -212,7 +199,7 @@ class Images(Resource):
             platforms: remove only these platform variants (API 1.50).
         """
         path = f"/images/{quote_path(name, 'name')}"
-        selected = _platforms(platforms, "platforms")
+        selected = _repeated(_rules.platforms(platforms, "platforms"))
         if selected is not None:
             await self._client._require_api("platforms", "1.50")
         params = {"force": force or None, "noprune": noprune or None, "platforms": selected}
@@ -295,7 +282,7 @@ class Images(Resource):
             statement: include the statement bodies.
         """
         path = f"/images/{quote_path(name, 'name')}/attestations"
-        platform_json = _platform_json(platform)
+        platform_json = _rules.platform_json(platform)
         type_list = None
         if types is not None:
             type_list = [types] if isinstance(types, str) else list(types)
@@ -336,7 +323,7 @@ class Images(Resource):
             config: a ``ContainerConfig`` (model or mapping) for the image.
         """
         quote_path(container, "container")  # validates the id
-        repo, api_tag = _optional_target(repository, tag)
+        repo, api_tag = _rules.optional_target(repository, tag)
         body: Any = {}
         if config is not None:
             if attrs.has(type(config)):
@@ -352,7 +339,7 @@ class Images(Resource):
             "comment": comment,
             "author": author,
             "pause": pause,
-            "changes": _changes(changes),
+            "changes": _repeated(_rules.changes(changes)),
         }
         return await self._client._model(
             Request("POST", "/commit", params=params, body=body, timeout=NO_LIMIT),
@@ -384,13 +371,13 @@ class Images(Resource):
             auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
                 ``None``, credentials come from the docker config.
         """
-        ref, api_tag = _name_and_tag(image, tag, "image")
-        api_tag = _tag_or_all(image, api_tag, all_tags, "a tag or digest")
+        ref, api_tag = _rules.name_and_tag(image, tag, "image")
+        api_tag = _rules.tag_or_all(image, api_tag, all_tags, "a tag or digest")
         check_auth(auth)
         params = {
-            "fromImage": _repository_text(image, ref),
+            "fromImage": _rules.repository_text(image, ref),
             "tag": api_tag,
-            "platform": _platform_str(platform),
+            "platform": _rules.platform_str(platform),
         }
         return registry_stream(
             self._client,
@@ -428,13 +415,13 @@ class Images(Resource):
             auth: an :class:`~aiodock.AuthConfig` or a mapping of its fields; when
                 ``None``, credentials come from the docker config.
         """
-        ref, api_tag = _name_and_tag(image, tag, "image")
+        ref, api_tag = _rules.name_and_tag(image, tag, "image")
         if ref.digest is not None:
             raise InvalidArgument("image", image, "cannot push by digest")
-        api_tag = _tag_or_all(image, api_tag, all_tags, "a tag")
-        platform_json = _platform_json(platform)
+        api_tag = _rules.tag_or_all(image, api_tag, all_tags, "a tag")
+        platform_json = _rules.platform_json(platform)
         check_auth(auth)
-        path = f"/images/{quote_path(_repository_text(image, ref), 'image')}/push"
+        path = f"/images/{quote_path(_rules.repository_text(image, ref), 'image')}/push"
         return registry_stream(
             self._client,
             path,
@@ -456,7 +443,7 @@ class Images(Resource):
         dockerfile: str | os.PathLike[str] | None = None,
         tags: str | Sequence[str] = (),
         build_args: Mapping[str, str | None] | None = None,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[str] | None = None,
         target: str | None = None,
         network_mode: str | None = None,
         cache_from: Sequence[str] = (),
@@ -467,9 +454,9 @@ class Images(Resource):
         forcerm: bool = True,
         quiet: bool = False,
         extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
-        shm_size: int | None = None,
-        memory: int | None = None,
-        memswap: int | None = None,
+        shm_size: int | str | None = None,
+        memory: int | str | None = None,
+        memswap: int | str | None = None,
         cpu_shares: int | None = None,
         cpuset_cpus: str | None = None,
         cpu_period: int | None = None,
@@ -521,9 +508,9 @@ class Images(Resource):
             quiet: suppress the build output (the stream still gives the image id).
             extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps, ``{"host": "ip"}``
                 or ``["host:ip"]``.
-            shm_size: size of ``/dev/shm`` in bytes.
-            memory: memory limit of ``RUN`` steps in bytes.
-            memswap: memory plus swap limit in bytes; ``-1`` is unlimited.
+            shm_size: size of ``/dev/shm``, bytes or a string such as ``"64m"``.
+            memory: memory limit of ``RUN`` steps, bytes or a string such as ``"512m"``.
+            memswap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
             cpu_shares: relative CPU weight of ``RUN`` steps.
             cpuset_cpus: CPUs ``RUN`` steps may use, e.g. ``"0-1"``.
             cpu_period: CPU CFS period in microseconds.
@@ -583,23 +570,22 @@ class Images(Resource):
             raise InvalidArgument(
                 "dockerfile", dockerfile, "an absolute path needs a context directory"
             )
-        tag_list = _tags(tags)
+        tag_list = _rules.tags(tags)
         cache_list = [cache_from] if isinstance(cache_from, str) else list(cache_from)
         for name in cache_list:
-            _reference(name, "cache_from")
+            _rules.reference(name, "cache_from")
         registry_config = None
         if registry_auth is not None:
             registry_config = encode_registry_config(registry_auth)
         for parameter, value in (
-            ("shm_size", shm_size),
-            ("memory", memory),
             ("cpu_shares", cpu_shares),
             ("cpu_period", cpu_period),
             ("cpu_quota", cpu_quota),
         ):
-            _non_negative(value, parameter)
-        if memswap is not None and (not isinstance(memswap, int) or memswap < -1):
-            raise InvalidArgument("memswap", memswap, "expected an integer >= -1")
+            _rules.non_negative(value, parameter)
+        shm_size = _rules.optional_bytes(shm_size, "shm_size")
+        memory = _rules.optional_bytes(memory, "memory")
+        memswap = _rules.optional_bytes(memswap, "memswap", allow_unlimited=True)
         excludes: PatternMatcher | None = None
         patterns: list[str] = []
         if context_dir is not None and dockerignore:
@@ -618,7 +604,9 @@ class Images(Resource):
         params = {
             "dockerfile": dockerfile_name,
             "t": Repeated(tag_list) if tag_list else None,
-            "extrahosts": _extra_hosts(extra_hosts),
+            "extrahosts": None
+            if extra_hosts is None
+            else Repeated(_rules.extra_hosts(extra_hosts)),
             "remote": remote,
             "q": quiet or None,
             "nocache": nocache or None,
@@ -632,12 +620,12 @@ class Images(Resource):
             "cpusetcpus": cpuset_cpus,
             "cpuperiod": cpu_period,
             "cpuquota": cpu_quota,
-            "buildargs": _str_map(build_args, "build_args", allow_none=True),
+            "buildargs": _rules.str_map(build_args, "build_args", allow_none=True),
             "shmsize": shm_size,
             "squash": squash or None,
-            "labels": _str_map(labels, "labels"),
+            "labels": _rules.labels(labels, "labels"),
             "networkmode": network_mode,
-            "platform": _platform_str(platform),
+            "platform": _rules.platform_str(platform),
             "target": target,
         }
         counter = _ByteCounter()
@@ -737,7 +725,7 @@ class Images(Resource):
             ("max_used_space", max_used_space),
             ("min_free_space", min_free_space),
         ):
-            _non_negative(value, parameter)
+            _rules.non_negative(value, parameter)
         c = self._client
         newer = await c._api_at_least("1.48")
         if not newer:
@@ -777,7 +765,7 @@ class Images(Resource):
                 mapping; needs API 1.48.
         """
         path = f"/images/{quote_path(name, 'name')}/get"
-        platforms = _platforms(platform, "platform")
+        platforms = _repeated(_rules.platforms(platform, "platform"))
         stream: AsyncStream[bytes] = self._client._stream(
             Request(
                 "GET",
@@ -811,7 +799,7 @@ class Images(Resource):
         for item in items:
             if not isinstance(item, str) or not item:
                 raise InvalidArgument("names", item, "expected non-empty strings")
-        platforms = _platforms(platform, "platform")
+        platforms = _repeated(_rules.platforms(platform, "platform"))
         stream: AsyncStream[bytes] = self._client._stream(
             Request(
                 "GET",
@@ -844,7 +832,7 @@ class Images(Resource):
         """
         guard = BodyGuard()
         body = _guarded(body_stream(data, parameter="data"), guard)
-        platforms = _platforms(platform, "platform")
+        platforms = _repeated(_rules.platforms(platform, "platform"))
         client = self._client
 
         async def prepare() -> None:
@@ -893,7 +881,7 @@ class Images(Resource):
         """
         if (source is None) == (url is None):
             raise InvalidArgument("source", source, "give exactly one of source or url=")
-        repo, api_tag = _optional_target(repository, tag)
+        repo, api_tag = _rules.optional_target(repository, tag)
         body = None
         guard = BodyGuard()
         headers: dict[str, str] = {}
@@ -907,8 +895,8 @@ class Images(Resource):
             "repo": repo,
             "tag": api_tag,
             "message": message,
-            "changes": _changes(changes),
-            "platform": _platform_str(platform),
+            "changes": _repeated(_rules.changes(changes)),
+            "platform": _rules.platform_str(platform),
         }
         stream = self._client._stream(
             Request("POST", "/images/create", params=params, data=body, headers=headers),

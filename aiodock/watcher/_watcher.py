@@ -1,39 +1,9 @@
-"""``EventWatcher``: one resilient ``/events`` connection fanned out to many consumers.
-
-A watcher keeps a single event stream open for as long as it runs. Each
-consumer subscribes with its own bounded queue and its own policy for when it
-falls behind:
-
-* ``"drop-oldest"``: the oldest queued event is discarded to make room, and
-  the subscription's ``dropped`` counter (also in :attr:`EventWatcher.state`)
-  goes up; a warning is logged. A slow consumer never holds up the others.
-* ``"block"``: the watcher waits for room (back-pressure). Nothing is
-  dropped, but while that consumer is full the watcher reads no further
-  events, for anyone; if it stays full for long, the daemon itself starts
-  discarding events it cannot send.
-
-When the connection breaks (:class:`~aiodock.errors.DockerConnectionError`,
-including a truncated stream, :class:`~aiodock.errors.DockerTimeoutError`, a
-5xx answer, or the daemon ending the stream) the watcher reconnects with
-exponential backoff and jitter, asking the daemon to replay from ``since`` =
-the newest event time it saw minus ``overlap`` seconds. Events in that overlap
-that were already delivered are recognised by (``time_nano``, actor id,
-``action``, ``type``) and not delivered again. The daemon only keeps its last
-256 events (all kinds, all clients) for replay: when the replay does not reach
-back to the last event seen, events may have been lost; the watcher counts
-that in ``state.possible_gaps`` and logs a warning. If the connection breaks
-before any event arrived, the replay starts at the second (daemon clock) the
-stream was opened, so it may include events from up to a second before that.
-
-Other API errors (4xx, e.g. an invalid filter) and client misuse are fatal:
-the watcher stops and every subscriber gets the error after the events queued
-before it; :meth:`EventWatcher.wait` raises it too.
-"""
+"""``EventWatcher``: the one shared ``/events`` connection, its reconnects and its fan-out
+to the subscriptions (the behaviour is described in :mod:`aiodock.watcher`)."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import datetime as _dt
 import email.utils
@@ -41,13 +11,13 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ._filters import Filters, normalize_filters
-from .errors import (
+from .._filters import Filters, normalize_filters
+from ..errors import (
     DockerConnectionError,
     DockerTimeoutError,
     InvalidArgument,
@@ -55,376 +25,23 @@ from .errors import (
     StreamError,
     UsageError,
 )
-from .models.events import Event, EventKey
+from ..models.events import Event
+from ._matcher import EventMatcher
+from ._replay import EventDeduplicator, backoff_delay
+from ._subscription import POLICIES, CallbackFn, Policy, Subscription
 
 if TYPE_CHECKING:
-    from ._client import DockerClient
-    from .resources.system import EventTime
+    from .._client import DockerClient
+    from .._rules import EventTime
 
-__all__ = [
-    "EventDeduplicator",
-    "EventMatcher",
-    "EventWatcher",
-    "Policy",
-    "Subscription",
-    "WatcherState",
-    "backoff_delay",
-]
+__all__ = ["EventWatcher", "WatcherState"]
 
+# The logger is the package's: users configure ``aiodock.watcher``.
 _log = logging.getLogger("aiodock.watcher")
 
-Policy = Literal["drop-oldest", "block"]
-_POLICIES = ("drop-oldest", "block")
 _NS = 1_000_000_000
 # Errors after which reconnecting can help.
 _RETRYABLE = (DockerConnectionError, DockerTimeoutError, ServerError, StreamError)
-
-
-# --- pure parts: backoff, de-duplication, client-side filters ---------------------------
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    initial: float,
-    maximum: float,
-    factor: float = 2.0,
-    jitter: float = 0.5,
-    rng: random.Random | None = None,
-) -> float:
-    """Seconds to wait before reconnect ``attempt`` (0 for the first).
-
-    The delay grows as ``initial * factor**attempt`` up to ``maximum``; then a
-    random part of up to ``jitter`` (a fraction) is taken off, so many clients
-    cut off at once do not come back in lockstep.
-    """
-    base = maximum if attempt > 64 else min(maximum, initial * factor**attempt)
-    if jitter <= 0:
-        return base
-    u = (rng or random).random()
-    return base * (1.0 - jitter * u)
-
-
-class EventDeduplicator:
-    """Remember recent events to recognise the ones a replay sends again.
-
-    Keys of events within ``window_ns`` nanoseconds of the newest event seen
-    are kept; :attr:`resume_since_ns` is the matching point to resume from,
-    so everything a replay from there can send is either remembered or new.
-    """
-
-    __slots__ = ("_keys", "_newest", "_order", "_window", "duplicates")
-
-    def __init__(self, window_ns: int) -> None:
-        if window_ns < 0:
-            raise InvalidArgument("overlap", window_ns, "must not be negative")
-        self._window = window_ns
-        self._keys: set[EventKey] = set()
-        self._order: collections.deque[EventKey] = collections.deque()
-        self._newest: int | None = None
-        self.duplicates = 0
-
-    @property
-    def newest_ns(self) -> int | None:
-        """The latest ``time_nano`` seen, or ``None`` before the first event."""
-        return self._newest
-
-    @property
-    def resume_since_ns(self) -> int | None:
-        """Where a replay should start (``None`` before the first event)."""
-        if self._newest is None:
-            return None
-        return max(0, self._newest - self._window)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def seen(self, event: Event) -> bool:
-        """Whether ``event`` is remembered (without recording it)."""
-        return event.key in self._keys
-
-    def add(self, event: Event) -> bool:
-        """Record ``event``; return ``False`` if it was seen before (a duplicate)."""
-        key = event.key
-        keys = self._keys
-        if key in keys:
-            self.duplicates += 1
-            return False
-        keys.add(key)
-        self._order.append(key)
-        newest = self._newest
-        if newest is None or key.time_nano > newest:
-            newest = self._newest = key.time_nano
-        floor = newest - self._window
-        order = self._order
-        while order and order[0].time_nano < floor:
-            keys.discard(order.popleft())
-        return True
-
-
-_EVENT_TYPES = (
-    "builder",
-    "config",
-    "container",
-    "daemon",
-    "image",
-    "network",
-    "node",
-    "plugin",
-    "secret",
-    "service",
-    "volume",
-)
-_FUZZY_EVENTS = frozenset({"health_status", "exec_create", "exec_start"})
-# Kinds matched by actor id prefix or name; ``image`` has its own rule.
-_NAMED_KINDS = tuple(k for k in _EVENT_TYPES if k != "image")
-_MATCHER_KEYS = frozenset({"event", "type", "scope", "label", *_EVENT_TYPES})
-
-
-def _strip_tag(image: str) -> str:
-    if "@" in image:
-        return image.split("@", 1)[0]
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    return image[:colon] if colon > slash else image
-
-
-class EventMatcher:
-    """Apply ``/events`` filters on the client, the way the daemon applies them.
-
-    Keys are ANDed; the values of one key are ORed, except ``label`` whose
-    values must all match (``"k"``: present, ``"k=v"``: equal). ``container``,
-    ``network``, ``volume`` and the other object kinds match the actor id by
-    prefix or the actor's ``name`` attribute; ``event`` matches the action
-    (``exec_start`` also matches ``exec_start: sh``); ``image`` matches the
-    image id or name, with or without its tag.
-    """
-
-    __slots__ = ("_filters", "_predicate")
-
-    def __init__(
-        self,
-        filters: Filters | None = None,
-        predicate: Callable[[Event], bool] | None = None,
-    ) -> None:
-        normalized = normalize_filters(filters)
-        unknown = sorted(set(normalized) - _MATCHER_KEYS)
-        if unknown:
-            raise InvalidArgument(
-                "filters",
-                filters,
-                f"unknown event filter {unknown}; expected some of {sorted(_MATCHER_KEYS)}",
-            )
-        if predicate is not None and not callable(predicate):
-            raise InvalidArgument("predicate", predicate, "expected a callable")
-        self._filters = {k: frozenset(v) for k, v in normalized.items()}
-        self._predicate = predicate
-
-    def __bool__(self) -> bool:
-        return bool(self._filters) or self._predicate is not None
-
-    def __call__(self, event: Event) -> bool:
-        f = self._filters
-        if f and not self._match(f, event):
-            return False
-        return self._predicate is None or bool(self._predicate(event))
-
-    @staticmethod
-    def _fuzzy(values: frozenset[str], source: str) -> bool:
-        return source in values or any(source.startswith(v) for v in values)
-
-    def _match(self, f: Mapping[str, frozenset[str]], event: Event) -> bool:
-        actions = f.get("event")
-        if actions is not None:
-            if actions & _FUZZY_EVENTS:
-                if not self._fuzzy(actions, event.action):
-                    return False
-            elif event.action not in actions:
-                return False
-        types = f.get("type")
-        if types is not None and event.type not in types:
-            return False
-        scopes = f.get("scope")
-        if scopes is not None and event.scope not in scopes:
-            return False
-        attributes = event.attributes
-        for kind in _NAMED_KINDS:
-            values = f.get(kind)
-            if values is not None and not (
-                self._fuzzy(values, event.actor_id)
-                or self._fuzzy(values, attributes.get("name", ""))
-            ):
-                return False
-        images = f.get("image")
-        if images is not None:
-            name = attributes.get("name" if event.type == "image" else "image", "")
-            candidates = (event.actor_id, name, _strip_tag(event.actor_id), _strip_tag(name))
-            if not any(c in images for c in candidates):
-                return False
-        labels = f.get("label")
-        if labels is not None:
-            for label in labels:
-                key, sep, value = label.partition("=")
-                if key not in attributes or (sep and attributes[key] != value):
-                    return False
-        return True
-
-
-# --- subscriptions --------------------------------------------------------------------
-
-
-class Subscription:
-    """One consumer of an :class:`EventWatcher`: a bounded queue of matching events.
-
-    Iterate it (``async for event in sub``); use ``async with`` or
-    :meth:`aclose` to unsubscribe. Iteration ends when the watcher closes
-    (after the queued events), and raises the watcher's error if it failed.
-    """
-
-    def __init__(
-        self,
-        watcher: EventWatcher,
-        matcher: EventMatcher,
-        *,
-        maxsize: int,
-        policy: Policy,
-        name: str,
-    ) -> None:
-        self._watcher = watcher
-        self._matcher = matcher
-        self.maxsize = maxsize
-        self.policy: Policy = policy
-        self.name = name
-        self._items: collections.deque[Event] = collections.deque()
-        self._readable = asyncio.Event()
-        self._writable = asyncio.Event()
-        self._writable.set()
-        self._ended = False
-        self._closed = False
-        self._error: BaseException | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._callback: CallbackFn | None = None
-        #: Events discarded because the queue was full (``drop-oldest`` only).
-        self.dropped = 0
-        #: Events that matched and were queued.
-        self.received = 0
-        #: Events handed to the consumer.
-        self.delivered = 0
-        #: Exceptions raised by the callback (callback subscriptions only).
-        self.callback_errors = 0
-
-    def __repr__(self) -> str:
-        return (
-            f"<Subscription {self.name!r} policy={self.policy} queued={len(self._items)}/"
-            f"{self.maxsize} dropped={self.dropped}{' closed' if self._closed else ''}>"
-        )
-
-    @property
-    def pending(self) -> int:
-        """Events queued and not yet consumed."""
-        return len(self._items)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    # -- producer side (the watcher) ----------------------------------------------------
-
-    def _matches(self, event: Event) -> bool:
-        return not self._matcher or self._matcher(event)
-
-    def _offer(self, event: Event) -> None:
-        """Queue without waiting, discarding the oldest event when full."""
-        if self._ended:
-            return
-        items = self._items
-        if len(items) >= self.maxsize:
-            items.popleft()
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                _log.warning(
-                    "event subscription %r is too slow: %d event(s) dropped so far "
-                    "(queue of %d, policy drop-oldest)",
-                    self.name,
-                    self.dropped,
-                    self.maxsize,
-                )
-        items.append(event)
-        self.received += 1
-        self._readable.set()
-
-    async def _put(self, event: Event) -> None:
-        """Queue, waiting for room when full (back-pressure)."""
-        items = self._items
-        while len(items) >= self.maxsize and not self._ended:
-            self._writable.clear()
-            await self._writable.wait()
-        if self._ended:
-            return
-        items.append(event)
-        self.received += 1
-        self._readable.set()
-
-    def _finish(self, error: BaseException | None) -> None:
-        if self._ended:
-            return
-        self._ended = True
-        self._error = error
-        self._readable.set()
-        self._writable.set()
-
-    # -- consumer side ------------------------------------------------------------------
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> Event:
-        items = self._items
-        while True:
-            if items:
-                event = items.popleft()
-                self._writable.set()
-                self.delivered += 1
-                return event
-            if self._closed:
-                raise StopAsyncIteration
-            if self._ended:
-                if self._error is not None:
-                    raise self._error
-                raise StopAsyncIteration
-            self._readable.clear()
-            await self._readable.wait()
-
-    def get_nowait(self) -> Event | None:
-        """The next queued event, or ``None`` when the queue is empty."""
-        if not self._items:
-            return None
-        self._writable.set()
-        self.delivered += 1
-        return self._items.popleft()
-
-    async def __aenter__(self) -> Subscription:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Unsubscribe: queued events are discarded and iteration stops."""
-        if self._closed:
-            return
-        self._closed = True
-        self._items.clear()
-        self._finish(None)
-        self._watcher._unsubscribe(self)
-        task, self._task = self._task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-# --- the watcher -------------------------------------------------------------------------
 
 Status = Literal["idle", "connecting", "connected", "reconnecting", "closed", "failed"]
 
@@ -454,9 +71,6 @@ class WatcherState:
     total_dropped: int
     subscribers: int
     last_error: BaseException | None
-
-
-CallbackFn = Callable[[Event], "Awaitable[Any] | Any"]
 
 
 class EventWatcher:
@@ -509,7 +123,7 @@ class EventWatcher:
         stable_after: float = 5.0,
         rng: random.Random | None = None,
     ) -> None:
-        from .resources.system import format_event_time
+        from .._rules import timestamp
 
         if not backoff > 0:
             raise InvalidArgument("backoff", backoff, "must be positive")
@@ -527,7 +141,7 @@ class EventWatcher:
             raise InvalidArgument("inactivity_timeout", inactivity_timeout, "must be positive")
         self._client = client
         self._filters = normalize_filters(filters)
-        self._since = None if since is None else format_event_time(since, "since")
+        self._since = None if since is None else timestamp(since, "since")
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._factor = backoff_factor
@@ -572,8 +186,8 @@ class EventWatcher:
             raise UsageError(f"this EventWatcher is {self._status}; create a new one")
         if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
             raise InvalidArgument("maxsize", maxsize, "must be a positive int")
-        if policy not in _POLICIES:
-            raise InvalidArgument("policy", policy, f"expected one of {list(_POLICIES)}")
+        if policy not in POLICIES:
+            raise InvalidArgument("policy", policy, f"expected one of {list(POLICIES)}")
         matcher = EventMatcher(filters, predicate)
         self._names += 1
         label = name if name is not None else f"subscriber-{self._names}"

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ... import models
-from ..._auth import AuthConfig, encode_registry_auth
-from ..._progress import RegistryAuthError, is_auth_failure
-from ..._request import Request
-from ...errors import InvalidArgument, ServerError, Unauthorized
-from .._image_args import AuthLike
+from .. import models
+from .._auth import AuthConfig, AuthLike, encode_registry_auth
+from .._progress import RegistryAuthError, is_auth_failure
+from .._request import Request
+from ..errors import InvalidArgument, ServerError, Unauthorized
 
 if TYPE_CHECKING:
-    from ..._client import DockerClient
-    from ...models import AuthResponse
+    from .._client import DockerClient
+    from ..models import AuthResponse
 
 
 # --- login --------------------------------------------------------------------------------
