@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .resources.plugins import Plugins
     from .resources.secrets import Secrets
     from .resources.services import Services
-    from .resources.swarm import Swarm
+    from .resources.swarm import SwarmNamespace
     from .resources.system import System
     from .resources.tasks import Tasks
     from .resources.volumes import Volumes
@@ -560,10 +560,10 @@ class DockerClient(RequestCore):
         return System(self)
 
     @functools.cached_property
-    def swarm(self) -> Swarm:
-        from .resources.swarm import Swarm
+    def swarm(self) -> SwarmNamespace:
+        from .resources.swarm import SwarmNamespace
 
-        return Swarm(self)
+        return SwarmNamespace(self)
 
     @functools.cached_property
     def services(self) -> Services:

@@ -13,9 +13,9 @@ from ._swarm_base import SwarmResource, version_index
 
 if TYPE_CHECKING:
     from ..models import ObjectVersion, SwarmSpec
-    from ..models import Swarm as SwarmInfo
+    from ..models import Swarm
 
-__all__ = ["Swarm"]
+__all__ = ["SwarmNamespace"]
 
 
 def _addr_list(value: str | Sequence[str], parameter: str) -> list[str]:
@@ -38,7 +38,7 @@ def _secret_str(value: str, parameter: str, what: str) -> str:
     return value
 
 
-class Swarm(SwarmResource):
+class SwarmNamespace(SwarmResource):
     """Create, join, leave, inspect, update and unlock the swarm.
 
     Everything but :meth:`init`, :meth:`join` and :meth:`unlock` needs the
@@ -158,7 +158,7 @@ class Swarm(SwarmResource):
             )
         )
 
-    async def inspect(self) -> SwarmInfo:
+    async def inspect(self) -> Swarm:
         """The swarm's id, version, settings and join tokens."""
         return await self._guard(self._client._model(Request("GET", "/swarm"), models.Swarm))
 

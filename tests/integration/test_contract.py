@@ -176,7 +176,7 @@ async def raw(
     kwargs: dict[str, Any] = {"params": params or None}
     if body is not None:
         kwargs["body"] = body
-    response, data = await client._read(Request(method, path), **kwargs)
+    response, data = await client._read(Request(method, path, **kwargs))
     from aiodock._convert import json_loads
 
     return response.status, (json_loads(data) if data.strip() else None)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..._rules import detach_key_bytes, parse_bytes
 from ..._websocket import AttachWebSocket
 from .._logs import LogStream
-from ._archive_stream import ArchiveStream
+from ._archives import ArchiveStream
 from ._create import CreateOptions, RunOptions, build_create_request
 from ._namespace import Containers
 

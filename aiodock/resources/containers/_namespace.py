@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-import os
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,7 +15,7 @@ from ..._convert import json_loads, structure, unstructure
 from ..._filters import Filters, encode_filters
 from ..._frames import JSONStreamDecoder
 from ..._options import Unpack
-from ..._request import NO_LIMIT, Request, Timeout, quote_path
+from ..._request import NO_LIMIT, Request, Timeout
 from ..._rules import EventTime
 from ..._streaming import AsyncStream, BytesDecoder, HijackedStream
 from ...errors import (
@@ -29,7 +28,7 @@ from ...errors import (
     NotFound,
     ServerError,
 )
-from .._base import Resource, within
+from .._base import within
 from .._logs import LogStream, open_logs
 
 if TYPE_CHECKING:
@@ -45,10 +44,10 @@ if TYPE_CHECKING:
         FilesystemChange,
         RestartPolicy,
     )
-    from ...models.containers import ExecResult, PathStat, RunResult, Stats
+    from ...models.containers import ExecResult, RunResult, Stats
 
 from ..._websocket import AttachWebSocket
-from ._archive_stream import ArchiveStream, _archive_not_found
+from ._archives import ContainerArchives
 from ._create import (
     CreateOptions,
     RunOptions,
@@ -81,19 +80,10 @@ def _stats(data: Any) -> Stats:
     return structure(data, models.Stats)
 
 
-class Containers(Resource):
+class Containers(ContainerArchives):
     """Operations on containers (``docker.containers``)."""
 
     __slots__ = ()
-
-    def _path(self, container_id: str, suffix: str = "") -> str:
-        return f"/containers/{quote_path(container_id, 'container_id')}{suffix}"
-
-    async def _tty(self, container_id: str) -> bool:
-        data = await self._client._json(
-            Request("GET", self._path(container_id, "/json"), not_found=ContainerNotFound)
-        )
-        return bool(((data or {}).get("Config") or {}).get("Tty"))
 
     # -- listing and inspection ------------------------------------------------------
 
@@ -712,125 +702,6 @@ class Containers(Resource):
         )
         return stream
 
-    # -- archives -------------------------------------------------------------------------
-
-    def _archive_stream(self, method: str, container_id: str, path: str) -> ArchiveStream:
-        stream: ArchiveStream = self._client._stream(
-            Request(
-                method,
-                self._path(container_id, "/archive"),
-                params={"path": _rules.text(path, "path")},
-                not_found=NotFound,
-            ),
-            BytesDecoder(),
-            stream_class=ArchiveStream,
-            target=(container_id, path),
-        )
-        return stream
-
-    def get_archive(self, container_id: str, *, path: str) -> ArchiveStream:
-        """A tar archive of ``path`` inside the container, streamed (never buffered whole).
-
-        After the stream is awaited (or entered), :attr:`ArchiveStream.stat`
-        describes the path. Unpack it safely with :func:`extract_archive` or
-        iterate the chunks. A missing path raises
-        :class:`~aiodock.errors.NotFound`, a missing container
-        :class:`~aiodock.errors.ContainerNotFound`.
-
-        Args:
-            container_id: the container's id or name.
-            path: the file or directory inside the container.
-        """
-        return self._archive_stream("GET", container_id, path)
-
-    async def head_archive(self, container_id: str, *, path: str) -> PathStat:
-        """Stat ``path`` inside the container without transferring it.
-
-        Args:
-            container_id: the container's id or name.
-            path: the file or directory inside the container.
-        """
-        stream = self._archive_stream("HEAD", container_id, path)
-        try:
-            async with stream:
-                async for _ in stream:  # no body: this hands the connection back
-                    pass
-                return stream.stat
-        except ContainerNotFound:
-            raise
-        except NotFound:
-            # A HEAD answer has no text: find out which of the two is missing.
-            await self._tty(container_id)
-            raise
-
-    async def put_archive(
-        self,
-        container_id: str,
-        *,
-        path: str,
-        data: bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes] | os.PathLike[str],
-        no_overwrite_dir_non_dir: bool = False,
-        copy_uid_gid: bool = False,
-    ) -> None:
-        """Extract a tar archive into directory ``path`` inside the container.
-
-        Args:
-            container_id: the container's id or name.
-            path: the directory inside the container to extract into; it must exist.
-            data: the archive as bytes, a binary file object or an async iterable of
-                chunks, or a local path (``pathlib.Path``): a directory is uploaded
-                with its contents placed in ``path``, a file under its own name; it is
-                packed while it is sent, never whole in memory.
-            no_overwrite_dir_non_dir: fail if the archive would replace a directory
-                with a non-directory or the other way round.
-            copy_uid_gid: give the extracted files the archive's owners.
-        """
-        params = {
-            "path": _rules.text(path, "path"),
-            "noOverwriteDirNonDir": _rules.flag(
-                no_overwrite_dir_non_dir, "no_overwrite_dir_non_dir"
-            )
-            or None,
-            "copyUIDGID": _rules.flag(copy_uid_gid, "copy_uid_gid") or None,
-        }
-        from ..._archive import CHUNK_SIZE, iter_fileobj, pack_path
-
-        body: Any
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            # Large bodies go in slices, so the event loop never copies them at once.
-            body = bytes(data) if len(data) <= CHUNK_SIZE else _slices(memoryview(data))
-        elif isinstance(data, os.PathLike):
-            local = os.fspath(data)
-            if not await asyncio.to_thread(os.path.exists, local):
-                raise InvalidArgument("data", data, "no such file or directory")
-            body = pack_path(local)
-        elif isinstance(data, AsyncIterable):
-            body = data
-        elif hasattr(data, "read"):
-            body = iter_fileobj(data)
-        else:
-            raise InvalidArgument(
-                "data", data, "expected bytes, a file object, an async iterable or a pathlib.Path"
-            )
-        try:
-            await self._client._status(
-                Request(
-                    "PUT",
-                    self._path(container_id, "/archive"),
-                    params=params,
-                    data=body,
-                    headers={"Content-Type": "application/x-tar"},
-                    timeout=NO_LIMIT,
-                    not_found=NotFound,
-                )
-            )
-        except NotFound as exc:
-            raise _archive_not_found(exc, container_id, path) from None
-        finally:
-            closer = getattr(body, "aclose", None)
-            if closer is not None and body is not data:
-                await closer()
-
     # -- conveniences ------------------------------------------------------------------
 
     async def run(
@@ -963,10 +834,3 @@ class Containers(Resource):
             privileged=privileged,
             timeout=timeout,
         )
-
-
-async def _slices(data: memoryview) -> AsyncIterator[bytes]:
-    from ..._archive import CHUNK_SIZE
-
-    for start in range(0, len(data), CHUNK_SIZE):
-        yield data[start : start + CHUNK_SIZE].tobytes()
