@@ -600,13 +600,7 @@ class _Model:
 """
 
 _PACKAGE_CODE = """\
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _MODULES)
 
 
 def __dir__() -> list[str]:
@@ -621,8 +615,9 @@ def _render_package(header: str, modules: dict[str, list[str]]) -> str:
         header,
         "from __future__ import annotations",
         "",
-        "import importlib",
-        "from typing import TYPE_CHECKING, Any",
+        "from typing import TYPE_CHECKING",
+        "",
+        "from ..._lazy import lazy_attributes",
         "",
         "if TYPE_CHECKING:",
     ]
@@ -639,7 +634,7 @@ def _render_package(header: str, modules: dict[str, list[str]]) -> str:
         "# classes that the same set of operations uses, so using one operation builds",
         "# no model class it does not need.",
         "_MODULES = {",
-        *(f"    {_quote(n)}: {_quote(home[n])}," for n in names),
+        *(f"    {_quote(n)}: {_quote('.' + home[n])}," for n in names),
         "}",
         "",
         "",

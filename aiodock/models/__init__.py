@@ -18,10 +18,9 @@ generated: it lacks the token fields).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import _generated
+from .._lazy import lazy_attributes
 from ._generated import __all__ as _generated_all
 
 if TYPE_CHECKING:
@@ -97,21 +96,16 @@ _SUBMODULES = frozenset(("containers", "events", "progress", "swarm"))
 _GENERATED = frozenset(_generated_all)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _GENERATED:
-        value = getattr(_generated, name)
-    elif name in _ALIASES:
-        value = getattr(_generated, _ALIASES[name])
-    elif name in _HAND_MADE:
-        value = getattr(importlib.import_module(f"{__name__}.{_HAND_MADE[name]}"), name)
-    elif name == "AuthConfig":
-        from .._auth import AuthConfig as value
-    elif name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(
+    globals(),
+    {
+        **dict.fromkeys(_generated_all, "._generated"),
+        **{alias: f"._generated:{target}" for alias, target in _ALIASES.items()},
+        **{name: f".{module}" for name, module in _HAND_MADE.items()},
+        **{module: f".{module}:" for module in _SUBMODULES},
+        "AuthConfig": ".._auth",
+    },
+)
 
 
 def __dir__() -> list[str]:

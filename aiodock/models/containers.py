@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import stat as _stat
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._convert import parse_time
+from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     # ContainerInspect: the shorter name of what ``containers.inspect`` returns.
@@ -135,23 +136,13 @@ class RunResult:
     stderr: bytearray = attrs.field(factory=bytearray)
 
 
-def __getattr__(name: str) -> Any:
-    # ContainerInspect and Stats are resolved on first use: importing this module
-    # (for ExecResult, PathStat...) builds neither the classes an inspect returns
-    # nor the statistics models.
-    value: type
-    if name == "ContainerInspect":
-        from ._generated import ContainerInspectResponse
-
-        value = ContainerInspectResponse
-    elif name == "Stats":
-        from ._stats import Stats
-
-        value = Stats
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+# ContainerInspect and Stats are resolved on first use: importing this module
+# (for ExecResult, PathStat...) builds neither the classes an inspect returns
+# nor the statistics models.
+__getattr__ = lazy_attributes(
+    globals(),
+    {"ContainerInspect": "._generated:ContainerInspectResponse", "Stats": "._stats"},
+)
 
 
 def __dir__() -> list[str]:

@@ -12,8 +12,7 @@ from ..errors import InvalidArgument
 from ._swarm_base import SwarmResource, version_index
 
 if TYPE_CHECKING:
-    from ..models import ObjectVersion, SwarmSpec
-    from ..models import Swarm
+    from ..models import ObjectVersion, Swarm, SwarmSpec
 
 __all__ = ["SwarmNamespace"]
 

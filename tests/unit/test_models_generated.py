@@ -161,7 +161,7 @@ def test_each_class_is_defined_in_the_module_the_package_names() -> None:
         module = importlib.import_module(f"aiodock.models._generated.{path.stem}")
         for name, value in vars(module).items():
             if isinstance(value, type) and attrs.has(value) and value.__module__ == module.__name__:
-                defined[name] = path.stem
+                defined[name] = "." + path.stem
     assert defined == _generated._MODULES
     assert sorted(defined) == sorted(_generated.__all__)
 

@@ -60,6 +60,7 @@ def test_every_dependency_has_a_floor() -> None:
 # package of the client (pytest loads the plugin in every run where aiodock is installed).
 _LIGHT = {
     "aiodock",
+    "aiodock._lazy",
     "aiodock._version",
     "aiodock.errors",
     "aiodock.testing",

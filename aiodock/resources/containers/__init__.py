@@ -19,8 +19,9 @@ is sent until they are awaited or iterated) and never decode bytes:
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..._lazy import lazy_attributes
 from ..._rules import detach_key_bytes, parse_bytes
 from ..._websocket import AttachWebSocket
 from .._logs import LogStream
@@ -50,12 +51,7 @@ __all__ = [
 _FROM_ARCHIVE = ("UnsafeArchiveError", "extract_archive")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _FROM_ARCHIVE:
-        from ... import _archive
-
-        return getattr(_archive, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(globals(), {name: "..._archive" for name in _FROM_ARCHIVE})
 
 
 def __dir__() -> builtins.list[str]:
