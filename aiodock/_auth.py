@@ -28,6 +28,7 @@ import binascii
 import contextlib
 import json
 import os
+import re
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -512,3 +513,32 @@ def encode_registry_config(auths: Mapping[str, AuthLike]) -> str:
     return _b64url_json(
         {str(registry): _auth_dict(auth, "registry_config") for registry, auth in auths.items()}
     )
+
+
+# What the daemon says when a registry turns the credentials down (in-band or as a 500).
+_AUTH_MARKERS = (
+    "no basic auth credentials",
+    "unauthorized",
+    "authentication required",
+    "incorrect username or password",
+    "requested access to the resource is denied",
+)
+
+
+def is_auth_failure(message: str) -> bool:
+    """Whether a daemon error message says the registry refused (or wanted) credentials."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _AUTH_MARKERS)
+
+
+def registry_refused(status: int, message: str) -> bool:
+    """Whether an error answer (``status``, the daemon's message) is a registry refusing.
+
+    The daemon passes a registry's 401 on as a 401, or as a 500 whose message says so.
+    """
+    return status == 401 or (
+        status >= 500 and (is_auth_failure(message) or _HTTP_401(message) is not None)
+    )
+
+
+_HTTP_401 = re.compile(r"\b401\b").search

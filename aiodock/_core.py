@@ -28,7 +28,7 @@ from .errors import (
     DockerError,
     DockerTimeoutError,
     InvalidArgument,
-    NotFound,
+    RegistryAuthError,
     ResponseTooLargeError,
     ResponseValidationError,
     error_class_for,
@@ -261,16 +261,10 @@ class RequestCore:
         if "Content-Encoding" in response.headers:
             _refuse_encoded(response, method, path)
         if response.status >= 300 and response.status != 304:
-            await self._raise_for_status(response, method, path, request.not_found)
+            await self._raise_for_status(response, request)
         return response
 
-    async def _raise_for_status(
-        self,
-        response: aiohttp.ClientResponse,
-        method: str,
-        path: str,
-        not_found: type[NotFound],
-    ) -> None:
+    async def _raise_for_status(self, response: aiohttp.ClientResponse, request: Request) -> None:
         # read(n) gives what one network read brought: loop to take the whole
         # body, up to the limit.
         parts: list[bytes] = []
@@ -286,6 +280,7 @@ class RequestCore:
                 response.close()  # the rest is not wanted: do not pool the connection
             response.release()
         raw = b"".join(parts)
+        method, path = request.method, request.path
         if response.status < 400:
             # Redirects are never followed: the daemon only sends them when URL
             # cleaning changed the path, i.e. an id or name held dot segments.
@@ -297,12 +292,11 @@ class RequestCore:
                 method,
                 path,
             )
-        raise self._error(response.status, raw, method, path, not_found)
+        raise self._error(response.status, raw, request)
 
     @staticmethod
-    def _error(
-        status: int, raw: bytes, method: str, path: str, not_found: type[NotFound]
-    ) -> APIError:
+    def _error(status: int, raw: bytes, request: Request) -> APIError:
+        """The error of an answer with ``status``, the daemon's message whole."""
         message = ""
         try:
             decoded = _json_loads(raw) if raw else None
@@ -312,7 +306,13 @@ class RequestCore:
             pass
         if not message:
             message = raw.decode("utf-8", "replace").strip() or "no message from the daemon"
-        return error_class_for(status, not_found)(status, message, method, path)
+        method, path = request.method, request.path
+        if request.registry:
+            from ._auth import registry_refused
+
+            if registry_refused(status, message):
+                return RegistryAuthError(message, method=method, path=path, http_status=status)
+        return error_class_for(status, request.not_found)(status, message, method, path)
 
     async def _read(self, request: Request) -> tuple[aiohttp.ClientResponse, bytes]:
         """An ordinary call: send under the connection limit, read the whole body.
@@ -552,7 +552,7 @@ class RequestCore:
             await stream.aclose()
             if log:
                 _stream_log.debug("%s %s -> %d (hijacked connection refused)", method, path, status)
-            raise self._error(status, error_body, method, path, request.not_found)
+            raise self._error(status, error_body, request)
         if log:
             stream._opened_at = perf_counter()
             _stream_log.debug(

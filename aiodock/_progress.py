@@ -38,16 +38,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from . import models
-from ._auth import AuthLike, encode_registry_auth, resolve_auth
+from ._auth import AuthLike, encode_registry_auth, is_auth_failure, resolve_auth
 from ._frames import JSONStreamDecoder
 from ._request import Request
 from ._streaming import AsyncStream
 from .errors import (
     DockerConnectionError,
     RegistryAuthError,
-    ServerError,
     StreamError,
-    Unauthorized,
     UsageError,
 )
 
@@ -72,31 +70,13 @@ __all__ = [
     "ProgressTracker",
     "PullStream",
     "PushStream",
-    "RegistryAuthError",
     "check_auth",
-    "is_auth_failure",
     "registry_auth_header",
     "registry_stream",
 ]
 
 _PS = TypeVar("_PS", bound="ProgressStream[Any]")
 R = TypeVar("R")
-
-# What the daemon says when a registry turns the credentials down (in-band or as a 500).
-_AUTH_MARKERS = (
-    "no basic auth credentials",
-    "unauthorized",
-    "authentication required",
-    "incorrect username or password",
-    "requested access to the resource is denied",
-)
-
-
-def is_auth_failure(message: str) -> bool:
-    """Whether a daemon error message says the registry refused (or wanted) credentials."""
-    lowered = message.lower()
-    return any(marker in lowered for marker in _AUTH_MARKERS)
-
 
 # --- aggregation ---------------------------------------------------------------------
 
@@ -399,14 +379,9 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
             raise mapped from exc
 
     def _map_start_error(self, exc: BaseException) -> BaseException:
-        if isinstance(exc, (ServerError, Unauthorized)) and not isinstance(exc, RegistryAuthError):
-            if self._auth_errors and (
-                isinstance(exc, Unauthorized) or is_auth_failure(exc.message)
-            ):
-                return RegistryAuthError(
-                    exc.message, method=exc.method, path=exc.path, http_status=exc.status
-                )
-        elif isinstance(exc, DockerConnectionError):
+        # (Refused credentials at the start are mapped by the request core: the
+        # request says it goes to a registry.)
+        if isinstance(exc, DockerConnectionError):
             body = self._body
             if body is not None and body.error is not None:
                 return body.error
@@ -694,7 +669,7 @@ def registry_stream(
             await then()
 
     stream = client._stream(
-        Request("POST", path, headers=headers, not_found=not_found, **request),
+        Request("POST", path, headers=headers, not_found=not_found, registry=True, **request),
         JSONStreamDecoder(),
         stream_class=stream_class,
     )

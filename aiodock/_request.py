@@ -74,6 +74,9 @@ class Request:
         versioned: put the API version prefix before ``path``.
         requires: ``(option, minimum API version)`` checked before sending, for
             an option that the negotiated version may not have.
+        registry: the daemon talks to a registry for this call: an answer saying
+            the registry refused (or wanted) credentials raises
+            :class:`~aiodock.errors.RegistryAuthError`.
     """
 
     __slots__ = (
@@ -84,6 +87,7 @@ class Request:
         "not_found",
         "params",
         "path",
+        "registry",
         "requires",
         "timeout",
         "versioned",
@@ -102,6 +106,7 @@ class Request:
         not_found: type[NotFound] = NotFound,
         versioned: bool = True,
         requires: tuple[str, str] | None = None,
+        registry: bool = False,
     ) -> None:
         self.method = method
         self.path = path
@@ -113,6 +118,7 @@ class Request:
         self.not_found = not_found
         self.versioned = versioned
         self.requires = requires
+        self.registry = registry
 
     def __repr__(self) -> str:
         # Never the query, headers or body: they may hold credentials.

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import models
 from .._auth import AuthConfig, AuthLike, encode_registry_auth
-from .._progress import RegistryAuthError, is_auth_failure
 from .._request import Request
-from ..errors import InvalidArgument, ServerError, Unauthorized
+from ..errors import InvalidArgument
 
 if TYPE_CHECKING:
     from .._client import DockerClient
@@ -49,14 +48,9 @@ async def auth_login(
             serveraddress=registry or None,
             identitytoken=identity_token,
         ).to_dict()
-    try:
-        return await client._model(Request("POST", "/auth", body=body), models.AuthResponse)
-    except (ServerError, Unauthorized) as exc:
-        if isinstance(exc, Unauthorized) or is_auth_failure(exc.message) or "401" in exc.message:
-            raise RegistryAuthError(
-                exc.message, method=exc.method, path=exc.path, http_status=exc.status
-            ) from None
-        raise
+    return await client._model(
+        Request("POST", "/auth", body=body, registry=True), models.AuthResponse
+    )
 
 
 def _login_body(auth: AuthLike) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from .. import _rules, models
 from .._auth import AuthLike
-from .._progress import RegistryAuthError, check_auth, is_auth_failure, registry_auth_header
+from .._progress import check_auth, registry_auth_header
 from .._request import Request, quote_path
-from ..errors import ImageNotFound, ServerError, Unauthorized
+from ..errors import ImageNotFound
 from ._base import Resource
 
 if TYPE_CHECKING:
@@ -37,14 +37,13 @@ class Distribution(Resource):
         check_auth(auth)
         path = f"/distribution/{quote_path(image, 'image')}/json"
         header = await registry_auth_header(auth, ref.registry_for_auth)
-        try:
-            return await self._client._model(
-                Request("GET", path, headers={"X-Registry-Auth": header}, not_found=ImageNotFound),
-                models.DistributionInspect,
-            )
-        except (ServerError, Unauthorized) as exc:
-            if isinstance(exc, Unauthorized) or is_auth_failure(exc.message):
-                raise RegistryAuthError(
-                    exc.message, method=exc.method, path=exc.path, http_status=exc.status
-                ) from exc
-            raise
+        return await self._client._model(
+            Request(
+                "GET",
+                path,
+                headers={"X-Registry-Auth": header},
+                not_found=ImageNotFound,
+                registry=True,
+            ),
+            models.DistributionInspect,
+        )

@@ -26,13 +26,13 @@ from multidict import MultiMapping
 from aiodock import DockerClient
 from aiodock._auth import AuthConfig
 from aiodock._dockerignore import PatternMatcher
-from aiodock._progress import RegistryAuthError
 from aiodock._tarstream import aiter_sync, body_stream, tar_directory
 from aiodock.errors import (
     APIVersionError,
     BuildError,
     ImageNotFound,
     InvalidArgument,
+    RegistryAuthError,
     ServerError,
 )
 from aiodock.models import ContainerConfig

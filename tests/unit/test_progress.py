@@ -12,17 +12,18 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient
+from aiodock._auth import is_auth_failure, registry_refused
 from aiodock._convert import structure
 from aiodock._frames import JSONStreamDecoder
-from aiodock._progress import (
-    BuildStream,
-    ProgressStream,
-    ProgressTracker,
-    RegistryAuthError,
-    is_auth_failure,
-)
+from aiodock._progress import BuildStream, ProgressStream, ProgressTracker
 from aiodock._request import Request
-from aiodock.errors import BuildError, ServerError, StreamError, Unauthorized
+from aiodock.errors import (
+    BuildError,
+    RegistryAuthError,
+    ServerError,
+    StreamError,
+    Unauthorized,
+)
 from aiodock.models.progress import ProgressMessage
 from tests.unit._server import ping_app, serve
 
@@ -181,6 +182,21 @@ def test_is_auth_failure(message: str, expected: bool) -> None:
     assert is_auth_failure(message) is expected
 
 
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (401, "anything", True),
+        (500, "Get https://r/v2/: unauthorized: authentication required", True),
+        (500, "login attempt to http://r/v2/ failed with status: 401", True),
+        (500, "manifest unknown", False),
+        (500, "dial tcp: port 4010 refused", False),  # 401 inside a number is not a status
+        (404, "unauthorized", False),  # a missing image stays a NotFound
+    ],
+)
+def test_registry_refused(status: int, message: str, expected: bool) -> None:
+    assert registry_refused(status, message) is expected
+
+
 def test_registry_auth_error_is_both_unauthorized_and_stream_error() -> None:
     exc = RegistryAuthError("no basic auth credentials", method="POST", path="/images/x/push")
     assert isinstance(exc, Unauthorized)
@@ -216,7 +232,9 @@ def scripted(chunks: list[bytes], *, status: int = 200, delay: float = 0.0) -> w
 
 
 def open_stream(client: DockerClient, cls: type[ProgressStream[Any]], **setup: Any) -> Any:
-    stream = client._stream(Request("POST", "/op"), JSONStreamDecoder(), stream_class=cls)
+    # A registry operation's request says so; its stream maps in-band refusals.
+    request = Request("POST", "/op", registry=setup.get("auth_errors", False))
+    stream = client._stream(request, JSONStreamDecoder(), stream_class=cls)
     stream._setup(**setup)
     return stream
 
@@ -261,7 +279,7 @@ async def test_http_auth_failure_maps_to_registry_auth_error() -> None:
         with pytest.raises(RegistryAuthError) as info:
             await open_stream(client, ProgressStream, auth_errors=True)
         assert info.value.http_status == 500
-        assert isinstance(info.value.__cause__, ServerError)
+        assert info.value.message == "Head http://r/v2/x/manifests/1: no basic auth credentials"
         # Without auth mapping the plain server error comes through.
         with pytest.raises(ServerError) as plain:
             await open_stream(client, ProgressStream)
