@@ -44,22 +44,17 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._archive import (
-        ArchiveExtractionError,
-        ArchiveLimitError,
-        UnsafeArchiveError,
-        extract_archive,
-    )
-    from ._auth import AuthConfig
     from ._buildkit.secrets import BuildSecret
     from ._buildkit.stream import BuildKitStream
     from ._buildkit.trace import BuildProgress
     from ._client import ClientStats, DockerClient
     from ._config import InsecureTLSWarning, TLSConfig
     from ._engine import EngineInfo
-    from ._frames import Frame, StreamType
+    from ._http.request import Repeated
     from ._options import ClientOptions
-    from ._progress import (
+    from ._registry.auth import AuthConfig
+    from ._streams.frames import Frame, StreamType
+    from ._streams.progress import (
         BuildStream,
         ImportStream,
         LayerProgress,
@@ -69,8 +64,13 @@ if TYPE_CHECKING:
         PullStream,
         PushStream,
     )
-    from ._request import Repeated
-    from ._streaming import AsyncStream, FrameStream, HijackedStream, Output
+    from ._streams.streaming import AsyncStream, FrameStream, HijackedStream, Output
+    from ._tar.archive import (
+        ArchiveExtractionError,
+        ArchiveLimitError,
+        UnsafeArchiveError,
+        extract_archive,
+    )
     from .models import (
         BuildResult,
         Event,
@@ -96,28 +96,28 @@ if TYPE_CHECKING:
 _LAZY = {
     "ClientStats": "._client",
     "DockerClient": "._client",
-    "Repeated": "._request",
+    "Repeated": "._http.request",
     "TLSConfig": "._config",
-    "Frame": "._frames",
-    "StreamType": "._frames",
-    "AsyncStream": "._streaming",
-    "FrameStream": "._streaming",
-    "HijackedStream": "._streaming",
-    "Output": "._streaming",
-    "AuthConfig": "._auth",
+    "Frame": "._streams.frames",
+    "StreamType": "._streams.frames",
+    "AsyncStream": "._streams.streaming",
+    "FrameStream": "._streams.streaming",
+    "HijackedStream": "._streams.streaming",
+    "Output": "._streams.streaming",
+    "AuthConfig": "._registry.auth",
     "InsecureTLSWarning": "._config",
     "EngineInfo": "._engine",
-    "BuildStream": "._progress",
+    "BuildStream": "._streams.progress",
     "BuildKitStream": "._buildkit.stream",
     "BuildProgress": "._buildkit.trace",
     "BuildSecret": "._buildkit.secrets",
-    "ImportStream": "._progress",
-    "LayerProgress": "._progress",
-    "LoadStream": "._progress",
-    "ProgressStream": "._progress",
-    "ProgressTracker": "._progress",
-    "PullStream": "._progress",
-    "PushStream": "._progress",
+    "ImportStream": "._streams.progress",
+    "LayerProgress": "._streams.progress",
+    "LoadStream": "._streams.progress",
+    "ProgressStream": "._streams.progress",
+    "ProgressTracker": "._streams.progress",
+    "PullStream": "._streams.progress",
+    "PushStream": "._streams.progress",
     "BuildResult": ".models",
     "ImportResult": ".models",
     "LoadResult": ".models",
@@ -137,10 +137,10 @@ _LAZY = {
     "LogStream": ".resources._logs",
     "PathStat": ".models",
     "RunOptions": ".resources.containers",
-    "ArchiveExtractionError": "._archive",
-    "ArchiveLimitError": "._archive",
-    "UnsafeArchiveError": "._archive",
-    "extract_archive": "._archive",
+    "ArchiveExtractionError": "._tar.archive",
+    "ArchiveLimitError": "._tar.archive",
+    "UnsafeArchiveError": "._tar.archive",
+    "extract_archive": "._tar.archive",
 }
 
 

@@ -19,11 +19,16 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 import attrs
 
-from ._core import TRANSPORT_ERRORS, RequestCore, _decode_json_body, _read_capped, _transport_error
-from ._deadlines import Deadlines
+from ._http.core import (
+    TRANSPORT_ERRORS,
+    RequestCore,
+    _decode_json_body,
+    _read_capped,
+    _transport_error,
+)
+from ._http.request import UNSET, Request
+from ._http.timeouts import Deadlines, wait_for
 from ._options import ClientOptions, Unpack
-from ._request import UNSET, Request
-from ._timeout import wait_for
 from ._version import __version__
 from .errors import (
     APIVersionError,
@@ -37,8 +42,8 @@ from .errors import (
 if TYPE_CHECKING:
     from ._config import TLSConfig
     from ._engine import EngineInfo
-    from ._streaming import AsyncStream, HijackedStream
-    from ._transport import Endpoint
+    from ._http.transport import Endpoint
+    from ._streams.streaming import AsyncStream, HijackedStream
     from .resources.configs import Configs
     from .resources.containers import Containers
     from .resources.distribution import Distribution
@@ -172,7 +177,7 @@ class _Shared:
         return self.deadlines
 
     def open_session(self) -> aiohttp.ClientSession:
-        from ._transport import make_connector
+        from ._http.transport import make_connector
 
         loop = asyncio.get_running_loop()
         if self.loop is not None and self.loop is not loop:
@@ -276,7 +281,7 @@ class DockerClient(RequestCore):
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
     ) -> None:
         from ._config import TLSConfig
-        from ._transport import DEFAULT_HOST, parse_host
+        from ._http.transport import DEFAULT_HOST, parse_host
 
         if max_connections < 1:
             raise InvalidArgument("max_connections", max_connections, "must be at least 1")
@@ -464,7 +469,7 @@ class DockerClient(RequestCore):
             pools = getattr(connector, "_conns", {})
             idle = sum(len(pool) for pool in pools.values())
         streams = hijacked = 0
-        from ._streaming import HijackedStream
+        from ._streams.streaming import HijackedStream
 
         for stream in list(shared.streams):
             if isinstance(stream, HijackedStream):

@@ -381,7 +381,7 @@ def _http_headers(config: Mapping[str, Any], config_dir: Path) -> Mapping[str, s
 
 
 def _shown_host(host: str) -> str:
-    from ._transport import redact_host  # the one masking function for addresses
+    from ._http.transport import redact_host  # the one masking function for addresses
 
     return redact_host(host)
 

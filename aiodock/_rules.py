@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-from ._reference import Reference, parse_reference
+from ._registry.reference import Reference, parse_reference
 from .errors import InvalidArgument
 
 if TYPE_CHECKING:

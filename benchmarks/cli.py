@@ -158,7 +158,7 @@ client.close()
 }
 WARM_MODULES = [
     "aiodock.resources.containers, aiodock.resources.exec, aiodock.resources.system",
-    "aiodock._convert, aiodock._config, aiodock._transport, aiodock._streaming",
+    "aiodock._convert, aiodock._config, aiodock._http.transport, aiodock._streams.streaming",
     "benchmarks.worker, benchmarks.client_aiohttp, benchmarks.client_aiodock",
     "benchmarks.client_limit, benchmarks.client_aiohttp_json",
     "benchmarks.client_aiodocker, benchmarks.client_dockerpy",

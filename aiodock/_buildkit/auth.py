@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from .._auth import AuthConfig, AuthLike, normalize_registry, resolve_auth
+from .._registry.auth import AuthConfig, AuthLike, normalize_registry, resolve_auth
 from ..errors import DockerError
 from . import _proto as pb
 from .session import UNAVAILABLE, Call, GrpcError, Handler

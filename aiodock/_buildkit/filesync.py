@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import attrs
 
-from .._dockerignore import PatternMatcher, clean_path
+from .._tar.dockerignore import PatternMatcher, clean_path
 from . import _proto as pb
 from .session import INTERNAL, INVALID_ARGUMENT, NOT_FOUND, Call, GrpcError, Handler
 

@@ -94,8 +94,10 @@ class BuildSecret:
             if value is None:
                 raise LookupError(f"environment variable {self._env} is not set")
             return os.fsencode(value)
-        assert self._path is not None
-        with open(self._path, "rb") as fh:
+        path = self._path
+        if path is None:  # the constructor takes exactly one source: cannot happen
+            raise LookupError("the secret has no source")
+        with open(path, "rb") as fh:
             return fh.read(_MAX_SECRET + 1)
 
 

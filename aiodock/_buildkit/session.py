@@ -22,7 +22,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
-from .._streaming import HijackedStream
+from .._streams.streaming import HijackedStream
 
 __all__ = ["Call", "GrpcError", "GrpcServer", "Handler"]
 

@@ -1,6 +1,6 @@
 """The BuildKit build stream: session + ``POST /build?version=2`` + trace decoding.
 
-:class:`BuildKitStream` is a :class:`~aiodock._progress.BuildStream` whose
+:class:`BuildKitStream` is a :class:`~aiodock._streams.progress.BuildStream` whose
 start opens the session (``POST /session``, upgraded to h2c, served by
 :class:`~.session.GrpcServer`) and then sends the build request naming it.
 With ``buildkit=None`` it first asks the daemon which builder it uses
@@ -29,16 +29,16 @@ import aiohttp
 import attrs
 
 from .. import models
-from .._progress import BuildStream
-from .._request import Request
-from .._streaming import AsyncStream
+from .._http.request import Request
+from .._streams.progress import BuildStream
+from .._streams.streaming import AsyncStream
 from ..errors import BuildError, DockerError, InvalidArgument, StreamError
 from .trace import BuildProgress, SolveStatus, Step, decode_trace
 
 if TYPE_CHECKING:
-    from .._auth import AuthLike
     from .._client import DockerClient
-    from .._streaming import HijackedStream
+    from .._registry.auth import AuthLike
+    from .._streams.streaming import HijackedStream
     from ..models.progress import ProgressMessage
     from .filesync import SyncedDir
     from .secrets import BuildSecret
@@ -104,7 +104,7 @@ def shared_key(path: str) -> str:
 
 
 class BuildKitStream(BuildStream):
-    """A :class:`~aiodock._progress.BuildStream` for BuildKit builds.
+    """A :class:`~aiodock._streams.progress.BuildStream` for BuildKit builds.
 
     Besides the classic stream's ``log``, ``image_id`` and ``result()``:
     :attr:`progress` (a :class:`~aiodock._buildkit.trace.BuildProgress`) holds

@@ -24,7 +24,7 @@ from .._lazy import lazy_attributes
 from ._generated import __all__ as _generated_all
 
 if TYPE_CHECKING:
-    from .._auth import AuthConfig
+    from .._registry.auth import AuthConfig
     from ._generated import *  # noqa: F403
     from .containers import ContainerInspect, ExecResult, PathStat, RunResult, Stats
     from .events import Event
@@ -103,7 +103,7 @@ __getattr__ = lazy_attributes(
         **{alias: f"._generated:{target}" for alias, target in _ALIASES.items()},
         **{name: f".{module}" for name, module in _HAND_MADE.items()},
         **{module: f".{module}:" for module in _SUBMODULES},
-        "AuthConfig": ".._auth",
+        "AuthConfig": ".._registry.auth",
     },
 )
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from .._timeout import wait_for
+from .._http.timeouts import wait_for
 from ..errors import DockerError, DockerTimeoutError
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import models
-from .._auth import AuthConfig, AuthLike, encode_registry_auth
-from .._request import Request
+from .._http.request import Request
+from .._registry.auth import AuthConfig, AuthLike, encode_registry_auth
 from ..errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ async def auth_login(
     Give an ``AuthConfig``/mapping, or the parts as keywords (``registry``
     defaults to Docker Hub). Returns the daemon's answer (``status``, and an
     ``identity_token`` when the registry hands one out). Wrong credentials
-    raise :class:`~aiodock._progress.RegistryAuthError`. Nothing is stored.
+    raise :class:`~aiodock._streams.progress.RegistryAuthError`. Nothing is stored.
     """
     if auth is not None:
         if any(v is not None for v in (username, password, registry, email, identity_token)):

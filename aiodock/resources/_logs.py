@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .. import _rules
-from .._frames import Frame, MultiplexDecoder, RawDecoder
-from .._request import Request
-from .._streaming import FrameStream
+from .._http.request import Request
+from .._streams.frames import Frame, MultiplexDecoder, RawDecoder
+from .._streams.streaming import FrameStream
 from ..errors import (
     DockerConnectionError,
     DockerTimeoutError,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .. import _rules, models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
 from ..errors import NotFound
 from ..models.swarm import encode_data
 from ._swarm_base import SwarmResource, driver_of, version_index

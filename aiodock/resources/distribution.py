@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import _rules, models
-from .._auth import AuthLike
-from .._progress import check_auth, registry_auth_header
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
+from .._registry.auth import AuthLike
+from .._streams.progress import check_auth, registry_auth_header
 from ..errors import ImageNotFound
 from ._base import Resource
 

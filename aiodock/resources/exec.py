@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .. import _rules, models
 from .._convert import unstructure
-from .._frames import Frame
-from .._request import Request, quote_path
-from .._streaming import HijackedStream, Output
+from .._http.request import Request, quote_path
+from .._streams.frames import Frame
+from .._streams.streaming import HijackedStream, Output
 from ..errors import (
     ContainerNotFound,
     DockerConnectionError,

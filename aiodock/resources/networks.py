@@ -12,7 +12,7 @@ import attrs
 from .. import _rules, models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from .._request import NO_LIMIT, Request, quote_path
+from .._http.request import NO_LIMIT, Request, quote_path
 from ..errors import Conflict, InvalidArgument, NetworkNotFound, NotFound, ServerError
 from ._base import Resource
 

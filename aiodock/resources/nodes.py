@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .. import models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
 from ..errors import InvalidArgument, NodeNotFound
 from ._swarm_base import SwarmResource, version_index
 

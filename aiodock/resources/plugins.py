@@ -23,14 +23,20 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import models
-from .._auth import AuthLike
 from .._convert import json_dumps, unstructure
-from .._dockerignore import PatternMatcher
 from .._filters import Filters, encode_filters
-from .._progress import PullStream, PushStream, check_auth, registry_auth_header, registry_stream
-from .._reference import parse_reference
-from .._request import NO_LIMIT, Request, quote_path
-from .._tarstream import aiter_sync, body_stream, tar_directory
+from .._http.request import NO_LIMIT, Request, quote_path
+from .._registry.auth import AuthLike
+from .._registry.reference import parse_reference
+from .._streams.progress import (
+    PullStream,
+    PushStream,
+    check_auth,
+    registry_auth_header,
+    registry_stream,
+)
+from .._tar.dockerignore import PatternMatcher
+from .._tar.tarstream import aiter_sync, body_stream, tar_directory
 from ..errors import InvalidArgument, PluginNotFound
 from ._base import Resource
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import _rules, models
 from .._filters import Filters, encode_filters
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
 from ..errors import InvalidArgument, NotFound
 from ..models.swarm import SecretCreate
 from ._swarm_base import SwarmResource, driver_of, version_index

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .. import models
-from .._auth import AuthLike, encode_registry_auth
 from .._convert import parse_time, unstructure
 from .._filters import Filters, encode_filters
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
+from .._registry.auth import AuthLike, encode_registry_auth
 from .._rules import EventTime
-from .._streaming import FrameStream
+from .._streams.streaming import FrameStream
 from ..errors import ConvergenceError, DockerTimeoutError, InvalidArgument, ServiceNotFound
 from ..models.swarm import ServiceConvergence, ServiceMode, mode_name
 from ._logs import spec_tty, swarm_logs

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import models
 from .._convert import unstructure
-from .._request import NO_LIMIT, Request
+from .._http.request import NO_LIMIT, Request
 from ..errors import InvalidArgument
 from ._swarm_base import SwarmResource, version_index
 

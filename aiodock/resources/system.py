@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _rules, models
 from .._filters import Filters, encode_filters
-from .._frames import JSONStreamDecoder
-from .._request import NO_LIMIT, UNSET, Repeated, Request, Timeout
+from .._http.request import NO_LIMIT, UNSET, Repeated, Request, Timeout
 from .._rules import EventTime
-from .._streaming import AsyncStream, HijackedStream
+from .._streams.frames import JSONStreamDecoder
+from .._streams.streaming import AsyncStream, HijackedStream
 from ..errors import InvalidArgument, ResponseValidationError
 from ._base import Resource
 
 if TYPE_CHECKING:
-    from .._auth import AuthLike
+    from .._registry.auth import AuthLike
     from ..models import AuthResponse, SystemDataUsageResponse, SystemInfo, SystemVersion
     from ..models.events import Event
 

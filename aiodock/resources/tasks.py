@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Literal
 
 from .. import models
 from .._filters import Filters, encode_filters
-from .._request import Request, quote_path
+from .._http.request import Request, quote_path
 from .._rules import EventTime
-from .._streaming import FrameStream
+from .._streams.streaming import FrameStream
 from ..errors import NotFound
 from ._logs import spec_tty, swarm_logs
 from ._swarm_base import SwarmResource

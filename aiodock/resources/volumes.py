@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from .. import _rules, models
 from .._convert import unstructure
 from .._filters import Filters, encode_filters, normalize_filters
-from .._request import NO_LIMIT, Request, quote_path
+from .._http.request import NO_LIMIT, Request, quote_path
 from ..errors import InvalidArgument, VolumeNotFound
 from ._base import Resource
 

@@ -95,7 +95,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     host = real_engine(config)
     if host is None:
         return None
-    from .._transport import redact_host
+    from .._http.transport import redact_host
 
     shown = redact_host(host) if host else "DOCKER_HOST/context"
     return f"aiodock: docker_client uses the real engine at {shown}"

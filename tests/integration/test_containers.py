@@ -21,8 +21,8 @@ from typing import IO, Any
 import pytest
 
 from aiodock import DockerClient, StreamType
-from aiodock._archive import UnsafeArchiveError, extract_archive
-from aiodock._request import Request
+from aiodock._http.request import Request
+from aiodock._tar.archive import UnsafeArchiveError, extract_archive
 from aiodock.errors import (
     Conflict,
     ContainerError,

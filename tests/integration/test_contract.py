@@ -26,8 +26,8 @@ import attrs
 import pytest
 
 from aiodock import DockerClient
-from aiodock._frames import MultiplexDecoder
-from aiodock._request import Request
+from aiodock._http.request import Request
+from aiodock._streams.frames import MultiplexDecoder
 from aiodock.errors import (
     APIError,
     BadRequest,
@@ -523,8 +523,8 @@ async def stats_top_resize(b: Backend, rec: Recorder) -> None:
     assert typed.memory_usage > 0 and typed.memory_limit > 0
     assert typed.precpu_stats is not None and typed.precpu_stats.system_cpu_usage
 
-    from aiodock._frames import JSONStreamDecoder
-    from aiodock._streaming import AsyncStream
+    from aiodock._streams.frames import JSONStreamDecoder
+    from aiodock._streams.streaming import AsyncStream
 
     samples: list[dict[str, Any]] = []
     stream: AsyncStream[dict[str, Any]] = b.client._stream(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aiodock import DockerClient
-from aiodock._sshconn import AsyncSSHConnector, SSHTunnel
+from aiodock._http.sshconn import AsyncSSHConnector, SSHTunnel
 from aiodock.errors import DockerConnectionError, InvalidArgument
 from tests.integration import _infra
 from tests.integration.test_transports import _hijack_echo

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from aiodock import DockerClient, TLSConfig
-from aiodock._frames import StreamType
-from aiodock._request import Request
+from aiodock._http.request import Request
+from aiodock._streams.frames import StreamType
 from aiodock.errors import BadRequest, DockerConnectionError
 from tests.integration import _infra
 

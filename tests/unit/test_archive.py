@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aiodock._archive import (
+from aiodock._tar.archive import (
     CHUNK_SIZE,
     ArchiveExtractionError,
     UnsafeArchiveError,

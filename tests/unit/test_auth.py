@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from aiodock._auth import (
+from aiodock._config import ConfigError
+from aiodock._registry.auth import (
     DOCKER_HUB_AUTH_KEY,
     AuthConfig,
     CredentialHelperError,
@@ -25,7 +26,6 @@ from aiodock._auth import (
     normalize_registry,
     resolve_auth,
 )
-from aiodock._config import ConfigError
 from aiodock.errors import DockerError, InvalidArgument
 
 SECRET = "s3cr3t-Pa55"
@@ -683,7 +683,7 @@ def test_encode_registry_config() -> None:
 async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
     # The helper exits (killed) while a grandchild in its own session holds the pipes:
     # reaping must close them from our side, or the transport stays open and warns later.
-    from aiodock._auth import _reap
+    from aiodock._registry.auth import _reap
 
     pidfile = tmp_path / "escaped.pid"
     proc = await asyncio.create_subprocess_exec(

@@ -28,9 +28,9 @@ from aiodock._buildkit.filesync import CHUNK, SyncedDir, diffcopy_handler, go_mo
 from aiodock._buildkit.secrets import normalize_secrets, secrets_handler
 from aiodock._buildkit.session import GrpcError, GrpcServer
 from aiodock._buildkit.trace import BuildProgress, decode_status, decode_trace
-from aiodock._rawconn import RawConnection
-from aiodock._request import Request
-from aiodock._streaming import HijackedStream
+from aiodock._http.rawconn import RawConnection
+from aiodock._http.request import Request
+from aiodock._streams.streaming import HijackedStream
 from aiodock.errors import InvalidArgument
 
 # --- codec -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ descriptor of the test's loop belongs to the client under test.
 
 On Python < 3.12 ``asyncio.wait_for`` swallows a cancellation that arrives in the
 very loop iteration where its awaitable completes; aiodock bounds awaits with
-``aiodock._timeout.wait_for`` instead, and the tests below would catch a relapse.
+``aiodock._http.timeouts.wait_for`` instead, and the tests below would catch a relapse.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import pytest
 
 from aiodock import DockerClient
-from aiodock._rawconn import RawConnection
+from aiodock._http.rawconn import RawConnection
 from aiodock.testing import ExecSession, FakeDocker
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -313,7 +313,7 @@ async def test_a_thousand_operations_cancelled_at_random_points_leave_nothing_be
 async def test_hijack_cancelled_as_the_daemon_answers_is_cancelled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from aiodock import _streaming
+    from aiodock._streams import streaming as _streaming
 
     real = _streaming.read_response_head
     outer: list[asyncio.Task[Any]] = []

@@ -12,9 +12,9 @@ from aiohttp import web
 
 import aiodock
 from aiodock import DockerClient, Repeated
-from aiodock._request import Request, encode_query, quote_path
-from aiodock._timeout import wait_for
-from aiodock._transport import parse_host
+from aiodock._http.request import Request, encode_query, quote_path
+from aiodock._http.timeouts import wait_for
+from aiodock._http.transport import parse_host
 from aiodock.errors import (
     APIError,
     APIVersionError,

@@ -17,9 +17,9 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient, StreamType
-from aiodock._archive import parse_path_stat
 from aiodock._convert import structure
-from aiodock._frames import encode_frame
+from aiodock._streams.frames import encode_frame
+from aiodock._tar.archive import parse_path_stat
 from aiodock.errors import (
     APIVersionError,
     ContainerNotFound,

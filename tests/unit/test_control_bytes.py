@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from aiodock import DockerClient
-from aiodock._auth import all_auths, resolve_auth
 from aiodock._config import resolve
-from aiodock._request import encode_query, quote_path
-from aiodock._transport import make_connector, parse_host, ssh_command
+from aiodock._http.request import encode_query, quote_path
+from aiodock._http.transport import make_connector, parse_host, ssh_command
+from aiodock._registry.auth import all_auths, resolve_auth
 from aiodock.errors import ConfigError, DockerError, InvalidArgument
 
 CONTROLS = [chr(c) for c in range(0x20)] + ["\x7f"]

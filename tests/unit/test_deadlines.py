@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from aiodock._deadlines import Deadlines
+from aiodock._http.timeouts import Deadlines
 
 
 async def _call(deadlines: Deadlines, limit: float, hold: float = 5.0) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from aiodock._dockerignore import (
+from aiodock._tar.dockerignore import (
     Pattern,
     PatternMatcher,
     clean_path,

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from aiodock import ArchiveLimitError, InvalidArgument
-from aiodock._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
-from aiodock._extract import MAX_HEADER_BYTES
+from aiodock._tar.archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
+from aiodock._tar.extract import MAX_HEADER_BYTES
 
 from .test_archive import kind, make_tar, reg
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from aiodock._extract import extract_fileobj
+from aiodock._tar.extract import extract_fileobj
 from aiodock.errors import DockerError
 
 EXAMPLES = int(os.environ.get("AIODOCK_EXTRACT_EXAMPLES", "2000"))

@@ -19,8 +19,8 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient, FrameStream
-from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
-from aiodock._request import Request, Timeout
+from aiodock._http.request import Request, Timeout
+from aiodock._streams.frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
 from aiodock.errors import (
     APIError,
     BadRequest,

@@ -1,4 +1,4 @@
-"""Tests for the sans-IO stream decoders in aiodock._frames."""
+"""Tests for the sans-IO stream decoders in aiodock._streams.frames."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiodock import _frames
-from aiodock._frames import (
+from aiodock._streams import frames as _frames
+from aiodock._streams.frames import (
     Frame,
     JSONStreamDecoder,
     LineSplitter,

@@ -36,9 +36,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from aiodock import _frames
-from aiodock._dockerignore import PatternMatcher, clean_path, parse_dockerignore
-from aiodock._frames import (
+from aiodock._http.request import encode_query, quote_path
+from aiodock._http.transport import parse_host
+from aiodock._streams import frames as _frames
+from aiodock._streams.frames import (
     Frame,
     JSONStreamDecoder,
     MultiplexDecoder,
@@ -46,8 +47,7 @@ from aiodock._frames import (
     check_progress_error,
     encode_frame,
 )
-from aiodock._request import encode_query, quote_path
-from aiodock._transport import parse_host
+from aiodock._tar.dockerignore import PatternMatcher, clean_path, parse_dockerignore
 from aiodock.errors import DockerConnectionError, InvalidArgument, StreamError
 
 # Every property here runs well under a second per hundred examples; a parser that
@@ -457,7 +457,7 @@ def _finishes_within(seconds: float, code: str) -> bool:
 def test_dockerignore_many_wildcards_do_not_backtrack() -> None:
     # A context scan calls this for every file: a slow pattern stalls every build.
     code = (
-        "from aiodock._dockerignore import PatternMatcher\n"
+        "from aiodock._tar.dockerignore import PatternMatcher\n"
         "assert not PatternMatcher(['*a' * 12 + '*b']).matches('a' * 40)\n"
         "assert not PatternMatcher(['**/' * 12 + 'c']).matches('/'.join('x' * 40))\n"
     )
@@ -474,6 +474,6 @@ def test_dockerignore_many_wildcards_do_not_backtrack() -> None:
 @example("eyJuYW1lIjogNX0=")  # {"name": 5}
 @example("bnVsbA==")  # null
 def test_path_stat_header_parses_or_raises_connection_error(value: str | None) -> None:
-    archive = pytest.importorskip("aiodock._archive")
+    archive = pytest.importorskip("aiodock._tar.archive")
     with contextlib.suppress(DockerConnectionError):
         archive.parse_path_stat(value)

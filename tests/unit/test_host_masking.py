@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from aiodock import DockerClient
 from aiodock._config import resolve
-from aiodock._transport import parse_host, redact_host
+from aiodock._http.transport import parse_host, redact_host
 from aiodock.errors import InvalidArgument
 from aiodock.testing import plugin
 

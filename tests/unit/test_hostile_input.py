@@ -43,10 +43,10 @@ import trustme
 from aiohttp import web
 
 from aiodock import DockerClient
-from aiodock._archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
 from aiodock._config import InsecureTLSWarning, TLSConfig
-from aiodock._request import Request
-from aiodock._transport import ssh_command
+from aiodock._http.request import Request
+from aiodock._http.transport import ssh_command
+from aiodock._tar.archive import ArchiveExtractionError, UnsafeArchiveError, extract_archive
 from aiodock.errors import (
     APIError,
     DockerConnectionError,
@@ -244,7 +244,7 @@ async def test_hostile_query_values_stay_in_their_parameter(
 
 
 def test_ssh_uses_batch_mode_and_no_host_key_override() -> None:
-    from aiodock._transport import parse_host
+    from aiodock._http.transport import parse_host
 
     argv = ssh_command(parse_host("ssh://me@example.test:2222"), [])
     assert "BatchMode=yes" in argv
@@ -254,7 +254,7 @@ def test_ssh_uses_batch_mode_and_no_host_key_override() -> None:
 
 
 async def test_ssh_host_that_looks_like_an_option_is_not_one() -> None:
-    from aiodock._transport import parse_host
+    from aiodock._http.transport import parse_host
 
     try:
         endpoint = parse_host("ssh://-oProxyCommand=touch /tmp/pwned")

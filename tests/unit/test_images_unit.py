@@ -24,9 +24,9 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from aiodock import DockerClient
-from aiodock._auth import AuthConfig
-from aiodock._dockerignore import PatternMatcher
-from aiodock._tarstream import aiter_sync, body_stream, tar_directory
+from aiodock._registry.auth import AuthConfig
+from aiodock._tar.dockerignore import PatternMatcher
+from aiodock._tar.tarstream import aiter_sync, body_stream, tar_directory
 from aiodock.errors import (
     APIVersionError,
     BuildError,

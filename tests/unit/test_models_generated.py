@@ -333,7 +333,7 @@ def test_a_namespace_builds_no_model_at_import() -> None:
     # progress streams build ProgressMessage with their first message.
     setup = "\n".join(f"import aiodock.resources.{name}" for name in _NAMESPACES)
     assert len(_NAMESPACES) == 14
-    assert _models_built_by(setup + "\nimport aiodock._progress") == set()
+    assert _models_built_by(setup + "\nimport aiodock._streams.progress") == set()
 
 
 def test_the_run_results_do_not_bring_the_stats_models() -> None:

@@ -33,7 +33,7 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient
-from aiodock._streaming import AsyncStream
+from aiodock._streams.streaming import AsyncStream
 from aiodock.models import ClusterVolumeSpec, NodeSpec, SwarmSpec
 from aiodock.models.swarm import service_spec
 from tests.unit._server import serve

@@ -1,6 +1,6 @@
 """Awaiting an operation finishes it; iterating streams it; dropping a started one warns.
 
-The rule is in :mod:`aiodock._progress`: ``await op`` runs pull, push, build,
+The rule is in :mod:`aiodock._streams.progress`: ``await op`` runs pull, push, build,
 load, import and plugin pull/push/upgrade to their end and returns a typed
 result; ``async for`` streams progress first; a started operation dropped
 unfinished emits a ``ResourceWarning``.

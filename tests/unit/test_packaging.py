@@ -90,7 +90,7 @@ def test_the_client_is_still_importable_from_the_top_level() -> None:
         "import sys; from aiodock import DockerClient, Repeated\n"
         "print(DockerClient.__module__, Repeated.__module__, 'aiohttp' in sys.modules)"
     )
-    assert out == "aiodock._client aiodock._request True"
+    assert out == "aiodock._client aiodock._http.request True"
 
 
 _PLUGIN_RUN = """

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient
-from aiodock._auth import is_auth_failure, registry_refused
 from aiodock._convert import structure
-from aiodock._frames import JSONStreamDecoder
-from aiodock._progress import BuildStream, ProgressStream, ProgressTracker
-from aiodock._request import Request
+from aiodock._http.request import Request
+from aiodock._registry.auth import is_auth_failure, registry_refused
+from aiodock._streams.frames import JSONStreamDecoder
+from aiodock._streams.progress import BuildStream, ProgressStream, ProgressTracker
 from aiodock.errors import (
     BuildError,
     RegistryAuthError,
@@ -373,7 +373,7 @@ async def test_build_without_id_is_an_error() -> None:
 
 
 async def test_build_log_is_capped() -> None:
-    from aiodock import _progress
+    from aiodock._streams import progress as _progress
 
     stream = BuildStream(None, JSONStreamDecoder(), what="POST /build")
     piece = "x" * (1 << 20) + "\n"

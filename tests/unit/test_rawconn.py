@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from aiodock import _rawconn
-from aiodock._rawconn import RawConnection
+from aiodock._http import rawconn as _rawconn
+from aiodock._http.rawconn import RawConnection
 
 
 async def _pair() -> tuple[RawConnection, socket.socket]:

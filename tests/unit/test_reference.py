@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from aiodock._reference import Reference, parse_reference, split_repo_tag
+from aiodock._registry.reference import Reference, parse_reference, split_repo_tag
 from aiodock.errors import InvalidArgument
 
 D256 = "sha256:" + "0123456789abcdef" * 4

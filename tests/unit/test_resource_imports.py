@@ -1,7 +1,7 @@
 """Namespaces stay independent: no module under ``aiodock/resources/`` imports a sibling
 namespace (or a private helper of one); what they share lives in the shared modules
 named here, or in ``aiodock._rules``. Nor do they import the transport: they describe
-requests (``aiodock._request``) and the request core sends them."""
+requests (``aiodock._http.request``) and the request core sends them."""
 
 from __future__ import annotations
 

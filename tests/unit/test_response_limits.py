@@ -18,7 +18,7 @@ from aiohttp import web
 import aiodock
 from aiodock import DockerClient
 from aiodock._client import DEFAULT_MAX_RESPONSE_SIZE
-from aiodock._request import Request
+from aiodock._http.request import Request
 from aiodock.errors import (
     DockerConnectionError,
     DockerError,

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from aiodock import DockerClient
-from aiodock._request import Request
+from aiodock._http.request import Request
 from aiodock.errors import DockerConnectionError
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -178,7 +178,7 @@ async def test_post_with_json_body_is_sent_once_when_every_attempt_is_dropped() 
 
 
 async def test_streams_resend_their_get_once_on_a_dropped_connection() -> None:
-    from aiodock._frames import JSONStreamDecoder
+    from aiodock._streams.frames import JSONStreamDecoder
 
     async with (
         dropping_server("reused") as (state, host),
@@ -191,7 +191,7 @@ async def test_streams_resend_their_get_once_on_a_dropped_connection() -> None:
 
 
 async def test_a_post_stream_is_never_resent() -> None:
-    from aiodock._frames import JSONStreamDecoder
+    from aiodock._streams.frames import JSONStreamDecoder
 
     async with (
         dropping_server("reused") as (state, host),

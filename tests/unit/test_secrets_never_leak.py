@@ -31,10 +31,10 @@ import pytest
 
 import aiodock
 from aiodock import DockerClient
-from aiodock._auth import AuthConfig as ClientAuthConfig
 from aiodock._config import TLSConfig
 from aiodock._convert import unstructure
-from aiodock._transport import parse_host
+from aiodock._http.transport import parse_host
+from aiodock._registry.auth import AuthConfig as ClientAuthConfig
 from aiodock.errors import DockerError, InvalidArgument
 from aiodock.models import JoinTokens, SecretSpec, Swarm, SwarmSpec, SwarmSpecCAConfig
 from aiodock.testing import FakeDocker
@@ -111,9 +111,9 @@ def _texts(obj: Any) -> list[str]:
 def test_the_search_finds_the_known_secret_fields() -> None:
     ids = {p.id for p in SECRET_FIELDS}
     expected = {
-        "_auth.AuthConfig.password",
-        "_auth.AuthConfig.identitytoken",
-        "_auth.AuthConfig.registrytoken",
+        "auth.AuthConfig.password",
+        "auth.AuthConfig.identitytoken",
+        "auth.AuthConfig.registrytoken",
         "_config.TLSConfig.client_key",
         "_generated.AuthResponse.identity_token",
         "_generated.JoinTokens.worker",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aiodock._sshconn import Untranslatable, translate_options
-from aiodock._transport import parse_host, use_asyncssh
+from aiodock._http.sshconn import Untranslatable, translate_options
+from aiodock._http.transport import parse_host, use_asyncssh
 from aiodock.errors import InvalidArgument
 
 pytest.importorskip("asyncssh")

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 
 from aiodock import DockerClient, FrameStream, StreamType
-from aiodock._frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
-from aiodock._request import Request, Timeout
-from aiodock._streaming import AsyncStream
+from aiodock._http.request import Request, Timeout
+from aiodock._streams.frames import JSONStreamDecoder, MultiplexDecoder, encode_frame
+from aiodock._streams.streaming import AsyncStream
 from aiodock.errors import (
     ClientClosedError,
     DockerConnectionError,

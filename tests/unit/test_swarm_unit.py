@@ -20,7 +20,7 @@ from aiohttp import web
 
 import aiodock
 from aiodock import Conflict, NotInSwarm, ServerError, StreamType
-from aiodock._frames import encode_frame
+from aiodock._streams.frames import encode_frame
 from aiodock.errors import (
     APIVersionError,
     ConvergenceError,

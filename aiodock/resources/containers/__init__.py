@@ -21,16 +21,16 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING
 
+from ..._http.websocket import AttachWebSocket
 from ..._lazy import lazy_attributes
 from ..._rules import detach_key_bytes, parse_bytes
-from ..._websocket import AttachWebSocket
 from .._logs import LogStream
 from ._archives import ArchiveStream
 from ._create import CreateOptions, RunOptions, build_create_request
 from ._namespace import Containers
 
 if TYPE_CHECKING:
-    from ..._archive import UnsafeArchiveError, extract_archive
+    from ..._tar.archive import UnsafeArchiveError, extract_archive
 
 __all__ = [
     "ArchiveStream",
@@ -51,7 +51,7 @@ __all__ = [
 _FROM_ARCHIVE = ("UnsafeArchiveError", "extract_archive")
 
 
-__getattr__ = lazy_attributes(globals(), {name: "..._archive" for name in _FROM_ARCHIVE})
+__getattr__ = lazy_attributes(globals(), {name: "..._tar.archive" for name in _FROM_ARCHIVE})
 
 
 def __dir__() -> builtins.list[str]:

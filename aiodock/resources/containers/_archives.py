@@ -13,8 +13,8 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ... import _rules
-from ..._request import NO_LIMIT, Request, quote_path
-from ..._streaming import AsyncStream, BytesDecoder
+from ..._http.request import NO_LIMIT, Request, quote_path
+from ..._streams.streaming import AsyncStream, BytesDecoder
 from ...errors import ContainerNotFound, InvalidArgument, NotFound, UsageError
 from .._base import Resource
 
@@ -60,7 +60,7 @@ class ArchiveStream(AsyncStream[bytes]):
         except NotFound as exc:
             raise _archive_not_found(exc, *self._target) from None
         if not started and self._response is not None:
-            from ..._archive import PATH_STAT_HEADER, parse_path_stat
+            from ..._tar.archive import PATH_STAT_HEADER, parse_path_stat
 
             try:
                 self._stat = parse_path_stat(self._response.headers.get(PATH_STAT_HEADER))
@@ -168,7 +168,7 @@ class ContainerArchives(Resource):
             or None,
             "copyUIDGID": _rules.flag(copy_uid_gid, "copy_uid_gid") or None,
         }
-        from ..._archive import CHUNK_SIZE, iter_fileobj, pack_path
+        from ..._tar.archive import CHUNK_SIZE, iter_fileobj, pack_path
 
         body: Any
         if isinstance(data, (bytes, bytearray, memoryview)):
@@ -208,7 +208,7 @@ class ContainerArchives(Resource):
 
 
 async def _slices(data: memoryview) -> AsyncIterator[bytes]:
-    from ..._archive import CHUNK_SIZE
+    from ..._tar.archive import CHUNK_SIZE
 
     for start in range(0, len(data), CHUNK_SIZE):
         yield data[start : start + CHUNK_SIZE].tobytes()

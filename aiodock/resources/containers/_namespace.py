@@ -13,11 +13,11 @@ import attrs
 from ... import _rules, models
 from ..._convert import json_loads, structure, unstructure
 from ..._filters import Filters, encode_filters
-from ..._frames import JSONStreamDecoder
+from ..._http.request import NO_LIMIT, Request, Timeout
 from ..._options import Unpack
-from ..._request import NO_LIMIT, Request, Timeout
 from ..._rules import EventTime
-from ..._streaming import AsyncStream, BytesDecoder, HijackedStream
+from ..._streams.frames import JSONStreamDecoder
+from ..._streams.streaming import AsyncStream, BytesDecoder, HijackedStream
 from ...errors import (
     Conflict,
     ContainerError,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     )
     from ...models.containers import ExecResult, RunResult, Stats
 
-from ..._websocket import AttachWebSocket
+from ..._http.websocket import AttachWebSocket
 from ._archives import ContainerArchives
 from ._create import (
     CreateOptions,

@@ -6,8 +6,8 @@ import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ..._dockerignore import clean_path
-from ..._progress import BodyGuard
+from ..._streams.progress import BodyGuard
+from ..._tar.dockerignore import clean_path
 from ...errors import InvalidArgument
 
 if TYPE_CHECKING:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ... import _rules, models
-from ..._auth import AuthLike, all_auths, encode_registry_auth, encode_registry_config
 from ..._convert import unstructure
-from ..._dockerignore import PatternMatcher, context_excludes, parse_dockerignore
 from ..._filters import Filters, encode_filters
-from ..._frames import JSONStreamDecoder
-from ..._progress import (
+from ..._http.request import NO_LIMIT, Repeated, Request, quote_path
+from ..._registry.auth import AuthLike, all_auths, encode_registry_auth, encode_registry_config
+from ..._rules import PlatformLike
+from ..._streams.frames import JSONStreamDecoder
+from ..._streams.progress import (
     BodyGuard,
     BuildStream,
     ImportStream,
@@ -26,10 +27,9 @@ from ..._progress import (
     check_auth,
     registry_stream,
 )
-from ..._request import NO_LIMIT, Repeated, Request, quote_path
-from ..._rules import PlatformLike
-from ..._streaming import AsyncStream, BytesDecoder
-from ..._tarstream import aiter_sync, body_stream, tar_directory
+from ..._streams.streaming import AsyncStream, BytesDecoder
+from ..._tar.dockerignore import PatternMatcher, context_excludes, parse_dockerignore
+from ..._tar.tarstream import aiter_sync, body_stream, tar_directory
 from ...errors import ImageNotFound, InvalidArgument
 from .._base import Resource
 from ._context import _ByteCounter, _dockerfile_in, _guarded, _open_tar

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from ..._frames import encode_frame
+from ..._streams.frames import encode_frame
 from .._state.containers import FakeContainer
 from .._state.execs import FakeExec
 from .._wire import (
@@ -205,8 +205,8 @@ class FakeServer(FakeEngine):
     # -- waiting ------------------------------------------------------------------------
 
     async def _wait_closed(self) -> None:
-        assert self._closing is not None
-        await self._closing.wait()
+        if self._closing is not None:  # None: never started, so nothing to wait for
+            await self._closing.wait()
 
     # -- internals: the HTTP side ------------------------------------------------------------
 
@@ -389,9 +389,12 @@ class FakeServer(FakeEngine):
         return None
 
     async def _sleep(self, seconds: float) -> None:
-        assert self._closing is not None
+        closing = self._closing
+        if closing is None:
+            await asyncio.sleep(seconds)
+            return
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+            await asyncio.wait_for(closing.wait(), seconds)
 
     def frame(self, c: FakeContainer | FakeExec, stream: int, data: bytes) -> bytes:
         """Encode output the way the engine sends it for ``c`` (raw for a TTY).

@@ -4,7 +4,7 @@
 ``make_connector`` builds the aiohttp connector for ordinary HTTP traffic and
 ``open_raw`` opens a bare byte stream for hijacked (upgraded) connections;
 both speak to the same endpoint kinds: unix sockets, TCP (optionally TLS) and
-``ssh://``: channels of one asyncssh connection per host (``_sshconn``) when
+``ssh://``: channels of one asyncssh connection per host (``sshconn``) when
 asyncssh is installed, else ``ssh host docker system dial-stdio`` over a socketpair.
 """
 
@@ -25,10 +25,10 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 import attrs
 
-from ._names import has_control, unusable
-from ._rawconn import RawConnection
-from ._timeout import wait_for
-from .errors import DockerConnectionError, InvalidArgument
+from .._names import has_control, unusable
+from ..errors import DockerConnectionError, InvalidArgument
+from .rawconn import RawConnection
+from .timeouts import wait_for
 
 if TYPE_CHECKING:
     from aiohttp.client_proto import ResponseHandler
@@ -210,7 +210,7 @@ def use_asyncssh(endpoint: Endpoint, options: Sequence[str]) -> bool:
     choice = os.environ.get(SSH_TRANSPORT_ENV, "").strip().lower() or "auto"
     if choice not in ("auto", "asyncssh", "command"):
         raise InvalidArgument(SSH_TRANSPORT_ENV, choice, "expected auto, asyncssh or command")
-    from . import _sshconn
+    from . import sshconn
 
     if choice == "command":
         if endpoint.socket_path:
@@ -218,7 +218,7 @@ def use_asyncssh(endpoint: Endpoint, options: Sequence[str]) -> bool:
                 "host", endpoint.url, "a socket path in ssh:// needs the asyncssh transport"
             )
         return False
-    if not _sshconn.available():
+    if not sshconn.available():
         if choice == "asyncssh" or endpoint.socket_path:
             raise InvalidArgument(
                 SSH_TRANSPORT_ENV if choice == "asyncssh" else "host",
@@ -228,8 +228,8 @@ def use_asyncssh(endpoint: Endpoint, options: Sequence[str]) -> bool:
         return False
     if choice == "auto" and not endpoint.socket_path:
         try:
-            _sshconn.translate_options(options)
-        except _sshconn.Untranslatable:
+            sshconn.translate_options(options)
+        except sshconn.Untranslatable:
             return False  # the ssh command honours every flag it knows
     return True
 
@@ -352,7 +352,7 @@ def make_connector(
         return aiohttp.UnixConnector(endpoint.socket_path or "", **common)
     if endpoint.kind == "ssh":
         if use_asyncssh(endpoint, ssh_options):
-            from ._sshconn import AsyncSSHConnector
+            from .sshconn import AsyncSSHConnector
 
             return AsyncSSHConnector(endpoint, ssh_options, **common)
         return _SSHConnector(endpoint, ssh_options, **common)
@@ -376,7 +376,7 @@ async def open_raw(
             coro = loop.create_unix_connection(RawConnection, endpoint.socket_path)
             _, conn = await wait_for(coro, connect_timeout)
         elif endpoint.kind == "ssh" and use_asyncssh(endpoint, ssh_options):
-            from ._sshconn import open_raw_ssh
+            from .sshconn import open_raw_ssh
 
             conn = await wait_for(open_raw_ssh(endpoint, ssh_options), connect_timeout)
         elif endpoint.kind == "ssh":

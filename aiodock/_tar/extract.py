@@ -26,8 +26,8 @@ import stat
 import tarfile
 from typing import IO, Any, cast
 
-from ._names import has_control
-from .errors import DockerError
+from .._names import has_control
+from ..errors import DockerError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

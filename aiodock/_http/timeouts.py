@@ -1,10 +1,17 @@
-"""Time limits for ordinary calls without a timer per call.
+"""Time limits: bounding one await, and the deadlines of ordinary calls.
 
-aiohttp enforces ``ClientTimeout.total`` with one event-loop timer per request
-(scheduled, entered, cancelled): about 5 us of a 130 us ping. Calls here share
-one timer per client instead, set for the earliest deadline in flight. With the
-same limit on every call, a new deadline is never the earliest, so starting and
-finishing a call is two dict operations.
+``wait_for`` bounds an await without ever losing a cancellation:
+``asyncio.wait_for`` before Python 3.12 can swallow a cancellation that arrives
+just as the awaited operation finishes, leaving the caller running when it was
+told to stop; ``asyncio.timeout`` (3.11+) and ``async_timeout`` (3.10, already an
+aiohttp dependency there) cannot.
+
+``Deadlines`` enforces the time limits of ordinary calls without a timer per
+call. aiohttp enforces ``ClientTimeout.total`` with one event-loop timer per
+request (scheduled, entered, cancelled): about 5 us of a 130 us ping. Calls here
+share one timer per client instead, set for the earliest deadline in flight.
+With the same limit on every call, a new deadline is never the earliest, so
+starting and finishing a call is two dict operations.
 """
 
 from __future__ import annotations
@@ -12,8 +19,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from collections.abc import Awaitable
+from typing import TypeVar
 
-__all__ = ["Deadlines"]
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
+else:  # pragma: no cover - exercised on Python 3.10 only
+    from async_timeout import timeout as _timeout
+
+__all__ = ["Deadlines", "wait_for"]
+
+T = TypeVar("T")
+
+
+async def wait_for(awaitable: Awaitable[T], timeout: float | None) -> T:
+    """Await ``awaitable``; raise ``TimeoutError`` after ``timeout`` seconds (``None``: never)."""
+    if timeout is None:
+        return await awaitable
+    async with _timeout(timeout):
+        return await awaitable
+
 
 # A timer may fire this much before its deadline (the loop's clock resolution).
 _SLACK = 0.001
@@ -38,7 +63,7 @@ class Deadlines:
     def start(self, limit: float) -> int:
         task = asyncio.current_task(self._loop)
         if task is None:
-            from .errors import UsageError
+            from ..errors import UsageError
 
             raise UsageError(
                 "a call with a time limit must run in an asyncio task of the event loop "

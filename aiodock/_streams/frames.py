@@ -29,7 +29,7 @@ import struct
 from types import ModuleType
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from .errors import StreamError, TruncatedStreamError
+from ..errors import StreamError, TruncatedStreamError
 
 _orjson: ModuleType | None
 try:

@@ -1,7 +1,7 @@
 """The request core: every call to the Engine goes through here.
 
 :class:`RequestCore` is the half of :class:`~aiodock.DockerClient` that turns a
-:class:`~aiodock._request.Request` into traffic: the URL with its version
+:class:`~aiodock._http.request.Request` into traffic: the URL with its version
 prefix, the body, the time limits, the ordinary-call limit, the error mapping,
 logging and tracing. Ordinary calls, streams, hijacked connections (attach,
 exec, the BuildKit session) and the attach WebSocket all start from the same
@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import aiohttp
 from yarl import URL
 
-from ._request import UNSET, Request, Timeout, encode_query
-from ._timeout import wait_for
-from .errors import (
+from ..errors import (
     APIError,
     DockerConnectionError,
     DockerError,
@@ -33,12 +31,14 @@ from .errors import (
     ResponseValidationError,
     error_class_for,
 )
+from .request import UNSET, Request, Timeout, encode_query
+from .timeouts import wait_for
 
 if TYPE_CHECKING:
-    from ._client import _Shared
-    from ._frames import Decoder
-    from ._streaming import AsyncStream, HijackedStream
-    from ._websocket import AttachWebSocket
+    from .._client import _Shared
+    from .._streams.frames import Decoder
+    from .._streams.streaming import AsyncStream, HijackedStream
+    from .websocket import AttachWebSocket
 
 __all__ = ["RequestCore"]
 
@@ -63,7 +63,7 @@ _DEBUG: Final = logging.DEBUG
 
 def _load_convert() -> None:
     global _json_dumps, _json_loads, _structure, _structure_list
-    from . import _convert
+    from .. import _convert
 
     _json_dumps = _convert.json_dumps
     _json_loads = _convert.json_loads
@@ -136,7 +136,7 @@ async def _read_capped(
 
 
 def _transport_error(exc: BaseException, what: str) -> Exception:
-    from ._streaming import transport_error
+    from .._streams.streaming import transport_error
 
     return transport_error(exc, what)
 
@@ -185,7 +185,7 @@ def _encode_body(body: Any, method: str, path: str) -> bytes:
 
 
 class RequestCore:
-    """Sends :class:`~aiodock._request.Request` descriptions; mixed into ``DockerClient``.
+    """Sends :class:`~aiodock._http.request.Request` descriptions; mixed into ``DockerClient``.
 
     A mixin rather than an object the client holds: the hot path stays one
     attribute lookup shorter. The client's ``_configure`` sets the fields below.
@@ -308,7 +308,7 @@ class RequestCore:
             message = raw.decode("utf-8", "replace").strip() or "no message from the daemon"
         method, path = request.method, request.path
         if request.registry:
-            from ._auth import registry_refused
+            from .._registry.auth import registry_refused
 
             if registry_refused(status, message):
                 return RegistryAuthError(message, method=method, path=path, http_status=status)
@@ -420,7 +420,7 @@ class RequestCore:
         (``None``: the client's ``stream_timeout``).
         """
         if stream_class is None:
-            from ._streaming import AsyncStream
+            from .._streams.streaming import AsyncStream
 
             stream_class = AsyncStream  # type: ignore[assignment]
         timeout = self._stream_timeout
@@ -479,8 +479,8 @@ class RequestCore:
         url = await self._url(path, request.params, request.versioned, method=method)
         target = url.raw_path_qs
         what = f"{method} {path} on {shared.endpoint.url}"
-        from ._streaming import HijackedStream, read_response_head
-        from ._transport import open_raw
+        from .._streams.streaming import HijackedStream, read_response_head
+        from .transport import open_raw
 
         payload = b"" if body is UNSET else _encode_body(body, method, path)
         lines = [
@@ -501,7 +501,7 @@ class RequestCore:
         # signals ourselves, so tracing sees attach/exec like any other call.
         trace = None
         if shared.trace_configs:
-            from ._tracing import HijackTrace
+            from .tracing import HijackTrace
 
             session = shared.session or shared.open_session()  # freezes the configs
             trace = HijackTrace(session, shared.trace_configs, method, url, lines[1:])
@@ -566,7 +566,7 @@ class RequestCore:
 
     async def _websocket(self, request: Request) -> AttachWebSocket:
         """Open a WebSocket (``GET`` with an upgrade) through the client's session."""
-        from ._websocket import connect_websocket
+        from .websocket import connect_websocket
 
         self._check_open()
         shared = self._shared
@@ -614,7 +614,7 @@ def _decode_json_body(body: bytes, method: str, path: str) -> Any:
         return _json_loads(body)
     except ValueError:
         pass
-    from ._frames import JSONStreamDecoder
+    from .._streams.frames import JSONStreamDecoder
 
     decoder = JSONStreamDecoder()
     try:

@@ -28,8 +28,9 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from ._convert import json_loads, structure
-from ._extract import (
+from .._convert import json_loads, structure
+from ..errors import DockerConnectionError, InvalidArgument
+from .extract import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_MEMBERS,
     ArchiveExtractionError,
@@ -37,11 +38,10 @@ from ._extract import (
     UnsafeArchiveError,
     extract_fileobj,
 )
-from ._tarstream import tar_tree
-from .errors import DockerConnectionError, InvalidArgument
+from .tarstream import tar_tree
 
 if TYPE_CHECKING:
-    from .models.containers import PathStat
+    from ..models.containers import PathStat
 
 __all__ = [
     "PATH_STAT_HEADER",
@@ -73,7 +73,7 @@ def parse_path_stat(value: str | None) -> PathStat:
         ) from exc
     if not isinstance(data, dict):
         raise DockerConnectionError(f"{PATH_STAT_HEADER} is not a JSON object: {data!r}")
-    from .models.containers import PathStat  # not at import: only path-stat calls need it
+    from ..models.containers import PathStat  # not at import: only path-stat calls need it
 
     return structure(data, PathStat)
 
@@ -170,7 +170,7 @@ def _pack(source: str, bridge: _Bridge) -> None:
 async def pack_path(source: str | os.PathLike[str]) -> AsyncGenerator[bytes, None]:
     """Yield a tar archive of ``source``, written on the fly by a worker thread.
 
-    The archive is :func:`aiodock._tarstream.tar_tree`'s: a directory
+    The archive is :func:`aiodock._tar.tarstream.tar_tree`'s: a directory
     contributes its contents (not itself) at the archive root, a file itself
     under its base name; links stay links, FIFOs and devices are kept, and
     entries are owned by ``0:0`` (root at the destination, as ``docker cp``

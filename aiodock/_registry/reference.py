@@ -23,7 +23,7 @@ import re
 
 import attrs
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 __all__ = [
     "DEFAULT_REGISTRY",

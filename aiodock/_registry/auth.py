@@ -36,10 +36,10 @@ from typing import Any, TypeAlias, cast
 
 import attrs
 
-from ._config import ConfigError, config_dir_from_env, read_config_file
-from ._names import unusable
-from ._timeout import wait_for
-from .errors import CredentialHelperError, InvalidArgument
+from .._config import ConfigError, config_dir_from_env, read_config_file
+from .._http.timeouts import wait_for
+from .._names import unusable
+from ..errors import CredentialHelperError, InvalidArgument
 
 __all__ = [
     "DOCKER_HUB_AUTH_KEY",

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
-from .errors import InvalidArgument, NotFound
+from ..errors import InvalidArgument, NotFound
 
 __all__ = ["NO_LIMIT", "UNSET", "Repeated", "Request", "Timeout", "encode_query", "quote_path"]
 
@@ -179,7 +179,7 @@ def _query_value(value: Any) -> str:
     if value is False:
         return "0"
     if isinstance(value, (Mapping, list, tuple)):
-        from ._convert import json_dumps
+        from .._convert import json_dumps
 
         return json_dumps(value).decode()
     return str(value)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ._request import Request
-from .errors import DockerConnectionError, UsageError, error_class_for
+from ..errors import DockerConnectionError, UsageError, error_class_for
+from .request import Request
 
 if TYPE_CHECKING:
     from yarl import URL

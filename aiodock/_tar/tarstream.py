@@ -5,7 +5,7 @@ takes one file) and yields the bytes of a tar archive of it in chunks of
 about ``chunk_size`` bytes: only one chunk (and one file handle) is alive at
 a time, whatever the size of the tree. Build contexts use it through
 :func:`tar_directory` (with ``.dockerignore`` excludes), ``put_archive``
-through :func:`aiodock._archive.pack_path`. It is a plain generator so it
+through :func:`aiodock._tar.archive.pack_path`. It is a plain generator so it
 can run in a worker thread; :func:`aiter_sync` turns it (or any blocking
 iterator of chunks) into an async iterator that reads the next chunk in a
 thread while the current one is being sent.
@@ -30,8 +30,8 @@ import tarfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import IO, Any
 
-from ._dockerignore import PatternMatcher
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
+from .dockerignore import PatternMatcher
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

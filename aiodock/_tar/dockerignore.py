@@ -34,7 +34,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 __all__ = [
     "Pattern",

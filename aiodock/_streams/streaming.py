@@ -6,7 +6,7 @@ The rule for every stream aiodock returns:
   entered (``async with``); ``await stream.open()`` sends the request and
   returns the stream, raising HTTP errors before any item is produced.
 - Operations (pull, push, build, load, import, plugin pull/push/upgrade; see
-  :mod:`aiodock._progress`): the stream is a report on work the daemon does.
+  :mod:`aiodock._streams.progress`): the stream is a report on work the daemon does.
   ``await op`` runs the work to its end and returns its typed result;
   ``async for`` streams the progress, and awaiting afterwards returns the
   result. Dropping a started operation before its end cancels the work, so it
@@ -38,17 +38,17 @@ from typing import Any, Generic, TypeVar
 import aiohttp
 import attrs
 
-from ._frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
-from ._rawconn import RawConnection
-from ._timeout import wait_for
-from ._transport import stop_process
-from .errors import (
+from .._http.rawconn import RawConnection
+from .._http.timeouts import wait_for
+from .._http.transport import stop_process
+from ..errors import (
     DockerConnectionError,
     DockerError,
     DockerTimeoutError,
     ResponseValidationError,
     UsageError,
 )
+from .frames import Decoder, Frame, LineSplitter, MultiplexDecoder, RawDecoder, StreamType
 
 __all__ = ["AsyncStream", "FrameStream", "HijackedStream", "Output"]
 

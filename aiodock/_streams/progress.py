@@ -25,7 +25,7 @@ every message before the error is yielded first. Each stream keeps a
 :class:`ProgressTracker` up to date in ``op.tracker`` for progress bars.
 
 Data streams (logs, events, stats, ``save``, archives) follow the other half
-of the rule in :mod:`aiodock._streaming`: the stream is the result, and
+of the rule in :mod:`aiodock._streams.streaming`: the stream is the result, and
 ``await stream`` only sends the request.
 """
 
@@ -37,21 +37,21 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from . import models
-from ._auth import AuthLike, encode_registry_auth, is_auth_failure, resolve_auth
-from ._frames import JSONStreamDecoder
-from ._request import Request
-from ._streaming import AsyncStream
-from .errors import (
+from .. import models
+from .._http.request import Request
+from .._registry.auth import AuthLike, encode_registry_auth, is_auth_failure, resolve_auth
+from ..errors import (
     DockerConnectionError,
     RegistryAuthError,
     StreamError,
     UsageError,
 )
+from .frames import JSONStreamDecoder
+from .streaming import AsyncStream
 
 if TYPE_CHECKING:
-    from ._client import DockerClient
-    from .models.progress import (
+    from .._client import DockerClient
+    from ..models.progress import (
         BuildResult,
         ImportResult,
         LoadResult,
@@ -755,7 +755,7 @@ class BuildStream(ProgressStream["BuildResult"]):
             self._log_size -= len(self._log.pop(0))
 
     def _error(self, raw: dict[str, Any]) -> StreamError:
-        from .errors import BuildError
+        from ..errors import BuildError
 
         message, code = _error_parts(raw)
         return BuildError(message, log=self.log, code=code)

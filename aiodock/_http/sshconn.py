@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ._rawconn import RawConnection
-from .errors import DockerConnectionError, InvalidArgument
+from ..errors import DockerConnectionError, InvalidArgument
+from .rawconn import RawConnection
 
 if TYPE_CHECKING:
     import asyncssh
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
-    from ._transport import Endpoint
+    from .transport import Endpoint
 
 __all__ = [
     "REMOTE_SOCKET",
@@ -183,7 +183,8 @@ class SSHTunnel:
     """
 
     def __init__(self, endpoint: Endpoint, options: Sequence[str]) -> None:
-        assert endpoint.kind == "ssh" and endpoint.hostname is not None
+        if endpoint.kind != "ssh" or endpoint.hostname is None:
+            raise InvalidArgument("host", endpoint.url, "expected an ssh://[user@]host address")
         try:
             self._kwargs = translate_options(options)
         except Untranslatable as exc:

@@ -1,0 +1,1 @@
+"""The HTTP core: request descriptions, the request core, transports, time limits, tracing."""

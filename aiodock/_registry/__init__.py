@@ -1,0 +1,1 @@
+"""Registries: credentials like the docker CLI's, and image references."""

@@ -1,0 +1,1 @@
+"""Streams and their sans-IO decoders: frames, JSON streams, operations with progress."""

@@ -1,0 +1,1 @@
+"""Tar archives and build contexts: streaming tar, .dockerignore, safe extraction."""
