@@ -1,6 +1,6 @@
 """``DockerClient``: configuration, lifecycle, namespaces and the API version.
 
-The request core it inherits (``_core.RequestCore``) sends every call; this
+The request core it inherits (``_http.core.RequestCore``) sends every call; this
 module holds what a client and its ``with_options`` views share.
 """
 

@@ -21,7 +21,7 @@ The rule for every stream aiodock returns:
 An ``AsyncStream`` is lazy: awaiting it (or entering ``async with``, or the
 first ``async for`` step) sends the request and raises HTTP errors before any
 item is produced. Bytes from the connection go through a sans-IO decoder from
-``_frames`` and then an optional per-item converter. The connection is
+``frames`` and then an optional per-item converter. The connection is
 released on every exit path: end of body, error, timeout, cancellation,
 ``break`` (via ``aclose``/``async with``, or when the stream is collected).
 """
