@@ -327,7 +327,7 @@ class RequestCore:
         method = request.method
         path = request.path
         # The time limit is enforced by the client's Deadlines, not by an aiohttp
-        # timer per request (see _deadlines.py); aiohttp keeps the connect limit.
+        # timer per request (see timeouts.py); aiohttp keeps the connect limit.
         timeout = request.timeout
         limit = self._timeout_value if timeout is None else timeout.total
         limiter = shared.limiter
