@@ -516,25 +516,14 @@ class PullStream(ProgressStream["PullResult"]):
     Made by aiodock's namespaces; these arguments are for aiodock's own use.
 
     Args:
-        open: a coroutine function that sends the request and returns the response.
-        decoder: the incremental JSON-stream decoder of the body.
-        convert: turns each decoded document into a message.
-        what: how errors name the call.
-        where: the daemon's address, for messages.
+        *args: those of :class:`ProgressStream`.
+        **kwargs: those of :class:`ProgressStream`.
     """
 
     __slots__ = ("_status_line",)
 
-    def __init__(
-        self,
-        open: Any,
-        decoder: Any,
-        convert: Callable[[Any], ProgressMessage] | None = None,
-        *,
-        what: str = "stream",
-        where: str = "",
-    ) -> None:
-        super().__init__(open, decoder, convert, what=what, where=where)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._status_line = ""
 
     def _observe(self, message: ProgressMessage) -> None:
@@ -577,25 +566,14 @@ class LoadStream(ProgressStream["LoadResult"]):
     Made by aiodock's namespaces; these arguments are for aiodock's own use.
 
     Args:
-        open: a coroutine function that sends the request and returns the response.
-        decoder: the incremental JSON-stream decoder of the body.
-        convert: turns each decoded document into a message.
-        what: how errors name the call.
-        where: the daemon's address, for messages.
+        *args: those of :class:`ProgressStream`.
+        **kwargs: those of :class:`ProgressStream`.
     """
 
     __slots__ = ("_ids",)
 
-    def __init__(
-        self,
-        open: Any,
-        decoder: Any,
-        convert: Callable[[Any], ProgressMessage] | None = None,
-        *,
-        what: str = "stream",
-        where: str = "",
-    ) -> None:
-        super().__init__(open, decoder, convert, what=what, where=where)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._ids: list[str] = []
 
     def _observe(self, message: ProgressMessage) -> None:
