@@ -5,7 +5,7 @@ The rule for every operation these classes carry:
 - ``await op`` runs it to the end and returns its typed result
   (:class:`~aiodock.models.progress.PullResult`, ``PushResult``,
   ``BuildResult``, ``LoadResult``, ``ImportResult``), or raises what made it
-  fail (:class:`~aiodock.errors.StreamError`, :class:`RegistryAuthError`,
+  fail (:class:`~aiodock.errors.StreamError`, :class:`~aiodock.errors.RegistryAuthError`,
   :class:`~aiodock.errors.BuildError`, an HTTP error...). Cancelling the
   awaiting task closes the connection, which cancels the daemon's work.
 - ``async for message in op`` streams its

@@ -32,7 +32,7 @@ async def auth_login(
     Give an ``AuthConfig``/mapping, or the parts as keywords (``registry``
     defaults to Docker Hub). Returns the daemon's answer (``status``, and an
     ``identity_token`` when the registry hands one out). Wrong credentials
-    raise :class:`~aiodock._streams.progress.RegistryAuthError`. Nothing is stored.
+    raise :class:`~aiodock.errors.RegistryAuthError`. Nothing is stored.
     """
     if auth is not None:
         if any(v is not None for v in (username, password, registry, email, identity_token)):
