@@ -1,0 +1,1 @@
+"""The shared argument rules (aiodock/resources/_checks.py)."""
