@@ -1225,3 +1225,35 @@ def test_line_of_exactly_the_maximum_length_waits_for_its_newline() -> None:
     assert splitter.feed(Frame(OUT, b"abcd")) == []
     assert splitter.feed(Frame(OUT, b"\nxy\nabcd")) == [Frame(OUT, b"abcd\n"), Frame(OUT, b"xy\n")]
     assert splitter.flush() == [Frame(OUT, b"abcd")]
+
+
+def test_offsets_add_up_over_several_lines_chunks(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n') == [{"a": 1}]
+    assert decoder.feed(b'{"b":2}\n') == [{"b": 2}]
+    with pytest.raises(StreamError, match="at byte offset 16: "):
+        decoder.feed(b"{bad}\n")
+
+
+def test_tail_parsed_whole_at_eof_is_no_error(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b" 12 ") == []  # a number may go on until the body ends
+    assert decoder.eof() == [12]
+    assert decoder.error is None
+
+
+def test_number_cut_at_eof_after_another_document(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b"[2] 12.") == []
+    assert decoder.eof() == [[2]]
+    assert isinstance(decoder.error, TruncatedStreamError)
+    assert "at byte offset 4: got 3 bytes '12.'" in str(decoder.error)
+
+
+def test_junk_after_a_document_at_eof_is_malformed_not_truncated(json_backend: str) -> None:
+    # Go's json.Decoder: "invalid character '.' looking for beginning of value".
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}.') == []
+    assert decoder.eof() == [{"a": 1}]
+    assert type(decoder.error) is StreamError
+    assert str(decoder.error) == "malformed JSON in stream at byte offset 7: Expecting value: '.'"
