@@ -10,8 +10,8 @@ mutant names (globs such as ``aiodock._frames.*``) follow ``--``: those are run 
 against the previous run's mutants.
 
 A module's score is killed (or timed out) over all its mutants. It prints every survivor
-that ``tests/MUTATION.md`` does not list as equivalent, and exits 1 when a module scores
-below ``--min``.
+that ``tests/MUTATION.md`` does not list as equivalent and every listed mutant that no
+longer survives, and exits 1 when a module scores below ``--min``.
 """
 
 from __future__ import annotations
@@ -95,6 +95,17 @@ def main(argv: list[str]) -> int:
             if status not in KILLED and name not in equivalent
         ]
     print(f"{'total':40} {total_mutants:8}")
+    surviving = {
+        name
+        for statuses in scores(args.modules).values()
+        for name, status in statuses.items()
+        if status not in KILLED
+    }
+    stale = sorted(equivalent - surviving) if not rerun else []
+    if stale:
+        print(f"\n{len(stale)} mutants listed in tests/MUTATION.md are killed or gone")
+        print("(a listed function changed, or a module moved: update the list):")
+        print("\n".join(f"  {name}" for name in stale))
     if unexplained:
         print(f"\n{len(unexplained)} surviving mutants not listed in tests/MUTATION.md")
         print("(see one with `mutmut show NAME`; kill it with a test, or list it as equivalent):")
