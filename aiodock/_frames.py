@@ -662,10 +662,13 @@ class JSONStreamDecoder:
             if mode == _PARTIAL and _may_continue_number(obj, text, end):
                 # "1e" + "5" is one number: a bare number ending the data so far waits.
                 return len(text[:idx].encode("utf-8"))
-            if mode == _EOF and _may_continue_number(obj, text, end):
-                # "12." at the end of the body is a number cut short, not 12 then junk.
-                if _UNFINISHED_NUMBER.fullmatch(text, end):
-                    raise _cut_short(raw, offset, text, idx)
+            # "12." at the end of the body is a number cut short, not 12 then junk.
+            if (
+                mode == _EOF
+                and _may_continue_number(obj, text, end)
+                and _UNFINISHED_NUMBER.fullmatch(text, end)
+            ):
+                raise _cut_short(raw, offset, text, idx)
             out.append(obj)
             idx = _skip_whitespace(text, end)
         if bad_utf8 is not None:

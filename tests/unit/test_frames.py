@@ -1257,3 +1257,18 @@ def test_junk_after_a_document_at_eof_is_malformed_not_truncated(json_backend: s
     assert decoder.eof() == [{"a": 1}]
     assert type(decoder.error) is StreamError
     assert str(decoder.error) == "malformed JSON in stream at byte offset 7: Expecting value: '.'"
+
+
+def test_number_then_another_at_eof_are_two_documents(json_backend: str) -> None:
+    # Go's json.Decoder reads "12-3" as 12 then -3: a '-' cannot continue 12.
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b"12-3") == []
+    assert decoder.eof() == [12, -3]
+    assert decoder.error is None
+
+
+def test_number_then_a_dot_on_a_complete_line_is_malformed(json_backend: str) -> None:
+    # The newline says the body went on: nothing was cut short.
+    decoder = JSONStreamDecoder()
+    decoder.feed(b"12.\n")
+    assert type(decoder.error) is StreamError
