@@ -653,11 +653,7 @@ class JSONStreamDecoder:
                 if mode == _PARTIAL:
                     return consumed
                 if mode == _EOF and _looks_truncated(text, idx, exc):
-                    raise TruncatedStreamError(
-                        f"JSON stream ended inside a document at byte offset "
-                        f"{offset + consumed}: got {len(raw) - consumed} bytes "
-                        f"{_snippet(text[idx:])} without the end of the document"
-                    ) from exc
+                    raise _cut_short(raw, offset, text, idx) from exc
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
                 raise StreamError(
                     f"malformed JSON in stream at byte offset {offset + consumed}: "
@@ -666,11 +662,27 @@ class JSONStreamDecoder:
             if mode == _PARTIAL and _may_continue_number(obj, text, end):
                 # "1e" + "5" is one number: a bare number ending the data so far waits.
                 return len(text[:idx].encode("utf-8"))
+            # "12." at the end of the body is a number cut short, not 12 then junk.
+            if (
+                mode == _EOF
+                and _may_continue_number(obj, text, end)
+                and _UNFINISHED_NUMBER.fullmatch(text, end)
+            ):
+                raise _cut_short(raw, offset, text, idx)
             out.append(obj)
             idx = _skip_whitespace(text, end)
         if bad_utf8 is not None:
             raise bad_utf8
         return decoded
+
+
+def _cut_short(raw: bytes, offset: int, text: str, idx: int) -> TruncatedStreamError:
+    """The error for a body that ended inside the document starting at ``text[idx:]``."""
+    consumed = len(text[:idx].encode("utf-8"))
+    return TruncatedStreamError(
+        f"JSON stream ended inside a document at byte offset {offset + consumed}: "
+        f"got {len(raw) - consumed} bytes {_snippet(text[idx:])} without the end of the document"
+    )
 
 
 def _may_continue_number(obj: Any, text: str, end: int) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from aiodock._tar import dockerignore as _dockerignore
 from aiodock._tar.dockerignore import (
     Pattern,
     PatternMatcher,
@@ -18,6 +19,14 @@ from aiodock._tar.dockerignore import (
     parse_dockerignore,
 )
 from aiodock.errors import InvalidArgument
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compile_cache() -> None:
+    # Compiled patterns are cached per process: each test compiles its own, so that what
+    # it checks is the compiler's work and not a pattern an earlier test left behind.
+    _dockerignore._compile.cache_clear()
+
 
 # (pattern, path, whether the pattern itself matches the path)
 PATTERN_CASES = [
@@ -433,3 +442,120 @@ def test_compiled_patterns_are_shared() -> None:
     second = PatternMatcher(["!keep/*.pyc"])
     assert first.patterns[1]._automaton is second.patterns[0]._automaton
     assert first.patterns[0]._automaton is not first.patterns[1]._automaton
+
+
+# --- pinned by mutation testing (nox -s mutate) ------------------------------------------
+# Character classes go to Go's regexp in the CLI (moby/patternmatcher), with Perl syntax:
+# "\x" is the literal x, a "-" that cannot end a range is a member.
+
+
+@pytest.mark.parametrize(
+    ("pattern", "inside", "outside"),
+    [
+        ("[a\\-z]", "a-z", "bcy\\"),  # an escaped '-' is no range
+        ("[\\]]", "]", "\\["),  # an escaped ']' does not close the class
+        ("[]a]", "]a", "b["),  # a ']' first is a member
+        ("[a-c-e]", "abc-e", "dfA"),  # a range, then '-' and 'e'
+        ("[a-cx-z]", "abcxyz", "dmw-"),  # two ranges in a row
+        ("[a-a]", "a", "b"),  # a one-character range
+        ("[^a]", "b^-", "a"),  # negated
+        ("[\\^a]", "^a", "b"),  # an escaped '^' is a member, not a negation
+    ],
+)
+def test_character_classes(pattern: str, inside: str, outside: str) -> None:
+    for ch in inside:
+        assert Pattern("x" + pattern).match("x" + ch), (pattern, ch)
+    for ch in outside:
+        assert not Pattern("x" + pattern).match("x" + ch), (pattern, ch)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("[z-a]", "syntax error in pattern: bad character range z-a"),
+        ("a[", "syntax error in pattern: unclosed '['"),
+        ("[\\]", "syntax error in pattern: unclosed '['"),
+        ("[]", "syntax error in pattern: unclosed '['"),
+    ],
+)
+def test_bad_class_is_an_invalid_argument(pattern: str, reason: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        Pattern(pattern)
+    assert (info.value.parameter, info.value.value, info.value.reason) == (
+        "dockerignore",
+        pattern,
+        reason,
+    )
+
+
+def test_lone_exclamation_mark_is_an_invalid_argument() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        Pattern(" ! ")
+    assert (info.value.parameter, info.value.value, info.value.reason) == (
+        "dockerignore",
+        " ! ",
+        'illegal exclusion pattern "!"',
+    )
+
+
+def test_pattern_keeps_its_text() -> None:
+    pattern = Pattern(" ./a*/ ")
+    assert pattern.text == " ./a*/ "
+    assert pattern.cleaned == "a*"
+    assert repr(pattern) == "Pattern(' ./a*/ ')"
+
+
+def test_clean_path_like_go() -> None:
+    # Go's path.Clean: leading ".." stay on a relative path; nothing left is ".".
+    assert clean_path("../../a") == "../../a"
+    assert clean_path("a/../../b") == "../b"
+    assert clean_path("a/..") == "."
+    assert clean_path("/../a") == "/a"
+
+
+def test_parse_dockerignore_details() -> None:
+    assert parse_dockerignore("!keep.txt\n! other\n/a\n/\n") == ["!keep.txt", "!other", "a", "/"]
+    # Bytes that are not UTF-8 survive as they are (surrogate escapes), as Go keeps them.
+    assert parse_dockerignore(b"caf\xe9\n") == ["caf\udce9"]
+
+
+def test_matcher_truth_is_whether_it_has_patterns() -> None:
+    assert not PatternMatcher([])
+    assert not PatternMatcher(["", "  "])
+    assert PatternMatcher(["a"])
+
+
+def test_may_include_below_an_exception_naming_the_directory_itself() -> None:
+    assert PatternMatcher(["dir", "!dir"]).may_include_below("dir")
+    assert PatternMatcher(["dir", "!dir/keep"]).may_include_below("dir")
+    assert not PatternMatcher(["dir", "!dirt"]).may_include_below("dir")
+
+
+def test_leading_double_star_fails_cleanly_on_deep_paths() -> None:
+    matcher = PatternMatcher(["**/x"])
+    assert not matcher.matches("a/b/c")
+    assert matcher.matches("a/x/c")
+    assert matcher.matches("x")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "dockerfile", "expected"),
+    [
+        (["Dockerfile"], "Dockerfile", ["Dockerfile", "!Dockerfile"]),
+        ([".dockerignore"], "Dockerfile", [".dockerignore", "!.dockerignore"]),
+        (["*"], "Dockerfile", ["*", "!.dockerignore", "!Dockerfile"]),
+        (["sub"], "sub\\Dockerfile", ["sub", "!sub/Dockerfile"]),
+        (["sub"], "/sub/Dockerfile", ["sub", "!sub/Dockerfile"]),
+        (["other"], "Dockerfile", ["other"]),
+        (["dockerfile"], "Dockerfile", ["dockerfile"]),  # matching is case-sensitive
+    ],
+)
+def test_context_excludes_keeps_what_is_always_sent(
+    patterns: list[str], dockerfile: str, expected: list[str]
+) -> None:
+    assert context_excludes(patterns, dockerfile) == expected
+
+
+def test_context_excludes_default_dockerfile() -> None:
+    assert context_excludes(["Dockerfile"]) == ["Dockerfile", "!Dockerfile"]
+    assert context_excludes(["dockerfile"]) == ["dockerfile"]

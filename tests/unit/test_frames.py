@@ -945,3 +945,330 @@ def test_views_still_raise_the_daemon_error_after_the_good_frames() -> None:
     assert [bytes(d) for _, d in decoder.feed(data)] == [b"ok"]
     with pytest.raises(StreamError, match="boom"):
         decoder.eof()
+
+
+# --- pinned by mutation testing (nox -s mutate) ------------------------------------------
+
+
+def header(word: bytes, size: int) -> bytes:
+    return word + struct.pack(">I", size)
+
+
+def test_encode_frame_size_limit() -> None:
+    class Sized:
+        def __init__(self, size: int) -> None:
+            self.size = size
+
+        def __len__(self) -> int:
+            return self.size
+
+        def __bytes__(self) -> bytes:
+            return b""
+
+    # The size field is a uint32: 4 GiB - 1 is the largest payload a frame can carry.
+    assert encode_frame(1, Sized(0xFFFFFFFF)) == b"\x01\x00\x00\x00\xff\xff\xff\xff"  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as info:
+        encode_frame(1, Sized(0x100000000))  # type: ignore[arg-type]
+    assert str(info.value) == "frame payload of 4294967296 bytes exceeds the 4 GiB frame limit"
+
+
+def test_empty_error_frame_message() -> None:
+    decoder = MultiplexDecoder()
+    with pytest.raises(StreamError) as info:
+        decoder.feed(encode_frame(3, b" \n"))
+    assert str(info.value) == "the daemon reported an error in the stream without a message"
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_failed_decoder_keeps_failing_with_the_same_error(coalesce: bool) -> None:
+    decoder = MultiplexDecoder(coalesce=coalesce)
+    assert decoder.feed(encode_frame(1, b"abc")[:5]) == []
+    with pytest.raises(TruncatedStreamError) as first:
+        decoder.eof()
+    assert decoder.error is first.value
+    with pytest.raises(TruncatedStreamError) as again:
+        decoder.eof()
+    assert again.value is first.value
+    with pytest.raises(TruncatedStreamError):
+        decoder.feed(encode_frame(1, b"x"))
+
+
+def test_padding_error_on_a_type_3_header_is_not_a_stream_type_error() -> None:
+    decoder = MultiplexDecoder()
+    with pytest.raises(StreamError) as info:
+        decoder.feed(b"\x03\x00\x07\x00\x00\x00\x00\x01x")
+    assert "non-zero padding byte 7 at byte offset 2" in str(info.value)
+
+
+def test_bad_header_message_shows_16_bytes_from_the_header() -> None:
+    data = encode_frame(1, b"ok") + b"\x09" + bytes(range(1, 20))
+    decoder = MultiplexDecoder()
+    assert decoder.feed(data) == [Frame(OUT, b"ok")]
+    assert str(decoder.error) == (
+        "protocol violation: not a multiplexed stream: stream type byte 9 at byte offset 10 "
+        "(expected 0, 1, 2 or 3); bytes there: "
+        + repr(b"\x09" + bytes(range(1, 16)))
+        + " (is the container using a TTY?)"
+    )
+
+
+def test_padding_byte_one_is_an_error_even_first_in_a_chunk() -> None:
+    # A header word of 1 (type 0, last padding byte 1) is invalid wherever it appears.
+    for coalesce in (True, False):
+        decoder = MultiplexDecoder(coalesce=coalesce)
+        with pytest.raises(StreamError, match="non-zero padding byte 1 at byte offset 3"):
+            decoder.feed(header(b"\x00\x00\x00\x01", 1) + b"x")
+
+
+def test_error_offsets_count_every_chunk_fed() -> None:
+    bad = b"\x05" + b"\x00" * 7
+    # Coalesced, a payload continued over three chunks, then a bad header.
+    decoder = MultiplexDecoder()
+    decoder.feed(header(b"\x01\x00\x00\x00", 4) + b"ab")
+    decoder.feed(b"c")
+    decoder.feed(b"d" + encode_frame(2, b"e"))
+    with pytest.raises(StreamError, match="at byte offset 21 "):
+        decoder.feed(bad)
+    # Not coalesced: the same over a payload left incomplete by one chunk.
+    decoder = MultiplexDecoder(coalesce=False)
+    decoder.feed(header(b"\x01\x00\x00\x00", 6) + b"ab")
+    decoder.feed(b"cd")
+    decoder.feed(b"ef" + encode_frame(2, b"e"))
+    with pytest.raises(StreamError, match="at byte offset 23 "):
+        decoder.feed(bad)
+
+
+def test_long_error_frame_keeps_64_kib_of_text() -> None:
+    text = b"E" * (64 * 1024 - 1) + b"Y" + b"z" * 100
+    # Whole in one chunk, and cut so that one byte of room is left after the first chunk.
+    for chunks in (
+        [encode_frame(3, text)],
+        [encode_frame(3, text)[: 8 + 64 * 1024 - 1], text[-101:]],
+    ):
+        decoder = MultiplexDecoder()
+        with pytest.raises(StreamError) as info:
+            for chunk in chunks:
+                decoder.feed(chunk)
+        assert str(info.value) == (b"E" * (64 * 1024 - 1) + b"Y").decode()
+
+
+def test_coalesced_frames_are_bytes_when_streams_alternate() -> None:
+    frames = decode_chunks([encode_frame(1, b"a") + encode_frame(2, b"b") + encode_frame(1, b"c")])
+    assert frames == [(OUT, b"a"), (ERR, b"b"), (OUT, b"c")]
+    assert all(type(frame.data) is bytes for frame in frames)
+
+
+def test_views_mode_emits_no_empty_frame_for_a_header_at_the_chunk_end() -> None:
+    decoder = MultiplexDecoder()
+    decoder.emit_views()
+    chunk = encode_frame(1, b"a") + encode_frame(1, b"b") + header(b"\x01\x00\x00\x00", 2)
+    frames = decoder.feed(chunk)
+    assert [bytes(frame.data) for frame in frames] == [b"a", b"b"]
+    assert [bytes(frame.data) for frame in decoder.feed(b"cd")] == [b"cd"]
+
+
+# JSON stream: what feed() hands out at once, where errors are, and the decoder.error state.
+
+
+def test_feed_hands_out_a_document_as_soon_as_it_is_complete(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":"x"') == []  # ends with '"': tried, not complete
+    assert decoder.feed(b"}") == [{"a": "x"}]
+    assert decoder.feed(b'{"b":1} ') == [{"b": 1}]  # trailing whitespace
+    assert decoder.feed(b'1 {"c":1}') == [1, {"c": 1}]  # a number that cannot go on
+    assert decoder.feed(b"12") == []
+    assert decoder.feed(b"\n") == [12]
+    assert decoder.eof() == []
+    assert decoder.error is None
+    assert decoder.eof() == []  # eof twice is harmless
+
+
+def test_number_split_at_its_exponent_waits_for_the_rest(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1} 1e') == [{"a": 1}]
+    assert decoder.feed(b"5\n") == [100000.0]
+    assert decoder.error is None
+
+
+@pytest.mark.parametrize("tail", [b"12.", b"12e", b"12E-", b"-0."])
+def test_number_cut_at_eof_is_truncated_not_emitted(json_backend: str, tail: bytes) -> None:
+    # Like Go's json.Decoder (unexpected EOF): "12." is a number cut short, not 12 + junk.
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b"[1]\n" + tail) == [[1]]
+    with pytest.raises(TruncatedStreamError) as info:
+        decoder.eof()
+    assert str(info.value) == (
+        f"JSON stream ended inside a document at byte offset 4: got {len(tail)} bytes "
+        f"{tail.decode()!r} without the end of the document"
+    )
+
+
+def test_document_exactly_max_size_is_accepted(json_backend: str) -> None:
+    assert JSONStreamDecoder(max_document_size=7).feed(b'{"a":1}') == [{"a": 1}]
+
+
+def test_big_tail_completed_at_twice_its_length_is_parsed_at_once(json_backend: str) -> None:
+    size = 70_000  # past the eager limit: re-scanned only once it has doubled
+    first = b'{"a":"' + b"x" * (size - 7) + b'"'
+    second = b',"b":"' + b"y" * (size - 8) + b'"}'
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(first) == []
+    (doc,) = decoder.feed(second)
+    assert doc == {"a": "x" * (size - 7), "b": "y" * (size - 8)}
+
+
+def test_tail_of_exactly_the_eager_limit_is_parsed_at_once(json_backend: str) -> None:
+    doc = b'{"a":"' + b"x" * (64 * 1024 - 8) + b'"}'
+    assert len(doc) == 64 * 1024
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(doc[:-1]) == []
+    assert decoder.feed(doc[-1:]) == [{"a": "x" * (64 * 1024 - 8)}]
+
+
+def test_error_offsets_after_documents_parsed_in_every_way(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"x":0}\n') == [{"x": 0}]  # a complete line: offset 8
+    assert decoder.feed(b'{"a":1}') == [{"a": 1}]  # a complete tail: offset 15
+    assert decoder.feed(b'{"b":2} {"c":"') == [{"b": 2}]  # part of a tail: offset 23
+    assert decoder.feed(b'x"}\n{bad}\n') == [{"c": "x"}]
+    assert str(decoder.error) == (
+        "malformed JSON in stream at byte offset 33: "
+        "Expecting property name enclosed in double quotes: '{bad}'"
+    )
+    with pytest.raises(StreamError):
+        decoder.feed(b"{}\n")
+
+
+def test_malformed_line_snippet_is_that_line_only(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n{bad}\n{"b":2}\n') == [{"a": 1}]
+    assert str(decoder.error).endswith(
+        "at byte offset 8: Expecting property name enclosed in double quotes: '{bad}'"
+    )
+
+
+def test_snippet_is_cut_after_200_characters(json_backend: str) -> None:
+    for size, cut in ((200, False), (201, True)):
+        line = b"!" + b"x" * (size - 1)
+        decoder = JSONStreamDecoder()
+        with pytest.raises(StreamError) as info:
+            decoder.feed(line + b"\n")
+        shown = repr(line[:200].decode()) + ("..." if cut else "")
+        assert str(info.value).endswith(": " + shown)
+
+
+def test_deep_nesting_is_reported_as_too_deep(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    with pytest.raises(StreamError) as info:
+        decoder.feed(b"[" * 100_000 + b"\n")
+    assert "at byte offset 0: nested too deeply: '[[[" in str(info.value)
+    decoder = JSONStreamDecoder()
+    decoder.feed(b"[" * 100_000)
+    with pytest.raises(StreamError) as at_eof:
+        decoder.eof()
+    assert not isinstance(at_eof.value, TruncatedStreamError)
+    assert "nested too deeply" in str(at_eof.value)
+
+
+def test_invalid_utf8_at_the_end_of_the_stream(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n{"b":2}\xff') == [{"a": 1}]
+    assert decoder.eof() == [{"b": 2}]  # the documents before the bad bytes come first
+    error = decoder.error
+    assert isinstance(error, StreamError) and not isinstance(error, TruncatedStreamError)
+    assert str(error) == (
+        "malformed JSON in stream at byte offset 15: invalid UTF-8 in '{\"b\":2}\ufffd'"
+    )
+    with pytest.raises(StreamError) as again:
+        decoder.eof()
+    assert again.value is error
+
+
+def test_character_cut_at_the_end_of_the_stream_is_truncated(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n{"b":2} \xc3') == [{"a": 1}]
+    assert decoder.eof() == [{"b": 2}]
+    assert isinstance(decoder.error, TruncatedStreamError)
+    assert str(decoder.error) == (
+        "JSON stream ended inside a document at byte offset 16: got 1 bytes '\ufffd' "
+        "without the end of the document"
+    )
+
+
+def test_document_cut_at_eof_names_its_offset(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n{"b":2} {"c":') == [{"a": 1}]
+    assert decoder.eof() == [{"b": 2}]
+    assert str(decoder.error) == (
+        "JSON stream ended inside a document at byte offset 16: got 5 bytes '{\"c\":' "
+        "without the end of the document"
+    )
+
+
+def test_check_progress_error_codes_and_plain_details() -> None:
+    with pytest.raises(StreamError) as info:
+        check_progress_error({"errorDetail": {"message": "m", "code": "5"}})
+    assert info.value.code is None  # only an int is a code
+    with pytest.raises(StreamError) as info:
+        check_progress_error({"errorDetail": {"message": "m", "code": True}})
+    assert info.value.code is None
+    with pytest.raises(StreamError) as info:
+        check_progress_error({"errorDetail": "boom"})
+    assert str(info.value) == "boom"
+    with pytest.raises(StreamError) as info:
+        check_progress_error({"errorDetail": {"message": ""}, "error": ""})
+    assert str(info.value) == "the daemon reported an error without a message"
+
+
+def test_line_of_exactly_the_maximum_length_waits_for_its_newline() -> None:
+    splitter = LineSplitter(max_line_length=4)
+    assert splitter.feed(Frame(OUT, b"abcd")) == []
+    assert splitter.feed(Frame(OUT, b"\nxy\nabcd")) == [Frame(OUT, b"abcd\n"), Frame(OUT, b"xy\n")]
+    assert splitter.flush() == [Frame(OUT, b"abcd")]
+
+
+def test_offsets_add_up_over_several_lines_chunks(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}\n') == [{"a": 1}]
+    assert decoder.feed(b'{"b":2}\n') == [{"b": 2}]
+    with pytest.raises(StreamError, match="at byte offset 16: "):
+        decoder.feed(b"{bad}\n")
+
+
+def test_tail_parsed_whole_at_eof_is_no_error(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b" 12 ") == []  # a number may go on until the body ends
+    assert decoder.eof() == [12]
+    assert decoder.error is None
+
+
+def test_number_cut_at_eof_after_another_document(json_backend: str) -> None:
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b"[2] 12.") == []
+    assert decoder.eof() == [[2]]
+    assert isinstance(decoder.error, TruncatedStreamError)
+    assert "at byte offset 4: got 3 bytes '12.'" in str(decoder.error)
+
+
+def test_junk_after_a_document_at_eof_is_malformed_not_truncated(json_backend: str) -> None:
+    # Go's json.Decoder: "invalid character '.' looking for beginning of value".
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b'{"a":1}.') == []
+    assert decoder.eof() == [{"a": 1}]
+    assert type(decoder.error) is StreamError
+    assert str(decoder.error) == "malformed JSON in stream at byte offset 7: Expecting value: '.'"
+
+
+def test_number_then_another_at_eof_are_two_documents(json_backend: str) -> None:
+    # Go's json.Decoder reads "12-3" as 12 then -3: a '-' cannot continue 12.
+    decoder = JSONStreamDecoder()
+    assert decoder.feed(b"12-3") == []
+    assert decoder.eof() == [12, -3]
+    assert decoder.error is None
+
+
+def test_number_then_a_dot_on_a_complete_line_is_malformed(json_backend: str) -> None:
+    # The newline says the body went on: nothing was cut short.
+    decoder = JSONStreamDecoder()
+    decoder.feed(b"12.\n")
+    assert type(decoder.error) is StreamError

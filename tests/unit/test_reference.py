@@ -445,3 +445,70 @@ def test_parse_never_raises_anything_else(text: str) -> None:
     assert parse_reference(str(ref)) == ref
     assert parse_reference(ref.familiar) == ref
     assert ref.repository.split("/")[-1] in text
+
+
+# --- pinned by mutation testing (nox -s mutate) ------------------------------------------
+
+D384 = "sha384:" + "0123456789abcdef" * 6
+
+
+def reason_for(text: object) -> str:
+    with pytest.raises(InvalidArgument) as caught:
+        parse_reference(text)  # type: ignore[arg-type]
+    assert caught.value.parameter == "image"
+    assert caught.value.value == text
+    return caught.value.reason
+
+
+def test_sha384_digest() -> None:
+    ref = parse_reference("r.io/app@" + D384)
+    assert ref.digest == D384
+    assert str(ref) == "r.io/app@" + D384
+    assert "96 lower-case hex digits" in reason_for("app@sha384:" + "0" * 64)
+    assert "96 lower-case hex digits" in reason_for("app@sha384:" + "0" * 97)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (None, "expected a string"),
+        (b"ubuntu", "expected a string"),
+        ("", "an image reference cannot be empty"),
+        ("0" * 64, "a 64-character hex string is an image id, not a repository name"),
+        (":x", "the repository name is missing"),
+        ("a//b", "the repository name has an empty path component"),
+        ("user/APP", "repository name 'user/APP' must be lowercase"),
+        ("user/App", "repository name 'user/App' must be lowercase"),
+        (
+            "app@md5:00",
+            "unsupported digest algorithm 'md5' (expected one of sha256, sha384, sha512)",
+        ),
+        (
+            "app:-x",
+            "tag '-x' must be 1-128 characters of letters, digits, '_', '.' and '-', "
+            "not starting with '.' or '-'",
+        ),
+        # Not lower-case, and not a valid component once lowered either: the general reason.
+        (
+            "user/Ab!c",
+            "repository path component 'Ab!c' may only use lower-case letters, digits and "
+            "the separators '.', '_', '__' or '-' between them",
+        ),
+        # A ':' before the last '/' is no tag separator (docker: "invalid reference format").
+        (
+            "user/a:b/c",
+            "repository path component 'a:b' may only use lower-case letters, digits and "
+            "the separators '.', '_', '__' or '-' between them",
+        ),
+    ],
+)
+def test_invalid_reference_reasons(text: object, reason: str) -> None:
+    assert reason_for(text) == reason
+
+
+def test_tag_and_digest_suffix() -> None:
+    ref = parse_reference("app:1.0@" + D256)
+    assert (ref.tag, ref.digest) == ("1.0", D256)
+    assert str(ref) == "docker.io/library/app:1.0@" + D256
+    assert ref.familiar == "app:1.0@" + D256
+    assert parse_reference("app:1.0").familiar == "app:1.0"
