@@ -6,7 +6,7 @@ Used by ``nox -s mutate``, which owns the list of modules. mutmut's other settin
 tests run, pytest options) are in ``[tool.mutmut]`` of pyproject.toml; mutmut has no
 command-line option for the files to mutate, so this sets ``only_mutate`` from the
 arguments before running it. Every run starts from a fresh ``mutants/`` directory unless
-mutant names (globs such as ``aiodock._frames.*``) follow ``--``: those are run again
+mutant names (globs such as ``aiodock._streams.frames.*``) follow ``--``: those are run again
 against the previous run's mutants.
 
 A module's score is killed (or timed out) over all its mutants. It prints every survivor
@@ -55,7 +55,9 @@ def main(argv: list[str]) -> int:
         rerun = []
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min", type=float, default=90.0, help="lowest score accepted (%%)")
-    parser.add_argument("modules", nargs="+", help="files to mutate, e.g. aiodock/_frames.py")
+    parser.add_argument(
+        "modules", nargs="+", help="files to mutate, e.g. aiodock/_streams/frames.py"
+    )
     args = parser.parse_args(argv)
     for module in args.modules:
         if not (ROOT / module).is_file():
