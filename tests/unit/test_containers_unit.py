@@ -1,5 +1,5 @@
-"""Containers and exec namespaces against a scripted daemon: argument checks, request
-bodies, log framing decisions, status handling, stats arithmetic."""
+"""Containers and exec namespaces against FakeDocker (its own answers, or scripted ones):
+argument checks, request bodies, log framing decisions, status handling, stats arithmetic."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import os
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,81 +32,48 @@ from aiodock.errors import (
 from aiodock.models import ContainerConfig, HostConfig, Mount, RestartPolicy
 from aiodock.models.containers import PathStat, Stats
 from aiodock.resources.containers import build_create_request, detach_key_bytes, parse_bytes
-from tests.unit._server import serve
+from aiodock.testing import FakeDocker, FakeRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[FakeRequest], Any]
 
 
-class Daemon:
-    """A scripted daemon that records every request it gets."""
-
-    def __init__(self, api_version: str = "1.41") -> None:
-        self.api_version = api_version
-        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def on(self, method: str, pattern: str, handler: Handler) -> None:
-        self.routes.append((method, re.compile(pattern), handler))
-
-    def calls(self, method: str | None = None, contains: str = "") -> list[str]:
-        return [p for m, p, _, _ in self.requests if (method in (None, m)) and contains in p]
-
-    def app(self) -> web.Application:
-        app = web.Application()
-
-        async def handle(request: web.Request) -> web.StreamResponse:
-            body = await request.read()
-            path = re.sub(r"^/v\d+\.\d+", "", request.path)
-            self.requests.append((request.method, path, dict(request.query), body))
-            if path == "/_ping":
-                return web.Response(text="OK", headers={"API-Version": self.api_version})
-            for method, pattern, handler in self.routes:
-                if method == request.method and pattern.fullmatch(path):
-                    return await handler(request)
-            return web.json_response({"message": f"unscripted {path}"}, status=500)
-
-        app.router.add_route("*", "/{tail:.*}", handle)
-        return app
+def calls(fake: FakeDocker, method: str = "*", contains: str = "") -> list[str]:
+    """The paths of the recorded requests with ``method`` whose path has ``contains``."""
+    return [r.path for r in fake.requests_to(method) if contains in r.path]
 
 
 def json_reply(data: Any, status: int = 200) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.json_response(data, status=status)
-
-    return handler
+    return lambda req: (status, data)
 
 
 def status_reply(status: int) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        return web.Response(status=status)
-
-    return handler
+    return lambda req: (status, None)
 
 
 def body_reply(chunks: list[bytes], content_type: str | None = None, delay: float = 0.0) -> Handler:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse()
-        if content_type:
-            response.headers["Content-Type"] = content_type
-        await response.prepare(request)
+    """Stream ``chunks`` as they are (split where the test wants), ``delay`` apart."""
+
+    async def handler(req: FakeRequest) -> web.StreamResponse:
+        fake: FakeDocker = req.fake
+        writer = await fake.open_stream(req, content_type)
         for chunk in chunks:
-            await response.write(chunk)
+            await writer.write(chunk)
             await asyncio.sleep(delay)
-        await response.write_eof()
-        return response
+        return await writer.finish()
 
     return handler
 
 
 @pytest.fixture
-async def daemon() -> Daemon:
-    return Daemon()
+async def fake() -> AsyncIterator[FakeDocker]:
+    async with FakeDocker() as fake:
+        yield fake
 
 
 @pytest.fixture
-async def docker(daemon: Daemon) -> AsyncIterator[DockerClient]:
-    async with serve(daemon.app()) as host, DockerClient(host) as client:
+async def docker(fake: FakeDocker) -> AsyncIterator[DockerClient]:
+    async with fake.client() as client:
         yield client
 
 
@@ -202,12 +168,12 @@ BAD_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
 
 @pytest.mark.parametrize(("parameter", "call"), BAD_CALLS)
 async def test_bad_arguments_fail_before_any_request(
-    daemon: Daemon, docker: DockerClient, parameter: str, call: Callable[[DockerClient], Any]
+    fake: FakeDocker, docker: DockerClient, parameter: str, call: Callable[[DockerClient], Any]
 ) -> None:
     with pytest.raises(InvalidArgument) as info:
         await call(docker)
     assert info.value.parameter == parameter
-    assert daemon.requests == []
+    assert fake.requests == []
 
 
 BAD_STREAM_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
@@ -226,12 +192,12 @@ BAD_STREAM_CALLS: list[tuple[str, Callable[[DockerClient], Any]]] = [
 
 @pytest.mark.parametrize(("parameter", "call"), BAD_STREAM_CALLS)
 async def test_bad_stream_arguments_fail_at_the_call(
-    daemon: Daemon, docker: DockerClient, parameter: str, call: Callable[[DockerClient], Any]
+    fake: FakeDocker, docker: DockerClient, parameter: str, call: Callable[[DockerClient], Any]
 ) -> None:
     with pytest.raises(InvalidArgument) as info:
         call(docker)  # streams are lazy, but their arguments are checked at once
     assert info.value.parameter == parameter
-    assert daemon.requests == []
+    assert fake.requests == []
 
 
 async def test_unknown_create_keyword_is_a_type_error(docker: DockerClient) -> None:
@@ -371,16 +337,20 @@ def test_create_keywords_replace_model_fields() -> None:
     assert request.host_config.mounts == [Mount(target="/t")]
 
 
-async def test_create_sends_name_and_body(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("POST", "/containers/create", json_reply({"Id": "abc", "Warnings": ["w"]}, 201))
+async def test_create_sends_name_and_body(fake: FakeDocker, docker: DockerClient) -> None:
+    fake.add_route("POST", "/containers/create", json_reply({"Id": "abc", "Warnings": ["w"]}, 201))
     created = await docker.containers.create(
         image="busybox", cmd=["true"], name="n1", ports={"80": ("127.0.0.1", 8080)}
     )
     assert created.id == "abc"
     assert created.warnings == ["w"]
-    method, path, query, body = daemon.requests[-1]
-    assert (method, path, query) == ("POST", "/containers/create", {"name": "n1"})
-    sent = json.loads(body)
+    sent_request = fake.requests[-1]
+    assert (sent_request.method, sent_request.path, sent_request.query) == (
+        "POST",
+        "/containers/create",
+        {"name": ["n1"]},
+    )
+    sent = sent_request.json()
     assert sent["Cmd"] == ["true"]
     assert sent["HostConfig"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]
@@ -388,88 +358,87 @@ async def test_create_sends_name_and_body(daemon: Daemon, docker: DockerClient) 
 
 
 async def test_create_unknown_image_is_image_not_found(
-    daemon: Daemon, docker: DockerClient
+    fake: FakeDocker, docker: DockerClient
 ) -> None:
-    daemon.on("POST", "/containers/create", json_reply({"message": "No such image: nope"}, 404))
+    # The fake's own answer: the image is not in its store.
     with pytest.raises(ImageNotFound, match="No such image"):
         await docker.containers.create(image="nope")
+    assert len(fake.containers) == 0
 
 
-async def test_create_platform_needs_api_1_41(daemon: Daemon) -> None:
-    daemon.on("POST", "/containers/create", json_reply({"Id": "abc"}, 201))
-    async with serve(daemon.app()) as host:
-        async with DockerClient(host, api_version="1.40") as old:
-            with pytest.raises(APIVersionError, match="platform"):
-                await old.containers.create(image="i", platform="linux/amd64")
-        assert daemon.calls("POST") == []
-        async with DockerClient(host) as new:
-            await new.containers.create(image="i", platform="linux/arm64")
-        assert daemon.requests[-1][2] == {"platform": "linux/arm64"}
+async def test_create_platform_needs_api_1_41(fake: FakeDocker) -> None:
+    fake.add_route("POST", "/containers/create", json_reply({"Id": "abc"}, 201))
+    async with fake.client(api_version="1.40") as old:
+        with pytest.raises(APIVersionError, match="platform"):
+            await old.containers.create(image="i", platform="linux/amd64")
+    assert calls(fake, "POST") == []
+    async with fake.client() as new:
+        await new.containers.create(image="i", platform="linux/arm64")
+    assert fake.requests[-1].query == {"platform": ["linux/arm64"]}
 
 
 # --- status handling ----------------------------------------------------------------------
 
 
-async def test_start_and_stop_report_not_modified(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("POST", "/containers/fresh/start", status_reply(204))
-    daemon.on("POST", "/containers/running/start", status_reply(304))
-    daemon.on("POST", "/containers/running/stop", status_reply(204))
-    daemon.on("POST", "/containers/stopped/stop", status_reply(304))
+async def test_start_and_stop_report_not_modified(fake: FakeDocker, docker: DockerClient) -> None:
+    # The fake's own containers answer 204 or 304 the way the engine does.
+    fake.add_container(name="fresh")
+    fake.add_container(name="running", cmd=["sleep", "1000"], running=True)
+    fake.add_container(name="stopped")
     assert await docker.containers.start("fresh") is True
     assert await docker.containers.start("running") is False
     assert await docker.containers.stop("running", timeout=3) is True
     assert await docker.containers.stop("stopped") is False
-    assert daemon.requests[-2][2] == {"t": "3"}
+    statuses = [(r.path, r.query) for r in fake.requests_to("POST")]
+    assert statuses == [
+        ("/containers/fresh/start", {}),
+        ("/containers/running/start", {}),
+        ("/containers/running/stop", {"t": ["3"]}),
+        ("/containers/stopped/stop", {}),
+    ]
+    assert not fake.container("running").running
 
 
 async def test_unknown_container_is_container_not_found(
-    daemon: Daemon, docker: DockerClient
+    fake: FakeDocker, docker: DockerClient
 ) -> None:
-    daemon.on(
-        "GET", "/containers/ghost/json", json_reply({"message": "No such container: ghost"}, 404)
-    )
-    daemon.on(
-        "DELETE", "/containers/ghost", json_reply({"message": "No such container: ghost"}, 404)
-    )
+    # The fake's own 404s: it holds no container "ghost".
     with pytest.raises(ContainerNotFound, match="ghost"):
         await docker.containers.inspect("ghost")
     with pytest.raises(ContainerNotFound, match="ghost"):
         await docker.containers.remove("ghost", force=True)
-    assert daemon.requests[-1][2] == {"force": "1", "v": "0"}
+    assert fake.requests[-1].query == {"force": ["1"], "v": ["0"]}
 
 
-async def test_ids_are_quoted_into_one_path_segment(daemon: Daemon, docker: DockerClient) -> None:
-    raw_paths: list[str] = []
+async def test_ids_are_quoted_into_one_path_segment(fake: FakeDocker, docker: DockerClient) -> None:
+    ids: list[str] = []
 
-    async def kill(request: web.Request) -> web.StreamResponse:
-        raw_paths.append(request.raw_path)
-        return web.Response(status=204)
+    def kill(req: FakeRequest) -> None:
+        ids.append(req.params["id"])  # ``{id}`` never spans a ``/``, encoded ones aside
 
-    daemon.on("POST", r"/containers/.*/kill", kill)
+    fake.add_route("POST", "/containers/{id}/kill", kill)
     await docker.containers.kill("a/../b?c", signal="HUP")
-    assert raw_paths == ["/v1.41/containers/a%2F..%2Fb%3Fc/kill?signal=HUP"]
+    assert ids == ["a/../b?c"]
+    [sent] = fake.requests_to("POST")
+    assert (sent.version, sent.raw_path) == ("1.41", "/containers/a%2F..%2Fb%3Fc/kill")
+    assert sent.query == {"signal": ["HUP"]}
 
 
-async def test_stop_signal_needs_api_1_42(daemon: Daemon, docker: DockerClient) -> None:
+async def test_stop_signal_needs_api_1_42(fake: FakeDocker, docker: DockerClient) -> None:
     with pytest.raises(APIVersionError, match="signal"):
         await docker.containers.stop("c", signal="SIGINT")
-    assert daemon.calls("POST") == []
+    assert calls(fake, "POST") == []
 
 
-async def test_wait_parses_status_and_times_out(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("POST", "/containers/done/wait", json_reply({"StatusCode": 3, "Error": None}))
+async def test_wait_parses_status_and_times_out(fake: FakeDocker, docker: DockerClient) -> None:
+    fake.add_route("POST", "/containers/done/wait", json_reply({"StatusCode": 3, "Error": None}))
 
-    async def never(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse()
-        response.headers["Content-Type"] = "application/json"
-        await response.prepare(request)
-        await asyncio.sleep(30)
-        return response
-
-    daemon.on("POST", "/containers/busy/wait", never)
+    # Headers, then nothing: a wait that never ends.
+    fake.add_route("POST", "/containers/busy/wait", json_reply({"StatusCode": 0}))
+    fake.stall_next("POST", "/containers/busy/wait")
     status = await docker.containers.wait("done", condition="next-exit")
     assert status.status_code == 3
-    assert daemon.requests[-1][2] == {"condition": "next-exit"}
+    assert fake.requests[-1].query == {"condition": ["next-exit"]}
     with pytest.raises(DockerTimeoutError, match="busy"):
         await docker.containers.wait("busy", timeout=0.2)
     await asyncio.sleep(0.05)
@@ -478,8 +447,8 @@ async def test_wait_parses_status_and_times_out(daemon: Daemon, docker: DockerCl
     assert len(session.connector._acquired) == 0
 
 
-async def test_list_encodes_filters(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on(
+async def test_list_encodes_filters(fake: FakeDocker, docker: DockerClient) -> None:
+    fake.add_route(
         "GET",
         "/containers/json",
         json_reply(json.loads((FIXTURES / "container_list.json").read_text())),
@@ -488,9 +457,9 @@ async def test_list_encodes_filters(daemon: Daemon, docker: DockerClient) -> Non
         all=True, filters={"label": {"app": "web"}, "status": ["exited"]}
     )
     assert result and result[0].id
-    query = daemon.requests[-1][2]
-    assert query["all"] == "1"
-    assert json.loads(query["filters"]) == {"label": ["app=web"], "status": ["exited"]}
+    sent = fake.requests[-1]
+    assert sent.query["all"] == ["1"]
+    assert json.loads(sent.query["filters"][0]) == {"label": ["app=web"], "status": ["exited"]}
 
 
 # --- logs framing ------------------------------------------------------------------------
@@ -504,7 +473,7 @@ def inspect_reply(tty: bool) -> Handler:
 
 
 async def test_logs_on_old_api_inspect_once_then_demux_exactly(
-    daemon: Daemon, docker: DockerClient
+    fake: FakeDocker, docker: DockerClient
 ) -> None:
     out = os.urandom(70_000)
     err = os.urandom(50_000)
@@ -517,36 +486,37 @@ async def test_logs_on_old_api_inspect_once_then_demux_exactly(
     ]
     wire = b"".join(frames)
     chunks = [wire[i : i + 4093] for i in range(0, len(wire), 4093)]  # splits headers too
-    daemon.on("GET", "/containers/c/json", inspect_reply(False))
-    daemon.on("GET", "/containers/c/logs", body_reply(chunks))
+    fake.add_route("GET", "/containers/c/json", inspect_reply(False))
+    fake.add_route("GET", "/containers/c/logs", body_reply(chunks))
     stream = docker.containers.logs("c", tail=10, since=timedelta(minutes=5), timestamps=False)
-    assert daemon.requests == []  # lazy
+    assert fake.requests == []  # lazy
     output = await stream.demux()
     assert output.stdout == out
     assert output.stderr == err
     assert stream.tty is False
-    assert len(daemon.calls("GET", "/json")) == 1
-    order = [p for _, p, _, _ in daemon.requests if p != "/_ping"]
+    assert len(calls(fake, "GET", "/json")) == 1
+    order = [r.path for r in fake.requests if r.path != "/_ping"]
     assert order == ["/containers/c/json", "/containers/c/logs"]
-    query = daemon.requests[-1][2]
-    assert query["tail"] == "10" and query["stdout"] == "1" and query["stderr"] == "1"
-    assert abs(float(query["since"]) - (datetime.now().timestamp() - 300)) < 5
+    sent = fake.requests[-1]
+    assert sent.param("tail") == "10" and sent.param("stdout") == "1"
+    assert sent.param("stderr") == "1"
+    assert abs(float(sent.query["since"][0]) - (datetime.now().timestamp() - 300)) < 5
 
 
-async def test_logs_tty_container_stream_raw_chunks(daemon: Daemon, docker: DockerClient) -> None:
+async def test_logs_tty_container_stream_raw_chunks(fake: FakeDocker, docker: DockerClient) -> None:
     data = os.urandom(20_000)
-    daemon.on("GET", "/containers/t/json", inspect_reply(True))
-    daemon.on("GET", "/containers/t/logs", body_reply([data[:7], data[7:]], delay=0.05))
+    fake.add_route("GET", "/containers/t/json", inspect_reply(True))
+    fake.add_route("GET", "/containers/t/logs", body_reply([data[:7], data[7:]], delay=0.05))
     frames = await docker.containers.logs("t").collect()
     assert all(f.stream == StreamType.STDOUT for f in frames)
     assert b"".join(f.data for f in frames) == data
     assert len(frames) >= 2  # chunks as they come, not one byte per item, not one blob
 
 
-async def test_logs_tty_hint_skips_the_inspect(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("GET", "/containers/c/logs", body_reply([encode_frame(2, b"x")]))
+async def test_logs_tty_hint_skips_the_inspect(fake: FakeDocker, docker: DockerClient) -> None:
+    fake.add_route("GET", "/containers/c/logs", body_reply([encode_frame(2, b"x")]))
     assert (await docker.containers.logs("c", tty=False).demux()).stderr == b"x"
-    assert daemon.calls("GET", "/json") == []
+    assert calls(fake, "GET", "/json") == []
 
 
 @pytest.mark.parametrize(
@@ -559,34 +529,34 @@ async def test_logs_tty_hint_skips_the_inspect(daemon: Daemon, docker: DockerCli
 async def test_logs_on_new_api_trust_the_content_type(
     content_type: str, body: bytes, expected_stdout: bytes
 ) -> None:
-    daemon = Daemon("1.43")
-    daemon.on("GET", "/containers/c/logs", body_reply([body], content_type))
-    async with serve(daemon.app()) as host, DockerClient(host) as docker:
+    async with FakeDocker(api_version="1.43") as fake, fake.client() as docker:
+        fake.add_route("GET", "/containers/c/logs", body_reply([body], content_type))
         output = await docker.containers.logs("c").demux()
     assert output.stdout == expected_stdout
-    assert daemon.calls("GET", "/json") == []
+    assert [r.version for r in fake.requests_to("GET", "/containers/*")] == ["1.43"]
+    assert calls(fake, "GET", "/json") == []
 
 
 async def test_logs_on_new_api_without_content_type_ask_the_container() -> None:
-    daemon = Daemon("1.43")
-    daemon.on("GET", "/containers/c/json", inspect_reply(False))
-    daemon.on("GET", "/containers/c/logs", body_reply([encode_frame(2, b"e")]))
-    async with serve(daemon.app()) as host, DockerClient(host) as docker:
+    async with FakeDocker(api_version="1.43") as fake, fake.client() as docker:
+        fake.add_route("GET", "/containers/c/json", inspect_reply(False))
+        # No Content-Type at all, as Engine 20.10 sends logs.
+        fake.add_route("GET", "/containers/c/logs", body_reply([encode_frame(2, b"e")]))
         output = await docker.containers.logs("c").demux()
     assert output.stderr == b"e"
-    assert len(daemon.calls("GET", "/json")) == 1
+    assert len(calls(fake, "GET", "/json")) == 1
 
 
-async def test_logs_of_unknown_container(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("GET", "/containers/x/json", json_reply({"message": "No such container: x"}, 404))
+async def test_logs_of_unknown_container(fake: FakeDocker, docker: DockerClient) -> None:
+    # The fake's own 404: it holds no container "x".
     with pytest.raises(ContainerNotFound, match="x"):
         await docker.containers.logs("x").read()
-    assert daemon.calls("GET", "/logs") == []
+    assert calls(fake, "GET", "/logs") == []
 
 
-async def test_logs_daemon_error_frame_raises(daemon: Daemon, docker: DockerClient) -> None:
+async def test_logs_daemon_error_frame_raises(fake: FakeDocker, docker: DockerClient) -> None:
     body = encode_frame(1, b"ok\n") + encode_frame(3, b"log driver broke")
-    daemon.on("GET", "/containers/c/logs", body_reply([body]))
+    fake.add_route("GET", "/containers/c/logs", body_reply([body]))
     seen: list[bytes] = []
     with pytest.raises(StreamError, match="log driver broke"):
         async for frame in docker.containers.logs("c", tty=False):
@@ -594,9 +564,9 @@ async def test_logs_daemon_error_frame_raises(daemon: Daemon, docker: DockerClie
     assert seen == [b"ok\n"]
 
 
-async def test_logs_lines_keep_streams_apart(daemon: Daemon, docker: DockerClient) -> None:
+async def test_logs_lines_keep_streams_apart(fake: FakeDocker, docker: DockerClient) -> None:
     body = encode_frame(1, b"a1\na") + encode_frame(2, b"b1\n") + encode_frame(1, b"2\n")
-    daemon.on("GET", "/containers/c/logs", body_reply([body]))
+    fake.add_route("GET", "/containers/c/logs", body_reply([body]))
     lines = [(f.stream, f.data) async for f in docker.containers.logs("c", tty=False).lines()]
     assert lines == [(1, b"a1\n"), (2, b"b1\n"), (1, b"a2\n")]
 
@@ -635,51 +605,40 @@ def test_parse_path_stat() -> None:
             parse_path_stat(bad)
 
 
-async def test_archive_404_tells_container_from_path(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on(
-        "GET",
-        "/containers/c/archive",
-        json_reply({"message": "Could not find the file /nope in container c"}, 404),
-    )
-    daemon.on(
-        "GET", "/containers/gone/archive", json_reply({"message": "No such container: gone"}, 404)
-    )
-    daemon.on(
-        "PUT", "/containers/gone/archive", json_reply({"message": "No such container: gone"}, 404)
-    )
-    daemon.on("HEAD", "/containers/c/archive", status_reply(404))
-    daemon.on("GET", "/containers/c/json", inspect_reply(False))
-    daemon.on("HEAD", "/containers/gone/archive", status_reply(404))
-    daemon.on(
-        "GET", "/containers/gone/json", json_reply({"message": "No such container: gone"}, 404)
-    )
+async def test_archive_404_tells_container_from_path(
+    fake: FakeDocker, docker: DockerClient
+) -> None:
+    # The fake's own answers: container "box" exists without /nope, "gone" does not.
+    fake.add_container(name="box")
     with pytest.raises(NotFound, match="/nope") as info:
-        await docker.containers.get_archive("c", path="/nope")
+        await docker.containers.get_archive("box", path="/nope")
     assert not isinstance(info.value, ContainerNotFound)
     with pytest.raises(ContainerNotFound):
         await docker.containers.get_archive("gone", path="/")
     with pytest.raises(ContainerNotFound):
         await docker.containers.put_archive("gone", path="/", data=b"")
     with pytest.raises(NotFound) as info:
-        await docker.containers.head_archive("c", path="/nope")
+        await docker.containers.head_archive("box", path="/nope")
     assert not isinstance(info.value, ContainerNotFound)
     with pytest.raises(ContainerNotFound):
         await docker.containers.head_archive("gone", path="/")
+    # A HEAD 404 has no body: the client asked which one was missing.
+    assert calls(fake, "GET", "/json") == ["/containers/box/json", "/containers/gone/json"]
 
 
-async def test_get_archive_streams_chunks_and_stat(daemon: Daemon, docker: DockerClient) -> None:
+async def test_get_archive_streams_chunks_and_stat(fake: FakeDocker, docker: DockerClient) -> None:
     payload = os.urandom(300_000)
 
-    async def archive(request: web.Request) -> web.StreamResponse:
+    async def archive(req: FakeRequest) -> web.StreamResponse:
         response = web.StreamResponse()
         response.headers["X-Docker-Container-Path-Stat"] = _stat_header({"name": "f", "size": 3})
         response.headers["Content-Type"] = "application/x-tar"
-        await response.prepare(request)
+        await response.prepare(req.raw)
         for i in range(0, len(payload), 65536):
             await response.write(payload[i : i + 65536])
         return response
 
-    daemon.on("GET", "/containers/c/archive", archive)
+    fake.add_route("GET", "/containers/c/archive", archive)
     stream = docker.containers.get_archive("c", path="/f")
     with pytest.raises(Exception, match="not been started"):
         _ = stream.stat
@@ -688,28 +647,24 @@ async def test_get_archive_streams_chunks_and_stat(daemon: Daemon, docker: Docke
         chunks = [chunk async for chunk in archive_stream]
     assert b"".join(chunks) == payload
     assert len(chunks) > 1
-    assert daemon.requests[-1][2] == {"path": "/f"}
+    assert fake.requests[-1].query == {"path": ["/f"]}
 
 
 async def test_put_archive_streams_a_directory(
-    daemon: Daemon, docker: DockerClient, tmp_path: Path
+    fake: FakeDocker, docker: DockerClient, tmp_path: Path
 ) -> None:
-    received: list[bytes] = []
-
-    async def put(request: web.Request) -> web.StreamResponse:
-        assert request.headers.get("Transfer-Encoding") == "chunked"
-        received.append(bytes(daemon.requests[-1][3]))
-        return web.Response(status=200)
-
-    daemon.on("PUT", "/containers/c/archive", put)
+    fake.add_container(name="box")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "f.bin").write_bytes(b"\x00\xff" * 1000)
-    await docker.containers.put_archive("c", path="/dst", data=tmp_path, copy_uid_gid=True)
-    assert daemon.requests[-1][2] == {"path": "/dst", "copyUIDGID": "1"}
+    await docker.containers.put_archive("box", path="/tmp", data=tmp_path, copy_uid_gid=True)
+    [sent] = fake.requests_to("PUT", "/containers/box/archive")
+    assert sent.headers.get("Transfer-Encoding") == "chunked"
+    assert sent.query == {"path": ["/tmp"], "copyUIDGID": ["1"]}
+    assert fake.read_file("box", "/tmp/sub/f.bin") == b"\x00\xff" * 1000
     import io
     import tarfile
 
-    with tarfile.open(fileobj=io.BytesIO(received[0])) as tar:
+    with tarfile.open(fileobj=io.BytesIO(sent.body)) as tar:
         names = tar.getnames()
         data = tar.extractfile("sub/f.bin")
         assert data is not None and data.read() == b"\x00\xff" * 1000
@@ -773,13 +728,13 @@ def test_stats_cpu_and_memory_like_docker_stats() -> None:
     assert structure({}, Stats).memory_usage == 0
 
 
-async def test_stats_stream_is_typed(daemon: Daemon, docker: DockerClient) -> None:
+async def test_stats_stream_is_typed(fake: FakeDocker, docker: DockerClient) -> None:
     sample = json.dumps(_sample(cache=1)).encode()
-    daemon.on("GET", "/containers/c/stats", body_reply([sample, sample[:10], sample[10:]]))
+    fake.add_route("GET", "/containers/c/stats", body_reply([sample, sample[:10], sample[10:]]))
     samples = await docker.containers.stats("c").collect()
     assert len(samples) == 2
     assert all(isinstance(s, Stats) for s in samples)
-    assert daemon.requests[-1][2] == {"stream": "1"}
+    assert fake.requests[-1].query == {"stream": ["1"]}
 
 
 # --- misc -----------------------------------------------------------------------------------
@@ -792,25 +747,26 @@ def test_detach_key_bytes() -> None:
         detach_key_bytes("ctrl-1")
 
 
-async def test_exec_start_looks_up_tty_and_detach(daemon: Daemon, docker: DockerClient) -> None:
-    daemon.on("GET", "/exec/e/json", json_reply({"ID": "e", "ProcessConfig": {"tty": True}}))
-    daemon.on("POST", "/exec/e/start", status_reply(200))
+async def test_exec_start_looks_up_tty_and_detach(fake: FakeDocker, docker: DockerClient) -> None:
+    fake.add_route("GET", "/exec/e/json", json_reply({"ID": "e", "ProcessConfig": {"tty": True}}))
+    fake.add_route("POST", "/exec/e/start", status_reply(200))
     started: Awaitable[object] = docker.exec.start("e", detach=True)
     assert await started is None
-    assert json.loads(daemon.requests[-1][3]) == {"Detach": True, "Tty": True}
+    assert fake.requests[-1].json() == {"Detach": True, "Tty": True}
+    assert calls(fake) == ["/_ping", "/exec/e/json", "/exec/e/start"]
 
 
 async def test_exec_exit_code_polls_until_the_process_is_gone(
-    daemon: Daemon, docker: DockerClient
+    fake: FakeDocker, docker: DockerClient
 ) -> None:
     answers = iter([{"Running": True, "ExitCode": None}] * 3 + [{"Running": False, "ExitCode": 4}])
 
-    async def inspect(request: web.Request) -> web.StreamResponse:
-        return web.json_response(next(answers))
+    def inspect(req: FakeRequest) -> Any:
+        return next(answers)
 
-    daemon.on("GET", "/exec/e/json", inspect)
+    fake.add_route("GET", "/exec/e/json", inspect)
     assert await docker.exec.exit_code("e") == 4
-    assert len(daemon.calls("GET", "/exec/e/json")) == 4
-    daemon.on("GET", "/exec/forever/json", json_reply({"Running": True}))
+    assert len(calls(fake, "GET", "/exec/e/json")) == 4
+    fake.add_route("GET", "/exec/forever/json", json_reply({"Running": True}))
     with pytest.raises(DockerTimeoutError, match="forever"):
         await docker.exec.exit_code("forever", timeout=0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import stat
@@ -1010,6 +1011,18 @@ async def test_requests_are_recorded(fake: FakeDocker, http: aiohttp.ClientSessi
     assert first.json() == {"Image": "busybox", "Cmd": ["true"]}
     assert (second.path, second.version, second.body) == ("/containers/json", None, b"")
     assert fake.requests_to("post", "/containers/*") == [first]
+
+
+async def test_large_request_bodies_are_taken_and_recorded_whole(
+    fake: FakeDocker, http: aiohttp.ClientSession
+) -> None:
+    # An image to load or a build context easily passes aiohttp's default 1 MiB.
+    fake.add_route("POST", "/images/load", lambda req: {"stream": f"got {len(req.body)}"})
+    payload = os.urandom(3 << 20)
+    async with http.post("/v1.41/images/load", data=io.BytesIO(payload)) as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"stream": f"got {len(payload)}"}
+    assert fake.requests_to("POST", "/images/load")[0].body == payload
 
 
 async def test_custom_routes_take_precedence(fake: FakeDocker, client: DockerClient) -> None:

@@ -1,4 +1,4 @@
-"""The images and distribution namespaces against a recording fake daemon.
+"""The images and distribution namespaces against FakeDocker and its request recording.
 
 Checks what goes on the wire (paths, query parameters, auth headers, request
 bodies, the build context tar), validation before any request, and the
@@ -14,14 +14,12 @@ import json
 import os
 import stat
 import tarfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from aiohttp import web
-from multidict import MultiMapping
 
 from aiodock import DockerClient
 from aiodock._registry.auth import AuthConfig
@@ -37,65 +35,38 @@ from aiodock.errors import (
 )
 from aiodock.models import ContainerConfig
 from aiodock.resources.images import auth_login
+from aiodock.testing import FakeDocker, FakeRequest, RecordedRequest
 from tests.unit._server import ping_app, serve
 
 SECRET = "s3cr3t-pa55"
 
 
-@attrs.define
-class Seen:
-    method: str
-    path: str
-    query: MultiMapping[str]
-    headers: dict[str, str]
-    body: bytes
+Answer = Any  # a JSON value, JSON-lines bytes, or a function of the request making one
 
 
-Answer = Callable[[web.Request, bytes], Any]
+def on(fake: FakeDocker, method: str, path: str, answer: Answer) -> None:
+    """Answer ``method path`` (the decoded path, exactly; later scripts win) with ``answer``."""
+
+    def handler(req: FakeRequest) -> Any:
+        if req.path != path:
+            return NotImplemented
+        value = answer(req) if callable(answer) else answer
+        if isinstance(value, bytes):
+            return web.Response(body=value, content_type="application/json")
+        return value
+
+    fake.add_route(method, "/{path:.+}", handler)
 
 
-class FakeDaemon:
-    """Records every request; answers from ``routes`` (``(METHOD, path)`` -> answer)."""
-
-    def __init__(self, api_version: str = "1.41") -> None:
-        self.api_version = api_version
-        self.seen: list[Seen] = []
-        self.routes: dict[tuple[str, str], Any] = {}
-        self.app = web.Application(client_max_size=1 << 30)
-        self.app.router.add_route("*", "/{tail:.*}", self.handle)
-
-    def on(self, method: str, path: str, answer: Any) -> None:
-        self.routes[(method, path)] = answer
-
-    @property
-    def requests(self) -> list[Seen]:
-        return [s for s in self.seen if s.path != "/_ping"]
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        path = request.path
-        if path.startswith("/v1."):
-            path = "/" + path.split("/", 2)[2]
-        self.seen.append(Seen(request.method, path, request.query, dict(request.headers), body))
-        if path == "/_ping":
-            return web.Response(text="OK", headers={"API-Version": self.api_version})
-        answer = self.routes.get((request.method, path))
-        if answer is None:
-            return web.json_response({"message": f"no route {path}"}, status=404)
-        if callable(answer):
-            answer = answer(request, body)
-            if asyncio.iscoroutine(answer):
-                answer = await answer
-        if isinstance(answer, web.StreamResponse):
-            return answer
-        if isinstance(answer, bytes):
-            return web.Response(body=answer, content_type="application/json")
-        return web.json_response(answer)
+def one(request: RecordedRequest, key: str) -> str:
+    """The value of query parameter ``key``, which must have been sent exactly once."""
+    [value] = request.query[key]
+    return value
 
 
-def fail(status: int, message: str) -> Answer:
-    """An answer giving a fresh error response each time."""
-    return lambda request, body: web.json_response({"message": message}, status=status)
+def sent(fake: FakeDocker) -> list[RecordedRequest]:
+    """The recorded requests apart from the version negotiation's pings."""
+    return [r for r in fake.requests if r.path != "/_ping"]
 
 
 def jsonlines(*objects: dict[str, Any]) -> bytes:
@@ -103,9 +74,8 @@ def jsonlines(*objects: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[tuple[FakeDaemon, DockerClient]]:
-    daemon = FakeDaemon()
-    async with serve(daemon.app) as url, DockerClient(url) as client:
+async def fake() -> AsyncIterator[tuple[FakeDocker, DockerClient]]:
+    async with FakeDocker() as daemon, daemon.client() as client:
         yield daemon, client
 
 
@@ -125,19 +95,19 @@ def decode_auth(value: str) -> dict[str, Any]:
 # --- simple calls ----------------------------------------------------------------------
 
 
-async def test_list_sends_filters_and_flags(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_list_sends_filters_and_flags(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("GET", "/images/json", [{"Id": "sha256:1", "RepoTags": ["a:1"], "Size": 3}])
+    on(daemon, "GET", "/images/json", [{"Id": "sha256:1", "RepoTags": ["a:1"], "Size": 3}])
     images = await client.images.list(all=True, filters={"label": {"a": "b"}, "dangling": False})
     assert images[0].id == "sha256:1" and images[0].repo_tags == ["a:1"]
-    q = daemon.requests[-1].query
-    assert q["all"] == "1"
-    assert json.loads(q["filters"]) == {"label": ["a=b"], "dangling": ["false"]}
-    assert "digests" not in q and "shared-size" not in q
+    q = sent(daemon)[-1]
+    assert one(q, "all") == "1"
+    assert json.loads(one(q, "filters")) == {"label": ["a=b"], "dangling": ["false"]}
+    assert "digests" not in q.query and "shared-size" not in q.query
 
 
 async def test_newer_options_fail_before_any_request(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
 ) -> None:
     daemon, client = fake
     with pytest.raises(APIVersionError, match=r"shared_size needs Engine API 1\.42"):
@@ -156,79 +126,84 @@ async def test_newer_options_fail_before_any_request(
         await client.images.push("127.0.0.1:5000/a", platform="linux/amd64", auth={}).wait()
     with pytest.raises(APIVersionError):
         await client.images.save("x", platform="linux/amd64").collect()
-    assert daemon.requests == []
+    assert sent(daemon) == []
 
 
 async def test_newer_options_are_sent_on_a_newer_api() -> None:
-    daemon = FakeDaemon(api_version="1.55")
-    daemon.on("GET", "/images/x/json", {"Id": "sha256:1"})
-    daemon.on("DELETE", "/images/x", [{"Untagged": "x:latest"}])
-    daemon.on("GET", "/images/x/attestations", [{"PredicateType": "p"}])
-    daemon.on("POST", "/build/prune", {"CachesDeleted": ["c"], "SpaceReclaimed": 5})
-    async with serve(daemon.app) as url, DockerClient(url) as client:
+    async with FakeDocker(api_version="1.55") as daemon, daemon.client() as client:
+        on(daemon, "GET", "/images/x/json", {"Id": "sha256:1"})
+        on(daemon, "DELETE", "/images/x", [{"Untagged": "x:latest"}])
+        on(daemon, "GET", "/images/x/attestations", [{"PredicateType": "p"}])
+        on(daemon, "POST", "/build/prune", {"CachesDeleted": ["c"], "SpaceReclaimed": 5})
         await client.images.inspect("x", platform={"os": "linux", "architecture": "arm64"})
         await client.images.remove("x", platforms=["linux/arm64/v8", "linux/amd64"])
         statements = await client.images.attestations("x", types=["a", "b"], statement=True)
         pruned = await client.images.build_prune(reserved_space=10, all=True)
-    inspect, remove, attest, prune = daemon.requests
-    assert json.loads(inspect.query["platform"]) == {"os": "linux", "architecture": "arm64"}
-    assert [json.loads(p) for p in remove.query.getall("platforms")] == [
+    inspect, remove, attest, prune = sent(daemon)
+    assert {r.version for r in (inspect, remove, attest, prune)} == {"1.55"}
+    assert json.loads(one(inspect, "platform")) == {"os": "linux", "architecture": "arm64"}
+    assert [json.loads(p) for p in remove.query["platforms"]] == [
         {"os": "linux", "architecture": "arm64", "variant": "v8"},
         {"os": "linux", "architecture": "amd64"},
     ]
-    assert attest.query.getall("type") == ["a", "b"] and attest.query["statement"] == "1"
+    assert attest.query["type"] == ["a", "b"] and one(attest, "statement") == "1"
     assert statements[0].predicate_type == "p"
-    assert prune.query["reserved-space"] == "10" and "keep-storage" not in prune.query
+    assert one(prune, "reserved-space") == "10" and "keep-storage" not in prune.query
     assert pruned.caches_deleted == ["c"] and pruned.space_reclaimed == 5
 
 
 async def test_inspect_missing_image_is_image_not_found(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
 ) -> None:
     daemon, client = fake
     with pytest.raises(ImageNotFound):
         await client.images.inspect("nope:1")
     assert not await client.images.exists("nope:1")
-    daemon.on("GET", "/images/yes/json", {"Id": "sha256:2"})
+    daemon.add_image("yes")  # then the fake's own inspect finds it
     assert await client.images.exists("yes")
+    assert [r.path for r in sent(daemon)] == ["/images/nope:1/json"] * 2 + ["/images/yes/json"]
 
 
 async def test_names_are_quoted_into_one_path_segment(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
 ) -> None:
     daemon, client = fake
-    daemon.on("GET", "/images/127.0.0.1:5000/a/b:1/json", {"Id": "sha256:3"})
-    await client.images.inspect("127.0.0.1:5000/a/b:1")
-    # aiohttp decodes the path; the raw request line kept the slashes escaped.
-    assert daemon.requests[-1].path == "/images/127.0.0.1:5000/a/b:1/json"
+    image = daemon.add_image("127.0.0.1:5000/a/b:1")
+    assert (await client.images.inspect("127.0.0.1:5000/a/b:1")).id == image.id
+    # The recording decodes the path; the raw request line kept the slashes escaped.
+    assert sent(daemon)[-1].path == "/images/127.0.0.1:5000/a/b:1/json"
+    assert sent(daemon)[-1].raw_path == "/images/127.0.0.1%3A5000%2Fa%2Fb%3A1/json"
     with pytest.raises(InvalidArgument):
         await client.images.inspect("")
 
 
-async def test_tag_splits_repository_and_tag(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_tag_splits_repository_and_tag(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/src/tag", lambda r, b: web.Response(status=201))
+    daemon.add_image("src")  # the fake's own tag route answers 201
     await client.images.tag("src", "127.0.0.1:5000/team/app:v1")
     await client.images.tag("src", "team/app", tag="v2")
     await client.images.tag("src", "team/app")
-    q1, q2, q3 = (r.query for r in daemon.requests)
-    assert (q1["repo"], q1["tag"]) == ("127.0.0.1:5000/team/app", "v1")
-    assert (q2["repo"], q2["tag"]) == ("team/app", "v2")
-    assert q3["repo"] == "team/app" and "tag" not in q3
+    q1, q2, q3 = sent(daemon)
+    assert (one(q1, "repo"), one(q1, "tag")) == ("127.0.0.1:5000/team/app", "v1")
+    assert (one(q2, "repo"), one(q2, "tag")) == ("team/app", "v2")
+    assert one(q3, "repo") == "team/app" and "tag" not in q3.query
+    src = daemon.image("src").id
+    for tagged in ("127.0.0.1:5000/team/app:v1", "team/app:v2", "team/app:latest"):
+        assert daemon.image(tagged).id == src
     for bad in ("Team/App", "app:v1:v2", "app@sha256:" + "a" * 64):
         with pytest.raises(InvalidArgument):
             await client.images.tag("src", bad)
     with pytest.raises(InvalidArgument, match="already names a tag"):
         await client.images.tag("src", "app:v1", tag="v2")
-    assert len(daemon.requests) == 3
+    assert len(sent(daemon)) == 3
 
 
-async def test_remove_prune_search_history(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_remove_prune_search_history(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("DELETE", "/images/x", [{"Untagged": "x:latest"}, {"Deleted": "sha256:1"}])
-    daemon.on("POST", "/images/prune", {"ImagesDeleted": [{"Deleted": "a"}], "SpaceReclaimed": 9})
-    daemon.on("GET", "/images/search", [{"name": "busybox", "star_count": 3, "is_official": True}])
-    daemon.on("GET", "/images/x/history", [{"Id": "sha256:1", "CreatedBy": "RUN x", "Size": 1}])
+    on(daemon, "DELETE", "/images/x", [{"Untagged": "x:latest"}, {"Deleted": "sha256:1"}])
+    on(daemon, "POST", "/images/prune", {"ImagesDeleted": [{"Deleted": "a"}], "SpaceReclaimed": 9})
+    on(daemon, "GET", "/images/search", [{"name": "busybox", "star_count": 3, "is_official": True}])
+    on(daemon, "GET", "/images/x/history", [{"Id": "sha256:1", "CreatedBy": "RUN x", "Size": 1}])
     removed = await client.images.remove("x", force=True, noprune=True)
     assert [r.untagged or r.deleted for r in removed] == ["x:latest", "sha256:1"]
     pruned = await client.images.prune(filters={"dangling": False, "until": "24h"})
@@ -237,10 +212,10 @@ async def test_remove_prune_search_history(fake: tuple[FakeDaemon, DockerClient]
     assert found[0].name == "busybox" and found[0].star_count == 3
     history = await client.images.history("x")
     assert history[0].created_by == "RUN x"
-    rm, prune, search, _ = daemon.requests
-    assert rm.query["force"] == "1" and rm.query["noprune"] == "1"
-    assert json.loads(prune.query["filters"]) == {"dangling": ["false"], "until": ["24h"]}
-    assert search.query["term"] == "busybox" and search.query["limit"] == "5"
+    rm, prune, search, _ = sent(daemon)
+    assert one(rm, "force") == "1" and one(rm, "noprune") == "1"
+    assert json.loads(one(prune, "filters")) == {"dangling": ["false"], "until": ["24h"]}
+    assert one(search, "term") == "busybox" and one(search, "limit") == "5"
     assert decode_auth(search.headers["X-Registry-Auth"]) == {"username": "u", "password": "p"}
     with pytest.raises(InvalidArgument):
         await client.images.search("")
@@ -248,9 +223,9 @@ async def test_remove_prune_search_history(fake: tuple[FakeDaemon, DockerClient]
         await client.images.search("x", limit=0)
 
 
-async def test_commit(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_commit(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("POST", "/commit", lambda r, b: web.json_response({"Id": "sha256:new"}, status=201))
+    on(daemon, "POST", "/commit", lambda req: (201, {"Id": "sha256:new"}))
     result = await client.images.commit(
         "ctr1",
         "team/app:snap",
@@ -261,14 +236,14 @@ async def test_commit(fake: tuple[FakeDaemon, DockerClient]) -> None:
         config=ContainerConfig(labels={"aiodock-test": "1"}),
     )
     assert result.id == "sha256:new"
-    seen = daemon.requests[-1]
-    assert seen.query["container"] == "ctr1"
-    assert (seen.query["repo"], seen.query["tag"]) == ("team/app", "snap")
-    assert seen.query["pause"] == "0"
-    assert seen.query.getall("changes") == ['CMD ["sh"]', "ENV A=1"]
+    seen = sent(daemon)[-1]
+    assert one(seen, "container") == "ctr1"
+    assert (one(seen, "repo"), one(seen, "tag")) == ("team/app", "snap")
+    assert one(seen, "pause") == "0"
+    assert seen.query["changes"] == ['CMD ["sh"]', "ENV A=1"]
     assert json.loads(seen.body) == {"Labels": {"aiodock-test": "1"}}
     await client.images.commit("ctr1")
-    assert json.loads(daemon.requests[-1].body) == {}
+    assert json.loads(sent(daemon)[-1].body) == {}
     with pytest.raises(InvalidArgument):
         await client.images.commit("ctr1", tag="x")
     with pytest.raises(InvalidArgument):
@@ -286,19 +261,19 @@ PULL_OK = jsonlines(
 
 
 async def test_pull_parameters_and_explicit_auth(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", PULL_OK)
+    on(daemon, "POST", "/images/create", PULL_OK)
     auth = AuthConfig(username="u", password=SECRET, serveraddress="127.0.0.1:5000")
     stream = client.images.pull("127.0.0.1:5000/team/app:1", auth=auth, platform="linux/amd64")
-    assert daemon.requests == []  # lazy until awaited or iterated
+    assert sent(daemon) == []  # lazy until awaited or iterated
     await stream.wait()
     assert stream.digest == "sha256:" + "a" * 64
-    seen = daemon.requests[-1]
-    assert seen.query["fromImage"] == "127.0.0.1:5000/team/app"
-    assert seen.query["tag"] == "1"
-    assert seen.query["platform"] == "linux/amd64"
+    seen = sent(daemon)[-1]
+    assert one(seen, "fromImage") == "127.0.0.1:5000/team/app"
+    assert one(seen, "tag") == "1"
+    assert one(seen, "platform") == "linux/amd64"
     assert decode_auth(seen.headers["X-Registry-Auth"]) == {
         "username": "u",
         "password": SECRET,
@@ -307,20 +282,20 @@ async def test_pull_parameters_and_explicit_auth(
 
 
 async def test_pull_default_tag_digest_and_all_tags(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", PULL_OK)
+    on(daemon, "POST", "/images/create", PULL_OK)
     digest = "sha256:" + "b" * 64
     await client.images.pull("team/app").wait()
     await client.images.pull(f"team/app@{digest}").wait()
     await client.images.pull("team/app", all_tags=True).wait()
     await client.images.pull("team/app", tag="2").wait()
-    q = [r.query for r in daemon.requests]
-    assert [x.get("tag") for x in q] == ["latest", digest, None, "2"]
-    assert {x["fromImage"] for x in q} == {"team/app"}
+    q = sent(daemon)
+    assert [x.param("tag") for x in q] == ["latest", digest, None, "2"]
+    assert {one(x, "fromImage") for x in q} == {"team/app"}
     # No stored credentials: an empty auth object is sent.
-    assert decode_auth(daemon.requests[0].headers["X-Registry-Auth"]) == {}
+    assert decode_auth(sent(daemon)[0].headers["X-Registry-Auth"]) == {}
     bad_pulls: list[tuple[str, dict[str, Any]]] = [
         ("Team/App", {}),
         ("app:1", {"tag": "2"}),
@@ -331,31 +306,31 @@ async def test_pull_default_tag_digest_and_all_tags(
     for bad, kwargs in bad_pulls:
         with pytest.raises(InvalidArgument):
             client.images.pull(bad, **kwargs)
-    assert len(daemon.requests) == 4
+    assert len(sent(daemon)) == 4
 
 
 async def test_pull_auth_from_config_json(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", PULL_OK)
+    on(daemon, "POST", "/images/create", PULL_OK)
     token = base64.b64encode(f"cfguser:{SECRET}".encode()).decode()
     (no_docker_config / "config.json").write_text(
         json.dumps({"auths": {"http://127.0.0.1:5000/v2/": {"auth": token}}})
     )
     await client.images.pull("127.0.0.1:5000/team/app:1").wait()
-    sent = decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])
-    assert sent["username"] == "cfguser" and sent["password"] == SECRET
+    auth = decode_auth(sent(daemon)[-1].headers["X-Registry-Auth"])
+    assert auth["username"] == "cfguser" and auth["password"] == SECRET
 
 
 async def test_pull_auth_from_credential_helper(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
     no_docker_config: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", PULL_OK)
+    on(daemon, "POST", "/images/create", PULL_OK)
     bindir = tmp_path / "bin"
     bindir.mkdir()
     helper = bindir / "docker-credential-fakehelper"
@@ -370,33 +345,30 @@ async def test_pull_auth_from_credential_helper(
         json.dumps({"credHelpers": {"127.0.0.1:5000": "fakehelper"}})
     )
     await client.images.pull("127.0.0.1:5000/team/app:1").wait()
-    sent = decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])
-    assert sent == {"username": "helperuser", "password": SECRET, "serveraddress": "127.0.0.1:5000"}
+    auth = decode_auth(sent(daemon)[-1].headers["X-Registry-Auth"])
+    assert auth == {"username": "helperuser", "password": SECRET, "serveraddress": "127.0.0.1:5000"}
 
 
 async def test_pull_http_errors(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on(
-        "POST",
-        "/images/create",
-        fail(500, "Head x: no basic auth credentials"),
-    )
+    daemon.fail_next("POST", "/images/create", 500, "Head x: no basic auth credentials")
     with pytest.raises(RegistryAuthError) as info:
         await client.images.pull("127.0.0.1:5000/team/app:1", auth={"password": SECRET}).wait()
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
-    daemon.on("POST", "/images/create", fail(404, "manifest unknown"))
+    daemon.fail_next("POST", "/images/create", 404, "manifest unknown")
     with pytest.raises(ImageNotFound):
         await client.images.pull("team/app:nope").wait()
 
 
 async def test_push_path_tag_and_failure(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
     digest = "sha256:" + "c" * 64
-    daemon.on(
+    on(
+        daemon,
         "POST",
         "/images/127.0.0.1:5000/team/app/push",
         jsonlines(
@@ -409,15 +381,16 @@ async def test_push_path_tag_and_failure(
     messages = await stream.collect()
     assert stream.digest == digest and len(messages) == 3
     assert stream.tracker.layers_done == 1
-    assert daemon.requests[-1].query["tag"] == "v1"
+    assert one(sent(daemon)[-1], "tag") == "v1"
     await client.images.push("127.0.0.1:5000/team/app").wait()
-    assert daemon.requests[-1].query["tag"] == "latest"
+    assert one(sent(daemon)[-1], "tag") == "latest"
     await client.images.push("127.0.0.1:5000/team/app", all_tags=True).wait()
-    assert "tag" not in daemon.requests[-1].query
+    assert "tag" not in sent(daemon)[-1].query
     with pytest.raises(InvalidArgument, match="digest"):
         client.images.push("team/app@sha256:" + "d" * 64)
 
-    daemon.on(
+    on(
+        daemon,
         "POST",
         "/images/127.0.0.1:5000/team/app/push",
         jsonlines(
@@ -427,21 +400,23 @@ async def test_push_path_tag_and_failure(
     )
     with pytest.raises(RegistryAuthError, match="no basic auth credentials"):
         await client.images.push("127.0.0.1:5000/team/app:v1").wait()
-    daemon.on(
+    daemon.fail_next(
         "POST",
         "/images/127.0.0.1:5000/team/app/push",
-        fail(404, "An image does not exist locally with the tag: x"),
+        404,
+        "An image does not exist locally with the tag: x",
     )
     with pytest.raises(ImageNotFound):
         await client.images.push("127.0.0.1:5000/team/app:v1").wait()
 
 
 async def test_distribution_inspect(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
     digest = "sha256:" + "e" * 64
-    daemon.on(
+    on(
+        daemon,
         "GET",
         "/distribution/127.0.0.1:5000/team/app:1/json",
         {
@@ -454,11 +429,12 @@ async def test_distribution_inspect(
     )
     assert info.descriptor is not None and info.descriptor.digest == digest
     assert info.platforms[0].architecture == "amd64"
-    assert decode_auth(daemon.requests[-1].headers["X-Registry-Auth"])["username"] == "u"
-    daemon.on(
+    assert decode_auth(sent(daemon)[-1].headers["X-Registry-Auth"])["username"] == "u"
+    daemon.fail_next(
         "GET",
         "/distribution/127.0.0.1:5000/team/app:1/json",
-        fail(500, "Head x: no basic auth credentials"),
+        500,
+        "Head x: no basic auth credentials",
     )
     with pytest.raises(RegistryAuthError):
         await client.distribution.inspect("127.0.0.1:5000/team/app:1")
@@ -466,27 +442,25 @@ async def test_distribution_inspect(
         await client.distribution.inspect("BadName")
 
 
-async def test_auth_login(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_auth_login(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("POST", "/auth", {"Status": "Login Succeeded", "IdentityToken": ""})
+    on(daemon, "POST", "/auth", {"Status": "Login Succeeded", "IdentityToken": ""})
     answer = await auth_login(client, username="u", password=SECRET, registry="127.0.0.1:5000")
     assert answer.status == "Login Succeeded"
-    assert json.loads(daemon.requests[-1].body) == {
+    assert json.loads(sent(daemon)[-1].body) == {
         "username": "u",
         "password": SECRET,
         "serveraddress": "127.0.0.1:5000",
     }
     await auth_login(client, {"Username": "u", "Password": SECRET})
-    assert json.loads(daemon.requests[-1].body) == {"username": "u", "password": SECRET}
-    daemon.on(
-        "POST",
-        "/auth",
-        fail(500, "login attempt to http://r/v2/ failed with status: 401 Unauthorized"),
+    assert json.loads(sent(daemon)[-1].body) == {"username": "u", "password": SECRET}
+    daemon.fail_next(
+        "POST", "/auth", 500, "login attempt to http://r/v2/ failed with status: 401 Unauthorized"
     )
     with pytest.raises(RegistryAuthError) as info:
         await auth_login(client, username="u", password=SECRET)
     assert SECRET not in str(info.value)
-    daemon.on("POST", "/auth", fail(500, "disk on fire"))
+    daemon.fail_next("POST", "/auth", 500, "disk on fire")
     with pytest.raises(ServerError):
         await auth_login(client, username="u", password="p")
     with pytest.raises(InvalidArgument):
@@ -504,25 +478,24 @@ def test_auth_config_repr_hides_secrets() -> None:
 
 
 async def test_save_streams_bytes_and_save_many_repeats_names(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
 ) -> None:
     daemon, client = fake
     payload = os.urandom(300_000)
 
-    async def tar(request: web.Request, body: bytes) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
-        await response.prepare(request)
+    async def tar(req: FakeRequest) -> web.StreamResponse:
+        writer = await daemon.open_stream(req, "application/x-tar")
         for i in range(0, len(payload), 65536):
-            await response.write(payload[i : i + 65536])
-        return response
+            await writer.write(payload[i : i + 65536])
+        return await writer.finish()
 
-    daemon.on("GET", "/images/a:1/get", tar)
-    daemon.on("GET", "/images/get", tar)
+    on(daemon, "GET", "/images/a:1/get", tar)
+    on(daemon, "GET", "/images/get", tar)
     got = b"".join(await client.images.save("a:1").collect())
     assert got == payload
     got = b"".join([chunk async for chunk in client.images.save_many(["a:1", "b", "c:2"])])
     assert got == payload
-    assert daemon.requests[-1].query.getall("names") == ["a:1", "b", "c:2"]
+    assert sent(daemon)[-1].query["names"] == ["a:1", "b", "c:2"]
     with pytest.raises(InvalidArgument):
         client.images.save_many([])
     with pytest.raises(ImageNotFound):
@@ -530,10 +503,11 @@ async def test_save_streams_bytes_and_save_many_repeats_names(
 
 
 async def test_load_streams_the_body_from_each_kind_of_source(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path
 ) -> None:
     daemon, client = fake
-    daemon.on(
+    on(
+        daemon,
         "POST",
         "/images/load",
         jsonlines(
@@ -555,9 +529,9 @@ async def test_load_streams_the_body_from_each_kind_of_source(
             stream = client.images.load(source)
             await stream.wait()
             assert stream.loaded == ["a:1"]
-            seen = daemon.requests[-1]
+            seen = sent(daemon)[-1]
             assert seen.body == data
-            assert seen.query["quiet"] == "0"
+            assert one(seen, "quiet") == "0"
             assert seen.headers["Content-Type"] == "application/x-tar"
     with pytest.raises(InvalidArgument):
         client.images.load("not bytes")
@@ -565,29 +539,29 @@ async def test_load_streams_the_body_from_each_kind_of_source(
         client.images.load(io.StringIO("text"))
 
 
-async def test_import_from_body_and_url(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_import_from_body_and_url(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", jsonlines({"status": "sha256:" + "f" * 64}))
+    on(daemon, "POST", "/images/create", jsonlines({"status": "sha256:" + "f" * 64}))
     stream = client.images.import_image(
         b"tar bytes", repository="team/rootfs:1", message="m", changes="ENV A=1"
     )
     await stream.wait()
     assert stream.image_id == "sha256:" + "f" * 64
-    seen = daemon.requests[-1]
-    assert seen.query["fromSrc"] == "-" and seen.body == b"tar bytes"
-    assert (seen.query["repo"], seen.query["tag"]) == ("team/rootfs", "1")
-    assert seen.query.getall("changes") == ["ENV A=1"]
+    seen = sent(daemon)[-1]
+    assert one(seen, "fromSrc") == "-" and seen.body == b"tar bytes"
+    assert (one(seen, "repo"), one(seen, "tag")) == ("team/rootfs", "1")
+    assert seen.query["changes"] == ["ENV A=1"]
     await client.images.import_image(url="http://127.0.0.1:1/rootfs.tar").wait()
-    assert daemon.requests[-1].query["fromSrc"] == "http://127.0.0.1:1/rootfs.tar"
+    assert one(sent(daemon)[-1], "fromSrc") == "http://127.0.0.1:1/rootfs.tar"
     with pytest.raises(InvalidArgument):
         client.images.import_image()
     with pytest.raises(InvalidArgument):
         client.images.import_image(b"x", url="http://x")
 
 
-async def test_failing_body_raises_its_own_error(fake: tuple[FakeDaemon, DockerClient]) -> None:
+async def test_failing_body_raises_its_own_error(fake: tuple[FakeDocker, DockerClient]) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/load", jsonlines({"stream": "ok"}))
+    on(daemon, "POST", "/images/load", jsonlines({"stream": "ok"}))
 
     async def broken() -> AsyncIterator[bytes]:
         yield b"x" * 1000
@@ -640,10 +614,10 @@ def make_context(root: Path) -> Path:
 
 
 async def test_build_context_directory_honours_dockerignore(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path, no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     ctx = make_context(tmp_path / "ctx")
     stream = client.images.build(
         ctx,
@@ -658,7 +632,7 @@ async def test_build_context_directory_honours_dockerignore(
         extra_hosts={"db": "127.0.0.1"},
     )
     assert await stream.result() == "sha256:" + "9" * 64
-    seen = daemon.requests[-1]
+    seen = sent(daemon)[-1]
     names = set(members(seen.body))
     assert names == {
         ".dockerignore",
@@ -675,24 +649,28 @@ async def test_build_context_directory_honours_dockerignore(
         "hardlink.py",
     }
     assert stream.context_bytes == len(seen.body)
-    q = seen.query
-    assert q.getall("t") == ["aiodock-test/a:1", "aiodock-test/a:latest"]
-    assert json.loads(q["buildargs"]) == {"A": "1", "UNSET": None}
-    assert json.loads(q["labels"]) == {"aiodock-test": "1"}
-    assert json.loads(q["cachefrom"]) == ["aiodock-test/a:0"]
-    assert (q["rm"], q["forcerm"], q["pull"]) == ("1", "1", "1")
-    assert (q["target"], q["networkmode"], q["platform"]) == ("final", "none", "linux/amd64")
-    assert q.getall("extrahosts") == ["db:127.0.0.1"]
-    assert "dockerfile" not in q
+    q = seen
+    assert q.query["t"] == ["aiodock-test/a:1", "aiodock-test/a:latest"]
+    assert json.loads(one(q, "buildargs")) == {"A": "1", "UNSET": None}
+    assert json.loads(one(q, "labels")) == {"aiodock-test": "1"}
+    assert json.loads(one(q, "cachefrom")) == ["aiodock-test/a:0"]
+    assert (one(q, "rm"), one(q, "forcerm"), one(q, "pull")) == ("1", "1", "1")
+    assert (one(q, "target"), one(q, "networkmode"), one(q, "platform")) == (
+        "final",
+        "none",
+        "linux/amd64",
+    )
+    assert q.query["extrahosts"] == ["db:127.0.0.1"]
+    assert "dockerfile" not in q.query
     assert seen.headers["Content-Type"] == "application/x-tar"
     assert "X-Registry-Config" not in seen.headers  # nothing stored
 
 
 async def test_build_ignored_dockerfile_is_still_sent(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path, no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     ctx = tmp_path / "ctx"
     (ctx / "sub").mkdir(parents=True)
     (ctx / "sub" / "Dockerfile.dev").write_text("FROM scratch\n")
@@ -700,27 +678,27 @@ async def test_build_ignored_dockerfile_is_still_sent(
     (ctx / "top").write_text("x")
     (ctx / ".dockerignore").write_text("*\n")
     await client.images.build(ctx, dockerfile="sub/Dockerfile.dev").result()
-    seen = daemon.requests[-1]
+    seen = sent(daemon)[-1]
     assert set(members(seen.body)) == {".dockerignore", "sub/Dockerfile.dev"}
-    assert seen.query["dockerfile"] == "sub/Dockerfile.dev"
+    assert one(seen, "dockerfile") == "sub/Dockerfile.dev"
     # dockerignore=False sends everything
     await client.images.build(ctx, dockerfile="sub/Dockerfile.dev", dockerignore=False).result()
-    assert {"top", "sub/other"} <= set(members(daemon.requests[-1].body))
+    assert {"top", "sub/other"} <= set(members(sent(daemon)[-1].body))
 
 
 async def test_build_dockerfile_outside_the_context(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path, no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "file").write_text("x")
     outside = tmp_path / "elsewhere.Dockerfile"
     outside.write_text("FROM scratch\nCOPY file /\n")
     await client.images.build(ctx, dockerfile=outside).result()
-    seen = daemon.requests[-1]
-    name = seen.query["dockerfile"]
+    seen = sent(daemon)[-1]
+    name = one(seen, "dockerfile")
     assert name.startswith(".dockerfile.")
     with tarfile.open(fileobj=io.BytesIO(seen.body)) as tar:
         content = tar.extractfile(name)
@@ -728,14 +706,14 @@ async def test_build_dockerfile_outside_the_context(
     # An absolute path inside the context becomes relative.
     (ctx / "Dockerfile.x").write_text("FROM scratch\n")
     await client.images.build(ctx, dockerfile=ctx / "Dockerfile.x").result()
-    assert daemon.requests[-1].query["dockerfile"] == "Dockerfile.x"
+    assert one(sent(daemon)[-1], "dockerfile") == "Dockerfile.x"
 
 
 async def test_build_from_tar_file_bytes_and_iterator(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path, no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("Dockerfile")
@@ -754,21 +732,21 @@ async def test_build_from_tar_file_bytes_and_iterator(
         for source in (path, data, fh, chunks()):
             stream = client.images.build(source)
             await stream.result()
-            assert daemon.requests[-1].body == data
+            assert sent(daemon)[-1].body == data
             assert stream.context_bytes == len(data)
 
 
 async def test_build_remote_and_registry_config(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     await client.images.build(
         remote="https://example.invalid/repo.git",
         registry_auth={"127.0.0.1:5000": {"username": "u", "password": SECRET}},
     ).result()
-    seen = daemon.requests[-1]
-    assert seen.query["remote"] == "https://example.invalid/repo.git"
+    seen = sent(daemon)[-1]
+    assert one(seen, "remote") == "https://example.invalid/repo.git"
     assert seen.body == b""
     assert decode_auth(seen.headers["X-Registry-Config"]) == {
         "127.0.0.1:5000": {"username": "u", "password": SECRET}
@@ -776,10 +754,10 @@ async def test_build_remote_and_registry_config(
 
 
 async def test_build_sends_stored_credentials(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path, tmp_path: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path, tmp_path: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build", BUILD_OK)
+    on(daemon, "POST", "/build", BUILD_OK)
     token = base64.b64encode(f"cfguser:{SECRET}".encode()).decode()
     (no_docker_config / "config.json").write_text(
         json.dumps({"auths": {"127.0.0.1:5000": {"auth": token}}})
@@ -788,12 +766,12 @@ async def test_build_sends_stored_credentials(
     ctx.mkdir()
     (ctx / "Dockerfile").write_text("FROM 127.0.0.1:5000/base\n")
     await client.images.build(ctx).result()
-    config = decode_auth(daemon.requests[-1].headers["X-Registry-Config"])
+    config = decode_auth(sent(daemon)[-1].headers["X-Registry-Config"])
     assert config["127.0.0.1:5000"]["username"] == "cfguser"
 
 
 async def test_build_validation_happens_before_any_request(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path
 ) -> None:
     daemon, client = fake
     empty = tmp_path / "empty"
@@ -822,14 +800,15 @@ async def test_build_validation_happens_before_any_request(
     (ctx / ".dockerignore").write_text("a[b\n")
     with pytest.raises(InvalidArgument, match="unclosed"):
         client.images.build(ctx)
-    assert daemon.requests == []
+    assert sent(daemon) == []
 
 
 async def test_build_failure_raises_build_error(
-    fake: tuple[FakeDaemon, DockerClient], tmp_path: Path, no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], tmp_path: Path, no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on(
+    on(
+        daemon,
         "POST",
         "/build",
         jsonlines(
@@ -843,15 +822,15 @@ async def test_build_failure_raises_build_error(
 
 
 async def test_build_prune_sends_keep_storage_to_old_daemons(
-    fake: tuple[FakeDaemon, DockerClient],
+    fake: tuple[FakeDocker, DockerClient],
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/build/prune", {"CachesDeleted": None, "SpaceReclaimed": 0})
+    on(daemon, "POST", "/build/prune", {"CachesDeleted": None, "SpaceReclaimed": 0})
     result = await client.images.build_prune(filters={"until": "1h"})
     assert result.caches_deleted == []
-    q = daemon.requests[-1].query
-    assert q["keep-storage"] == "0"
-    assert json.loads(q["filters"]) == {"until": ["1h"]}
+    q = sent(daemon)[-1]
+    assert one(q, "keep-storage") == "0"
+    assert json.loads(one(q, "filters")) == {"until": ["1h"]}
 
 
 # --- the context tar itself ----------------------------------------------------------
@@ -1009,12 +988,12 @@ async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
 
 
 async def test_newer_daemons_401_is_a_registry_auth_error(
-    fake: tuple[FakeDaemon, DockerClient], no_docker_config: Path
+    fake: tuple[FakeDocker, DockerClient], no_docker_config: Path
 ) -> None:
     daemon, client = fake
-    daemon.on("POST", "/images/create", fail(401, "authentication required"))
-    daemon.on("GET", "/distribution/127.0.0.1:5000/a:1/json", fail(401, "auth required"))
-    daemon.on("POST", "/auth", fail(401, "incorrect credentials"))
+    daemon.fail_next("POST", "/images/create", 401, "authentication required")
+    daemon.fail_next("GET", "/distribution/127.0.0.1:5000/a:1/json", 401, "auth required")
+    daemon.fail_next("POST", "/auth", 401, "incorrect credentials")
     with pytest.raises(RegistryAuthError) as info:
         await client.images.pull("127.0.0.1:5000/a:1").wait()
     assert info.value.http_status == 401

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 import aiodock
 from aiodock import DockerClient
 from aiodock.errors import StreamError, UsageError
 from aiodock.models import BuildResult, ImportResult, LoadResult, PullResult, PushResult
-from tests.unit._server import ping_app, serve
+from aiodock.testing import FakeDocker, FakeRequest
 
 DIGEST = "sha256:" + "d" * 64
 IMAGE_ID = "sha256:" + "e" * 64
@@ -68,54 +67,58 @@ FAILED = lines(
 )
 
 
-class Daemon:
-    """Answers each route with a scripted body; ``hang`` keeps the body open after it."""
+class Scripted:
+    """FakeDocker routes answering each path in ``bodies`` with that body (the engine
+    cannot be made to send these on demand); ``hang`` keeps the body open after it."""
 
-    def __init__(self) -> None:
-        self.app = ping_app()
-        self.requests: list[str] = []
+    def __init__(self, fake: FakeDocker) -> None:
+        self.fake = fake
         self.bodies: dict[str, bytes] = {}
         self.hang = False
-        self.url = ""
         self.disconnected = asyncio.Event()
-        self.app.router.add_route("*", "/{tail:.*}", self.handle)
+        for method in ("GET", "POST"):
+            fake.add_route(method, "/{path:.+}", self.answer)
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        await request.read()
-        path = "/" + request.path.split("/", 2)[2]
-        self.requests.append(f"{request.method} {path}")
-        response = web.StreamResponse()
-        await response.prepare(request)
-        await response.write(self.bodies[path])
+    @property
+    def requests(self) -> list[str]:
+        """What went on the wire apart from the version negotiation's pings."""
+        return [f"{r.method} {r.path}" for r in self.fake.requests if r.path != "/_ping"]
+
+    async def answer(self, req: FakeRequest) -> Any:
+        body = self.bodies.get(req.path)
+        if body is None:
+            return NotImplemented
+        content_type = "application/x-tar" if req.method == "GET" else "application/json"
+        writer = await self.fake.open_stream(req, content_type)
+        await writer.write(body)
         if self.hang:
             try:
                 await asyncio.sleep(30)
-            except asyncio.CancelledError:
+            except asyncio.CancelledError:  # the client dropped the connection
                 self.disconnected.set()
                 raise
-        return response
+        return await writer.finish()
 
 
 @pytest.fixture
-async def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Daemon]:
+async def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Scripted]:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials from the host
-    fake = Daemon()
-    fake.bodies = {
-        "/images/create": PULL,
-        "/images/127.0.0.1:5000/team/app/push": PUSH,
-        "/build": BUILD,
-        "/images/load": LOAD,
-        "/plugins/pull": PULL,
-        "/plugins/127.0.0.1:5000/me/plug:1/push": PUSH,
-    }
-    async with serve(fake.app) as url:
-        fake.url = url
-        yield fake
+    async with FakeDocker() as fake:
+        scripted = Scripted(fake)
+        scripted.bodies = {
+            "/images/create": PULL,
+            "/images/127.0.0.1:5000/team/app/push": PUSH,
+            "/build": BUILD,
+            "/images/load": LOAD,
+            "/plugins/pull": PULL,
+            "/plugins/127.0.0.1:5000/me/plug:1/push": PUSH,
+        }
+        yield scripted
 
 
 @pytest.fixture
-async def docker(daemon: Daemon) -> AsyncIterator[DockerClient]:
-    async with DockerClient(daemon.url) as client:
+async def docker(daemon: Scripted) -> AsyncIterator[DockerClient]:
+    async with daemon.fake.client() as client:
         yield client
 
 
@@ -123,7 +126,7 @@ async def docker(daemon: Daemon) -> AsyncIterator[DockerClient]:
 
 
 async def test_awaiting_a_pull_reads_it_to_the_end_and_returns_its_result(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     op = docker.images.pull("127.0.0.1:5000/team/app:1")
     assert daemon.requests == []  # lazy
@@ -143,7 +146,7 @@ async def test_awaiting_a_pull_reads_it_to_the_end_and_returns_its_result(
     assert daemon.requests == ["POST /images/create"]
 
 
-async def test_an_up_to_date_pull_is_not_updated(daemon: Daemon, docker: DockerClient) -> None:
+async def test_an_up_to_date_pull_is_not_updated(daemon: Scripted, docker: DockerClient) -> None:
     daemon.bodies["/images/create"] = PULL_UP_TO_DATE
     result = await docker.images.pull("127.0.0.1:5000/team/app", tag="1")
     assert result.updated is False
@@ -151,14 +154,14 @@ async def test_an_up_to_date_pull_is_not_updated(daemon: Daemon, docker: DockerC
 
 
 async def test_a_pull_without_a_status_line_names_the_requested_reference(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     daemon.bodies["/images/create"] = lines({"status": "Digest: " + DIGEST})
     result = await docker.images.pull("team/app", tag="2")
     assert result == PullResult(reference="team/app:2", digest=DIGEST)
 
 
-async def test_awaiting_push_build_load_import(daemon: Daemon, docker: DockerClient) -> None:
+async def test_awaiting_push_build_load_import(daemon: Scripted, docker: DockerClient) -> None:
     pushed = await docker.images.push("127.0.0.1:5000/team/app:1")
     assert pushed == PushResult(
         reference="127.0.0.1:5000/team/app:1", tag="1", digest=DIGEST, size=527
@@ -172,7 +175,9 @@ async def test_awaiting_push_build_load_import(daemon: Daemon, docker: DockerCli
     assert imported == ImportResult(image_id=IMAGE_ID)
 
 
-async def test_awaiting_plugin_pull_upgrade_and_push(daemon: Daemon, docker: DockerClient) -> None:
+async def test_awaiting_plugin_pull_upgrade_and_push(
+    daemon: Scripted, docker: DockerClient
+) -> None:
     pulled = await docker.plugins.pull("127.0.0.1:5000/me/plug:1", privileges=[])
     assert isinstance(pulled, PullResult) and pulled.digest == DIGEST
     daemon.bodies["/plugins/me/plug/upgrade"] = PULL
@@ -182,7 +187,7 @@ async def test_awaiting_plugin_pull_upgrade_and_push(daemon: Daemon, docker: Doc
     assert pushed.digest == DIGEST and pushed.reference == "127.0.0.1:5000/me/plug:1"
 
 
-async def test_an_import_without_an_id_raises(daemon: Daemon, docker: DockerClient) -> None:
+async def test_an_import_without_an_id_raises(daemon: Scripted, docker: DockerClient) -> None:
     daemon.bodies["/images/create"] = lines({"status": "importing"})
     with pytest.raises(StreamError, match="without reporting an image id"):
         await docker.images.import_image(b"rootfs tar")
@@ -192,7 +197,7 @@ async def test_an_import_without_an_id_raises(daemon: Daemon, docker: DockerClie
 
 
 async def test_iterating_then_awaiting_returns_the_result(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     op = docker.images.pull("127.0.0.1:5000/team/app:1")
     statuses = [message.status async for message in op]
@@ -202,7 +207,7 @@ async def test_iterating_then_awaiting_returns_the_result(
     assert daemon.requests == ["POST /images/create"]
 
 
-async def test_awaiting_part_way_reads_the_rest(daemon: Daemon, docker: DockerClient) -> None:
+async def test_awaiting_part_way_reads_the_rest(daemon: Scripted, docker: DockerClient) -> None:
     op = docker.images.build(b"ctx")
     first = await op.__anext__()
     assert first.stream == "Step 1/1 : FROM scratch\n"
@@ -212,7 +217,7 @@ async def test_awaiting_part_way_reads_the_rest(daemon: Daemon, docker: DockerCl
 
 
 async def test_async_with_and_open_still_give_the_stream(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     async with docker.images.pull("127.0.0.1:5000/team/app:1") as stream:
         assert isinstance(stream, aiodock.PullStream)
@@ -226,7 +231,7 @@ async def test_async_with_and_open_still_give_the_stream(
 
 
 async def test_an_error_raises_from_await_and_again_after_iteration(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     daemon.bodies["/images/create"] = FAILED
     with pytest.raises(StreamError, match="manifest unknown"):
@@ -243,7 +248,7 @@ async def test_an_error_raises_from_await_and_again_after_iteration(
 
 
 async def test_awaiting_a_closed_unfinished_operation_is_a_usage_error(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     daemon.hang = True
     op = docker.images.pull("127.0.0.1:5000/team/app:1")
@@ -254,7 +259,7 @@ async def test_awaiting_a_closed_unfinished_operation_is_a_usage_error(
 
 
 async def test_cancelling_the_await_closes_the_connection(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     daemon.hang = True
     op = docker.images.pull("127.0.0.1:5000/team/app:1")
@@ -272,7 +277,7 @@ async def test_cancelling_the_await_closes_the_connection(
 # --- dropping ----------------------------------------------------------------------------
 
 
-async def test_dropping_a_started_operation_warns(daemon: Daemon, docker: DockerClient) -> None:
+async def test_dropping_a_started_operation_warns(daemon: Scripted, docker: DockerClient) -> None:
     daemon.hang = True
     op = docker.images.pull("127.0.0.1:5000/team/app:1")
     async for _ in op:
@@ -283,7 +288,7 @@ async def test_dropping_a_started_operation_warns(daemon: Daemon, docker: Docker
     await asyncio.wait_for(daemon.disconnected.wait(), 5)  # and the connection is closed
 
 
-async def test_dropping_an_opened_build_warns(daemon: Daemon, docker: DockerClient) -> None:
+async def test_dropping_an_opened_build_warns(daemon: Scripted, docker: DockerClient) -> None:
     daemon.hang = True
     op = await docker.images.build(b"ctx").open()
     with pytest.warns(ResourceWarning, match="POST /build"):
@@ -292,7 +297,7 @@ async def test_dropping_an_opened_build_warns(daemon: Daemon, docker: DockerClie
 
 
 async def test_finished_closed_or_unstarted_operations_drop_silently(
-    daemon: Daemon, docker: DockerClient
+    daemon: Scripted, docker: DockerClient
 ) -> None:
     finished = docker.images.pull("127.0.0.1:5000/team/app:1")
     async for _ in finished:
@@ -310,7 +315,7 @@ async def test_finished_closed_or_unstarted_operations_drop_silently(
     assert daemon.requests == ["POST /images/create"] * 2
 
 
-async def test_data_streams_keep_await_as_open(daemon: Daemon, docker: DockerClient) -> None:
+async def test_data_streams_keep_await_as_open(daemon: Scripted, docker: DockerClient) -> None:
     # The other half of the rule: a data stream is the result; ``await`` opens it.
     daemon.bodies["/images/app/get"] = b"tar bytes"
     stream = docker.images.save("app")

@@ -37,7 +37,6 @@ from aiodock.errors import (
     UsageError,
 )
 from aiodock.testing import FakeDocker
-from tests.unit._server import ping_app, reply, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -199,13 +198,12 @@ def test_no_assert_guards_runtime_behaviour_anywhere_in_the_package() -> None:
 
 
 async def test_an_answer_that_does_not_fit_its_model_is_a_validation_error() -> None:
-    app = ping_app()
-    app.router.add_get("/v1.41/containers/c1/json", reply(lambda: web.json_response([1, 2])))
-    app.router.add_get("/v1.41/containers/json", reply(lambda: web.json_response({"a": 1})))
-    app.router.add_get(
-        "/v1.41/version", reply(lambda: web.Response(body=b"<html>", content_type="text/html"))
-    )
-    async with serve(app) as host, DockerClient(host) as docker:
+    async with FakeDocker() as fake, fake.client() as docker:
+        fake.add_route("GET", "/containers/c1/json", lambda req: [1, 2])
+        fake.add_route("GET", "/containers/json", lambda req: {"a": 1})
+        fake.add_route(
+            "GET", "/version", lambda req: web.Response(body=b"<html>", content_type="text/html")
+        )
         with pytest.raises(ResponseValidationError) as caught:
             await docker.containers.inspect("c1")
         error = caught.value
@@ -226,12 +224,12 @@ async def test_an_answer_that_does_not_fit_its_model_is_a_validation_error() -> 
 
 
 async def test_a_stream_item_that_does_not_fit_its_model_is_a_validation_error() -> None:
-    app = ping_app()
-    app.router.add_get(
-        "/v1.41/containers/box/stats",
-        reply(lambda: web.Response(body=b"[1, 2]\n", content_type="application/json")),
-    )
-    async with serve(app) as host, DockerClient(host, timeout=5) as docker:
+    async with FakeDocker() as fake, fake.client(timeout=5) as docker:
+        fake.add_route(
+            "GET",
+            "/containers/box/stats",
+            lambda req: web.Response(body=b"[1, 2]\n", content_type="application/json"),
+        )
         stream = docker.containers.stats("box")
         with pytest.raises(ResponseValidationError) as caught:
             await stream.__anext__()
@@ -244,16 +242,13 @@ async def test_a_stream_item_that_does_not_fit_its_model_is_a_validation_error()
 
 
 async def test_a_cut_off_ping_during_negotiation_is_a_connection_error() -> None:
-    async def handler(head: bytes, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 10\r\n\r\nOK")
-        writer.close()  # 8 bytes short
-
-    async with raw_server(handler) as host, DockerClient(host, timeout=5) as docker:
+    async with FakeDocker() as fake, fake.client(timeout=5) as docker:
+        fake.truncate_next("GET", "/_ping", after_bytes=1)  # "O" of "OK", then the drop
         with pytest.raises(DockerConnectionError) as caught:
             await docker.containers.list()
         message = str(caught.value)
         assert "API version negotiation for GET /containers/json" in message
-        assert host in message
+        assert fake.host in message
         assert "incomplete" in message
         assert "400" not in message and "TransferEncodingError" not in message
         assert isinstance(caught.value.__cause__, aiohttp.ClientPayloadError)

@@ -11,7 +11,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -47,6 +47,11 @@ from .._wire import (
 from .engine import FakeEngine
 
 if TYPE_CHECKING:
+    from aiohttp.abc import AbstractStreamWriter
+    from aiohttp.http_parser import RawRequestMessage
+    from aiohttp.streams import StreamReader
+    from aiohttp.web_protocol import RequestHandler
+
     from ..._client import DockerClient
 
 __all__ = ["MIN_API_VERSION", "FakeServer"]
@@ -54,6 +59,10 @@ __all__ = ["MIN_API_VERSION", "FakeServer"]
 
 MIN_API_VERSION = "1.12"
 _UNIX_PATH_MAX = 100
+# Each body is read whole (``fake.requests`` keeps it): large enough for any test's
+# build context or image, small enough that an endless upload fails instead of
+# exhausting memory.
+_MAX_REQUEST_BODY = 1 << 30
 
 
 class FakeServer(FakeEngine):
@@ -84,7 +93,7 @@ class FakeServer(FakeEngine):
         self._server: web.Server | None = None
         self._closing: asyncio.Event | None = None
 
-        #: Every request received, in order of arrival.
+        #: Every request received, in order of arrival, with its whole body (up to 1 GiB).
         self.requests: list[RecordedRequest] = []
         self._rules: list[Rule] = []
         self._routes: list[Route] = []
@@ -107,6 +116,7 @@ class FakeServer(FakeEngine):
         self._closing = asyncio.Event()
         self._server = web.Server(
             self._dispatch,
+            request_factory=_request_factory(asyncio.get_running_loop()),
             handler_cancellation=True,
             keepalive_timeout=self._keepalive_timeout,
             access_log=None,
@@ -405,6 +415,24 @@ class FakeServer(FakeEngine):
             data: the output bytes.
         """
         return data if c.tty else encode_frame(stream, data)
+
+
+def _request_factory(loop: asyncio.AbstractEventLoop) -> Callable[..., web.BaseRequest]:
+    """Requests whose bodies may be as large as the engine takes (a build context, an
+    image to load), not aiohttp's default 1 MiB."""
+
+    def make(
+        message: RawRequestMessage,
+        payload: StreamReader,
+        protocol: RequestHandler,
+        writer: AbstractStreamWriter,
+        task: asyncio.Task[None],
+    ) -> web.BaseRequest:
+        return web.BaseRequest(
+            message, payload, protocol, writer, task, loop, client_max_size=_MAX_REQUEST_BODY
+        )
+
+    return make
 
 
 def _wants_upgrade(request: web.BaseRequest) -> bool:
