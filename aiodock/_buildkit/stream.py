@@ -441,7 +441,7 @@ def plan_build(
     bk_params = {
         key: value
         for key, value in params.items()
-        if key not in ("rm", "forcerm", "q", "memory", "memswap", "squash", "shmsize")
+        if key not in ("rm", "forcerm", "q", "memory", "memswap", "squash", "shmsize", "ulimits")
         and not key.startswith("cpu")
     }
     bk_params["dockerfile"] = dockerfile_name

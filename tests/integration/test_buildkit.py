@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from aiodock import BuildKitStream, BuildSecret, DockerClient
-from aiodock.errors import BuildError, NotFound
+from aiodock.errors import BuildError, InvalidArgument, NotFound
 
 try:
     from . import _infra
@@ -657,3 +657,27 @@ async def test_options_reach_the_build(docker: DockerClient, busybox: str, tmp_p
         assert info.architecture == "amd64"
     finally:
         await remove_image(docker, tag, image_id)
+
+
+async def test_ulimits_reach_classic_run_steps_and_buildkit_refuses_them(
+    docker: DockerClient, busybox: str, tmp_path: Path
+) -> None:
+    ctx = write(
+        tmp_path / "ctx",
+        {"Dockerfile": f'FROM {busybox}\nRUN echo "LIMITS $(ulimit -Sn) $(ulimit -Hn)"\n'},
+    )
+    stream = docker.images.build(
+        ctx, labels=LABEL, nocache=True, buildkit=False, ulimits={"nofile": (1024, 2048)}
+    )
+    image_id = await stream.result()
+    try:
+        assert [line for line in stream.log.splitlines() if line.startswith("LIMITS")] == [
+            "LIMITS 1024 2048"
+        ]
+    finally:
+        await remove_image(docker, image_id)
+    # This engine's BuildKit ignores ulimits (RUN steps keep the daemon's defaults),
+    # so a BuildKit build with them fails before any request.
+    with pytest.raises(InvalidArgument) as info:
+        docker.images.build(ctx, buildkit=True, ulimits=["nofile=1024:2048"])
+    assert info.value.parameter == "ulimits"

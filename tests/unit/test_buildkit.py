@@ -482,6 +482,8 @@ async def test_buildkit_arguments_fail_before_any_request(tmp_path: Path) -> Non
             ({"context": tmp_path, "buildkit": True, "squash": True}, "squash"),
             ({"context": tmp_path, "buildkit": True, "memory": 10}, "memory"),
             ({"context": tmp_path, "buildkit": True, "shm_size": 2**26}, "shm_size"),
+            ({"context": tmp_path, "buildkit": True, "ulimits": {"nofile": 10}}, "ulimits"),
+            ({"context": tmp_path, "ulimits": {"nofiles": 10}}, "ulimits"),
             ({"context": tmp_path, "buildkit": False, "secrets": {"a": b"x"}}, "secrets"),
             ({"context": tmp_path, "ssh": {"default": str(tmp_path / "nope")}}, "ssh['default']"),
             ({"context": tmp_path, "buildkit": True, "dockerfile": "Missing"}, "dockerfile"),
@@ -553,6 +555,69 @@ def test_a_step_run_again_is_not_completed_until_it_completes_again() -> None:
     progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t2),)))
     step = progress.steps["d"]
     assert not step.done and step.duration is None and progress.completed == 0
+
+
+# --- ulimits ------------------------------------------------------------------------------
+
+
+def test_ulimits_rule_takes_mappings_models_and_strings() -> None:
+    from aiodock import _rules, models
+
+    wire = [
+        {"Name": "nofile", "Soft": 1024, "Hard": 2048},
+        {"Name": "nproc", "Soft": 64, "Hard": 64},
+    ]
+    assert _rules.ulimits({"nofile": (1024, 2048), "nproc": 64}) == wire
+    assert (
+        _rules.ulimits(
+            [
+                models.ResourcesUlimits(name="nofile", soft=1024, hard=2048),
+                {"name": "nproc", "soft": 64, "hard": 64},
+            ]
+        )
+        == wire
+    )
+    assert _rules.ulimits([{"Name": "nofile", "Soft": 1024, "Hard": 2048}, "nproc=64"]) == wire
+    assert _rules.ulimits(["nofile=1024:2048", "core=-1"])[1] == {
+        "Name": "core",
+        "Soft": -1,
+        "Hard": -1,
+    }
+    bad: list[Any] = [
+        {"nofile": (2048, 1024)},  # soft above hard
+        {"nofile": (-1, 10)},  # unlimited soft under a finite hard
+        {"nofile": "many"},
+        {"nofile": True},
+        {"nofile": (1, 2, 3)},
+        {"bogus": 1},
+        ["nofile=x"],
+        ["nofile=1", "nofile=2"],
+        [{"name": "nofile", "limit": 3}],
+        [42],
+        "nofile=1",
+    ]
+    for value in bad:
+        with pytest.raises(InvalidArgument) as info:
+            _rules.ulimits(value)
+        assert info.value.parameter == "ulimits", value
+
+
+async def test_classic_build_sends_ulimits_as_json(tmp_path: Path) -> None:
+    import json
+
+    from aiodock.testing import FakeDocker
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        await docker.images.build(
+            tmp_path, buildkit=False, ulimits={"nofile": (1024, 2048)}
+        ).result()
+        [build] = [r for r in fake.requests if r.path == "/build"]
+        assert json.loads(build.param("ulimits") or "") == [
+            {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        ]
+        await docker.images.build(tmp_path, buildkit=False).result()
+        assert [r for r in fake.requests if r.path == "/build"][-1].param("ulimits") is None
 
 
 # --- FakeDocker's build route ------------------------------------------------------------

@@ -455,6 +455,7 @@ class Images(Resource):
         quiet: bool = False,
         extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
         shm_size: int | str | None = None,
+        ulimits: Mapping[str, int | tuple[int, int]] | Sequence[Any] | None = None,
         memory: int | str | None = None,
         memswap: int | str | None = None,
         cpu_shares: int | None = None,
@@ -509,6 +510,10 @@ class Images(Resource):
             extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps, ``{"host": "ip"}``
                 or ``["host:ip"]``.
             shm_size: size of ``/dev/shm``, bytes or a string such as ``"64m"``.
+            ulimits: resource limits of ``RUN`` steps, ``{"nofile": (soft, hard)}``
+                (one number sets both, -1 is unlimited) or a list of
+                :class:`~aiodock.models.ResourcesUlimits`, of mappings
+                (``name``/``soft``/``hard``) or of ``"nofile=1024:2048"`` strings.
             memory: memory limit of ``RUN`` steps, bytes or a string such as ``"512m"``.
             memswap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
             cpu_shares: relative CPU weight of ``RUN`` steps.
@@ -584,6 +589,7 @@ class Images(Resource):
         ):
             _rules.non_negative(value, parameter)
         shm_size = _rules.optional_bytes(shm_size, "shm_size")
+        ulimit_list = None if ulimits is None else _rules.ulimits(ulimits)
         memory = _rules.optional_bytes(memory, "memory")
         memswap = _rules.optional_bytes(memswap, "memswap", allow_unlimited=True)
         excludes: PatternMatcher | None = None
@@ -622,6 +628,7 @@ class Images(Resource):
             "cpuquota": cpu_quota,
             "buildargs": _rules.str_map(build_args, "build_args", allow_none=True),
             "shmsize": shm_size,
+            "ulimits": ulimit_list or None,
             "squash": squash or None,
             "labels": _rules.labels(labels, "labels"),
             "networkmode": network_mode,
@@ -673,6 +680,8 @@ class Images(Resource):
                 classic_only={
                     "squash": squash or None,
                     "shm_size": shm_size,
+                    # The Engine 20.10 BuildKit ignores ulimits (checked: RUN sees the defaults).
+                    "ulimits": ulimit_list or None,
                     "memory": memory,
                     "memswap": memswap,
                     "cpu_shares": cpu_shares,
