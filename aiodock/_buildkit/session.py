@@ -40,6 +40,9 @@ UNAVAILABLE = 14
 
 _HEALTH_SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
 _COALESCE = 64 * 1024
+#: Received bytes a call may hold before its handler reads them: beyond this the
+#: HTTP/2 window is not reopened, so a daemon sending files back waits for the disk.
+_RECV_QUEUE = 512 * 1024
 
 
 class GrpcError(Exception):
@@ -68,6 +71,10 @@ class Call:
         self.metadata = metadata
         self._buffer = bytearray()
         self._messages: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Bytes received but not yet read by the handler, and the flow-control
+        # credit held back until it reads them.
+        self._queued = 0
+        self._unacked = 0
         self._ended = False
         self._reset = False
         self._headers_sent = False
@@ -79,6 +86,7 @@ class Call:
         return values[0] if values else default
 
     def _feed(self, data: bytes) -> None:
+        self._queued += len(data)
         buf = self._buffer
         buf += data
         while len(buf) >= 5:
@@ -104,7 +112,30 @@ class Call:
             self._messages.put_nowait(None)  # later calls see the end too
             if self._reset:
                 raise _CallClosed
+            return None
+        self._read(message)
         return message
+
+    def recv_nowait(self) -> bytes | None:
+        """The next message if one is already here, else ``None`` (never waits)."""
+        if self._reset or self._messages.empty():
+            return None
+        message = self._messages.get_nowait()
+        if message is None:
+            self._messages.put_nowait(None)
+            return None
+        self._read(message)
+        return message
+
+    def _read(self, message: bytes) -> None:
+        self._queued -= len(message) + 5
+        if self._unacked and self._queued < _RECV_QUEUE:
+            credit, self._unacked = self._unacked, 0
+            self._server._acknowledge(self.stream_id, credit)
+
+    def _hold_credit(self) -> bool:
+        """Whether to hold back the window: complete messages wait unread, too many bytes."""
+        return self._queued >= _RECV_QUEUE and not self._messages.empty()
 
     async def send(self, message: bytes) -> None:
         """Send one response message (waits for flow-control credit)."""
@@ -184,14 +215,18 @@ class GrpcServer:
         if isinstance(event, h2.events.RequestReceived):
             self._start_call(event.stream_id, event.headers or [])
         elif isinstance(event, h2.events.DataReceived):
-            if event.flow_controlled_length:
-                self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             call = self._calls.get(event.stream_id)
             if call is not None and event.data:
                 try:
                     call._feed(event.data)
                 except GrpcError as exc:
                     self._finish(call, exc.code, exc.message)
+            length = event.flow_controlled_length
+            if length:
+                if call is not None and call._hold_credit():
+                    call._unacked += length
+                else:
+                    self._h2.acknowledge_received_data(length, event.stream_id)
         elif isinstance(event, h2.events.StreamEnded):
             call = self._calls.get(event.stream_id)
             if call is not None:
@@ -300,6 +335,17 @@ class GrpcServer:
                 await self._flush()
             elif self._flush_handle is None:
                 self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _acknowledge(self, stream_id: int, credit: int) -> None:
+        """Reopen the window a call held back (sent on the next loop turn)."""
+        if self._closed:
+            return
+        try:
+            self._h2.acknowledge_received_data(credit, stream_id)
+        except h2.exceptions.H2Error:
+            return  # the stream ended meanwhile
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
 
     def _flush_soon(self) -> None:
         self._flush_handle = None

@@ -470,6 +470,7 @@ class Images(Resource):
         buildkit: bool | None = None,
         secrets: Mapping[str, SecretLike] | None = None,
         ssh: Mapping[str, str | os.PathLike[str] | None] | None = None,
+        outputs: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Any] | None = None,
     ) -> BuildStream:
         """Build an image (``docker build``, classic builder or BuildKit).
 
@@ -539,12 +540,21 @@ class Images(Resource):
             ssh: SSH agents to forward, id (``RUN --mount=type=ssh``, ``default``
                 unless named) -> an agent socket path, or ``None`` for
                 ``$SSH_AUTH_SOCK``.
+            outputs: export the result instead of storing an image (BuildKit only,
+                like ``docker build --output``): ``"type=local,dest=DIR"`` (or just
+                ``DIR``) writes the final stage's files below ``DIR``;
+                ``"type=tar,dest=FILE"`` writes them as one tar (``dest`` may also be
+                a writable binary file object, in the mapping form
+                ``{"type": "tar", "dest": fileobj}``). The result's ``image_id`` is
+                then ``""``.
         """
         if buildkit is not None and not isinstance(buildkit, bool):
             raise InvalidArgument("buildkit", buildkit, "expected True, False or None")
-        if buildkit is False and (secrets or ssh):
+        if buildkit is False and (secrets or ssh or outputs is not None):
             raise InvalidArgument(
-                "secrets" if secrets else "ssh", "...", "needs BuildKit (buildkit=False was given)"
+                "secrets" if secrets else "ssh" if ssh else "outputs",
+                "...",
+                "needs BuildKit (buildkit=False was given)",
             )
         body: Any = None
         extra: dict[str, bytes] = {}
@@ -677,6 +687,7 @@ class Images(Resource):
                 secrets=secrets,
                 ssh=ssh,
                 remote=remote,
+                outputs=outputs,
                 classic_only={
                     "squash": squash or None,
                     "shm_size": shm_size,
