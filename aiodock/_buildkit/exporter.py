@@ -270,9 +270,11 @@ class _LocalReceiver:
                 if packet.type == pb.PACKET_STAT:
                     self._listed_entry(packet.stat)
                 elif packet.type == pb.PACKET_DATA:
-                    if packet.id not in self._open:
+                    if packet.id in self._open:
+                        writes.append((packet.id, packet.data))
+                    elif packet.data or packet.id >= self._next_id:
+                        # (a repeated end of a file done is harmless, as in fsutil)
                         raise GrpcError(INTERNAL, f"data for a file not requested ({packet.id})")
-                    writes.append((packet.id, packet.data))
                 elif packet.type == pb.PACKET_ERR:
                     text = packet.data.decode("utf-8", "replace")[:500]
                     raise GrpcError(INTERNAL, f"error from sender: {text}")

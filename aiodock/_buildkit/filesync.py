@@ -372,8 +372,9 @@ class _DiffCopySender:
                     if len(content) > CHUNK:
                         large.append(i)  # grew since the listing
                         continue
-                    await self._send_data(i, content)
-                    await self._send_data(i, b"")
+                    if content:
+                        await self._send_data(i, content)
+                    await self._send_data(i, b"")  # the end of the file
                 for i in large:
                     await self._send_file(i)
             finally:
