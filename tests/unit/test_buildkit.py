@@ -173,6 +173,10 @@ class FakeCall:
         self.largest = max(self.largest, len(message))
         await self.outgoing.put(message)
 
+    async def send_many(self, messages: Any) -> None:
+        for message in messages:
+            await self.send(message)
+
 
 async def receive_all(
     call: FakeCall, want: Any = lambda stat: True
@@ -783,6 +787,10 @@ class PipeCall:
     async def send(self, message: bytes) -> None:
         assert self.peer is not None
         self.peer.incoming.put_nowait(message)
+
+    async def send_many(self, messages: Any) -> None:
+        for message in messages:
+            await self.send(message)
 
 
 def pipe() -> tuple[PipeCall, PipeCall]:
