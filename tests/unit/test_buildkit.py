@@ -994,3 +994,27 @@ async def test_grpc_server_holds_back_credit_while_a_call_has_unread_data() -> N
         response = await client.run_until(sid)
         assert response["trailers"]["grpc-status"] == "0"
         assert len(received) == sent
+
+
+async def test_grpc_server_packs_messages_into_few_frames_and_writes_them_soon() -> None:
+    frames: list[int] = []
+
+    async def many(call: Any) -> None:
+        await call.recv()
+        await call.send_many([b"m" * 10] * 100)  # 1,500 bytes: one frame, one write
+        await call.send(b"last")
+
+    async for client in served({"/test.Many/Send": many}):
+        original = client.conn.receive_data
+
+        def counting(data: bytes, original: Any = original) -> Any:
+            events = original(data)
+            frames.extend(len(e.data) for e in events if isinstance(e, h2.events.DataReceived))
+            return events
+
+        client.conn.receive_data = counting
+        sid = await client.call("/test.Many/Send", [b""])
+        response = await client.run_until(sid)
+        assert split_messages(response["data"]) == [b"m" * 10] * 100 + [b"last"]
+        assert response["trailers"]["grpc-status"] == "0"
+        assert len(frames) <= 2, frames  # not one frame per message
