@@ -225,6 +225,97 @@ def extra_hosts(value: Any, parameter: str = "extra_hosts") -> builtins.list[str
     return items
 
 
+# The resource names the daemon knows (Linux RLIMIT_*, lower case without the prefix).
+_ULIMITS = frozenset(
+    {
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    }
+)
+
+
+def _ulimit_value(value: Any, parameter: str, name: str) -> tuple[int, int]:
+    if isinstance(value, tuple | list) and len(value) == 2:
+        soft, hard = value
+    else:
+        soft = hard = value
+    for limit in (soft, hard):
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
+            raise InvalidArgument(
+                parameter, {name: value}, "expected a limit or (soft, hard), integers >= -1"
+            )
+    if hard != -1 and (soft == -1 or soft > hard):
+        raise InvalidArgument(parameter, {name: value}, "the soft limit exceeds the hard limit")
+    return soft, hard
+
+
+def ulimits(value: Any, parameter: str = "ulimits") -> builtins.list[dict[str, Any]]:
+    """Resource limits as the Engine's ``[{"Name", "Soft", "Hard"}]`` (-1: unlimited).
+
+    ``{"nofile": (1024, 2048), "nproc": 512}`` (one number sets both), or a
+    sequence of :class:`~aiodock.models.ResourcesUlimits`, of mappings with
+    ``name``/``soft``/``hard`` (either case), or of ``"nofile=1024:2048"`` strings.
+    """
+    from . import models
+
+    pairs: builtins.list[tuple[Any, Any]] = []
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        for item in value:
+            if isinstance(item, models.ResourcesUlimits):
+                pairs.append((item.name, (item.soft, item.hard)))
+            elif isinstance(item, Mapping):
+                keys = {str(key).lower(): item[key] for key in item}
+                if set(keys) - {"name", "soft", "hard"} or "name" not in keys:
+                    raise InvalidArgument(parameter, item, "expected name, soft and hard")
+                hard = keys.get("hard", keys.get("soft"))
+                pairs.append((keys["name"], (keys.get("soft", hard), hard)))
+            elif isinstance(item, str) and "=" in item:
+                name, _, limits = item.partition("=")
+                soft_text, _, hard_text = limits.partition(":")
+                try:
+                    soft = int(soft_text)
+                    hard = int(hard_text) if hard_text else soft
+                except ValueError:
+                    raise InvalidArgument(parameter, item, "expected 'name=soft[:hard]'") from None
+                pairs.append((name, (soft, hard)))
+            else:
+                raise InvalidArgument(
+                    parameter, item, "expected a ResourcesUlimits, a mapping or 'name=soft[:hard]'"
+                )
+    else:
+        raise InvalidArgument(
+            parameter, value, "expected {name: limit or (soft, hard)} or a list of limits"
+        )
+    out: builtins.list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name, limits in pairs:
+        if not isinstance(name, str) or name not in _ULIMITS:
+            raise InvalidArgument(
+                parameter, name, f"unknown resource; expected one of {', '.join(sorted(_ULIMITS))}"
+            )
+        if name in seen:
+            raise InvalidArgument(parameter, name, "given twice")
+        seen.add(name)
+        soft, hard = _ulimit_value(limits, parameter, name)
+        out.append({"Name": name, "Soft": soft, "Hard": hard})
+    return out
+
+
 # --- sizes --------------------------------------------------------------------------------
 
 # Patterns are compiled (and cached by re) on first use, not at import.

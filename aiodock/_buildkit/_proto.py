@@ -50,8 +50,14 @@ class DecodeError(ValueError):
     """The bytes are not a well-formed protobuf message."""
 
 
+# One-byte varints, made once: every STAT and DATA packet has several.
+_SMALL = tuple(bytes((i,)) for i in range(0x80))
+
+
 def varint(value: int) -> bytes:
     """Encode a non-negative int, or a negative int64 as its 10-byte two's complement."""
+    if 0 <= value < 0x80:
+        return _SMALL[value]
     if value < 0:
         value += _U64
     out = bytearray()
@@ -66,16 +72,25 @@ def _key(number: int, wire: int) -> bytes:
     return varint((number << 3) | wire)
 
 
+# Keys of fields 1-15 (one byte each), by wire type.
+_VARINT_KEYS = tuple(_key(n, _VARINT) for n in range(16))
+_LEN_KEYS = tuple(_key(n, _LEN) for n in range(16))
+
+
 def int_field(number: int, value: int) -> bytes:
     """A varint field; proto3 leaves zero out."""
-    return _key(number, _VARINT) + varint(value) if value else b""
+    if not value:
+        return b""
+    key = _VARINT_KEYS[number] if number < 16 else _key(number, _VARINT)
+    return key + varint(value)
 
 
 def bytes_field(number: int, value: bytes, *, always: bool = False) -> bytes:
     """A length-delimited field (bytes, string, message); empty is left out unless ``always``."""
     if not value and not always:
         return b""
-    return _key(number, _LEN) + varint(len(value)) + value
+    key = _LEN_KEYS[number] if number < 16 else _key(number, _LEN)
+    return key + varint(len(value)) + value
 
 
 def string_field(number: int, value: str) -> bytes:
@@ -226,6 +241,16 @@ class Packet:
 def encode_packet(
     type: int, *, stat: Stat | None = None, id: int = 0, data: bytes | memoryview = b""
 ) -> bytes:
+    if type == PACKET_DATA and stat is None:
+        # The bulk of a context: one join, no intermediate fields.
+        return b"".join(
+            (
+                b"\x08\x02",
+                b"\x18" + varint(id) if id else b"",
+                b"\x22" + varint(len(data)) if data else b"",
+                data,
+            )
+        )
     parts = [int_field(1, type)]
     if stat is not None:
         parts.append(bytes_field(2, encode_stat(stat), always=True))

@@ -36,6 +36,8 @@ CHUNK = 128 * 1024
 _INLINE = 64 * 1024
 #: Entries stat'ed per trip to the worker thread.
 _BATCH = 512
+#: Bytes of small files' DATA packed into one send.
+_SEND_BATCH = 256 * 1024
 #: Files read concurrently (fsutil uses 4 workers too).
 _WORKERS = 4
 
@@ -318,13 +320,15 @@ class _DiffCopySender:
                 batch = await asyncio.to_thread(_take, entries, _BATCH)
                 if not batch:
                     break
+                packets = []
                 for stat, path in batch:
                     if only is not None and stat.path.partition("/")[0] not in only:
                         continue
                     if path is not None:
                         self._files[ident] = (path, stat.size)
-                    await call.send(pb.encode_packet(pb.PACKET_STAT, stat=stat))
+                    packets.append(pb.encode_packet(pb.PACKET_STAT, stat=stat))
                     ident += 1
+                await call.send_many(packets)
         except OSError as exc:
             message = f"reading the build context: {exc.strerror or exc}: {exc.filename}"
             await call.send(pb.encode_packet(pb.PACKET_ERR, data=message.encode()))
@@ -366,14 +370,22 @@ class _DiffCopySender:
                     batch.append(queue.get_nowait())
                 small = [(i, files[i][0]) for i in batch if files[i][1] <= _INLINE]
                 large = [i for i in batch if files[i][1] > _INLINE]
+                packets: list[bytes] = []
+                pending = 0
                 for i, content in _read_small(small):
                     if isinstance(content, OSError):
                         raise _unreadable(files[i][0], content)
                     if len(content) > CHUNK:
                         large.append(i)  # grew since the listing
                         continue
-                    await self._send_data(i, content)
-                    await self._send_data(i, b"")
+                    if content:
+                        packets.append(pb.encode_packet(pb.PACKET_DATA, id=i, data=content))
+                        pending += len(content)
+                    packets.append(pb.encode_packet(pb.PACKET_DATA, id=i))  # the end
+                    if pending >= _SEND_BATCH:
+                        await self._call.send_many(packets)
+                        packets, pending = [], 0
+                await self._call.send_many(packets)
                 for i in large:
                     await self._send_file(i)
             finally:

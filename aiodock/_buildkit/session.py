@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import h2.config
@@ -39,7 +39,15 @@ INTERNAL = 13
 UNAVAILABLE = 14
 
 _HEALTH_SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
-_COALESCE = 64 * 1024
+#: Bytes written at once: more pending than this is written before the sender goes on.
+_COALESCE = 256 * 1024
+#: How long smaller output may wait to be written with what follows. Each write
+#: wakes the daemon; one per loop turn (a few per file) made many-small-file
+#: contexts 2-3x slower than the docker CLI, whose gRPC writer batches as well.
+_FLUSH_DELAY = 0.002
+#: Received bytes a call may hold before its handler reads them: beyond this the
+#: HTTP/2 window is not reopened, so a daemon sending files back waits for the disk.
+_RECV_QUEUE = 512 * 1024
 
 
 class GrpcError(Exception):
@@ -68,6 +76,10 @@ class Call:
         self.metadata = metadata
         self._buffer = bytearray()
         self._messages: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Bytes received but not yet read by the handler, and the flow-control
+        # credit held back until it reads them.
+        self._queued = 0
+        self._unacked = 0
         self._ended = False
         self._reset = False
         self._headers_sent = False
@@ -79,6 +91,7 @@ class Call:
         return values[0] if values else default
 
     def _feed(self, data: bytes) -> None:
+        self._queued += len(data)
         buf = self._buffer
         buf += data
         while len(buf) >= 5:
@@ -104,20 +117,52 @@ class Call:
             self._messages.put_nowait(None)  # later calls see the end too
             if self._reset:
                 raise _CallClosed
+            return None
+        self._read(message)
         return message
+
+    def recv_nowait(self) -> bytes | None:
+        """The next message if one is already here, else ``None`` (never waits)."""
+        if self._reset or self._messages.empty():
+            return None
+        message = self._messages.get_nowait()
+        if message is None:
+            self._messages.put_nowait(None)
+            return None
+        self._read(message)
+        return message
+
+    def _read(self, message: bytes) -> None:
+        self._queued -= len(message) + 5
+        if self._unacked and self._queued < _RECV_QUEUE:
+            credit, self._unacked = self._unacked, 0
+            self._server._acknowledge(self.stream_id, credit)
+
+    def _hold_credit(self) -> bool:
+        """Whether to hold back the window: complete messages wait unread, too many bytes."""
+        return self._queued >= _RECV_QUEUE and not self._messages.empty()
 
     async def send(self, message: bytes) -> None:
         """Send one response message (waits for flow-control credit)."""
+        await self.send_many((message,))
+
+    async def send_many(self, messages: Iterable[bytes]) -> None:
+        """Send response messages in order, packed into as few HTTP/2 frames as fit
+        (a STAT per file costs one frame, not one each)."""
+        frames = bytearray()
+        for message in messages:
+            frames += b"\x00"
+            frames += len(message).to_bytes(4, "big")
+            frames += message
+        if not frames:
+            return
         async with self._send_lock:
             if self._reset:
                 raise _CallClosed
             if not self._headers_sent:
                 self._headers_sent = True
                 self._server._send_headers(self.stream_id)
-            frame = bytearray(b"\x00")
-            frame += len(message).to_bytes(4, "big")
-            frame += message
-            await self._server._send_data(self.stream_id, frame, self)
+            await self._server._send_data(self.stream_id, frames, self)
 
 
 Handler = Callable[[Call], Awaitable[None]]
@@ -135,8 +180,8 @@ class GrpcServer:
         self._calls: dict[int, Call] = {}
         self._credit_waiters: list[asyncio.Future[None]] = []
         self._closed = False
-        # Small messages (a STAT per file) are coalesced: written on the next loop
-        # turn, or at once when this many bytes are pending.
+        # Output is coalesced: written _FLUSH_DELAY after the first pending byte, or
+        # at once when _COALESCE bytes are pending.
         self._unflushed = 0
         self._flush_handle: asyncio.Handle | None = None
         #: The first error a handler raised that is not a gRPC status (for the build's error).
@@ -156,9 +201,12 @@ class GrpcServer:
                     break
                 for event in events:
                     self._dispatch(event)
-                await self._flush()
+                self._flush_later()
         finally:
             self._closed = True
+            if self._flush_handle is not None:
+                self._flush_handle.cancel()
+                self._flush_handle = None
             await self._stop_calls()
 
     async def _stop_calls(self) -> None:
@@ -184,14 +232,18 @@ class GrpcServer:
         if isinstance(event, h2.events.RequestReceived):
             self._start_call(event.stream_id, event.headers or [])
         elif isinstance(event, h2.events.DataReceived):
-            if event.flow_controlled_length:
-                self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             call = self._calls.get(event.stream_id)
             if call is not None and event.data:
                 try:
                     call._feed(event.data)
                 except GrpcError as exc:
                     self._finish(call, exc.code, exc.message)
+            length = event.flow_controlled_length
+            if length:
+                if call is not None and call._hold_credit():
+                    call._unacked += length
+                else:
+                    self._h2.acknowledge_received_data(length, event.stream_id)
         elif isinstance(event, h2.events.StreamEnded):
             call = self._calls.get(event.stream_id)
             if call is not None:
@@ -298,8 +350,26 @@ class GrpcServer:
             self._unflushed += credit
             if self._unflushed >= _COALESCE:
                 await self._flush()
-            elif self._flush_handle is None:
-                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+            else:
+                self._flush_later()
+
+    def _acknowledge(self, stream_id: int, credit: int) -> None:
+        """Reopen the window a call held back (sent on the next loop turn, unless a
+        delayed write is already due)."""
+        if self._closed:
+            return
+        try:
+            self._h2.acknowledge_received_data(credit, stream_id)
+        except h2.exceptions.H2Error:
+            return  # the stream ended meanwhile
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _flush_later(self) -> None:
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(
+                _FLUSH_DELAY, self._flush_soon
+            )
 
     def _flush_soon(self) -> None:
         self._flush_handle = None

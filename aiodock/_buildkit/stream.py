@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .._registry.auth import AuthLike
     from .._streams.streaming import HijackedStream
     from ..models.progress import ProgressMessage
+    from .exporter import BuildOutput
     from .filesync import SyncedDir
     from .secrets import BuildSecret
     from .session import GrpcServer
@@ -54,6 +55,7 @@ _CANCEL_TIMEOUT = 10.0
 _SECRETS = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
 _HEALTH = "/grpc.health.v1.Health/Check"
 _DIFFCOPY = "/moby.filesync.v1.FileSync/DiffCopy"
+_FILESEND = "/moby.filesync.v1.FileSend/DiffCopy"
 _CREDENTIALS = "/moby.filesync.v1.Auth/Credentials"
 _SSH_CHECK = "/moby.sshforward.v1.SSH/CheckAgent"
 _SSH_FORWARD = "/moby.sshforward.v1.SSH/ForwardAgent"
@@ -96,6 +98,8 @@ class BuildKitPlan:
     needs_buildkit: tuple[str, object] | None = None
     #: Options BuildKit cannot take, checked when ``buildkit=None`` resolves to BuildKit.
     unsupported: tuple[tuple[str, object, str], ...] = ()
+    #: Where the result goes instead of the image store (``outputs=``).
+    output: BuildOutput | None = None
 
 
 def shared_key(path: str) -> str:
@@ -128,6 +132,7 @@ class BuildKitStream(BuildStream):
         "_bk_client",
         "_build_id",
         "_ended",
+        "_output",
         "_plan",
         "_server",
         "_server_task",
@@ -153,6 +158,7 @@ class BuildKitStream(BuildStream):
             open, decoder, convert, what=what, where=where, context_counter=context_counter
         )
         self._plan = plan
+        self._output = plan.output if plan is not None else None
         self._bk_client: DockerClient | None = plan.client if plan is not None else None
         self._session: HijackedStream | None = None
         self._server: GrpcServer | None = None
@@ -230,6 +236,10 @@ class BuildKitStream(BuildStream):
             _SECRETS: secrets_handler(plan.secrets),
             _CREDENTIALS: auth_handler(plan.registry_auth),
         }
+        if plan.output is not None:
+            from .exporter import filesend_handler
+
+            handlers[_FILESEND] = filesend_handler(plan.output)
         if plan.ssh:
             from .ssh import check_agent_handler, forward_agent_handler
 
@@ -289,6 +299,11 @@ class BuildKitStream(BuildStream):
                 self._release()
                 await self._teardown(cancel=False)
                 failure = self._failure = self._error(raw)
+                output = self._output
+                if output is not None and output.error is not None:
+                    # The export failed on this side: that cause, not the daemon's echo of it.
+                    self._failure = output.error
+                    raise output.error from failure
                 raise failure
             if raw.get("id") == _TRACE:
                 status = decode_trace(raw.get("aux"))
@@ -332,6 +347,11 @@ class BuildKitStream(BuildStream):
                 if status is not None and status is not seen:
                     seen = status
                     yield status
+
+    def _result(self) -> models.BuildResult:
+        if self._output is not None and self.image_id is None:
+            return models.BuildResult(image_id="", tags=())  # exported: no image
+        return super()._result()
 
     def _error(self, raw: dict[str, Any]) -> StreamError:
         error = super()._error(raw)
@@ -396,6 +416,7 @@ def plan_build(
     ssh: Mapping[str, str | os.PathLike[str] | None] | None,
     remote: str | None,
     classic_only: Mapping[str, object],
+    outputs: Any = None,
 ) -> BuildKitPlan | None:
     """Check a build's BuildKit options; ``None`` when it can only be a classic build.
 
@@ -404,16 +425,20 @@ def plan_build(
     options the classic builder cannot take (``secrets``, ``ssh``) make it
     BuildKit, and those BuildKit cannot take are checked at start.
     """
+    from .exporter import normalize_outputs
     from .filesync import SyncedDir
     from .secrets import normalize_secrets
 
     secret_map = normalize_secrets(secrets)
     ssh_map = _normalize_ssh(ssh)
+    output = normalize_outputs(outputs)
     needs: tuple[str, object] | None = None
     if secret_map:
         needs = ("secrets", "...")
     elif ssh_map:
         needs = ("ssh", sorted(ssh_map))
+    elif output is not None:
+        needs = ("outputs", output.type)
     strict = buildkit is True or needs is not None
     if context is None:
         if not strict:
@@ -441,10 +466,12 @@ def plan_build(
     bk_params = {
         key: value
         for key, value in params.items()
-        if key not in ("rm", "forcerm", "q", "memory", "memswap", "squash", "shmsize")
+        if key not in ("rm", "forcerm", "q", "memory", "memswap", "squash", "shmsize", "ulimits")
         and not key.startswith("cpu")
     }
     bk_params["dockerfile"] = dockerfile_name
+    if output is not None:
+        bk_params["outputs"] = output.wire()
     dirs = {
         "context": SyncedDir(
             context, excludes=None if ignore_patterns is None else tuple(ignore_patterns)
@@ -467,6 +494,7 @@ def plan_build(
         shared_key=shared_key(context),
         needs_buildkit=needs,
         unsupported=unsupported,
+        output=output,
     )
 
 

@@ -292,7 +292,9 @@ class Extractor:
 
     # --- members -------------------------------------------------------------------
 
-    def add(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+    def add(self, tar: tarfile.TarFile | None, info: tarfile.TarInfo) -> None:
+        """Write one member; ``tar`` (where a regular file's data is read) may be
+        ``None`` for the other kinds."""
         self.members += 1
         if self.max_members is not None and self.members > self.max_members:
             raise ArchiveLimitError(info.name, "max_members", self.max_members)
@@ -319,8 +321,44 @@ class Extractor:
         elif info.islnk():
             self._add_hard_link(name, parent, len(dirs), info)
         else:  # a regular file, and anything tarfile reads like one
+            if tar is None:
+                raise ArchiveExtractionError(info.name, "a regular file without its data")
             self._add_file(tar, name, parent, info)
         self.names.append("/".join(parts))
+
+    def create_file(self, info: tarfile.TarInfo) -> int:
+        """Create the regular file ``info`` names, checked like a member, and return a
+        descriptor to write its data to; :meth:`close_file` sets its mode and time."""
+        self.members += 1
+        if self.max_members is not None and self.members > self.max_members:
+            raise ArchiveLimitError(info.name, "max_members", self.max_members)
+        parts = _member_parts(info.name, "the path", info.name)
+        if not parts:
+            raise UnsafeArchiveError(info.name, "a file at the target's own path")
+        *dirs, name = parts
+        parent = self._open_dir(tuple(dirs), info.name, create=True)
+        self._make_room(name, parent, info.name)
+        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent)
+        self.names.append("/".join(parts))
+        return fd
+
+    def write_file(self, fd: int, data: bytes, member: str) -> None:
+        """Append ``data`` to a file from :meth:`create_file`, within ``max_bytes``."""
+        if self.max_bytes is not None and self.written + len(data) > self.max_bytes:
+            raise ArchiveLimitError(member, "max_bytes", self.max_bytes)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        self.written += len(data)
+
+    @staticmethod
+    def close_file(fd: int, info: tarfile.TarInfo) -> None:
+        """Set the mode (set-id and sticky bits dropped) and time, and close."""
+        try:
+            os.fchmod(fd, info.mode & 0o777)
+            os.utime(fd, (info.mtime, info.mtime))
+        finally:
+            os.close(fd)
 
     def _add_dir(self, name: str, parent: int, info: tarfile.TarInfo) -> None:
         mode = self._existing(name, parent)

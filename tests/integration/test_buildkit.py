@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from aiodock import BuildKitStream, BuildSecret, DockerClient
-from aiodock.errors import BuildError, NotFound
+from aiodock.errors import BuildError, InvalidArgument, NotFound
 
 try:
     from . import _infra
@@ -657,3 +657,129 @@ async def test_options_reach_the_build(docker: DockerClient, busybox: str, tmp_p
         assert info.architecture == "amd64"
     finally:
         await remove_image(docker, tag, image_id)
+
+
+async def test_ulimits_reach_classic_run_steps_and_buildkit_refuses_them(
+    docker: DockerClient, busybox: str, tmp_path: Path
+) -> None:
+    ctx = write(
+        tmp_path / "ctx",
+        {"Dockerfile": f'FROM {busybox}\nRUN echo "LIMITS $(ulimit -Sn) $(ulimit -Hn)"\n'},
+    )
+    stream = docker.images.build(
+        ctx, labels=LABEL, nocache=True, buildkit=False, ulimits={"nofile": (1024, 2048)}
+    )
+    image_id = await stream.result()
+    try:
+        assert [line for line in stream.log.splitlines() if line.startswith("LIMITS")] == [
+            "LIMITS 1024 2048"
+        ]
+    finally:
+        await remove_image(docker, image_id)
+    # This engine's BuildKit ignores ulimits (RUN steps keep the daemon's defaults),
+    # so a BuildKit build with them fails before any request.
+    with pytest.raises(InvalidArgument) as info:
+        docker.images.build(ctx, buildkit=True, ulimits=["nofile=1024:2048"])
+    assert info.value.parameter == "ulimits"
+
+
+# --- outputs: local directory and tar ---------------------------------------------------
+
+
+def export_context(root: Path) -> Path:
+    ctx = write(
+        root,
+        {
+            "Dockerfile": "FROM scratch\nCOPY files/ /\n",
+            "files/hello.txt": "hello\n",
+            "files/bin/run.sh": "#!/bin/sh\necho run\n",
+            "files/data/big.bin": os.urandom(3 * 1024 * 1024 + 5),
+            "files/data/empty": b"",
+            "files/data/nested/deep.txt": "deep\n",
+        },
+    )
+    (ctx / "files/bin/run.sh").chmod(0o755)
+    (ctx / "files/data/empty").chmod(0o600)
+    (ctx / "files/link").symlink_to("hello.txt")
+    return ctx
+
+
+async def test_outputs_local_directory_gets_the_final_stage_files(
+    docker: DockerClient, tmp_path: Path
+) -> None:
+    ctx = export_context(tmp_path / "ctx")
+    dest = tmp_path / "out"
+    marker = {"aiodock-export": uuid.uuid4().hex}
+    stream = docker.images.build(
+        ctx, buildkit=True, labels=marker, outputs=f"type=local,dest={dest}"
+    )
+    result = await stream
+    assert result.image_id == ""  # exported, not stored
+    assert (
+        await docker.images.list(
+            all=True, filters={"label": [f"aiodock-export={marker['aiodock-export']}"]}
+        )
+        == []
+    )
+    files = ctx / "files"
+    expected = sorted(str(p.relative_to(files)) for p in files.rglob("*"))
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == expected
+    for rel in expected:
+        source, got = files / rel, dest / rel
+        if source.is_symlink():
+            assert os.readlink(got) == "hello.txt"
+        elif source.is_file():
+            assert got.read_bytes() == source.read_bytes(), rel
+            assert stat_mode(got) == stat_mode(source), rel
+        else:
+            assert got.is_dir() and not got.is_symlink()
+
+
+def stat_mode(path: Path) -> int:
+    return path.lstat().st_mode & 0o7777
+
+
+async def test_outputs_tar_to_a_file_and_a_file_object(
+    docker: DockerClient, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    ctx = export_context(tmp_path / "ctx")
+    target = tmp_path / "result.tar"
+    await docker.images.build(ctx, buildkit=True, outputs=f"type=tar,dest={target}")
+    with tarfile.open(target) as tar:
+        members = {m.name.rstrip("/"): m for m in tar.getmembers()}
+        assert {"hello.txt", "bin/run.sh", "data/big.bin", "data/empty", "link"} <= set(members)
+        assert members["link"].issym() and members["link"].linkname == "hello.txt"
+        assert members["bin/run.sh"].mode & 0o777 == 0o755
+        big = tar.extractfile(members["data/big.bin"])
+        assert big is not None
+        assert big.read() == (ctx / "files/data/big.bin").read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["ctx", "result.tar"]  # no temporary left
+
+    buffer = io.BytesIO()
+    await docker.images.build(ctx, buildkit=True, outputs={"type": "tar", "dest": buffer})
+    assert buffer.getvalue() == target.read_bytes()
+
+
+async def test_outputs_local_refuses_a_link_leading_outside(
+    docker: DockerClient, busybox: str, tmp_path: Path
+) -> None:
+    from aiodock._extract import UnsafeArchiveError
+
+    ctx = write(
+        tmp_path / "ctx",
+        {
+            "Dockerfile": (
+                f"FROM {busybox} AS make\n"
+                "RUN mkdir /o && echo ok > /o/fine && ln -s /etc/passwd /o/escape\n"
+                "FROM scratch\nCOPY --from=make /o /\n"
+            )
+        },
+    )
+    dest = tmp_path / "out"
+    with pytest.raises(UnsafeArchiveError) as info:
+        await docker.images.build(ctx, buildkit=True, nocache=True, outputs=str(dest))
+    assert info.value.member == "escape"
+    assert not (dest / "escape").is_symlink()

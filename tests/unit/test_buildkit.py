@@ -173,6 +173,10 @@ class FakeCall:
         self.largest = max(self.largest, len(message))
         await self.outgoing.put(message)
 
+    async def send_many(self, messages: Any) -> None:
+        for message in messages:
+            await self.send(message)
+
 
 async def receive_all(
     call: FakeCall, want: Any = lambda stat: True
@@ -482,6 +486,8 @@ async def test_buildkit_arguments_fail_before_any_request(tmp_path: Path) -> Non
             ({"context": tmp_path, "buildkit": True, "squash": True}, "squash"),
             ({"context": tmp_path, "buildkit": True, "memory": 10}, "memory"),
             ({"context": tmp_path, "buildkit": True, "shm_size": 2**26}, "shm_size"),
+            ({"context": tmp_path, "buildkit": True, "ulimits": {"nofile": 10}}, "ulimits"),
+            ({"context": tmp_path, "ulimits": {"nofiles": 10}}, "ulimits"),
             ({"context": tmp_path, "buildkit": False, "secrets": {"a": b"x"}}, "secrets"),
             ({"context": tmp_path, "ssh": {"default": str(tmp_path / "nope")}}, "ssh['default']"),
             ({"context": tmp_path, "buildkit": True, "dockerfile": "Missing"}, "dockerfile"),
@@ -553,6 +559,69 @@ def test_a_step_run_again_is_not_completed_until_it_completes_again() -> None:
     progress.update(SolveStatus(vertexes=(VertexEvent("d", "load", started=t2),)))
     step = progress.steps["d"]
     assert not step.done and step.duration is None and progress.completed == 0
+
+
+# --- ulimits ------------------------------------------------------------------------------
+
+
+def test_ulimits_rule_takes_mappings_models_and_strings() -> None:
+    from aiodock import _rules, models
+
+    wire = [
+        {"Name": "nofile", "Soft": 1024, "Hard": 2048},
+        {"Name": "nproc", "Soft": 64, "Hard": 64},
+    ]
+    assert _rules.ulimits({"nofile": (1024, 2048), "nproc": 64}) == wire
+    assert (
+        _rules.ulimits(
+            [
+                models.ResourcesUlimits(name="nofile", soft=1024, hard=2048),
+                {"name": "nproc", "soft": 64, "hard": 64},
+            ]
+        )
+        == wire
+    )
+    assert _rules.ulimits([{"Name": "nofile", "Soft": 1024, "Hard": 2048}, "nproc=64"]) == wire
+    assert _rules.ulimits(["nofile=1024:2048", "core=-1"])[1] == {
+        "Name": "core",
+        "Soft": -1,
+        "Hard": -1,
+    }
+    bad: list[Any] = [
+        {"nofile": (2048, 1024)},  # soft above hard
+        {"nofile": (-1, 10)},  # unlimited soft under a finite hard
+        {"nofile": "many"},
+        {"nofile": True},
+        {"nofile": (1, 2, 3)},
+        {"bogus": 1},
+        ["nofile=x"],
+        ["nofile=1", "nofile=2"],
+        [{"name": "nofile", "limit": 3}],
+        [42],
+        "nofile=1",
+    ]
+    for value in bad:
+        with pytest.raises(InvalidArgument) as info:
+            _rules.ulimits(value)
+        assert info.value.parameter == "ulimits", value
+
+
+async def test_classic_build_sends_ulimits_as_json(tmp_path: Path) -> None:
+    import json
+
+    from aiodock.testing import FakeDocker
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    async with FakeDocker() as fake, fake.client() as docker:
+        await docker.images.build(
+            tmp_path, buildkit=False, ulimits={"nofile": (1024, 2048)}
+        ).result()
+        [build] = [r for r in fake.requests if r.path == "/build"]
+        assert json.loads(build.param("ulimits") or "") == [
+            {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        ]
+        await docker.images.build(tmp_path, buildkit=False).result()
+        assert [r for r in fake.requests if r.path == "/build"][-1].param("ulimits") is None
 
 
 # --- FakeDocker's build route ------------------------------------------------------------
@@ -684,3 +753,268 @@ async def test_a_file_opened_for_a_cancelled_transfer_is_closed(
             break
         await asyncio.sleep(0.01)
     assert opened and opened[0].closed
+
+
+# --- outputs: the local and tar exporters ----------------------------------------------------
+
+
+class PipeCall:
+    """One end of a call between our DiffCopy sender and our FileSend receiver."""
+
+    def __init__(self, metadata: dict[str, list[str]] | None = None) -> None:
+        self.metadata = metadata or {}
+        self.incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.peer: PipeCall | None = None
+
+    def header(self, name: str, default: str = "") -> str:
+        values = self.metadata.get(name)
+        return values[0] if values else default
+
+    async def recv(self) -> bytes | None:
+        message = await self.incoming.get()
+        if message is None:
+            self.incoming.put_nowait(None)
+        return message
+
+    def recv_nowait(self) -> bytes | None:
+        if self.incoming.empty():
+            return None
+        message = self.incoming.get_nowait()
+        if message is None:
+            self.incoming.put_nowait(None)
+        return message
+
+    async def send(self, message: bytes) -> None:
+        assert self.peer is not None
+        self.peer.incoming.put_nowait(message)
+
+    async def send_many(self, messages: Any) -> None:
+        for message in messages:
+            await self.send(message)
+
+
+def pipe() -> tuple[PipeCall, PipeCall]:
+    sender, receiver = PipeCall({"dir-name": ["context"]}), PipeCall()
+    sender.peer, receiver.peer = receiver, sender
+    return sender, receiver
+
+
+async def test_local_output_round_trip_keeps_bytes_modes_times_and_links(tmp_path: Path) -> None:
+    from aiodock._buildkit.exporter import filesend_handler, normalize_outputs
+
+    src, dest = tmp_path / "src", tmp_path / "out" / "dest"
+    make_tree(src)
+    many = src / "many"
+    many.mkdir()
+    for i in range(100):  # more files than requests in flight
+        (many / f"f{i:03}").write_bytes(os.urandom(i * 97))
+    (tmp_path / "victim").write_bytes(b"untouched")
+    dest.mkdir(parents=True)
+    (dest / "a.txt").symlink_to(tmp_path / "victim")  # left by someone: replaced, not followed
+    output = normalize_outputs({"type": "local", "dest": dest})
+    assert output is not None and output.wire() == [{"Type": "local", "Attrs": {}}]
+    sender, receiver = pipe()
+    sending = asyncio.ensure_future(diffcopy_handler({"context": SyncedDir(str(src))})(sender))  # type: ignore[arg-type]
+    await asyncio.wait_for(filesend_handler(output)(receiver), 10)  # type: ignore[arg-type]
+    sender.incoming.put_nowait(None)
+    await asyncio.wait_for(sending, 5)
+    assert output.error is None
+    assert (tmp_path / "victim").read_bytes() == b"untouched"
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        got = dest / rel
+        info, mine = path.lstat(), got.lstat()
+        assert stat.S_IFMT(info.st_mode) == stat.S_IFMT(mine.st_mode), rel
+        assert stat.S_IMODE(info.st_mode) == stat.S_IMODE(mine.st_mode), rel
+        if path.is_symlink():
+            assert os.readlink(got) == os.readlink(path)
+        elif path.is_file():
+            assert got.read_bytes() == path.read_bytes(), rel
+            assert abs(mine.st_mtime_ns - info.st_mtime_ns) < 1000, rel
+    assert (dest / "hard.txt").stat().st_ino == (dest / "a.txt").stat().st_ino
+
+
+async def hostile_export(dest: Path, packets: list[bytes]) -> BaseException | None:
+    """Feed a scripted sender's packets to the receiver; the error the output records."""
+    from aiodock._buildkit.exporter import filesend_handler, normalize_outputs
+
+    output = normalize_outputs(str(dest))
+    assert output is not None
+    _, receiver = pipe()
+    for packet in packets:
+        receiver.incoming.put_nowait(packet)
+    receiver.incoming.put_nowait(None)
+    with pytest.raises(GrpcError):
+        await asyncio.wait_for(filesend_handler(output)(receiver), 5)  # type: ignore[arg-type]
+    return output.error
+
+
+def stat_packet(path: str, mode: int, **fields: Any) -> bytes:
+    return pb.encode_packet(pb.PACKET_STAT, stat=pb.Stat(path=path, mode=mode, **fields))
+
+
+async def test_local_output_refuses_escapes_and_writes_nothing_outside(tmp_path: Path) -> None:
+    from aiodock._extract import UnsafeArchiveError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    end = pb.encode_packet(pb.PACKET_STAT)
+    cases = [
+        [stat_packet("../escape", 0o644, size=1), end],
+        [stat_packet("/abs", 0o644, size=1), end],
+        [stat_packet("ln", (1 << 27) | 0o777, linkname=str(outside)), end],
+        [
+            stat_packet("up", (1 << 27) | 0o777, linkname="../.."),
+            stat_packet("up/x", 0o644, size=1),
+            end,
+        ],
+    ]
+    for i, packets in enumerate(cases):
+        dest = tmp_path / f"dest{i}"
+        error = await hostile_export(dest, packets)
+        assert isinstance(error, UnsafeArchiveError), (i, error)
+    assert list(outside.iterdir()) == [] and not (tmp_path / "escape").exists()
+
+    # Data for a file never requested, and a listing cut short, end the call.
+    error = await hostile_export(
+        tmp_path / "d5", [pb.encode_packet(pb.PACKET_DATA, id=3, data=b"x")]
+    )
+    assert error is None  # a protocol error, reported to the daemon
+    error = await hostile_export(tmp_path / "d6", [stat_packet("f", 0o644, size=1)])
+    assert error is None
+
+
+async def test_tar_output_to_a_file_and_a_file_object(tmp_path: Path) -> None:
+    import io
+
+    from aiodock._buildkit.exporter import filesend_handler, normalize_outputs
+
+    chunks = [os.urandom(1000) for _ in range(50)]
+    for dest in (tmp_path / "out.tar", io.BytesIO()):
+        output = normalize_outputs({"type": "tar", "dest": dest})
+        assert output is not None and output.wire() == [{"Type": "tar", "Attrs": {}}]
+        _, receiver = pipe()
+        for chunk in chunks:
+            receiver.incoming.put_nowait(pb.bytes_field(1, chunk))
+        receiver.incoming.put_nowait(None)
+        await asyncio.wait_for(filesend_handler(output)(receiver), 5)  # type: ignore[arg-type]
+        got = dest.getvalue() if isinstance(dest, io.BytesIO) else dest.read_bytes()
+        assert got == b"".join(chunks)
+    assert sorted(os.listdir(tmp_path)) == ["out.tar"]  # no temporary left
+
+    # Cut short (the call reset): the destination is not created, no temporary is left.
+    output = normalize_outputs(f"type=tar,dest={tmp_path / 'cut.tar'}")
+    assert output is not None
+    _, receiver = pipe()
+    receiver.incoming.put_nowait(pb.bytes_field(1, b"partial"))
+    task = asyncio.ensure_future(filesend_handler(output)(receiver))  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(os.listdir(tmp_path)) == ["out.tar"]
+
+
+def test_outputs_arguments(tmp_path: Path) -> None:
+    from aiodock._buildkit.exporter import normalize_outputs
+
+    (tmp_path / "file").write_text("x")
+    local = normalize_outputs(str(tmp_path / "new"))
+    assert local is not None and (local.type, local.dest) == ("local", str(tmp_path / "new"))
+    tar = normalize_outputs([f"type=tar,dest={tmp_path / 'o.tar'}"])
+    assert tar is not None and (tar.type, tar.dest) == ("tar", str(tmp_path / "o.tar"))
+    bad: list[Any] = [
+        "type=image,name=x",
+        "type=oci,dest=x.tar",
+        "type=local",
+        {"type": "local", "dest": tmp_path, "extra": "1"},
+        {"type": "local", "dest": tmp_path / "file"},
+        {"type": "tar", "dest": tmp_path},
+        {"type": "tar", "dest": tmp_path / "missing" / "o.tar"},
+        {"type": "local", "dest": 3},
+        ["a", "b"],
+        [],
+        "type=local,,dest=x",
+        42,
+    ]
+    for value in bad:
+        with pytest.raises(InvalidArgument) as info:
+            normalize_outputs(value)
+        assert info.value.parameter == "outputs", value
+
+
+async def test_outputs_need_buildkit_and_make_a_default_build_buildkit(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with DockerClient("unix:///nonexistent.sock") as docker:
+        with pytest.raises(InvalidArgument) as info:
+            docker.images.build(tmp_path, buildkit=False, outputs=str(tmp_path / "o"))
+        assert info.value.parameter == "outputs"
+        with pytest.raises(InvalidArgument) as info:
+            docker.images.build(b"tar", outputs=str(tmp_path / "o"))
+        assert info.value.parameter == "context"
+        stream = docker.images.build(tmp_path, outputs=f"type=tar,dest={tmp_path / 'o.tar'}")
+        assert isinstance(stream, BuildKitStream)
+        plan = stream._plan
+        assert plan is not None and plan.buildkit is True
+        assert plan.params["outputs"] == [{"Type": "tar", "Attrs": {}}]
+        await stream.aclose()
+
+
+async def test_grpc_server_holds_back_credit_while_a_call_has_unread_data() -> None:
+    from aiodock._buildkit import session
+
+    release = asyncio.Event()
+    received: list[int] = []
+
+    async def slow_reader(call: Any) -> None:
+        await release.wait()
+        while (message := await call.recv()) is not None:
+            received.append(len(message))
+
+    async for client in served({"/test.Slow/Read": slow_reader}):
+        sid = await client.call("/test.Slow/Read", [], end=False)
+        message = pb.bytes_field(1, b"x" * 16000)  # one frame each
+        sent = 0
+        while sent < 4 << 20:
+            if client.conn.local_flow_control_window(sid) < len(message) + 5:
+                try:
+                    data = await asyncio.wait_for(client.reader.read(65536), 0.5)
+                except asyncio.TimeoutError:
+                    break  # no credit comes back: the server holds it
+                client.conn.receive_data(data)
+                continue
+            client.send(sid, message)
+            await client.flush()
+            sent += 1
+        held = sent * (len(message) + 5)
+        assert held <= session._RECV_QUEUE + 3 * 65535, held  # bounded, not the 4 MiB
+        release.set()
+        client.conn.end_stream(sid)
+        await client.flush()
+        response = await client.run_until(sid)
+        assert response["trailers"]["grpc-status"] == "0"
+        assert len(received) == sent
+
+
+async def test_grpc_server_packs_messages_into_few_frames_and_writes_them_soon() -> None:
+    frames: list[int] = []
+
+    async def many(call: Any) -> None:
+        await call.recv()
+        await call.send_many([b"m" * 10] * 100)  # 1,500 bytes: one frame, one write
+        await call.send(b"last")
+
+    async for client in served({"/test.Many/Send": many}):
+        original = client.conn.receive_data
+
+        def counting(data: bytes, original: Any = original) -> Any:
+            events = original(data)
+            frames.extend(len(e.data) for e in events if isinstance(e, h2.events.DataReceived))
+            return events
+
+        client.conn.receive_data = counting
+        sid = await client.call("/test.Many/Send", [b""])
+        response = await client.run_until(sid)
+        assert split_messages(response["data"]) == [b"m" * 10] * 100 + [b"last"]
+        assert response["trailers"]["grpc-status"] == "0"
+        assert len(frames) <= 2, frames  # not one frame per message

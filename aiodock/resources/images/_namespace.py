@@ -445,6 +445,7 @@ class Images(ImageArchives):
         quiet: bool = False,
         extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
         shm_size: int | str | None = None,
+        ulimits: Mapping[str, int | tuple[int, int]] | Sequence[Any] | None = None,
         memory: int | str | None = None,
         memswap: int | str | None = None,
         cpu_shares: int | None = None,
@@ -459,6 +460,7 @@ class Images(ImageArchives):
         buildkit: bool | None = None,
         secrets: Mapping[str, SecretLike] | None = None,
         ssh: Mapping[str, str | os.PathLike[str] | None] | None = None,
+        outputs: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Any] | None = None,
     ) -> BuildStream:
         """Build an image (``docker build``, classic builder or BuildKit).
 
@@ -499,6 +501,10 @@ class Images(ImageArchives):
             extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps, ``{"host": "ip"}``
                 or ``["host:ip"]``.
             shm_size: size of ``/dev/shm``, bytes or a string such as ``"64m"``.
+            ulimits: resource limits of ``RUN`` steps, ``{"nofile": (soft, hard)}``
+                (one number sets both, -1 is unlimited) or a list of
+                :class:`~aiodock.models.ResourcesUlimits`, of mappings
+                (``name``/``soft``/``hard``) or of ``"nofile=1024:2048"`` strings.
             memory: memory limit of ``RUN`` steps, bytes or a string such as ``"512m"``.
             memswap: memory plus swap limit, bytes or a string; ``-1`` is unlimited.
             cpu_shares: relative CPU weight of ``RUN`` steps.
@@ -524,12 +530,21 @@ class Images(ImageArchives):
             ssh: SSH agents to forward, id (``RUN --mount=type=ssh``, ``default``
                 unless named) -> an agent socket path, or ``None`` for
                 ``$SSH_AUTH_SOCK``.
+            outputs: export the result instead of storing an image (BuildKit only,
+                like ``docker build --output``): ``"type=local,dest=DIR"`` (or just
+                ``DIR``) writes the final stage's files below ``DIR``;
+                ``"type=tar,dest=FILE"`` writes them as one tar (``dest`` may also be
+                a writable binary file object, in the mapping form
+                ``{"type": "tar", "dest": fileobj}``). The result's ``image_id`` is
+                then ``""``.
         """
         if buildkit is not None and not isinstance(buildkit, bool):
             raise InvalidArgument("buildkit", buildkit, "expected True, False or None")
-        if buildkit is False and (secrets or ssh):
+        if buildkit is False and (secrets or ssh or outputs is not None):
             raise InvalidArgument(
-                "secrets" if secrets else "ssh", "...", "needs BuildKit (buildkit=False was given)"
+                "secrets" if secrets else "ssh" if ssh else "outputs",
+                "...",
+                "needs BuildKit (buildkit=False was given)",
             )
         body: Any = None
         extra: dict[str, bytes] = {}
@@ -574,6 +589,7 @@ class Images(ImageArchives):
         ):
             _rules.non_negative(value, parameter)
         shm_size = _rules.optional_bytes(shm_size, "shm_size")
+        ulimit_list = None if ulimits is None else _rules.ulimits(ulimits)
         memory = _rules.optional_bytes(memory, "memory")
         memswap = _rules.optional_bytes(memswap, "memswap", allow_unlimited=True)
         excludes: PatternMatcher | None = None
@@ -612,6 +628,7 @@ class Images(ImageArchives):
             "cpuquota": cpu_quota,
             "buildargs": _rules.str_map(build_args, "build_args", allow_none=True),
             "shmsize": shm_size,
+            "ulimits": ulimit_list or None,
             "squash": squash or None,
             "labels": _rules.labels(labels, "labels"),
             "networkmode": network_mode,
@@ -660,9 +677,12 @@ class Images(ImageArchives):
                 secrets=secrets,
                 ssh=ssh,
                 remote=remote,
+                outputs=outputs,
                 classic_only={
                     "squash": squash or None,
                     "shm_size": shm_size,
+                    # The Engine 20.10 BuildKit ignores ulimits (checked: RUN sees the defaults).
+                    "ulimits": ulimit_list or None,
                     "memory": memory,
                     "memswap": memswap,
                     "cpu_shares": cpu_shares,
