@@ -8,7 +8,7 @@ the session's ``FileSend/DiffCopy``, where it is the sender.
   for each regular file with ``REQ <id>`` (its position in the listing), gets
   ``DATA`` chunks ending with an empty one, and ends with ``FIN``, answered
   by ``FIN``. Entries are written below the destination by
-  :class:`aiodock._extract.Extractor`: one path component at a time, never
+  :class:`aiodock._tar.extract.Extractor`: one path component at a time, never
   through a symbolic link, links that could lead outside refused.
 - ``tar``: ``BytesMessage`` chunks of one tar stream, written to the file as
   they come (to a temporary name beside it, renamed at the end).
@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from .._extract import ArchiveExtractionError, Extractor
+from .._tar.extract import ArchiveExtractionError, Extractor
 from ..errors import DockerError, InvalidArgument
 from . import _proto as pb
 from .session import INTERNAL, Call, GrpcError, Handler

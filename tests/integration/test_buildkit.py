@@ -766,7 +766,7 @@ async def test_outputs_tar_to_a_file_and_a_file_object(
 async def test_outputs_local_refuses_a_link_leading_outside(
     docker: DockerClient, busybox: str, tmp_path: Path
 ) -> None:
-    from aiodock._extract import UnsafeArchiveError
+    from aiodock._tar.extract import UnsafeArchiveError
 
     ctx = write(
         tmp_path / "ctx",

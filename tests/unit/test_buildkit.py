@@ -854,7 +854,7 @@ def stat_packet(path: str, mode: int, **fields: Any) -> bytes:
 
 
 async def test_local_output_refuses_escapes_and_writes_nothing_outside(tmp_path: Path) -> None:
-    from aiodock._extract import UnsafeArchiveError
+    from aiodock._tar.extract import UnsafeArchiveError
 
     outside = tmp_path / "outside"
     outside.mkdir()
