@@ -7,6 +7,7 @@ import gc
 import sys
 import warnings
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -31,6 +32,7 @@ from aiodock.errors import (
     ServerError,
     Unauthorized,
 )
+from aiodock.models import SystemInfo
 from tests.unit._server import PINGS, ping_app, reply, serve
 
 if sys.version_info >= (3, 11):
@@ -160,11 +162,13 @@ async def test_dropping_an_open_client_warns() -> None:
 
 
 async def test_unused_client_does_not_warn() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # No session was opened, so there is nothing to leak (the test above is the contrast).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         client = DockerClient("unix:///nonexistent.sock")
         del client
         gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 async def test_with_options_shares_connections_and_does_not_close_them() -> None:
@@ -276,7 +280,9 @@ async def test_unreachable_daemon_is_a_connection_error() -> None:
         with pytest.raises(DockerConnectionError) as info:
             await client.system.ping()
     assert "/_ping" in str(info.value)
-    assert info.value.__cause__ is not None
+    cause = info.value.__cause__
+    assert isinstance(cause, aiohttp.ClientConnectorError)  # chained, not swallowed
+    assert isinstance(cause.os_error, FileNotFoundError)
 
 
 async def test_slow_call_times_out_with_docker_timeout_error() -> None:
@@ -330,7 +336,7 @@ async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone()
                 await client.system.info()
         assert deadlines._calls == {}
         release.set()
-        assert await client.system.info() is not None
+        assert await client.system.info() == SystemInfo()  # the server's "{}"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])

@@ -129,7 +129,7 @@ async def test_attach_framing_by_version(version: str) -> None:
         fake.add_container(name="term", cmd=["sleep", "1000"], tty=True, running=True)
         for name, tty in (("plain", False), ("term", True)):
             async with await client.containers.attach(name, tty=tty) as stream:
-                assert stream is not None
+                assert stream.tty is tty
             async with (
                 raw_session(fake) as http,
                 http.post(f"/v{version}/containers/{name}/attach?stream=0&stdout=1&logs=1") as resp,
