@@ -33,6 +33,7 @@ from aiodock.errors import (
     Unauthorized,
 )
 from aiodock.models import SystemInfo
+from tests._wait import eventually
 from tests.unit._server import PINGS, ping_app, reply, serve
 
 if sys.version_info >= (3, 11):
@@ -307,8 +308,10 @@ async def test_slow_call_times_out_with_docker_timeout_error() -> None:
 async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone() -> None:
     app = ping_app()
     release = asyncio.Event()
+    arrived: list[str] = []
 
     async def slow(request: web.Request) -> web.Response:
+        arrived.append(request.path)
         await release.wait()
         return web.json_response({})
 
@@ -326,7 +329,7 @@ async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone()
 
         # The caller's own cancellation is a CancelledError, not a timeout.
         call = asyncio.create_task(client.system.info())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: arrived)  # the request is at the server
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
@@ -398,7 +401,8 @@ async def test_ordinary_calls_are_limited_but_streams_are_not() -> None:
     app.router.add_get("/v1.41/slow", slow)
     async with serve(app) as host, DockerClient(host, max_connections=3) as client:
         calls = [asyncio.ensure_future(client.request("GET", "/slow")) for _ in range(10)]
-        await asyncio.sleep(0.3)
+        # Three reach the server and the other seven wait in the client's queue.
+        await eventually(lambda: active == 3 and client.stats().calls_queued == 7)
         assert peak == 3
         gate.set()
         await asyncio.gather(*calls)
