@@ -27,6 +27,7 @@ from aiodock._auth import (
 )
 from aiodock._config import ConfigError
 from aiodock.errors import DockerError, InvalidArgument
+from tests._wait import eventually
 
 SECRET = "s3cr3t-Pa55"
 
@@ -343,13 +344,8 @@ def _gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-async def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        await asyncio.sleep(0.05)
-    return _gone(pid)
+async def _wait_gone(pid: int) -> bool:
+    return await eventually(lambda: _gone(pid), what=f"process {pid} exits")
 
 
 async def test_cred_helper_success(helpers: Path) -> None:
@@ -539,10 +535,7 @@ async def test_cancelled_lookup_kills_helper(helpers: Path) -> None:
         resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "hang"}}, helper_timeout=30)
     )
     pidfile = helpers / "hang.child"
-    for _ in range(100):
-        if pidfile.exists() and pidfile.read_text().strip():
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: pidfile.exists() and pidfile.read_text().strip())
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -696,10 +689,7 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        for _ in range(100):
-            if pidfile.exists() and pidfile.read_text().strip():
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: pidfile.exists() and pidfile.read_text().strip())
         await _reap(proc)
         assert proc.returncode == -signal.SIGKILL
         assert proc._transport.is_closing()  # type: ignore[attr-defined]
