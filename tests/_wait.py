@@ -1,0 +1,73 @@
+"""Waiting for a condition instead of for time.
+
+A test that sleeps "long enough" for something to happen is slow when the machine
+is idle and flaky when it is loaded. These helpers poll the condition itself and
+give up at a deadline, which is generous because it is only reached on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, overload
+
+T = TypeVar("T")
+
+#: Long enough for a loaded CI machine; only a failing test waits this long.
+DEFAULT_TIMEOUT = 10.0
+
+
+@overload
+async def eventually(
+    condition: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = ...,
+    interval: float = ...,
+    what: str = ...,
+) -> T: ...
+@overload
+async def eventually(
+    condition: Callable[[], T], *, timeout: float = ..., interval: float = ..., what: str = ...
+) -> T: ...
+async def eventually(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    interval: float = 0.005,
+    what: str = "",
+) -> Any:
+    """Return ``condition()``'s first truthy result; fail the test after ``timeout`` seconds.
+
+    ``condition`` may be a plain function or a coroutine function.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() >= deadline:
+            raise AssertionError(f"not true within {timeout}s: {what or condition}")
+        await asyncio.sleep(interval)
+
+
+def eventually_sync(
+    condition: Callable[[], T],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    interval: float = 0.005,
+    what: str = "",
+) -> T:
+    """:func:`eventually` for code outside an event loop (threads, fixtures)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not true within {timeout}s: {what or condition}")
+        time.sleep(interval)
