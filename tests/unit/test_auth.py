@@ -543,6 +543,26 @@ async def test_cancelled_lookup_kills_helper(helpers: Path) -> None:
     assert await _wait_gone(int(pidfile.read_text()))
 
 
+@pytest.mark.parametrize("steps", range(8))
+async def test_a_lookup_cancelled_while_the_helper_starts_kills_it_at_once(
+    helpers: Path, steps: int
+) -> None:
+    # Cancelled a few loop steps in, possibly while asyncio is still connecting the
+    # helper's pipes: closing then would wait for its child (sleep 60) to let go of them.
+    task = asyncio.ensure_future(
+        resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "hang"}}, helper_timeout=30)
+    )
+    for _ in range(steps):
+        await asyncio.sleep(0)  # one loop step each: the cancellation lands at each point
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    assert task in done and task.cancelled()
+    for name in ("hang.pid", "hang.child"):  # whatever it had started is gone
+        pidfile = helpers / name
+        if pidfile.exists() and pidfile.read_text().strip():
+            assert await _wait_gone(int(pidfile.read_text()))
+
+
 async def test_helper_name_must_be_string(helpers: Path, cdir: Path) -> None:
     with pytest.raises(ConfigError, match="credsStore"):
         await resolve_auth("r.io", docker_config={"credsStore": 5})
