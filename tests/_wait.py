@@ -11,7 +11,10 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+if TYPE_CHECKING:
+    from aiodock import DockerClient
 
 T = TypeVar("T")
 
@@ -71,3 +74,14 @@ def eventually_sync(
         if time.monotonic() >= deadline:
             raise AssertionError(f"not true within {timeout}s: {what or condition}")
         time.sleep(interval)
+
+
+def pooled_and_open(client: DockerClient) -> int:
+    """Idle connections in ``client``'s pool that the peer has not closed (yet).
+
+    A condition to wait for after the daemon closes keep-alive connections.
+    """
+    session = client._shared.session
+    assert session is not None
+    pools = getattr(session.connector, "_conns", {})  # aiohttp has no public view
+    return sum(proto.is_connected() for pool in pools.values() for proto, *_ in pool)

@@ -33,6 +33,7 @@ from aiodock.errors import (
 from aiodock.models import ContainerConfig, HostConfig, Mount, RestartPolicy
 from aiodock.models.containers import PathStat, Stats
 from aiodock.resources.containers import build_create_request, detach_key_bytes, parse_bytes
+from tests._wait import eventually
 from tests.unit._server import serve
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -472,10 +473,10 @@ async def test_wait_parses_status_and_times_out(daemon: Daemon, docker: DockerCl
     assert daemon.requests[-1][2] == {"condition": "next-exit"}
     with pytest.raises(DockerTimeoutError, match="busy"):
         await docker.containers.wait("busy", timeout=0.2)
-    await asyncio.sleep(0.05)
     session = docker._shared.session
     assert session is not None and session.connector is not None
-    assert len(session.connector._acquired) == 0
+    connector = session.connector
+    await eventually(lambda: len(connector._acquired) == 0)  # the timed-out wait let go
 
 
 async def test_list_encodes_filters(daemon: Daemon, docker: DockerClient) -> None:

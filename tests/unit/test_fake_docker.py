@@ -33,7 +33,7 @@ from aiodock.errors import (
     TruncatedStreamError,
 )
 from aiodock.testing import Answer, ExecSession, FakeDocker, FakeRequest
-from tests._wait import eventually
+from tests._wait import eventually, pooled_and_open
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -984,16 +984,8 @@ async def test_close_keepalive_closes_idle_connections(fake: FakeDocker) -> None
 async def test_close_keepalive_with_a_pooled_client(fake: FakeDocker, client: DockerClient) -> None:
     await client.request("GET", "/info")
     assert fake.close_keepalive() >= 1
-    await eventually(lambda: not _pooled_and_open(client))  # the client has seen the close
+    await eventually(lambda: not pooled_and_open(client))  # the client has seen the close
     assert (await client.request("GET", "/version"))["ApiVersion"] == "1.41"
-
-
-def _pooled_and_open(client: DockerClient) -> int:
-    """Idle connections in the client's pool whose peer has not closed them."""
-    session = client._shared.session
-    assert session is not None
-    pools = getattr(session.connector, "_conns", {})  # aiohttp has no public view
-    return sum(proto.is_connected() for pool in pools.values() for proto, *_ in pool)
 
 
 # --- recording and custom routes ------------------------------------------------------------
