@@ -708,8 +708,15 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
+    def escaped() -> bool:  # the grandchild has left the helper's session (setsid ran)
+        if not (pidfile.exists() and pidfile.read_text().strip()):
+            return False
+        with open(f"/proc/{int(pidfile.read_text())}/stat") as f:
+            session = int(f.read().rsplit(")", 1)[1].split()[3])
+        return session != proc.pid
+
     try:
-        await eventually(lambda: pidfile.exists() and pidfile.read_text().strip())
+        await eventually(escaped)
         await _reap(proc)
         assert proc.returncode == -signal.SIGKILL
         assert proc._transport.is_closing()  # type: ignore[attr-defined]

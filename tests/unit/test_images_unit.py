@@ -1000,7 +1000,8 @@ async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
             ("/v1.41/images/load", client.images.load(body())),
         ):
             task = asyncio.create_task(stream.wait())
-            await eventually(lambda: received.get(path, 0) > 0)  # noqa: B023 (awaited here)
+            # Well into the body: for the build, past the Dockerfile into the big file.
+            await eventually(lambda: received.get(path, 0) > 65536)  # noqa: B023 (awaited here)
             assert not task.done()  # the upload is under way
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
