@@ -708,6 +708,7 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
+
     def escaped() -> bool:  # the grandchild has left the helper's session (setsid ran)
         if not (pidfile.exists() and pidfile.read_text().strip()):
             return False
