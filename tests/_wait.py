@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -56,24 +55,6 @@ async def eventually(
         if loop.time() >= deadline:
             raise AssertionError(f"not true within {timeout}s: {what or condition}")
         await asyncio.sleep(interval)
-
-
-def eventually_sync(
-    condition: Callable[[], T],
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    interval: float = 0.005,
-    what: str = "",
-) -> T:
-    """:func:`eventually` for code outside an event loop (threads, fixtures)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not true within {timeout}s: {what or condition}")
-        time.sleep(interval)
 
 
 def pooled_and_open(client: DockerClient) -> int:
