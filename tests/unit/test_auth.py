@@ -709,7 +709,7 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         start_new_session=True,
     )
 
-    def escaped() -> bool:  # the grandchild has left the helper's session (setsid ran)
+    def left_the_session() -> bool:  # the grandchild has left the helper's session (setsid ran)
         if not (pidfile.exists() and pidfile.read_text().strip()):
             return False
         with open(f"/proc/{int(pidfile.read_text())}/stat") as f:
@@ -717,7 +717,7 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         return session != proc.pid
 
     try:
-        await eventually(escaped)
+        await eventually(left_the_session)
         await _reap(proc)
         assert proc.returncode == -signal.SIGKILL
         assert proc._transport.is_closing()  # type: ignore[attr-defined]
