@@ -167,8 +167,14 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def fuzz(session: nox.Session) -> None:
-    """The extraction state machine with 50,000 fresh random examples (about 10 minutes)."""
+    """Every hypothesis test under the ``long`` profile (fresh random examples, ten times
+    the usual count), then the extraction state machine with 50,000 (a long session)."""
     session.install("-e", ".[test]")
+    session.env["HYPOTHESIS_PROFILE"] = "long"
+    session.run(
+        "python", "-m", "pytest", "tests/unit", "-m", "hypothesis", "-q",
+        "--deselect", "tests/unit/test_extract_state_machine.py",
+    )  # fmt: skip
     session.env["AIODOCK_EXTRACT_EXAMPLES"] = session.posargs[0] if session.posargs else "50000"
     session.env["AIODOCK_EXTRACT_RANDOM"] = "1"
     session.run("python", "-m", "pytest", "tests/unit/test_extract_state_machine.py", "-q")

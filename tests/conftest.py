@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 try:
     from .integration import _infra
@@ -12,6 +14,51 @@ except ImportError:  # rootdir-relative import mode without packages
     from integration import _infra  # type: ignore[no-redef,import-not-found]
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+# --- hypothesis profiles ---------------------------------------------------------------
+#
+# Loaded here, before any test module is imported: a test's own @settings(...) takes
+# every value it does not set from the profile active at that moment. No profile has a
+# deadline: a shared, loaded machine makes timing flaky, and timing is for benchmarks.
+# Each is based on hypothesis' own "default" profile, not on whatever is active (with
+# CI set, hypothesis activates its built-in "ci" profile on import).
+_BASE = settings.get_profile("default")
+
+#: Developers: fresh random examples each run, failures replayed from .hypothesis/.
+settings.register_profile("dev", _BASE, deadline=None, print_blob=True)
+#: CI: the same examples on every run (derandomized, no example database), so a red
+#: build is reproducible and a green one means the same thing every time.
+settings.register_profile(
+    "ci",
+    _BASE,
+    max_examples=100,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+#: Long sessions (``HYPOTHESIS_PROFILE=long``, ``nox -s fuzz``): many more random
+#: examples; tests that set their own max_examples get LONG_FACTOR times theirs.
+settings.register_profile(
+    "long",
+    _BASE,
+    max_examples=2_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+LONG_FACTOR = 10
+
+
+def hypothesis_profile() -> str:
+    """``HYPOTHESIS_PROFILE`` when set, else ``ci`` under CI, else ``dev``."""
+    chosen = os.environ.get("HYPOTHESIS_PROFILE", "").strip()
+    return chosen or ("ci" if _infra.ci_mode() else "dev")
+
+
+settings.load_profile(hypothesis_profile())
 
 #: Skip (or xfail) reasons a CI run accepts, as {substring of the reason: why}. Under CI
 #: (``CI`` set) any other skipped or xfailed test fails the run: a green CI run means every
@@ -37,6 +84,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _INTEGRATION_DIR in item.path.parents:
             item.add_marker(pytest.mark.integration)
+    if settings.get_current_profile_name() == "long":
+        for item in items:
+            _scale_examples(item)
+
+
+def _scale_examples(item: pytest.Item) -> None:
+    """Under ``long``, give a test with its own max_examples LONG_FACTOR times as many.
+
+    Hypothesis has no public way to scale explicit settings, so this replaces the
+    settings that @given keeps on the test function; a test without them is left alone.
+    """
+    test = getattr(item, "obj", None)
+    own = getattr(test, "_hypothesis_internal_use_settings", None)
+    if not isinstance(own, settings) or own.max_examples == settings().max_examples:
+        return  # not a hypothesis test, or it already runs the profile's count
+    wanted = max(own.max_examples * LONG_FACTOR, settings().max_examples)
+    test._hypothesis_internal_use_settings = settings(own, max_examples=wanted)  # type: ignore[union-attr]
 
 
 # --- under CI, nothing is skipped ---------------------------------------------------------

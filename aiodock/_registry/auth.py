@@ -255,8 +255,8 @@ async def _run_helper(
         raise CredentialHelperError(
             helper, registry, "a helper name must be a plain name, not a path"
         )
-    try:
-        proc = await asyncio.create_subprocess_exec(
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
             program,
             action,
             stdin=asyncio.subprocess.PIPE,
@@ -264,6 +264,16 @@ async def _run_helper(
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
+    )
+    try:
+        proc = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        # Cancelled while the helper starts: asyncio would close it by waiting until
+        # nothing holds its pipes, the helper's own children included (a `sleep 60`
+        # made this take a minute). Let the start finish, then kill the whole session.
+        with contextlib.suppress(BaseException):
+            await _reap(await spawn)
+        raise
     except FileNotFoundError:
         raise CredentialHelperError(
             helper, registry, f"{program} is not installed (not found on PATH)"

@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from .._convert import json_loads, structure
-from ..errors import DockerConnectionError, InvalidArgument
+from ..errors import DockerConnectionError, InvalidArgument, ResponseValidationError
 from .extract import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_MEMBERS,
@@ -75,7 +75,12 @@ def parse_path_stat(value: str | None) -> PathStat:
         raise DockerConnectionError(f"{PATH_STAT_HEADER} is not a JSON object: {data!r}")
     from ..models.containers import PathStat  # not at import: only path-stat calls need it
 
-    return structure(data, PathStat)
+    try:
+        return structure(data, PathStat)
+    except Exception as exc:  # a field of the wrong type ("size": "a"): never a bare ValueError
+        raise ResponseValidationError(
+            "", "", "PathStat", exc, f"{PATH_STAT_HEADER} {str(data)[:100]}"
+        ) from exc
 
 
 # --- thread <-> loop bridges ----------------------------------------------------

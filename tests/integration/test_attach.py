@@ -114,12 +114,18 @@ async def test_tty_attach_and_detach_keys(docker: DockerClient, make: Make) -> N
 
 
 async def test_resize_reaches_the_tty(docker: DockerClient, make: Make) -> None:
-    cid = await make(cmd=["sh", "-c", "sleep 1; stty size"], tty=True)
+    # The container watches its own terminal size (up to 10 s) instead of sleeping
+    # "long enough" for the resize; without the resize it prints the old size.
+    script = (
+        'i=0; while [ $i -lt 200 ] && [ "$(stty size 2>/dev/null)" != "40 120" ]; do '
+        "i=$((i+1)); sleep 0.05; done; stty size"
+    )
+    cid = await make(cmd=["sh", "-c", script], tty=True)
     stream = await docker.containers.attach(cid, tty=True)
     await docker.containers.start(cid)
     await docker.containers.resize(cid, height=40, width=120)
     output = await asyncio.wait_for(stream.demux(), 20)
-    assert output.stdout == b"40 120\r\n"
+    assert output.stdout == b"40 120\r\n", bytes(output.stdout)
 
 
 async def test_attach_to_a_running_container_sees_new_output(
@@ -158,15 +164,18 @@ async def test_attach_websocket(docker: DockerClient, make: Make) -> None:
 
 async def test_attach_websocket_binary_output(docker: DockerClient, make: Make) -> None:
     payload = os.urandom(2 * MiB)
-    cid = await make(cmd=["sh", "-c", "sleep 0.5; cat /blob"])
+    # The output starts when our line arrives through the attach: by then it is surely
+    # connected (a fixed sleep before the output only made that likely).
+    cid = await make(cmd=["sh", "-c", "read x; cat /blob"], stdin_open=True)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("blob")
         info.size = len(payload)
         tar.addfile(info, io.BytesIO(payload))
     await docker.containers.put_archive(cid, path="/", data=buf.getvalue())
-    ws = await docker.containers.attach_websocket(cid, stdin=False)
+    ws = await docker.containers.attach_websocket(cid)
     async with ws:
         await docker.containers.start(cid)
+        await ws.send(b"go\n")
         received = await asyncio.wait_for(ws.read(), 30)
     assert sha(received) == sha(payload)

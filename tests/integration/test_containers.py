@@ -34,6 +34,7 @@ from aiodock.errors import (
 )
 from aiodock.models import ContainerConfig, HostConfig
 from aiodock.models.containers import Stats
+from tests._wait import eventually
 from tests.integration._infra import DOCKER_HOST
 
 MiB = 1 << 20
@@ -303,8 +304,10 @@ async def test_create_errors(
 
 async def test_wait_conditions_and_timeout(docker: DockerClient, make: Make) -> None:
     cid = await make(cmd=["sh", "-c", "exit 3"])
+    streams = docker.stats().open_streams
     waiter = asyncio.ensure_future(docker.containers.wait(cid, condition="next-exit"))
-    await asyncio.sleep(0.3)
+    # The engine answers a wait's headers once the wait is registered: only then start.
+    await eventually(lambda: docker.stats().open_streams > streams)
     await docker.containers.start(cid)
     status = await asyncio.wait_for(waiter, 30)
     assert status.status_code == 3 and status.error is None
@@ -317,8 +320,9 @@ async def test_wait_conditions_and_timeout(docker: DockerClient, make: Make) -> 
     assert time.monotonic() - t0 < 3
 
     removed = await make(cmd=["sh", "-c", "exit 5"], auto_remove=True)
+    streams = docker.stats().open_streams
     waiter = asyncio.ensure_future(docker.containers.wait(removed, condition="removed"))
-    await asyncio.sleep(0.3)
+    await eventually(lambda: docker.stats().open_streams > streams)  # registered
     await docker.containers.start(removed)
     assert (await asyncio.wait_for(waiter, 30)).status_code == 5
     with pytest.raises(ContainerNotFound):

@@ -23,12 +23,12 @@ import pytest
 
 from aiodock import DockerClient
 from aiodock.errors import NotFound
+from tests._wait import eventually
 from tests.integration import _infra
 from tests.integration._infra import DOCKER_HOST, REPO_ROOT
 from tests.unit.test_fastapi_app import (
     acquired,
     asgi_client,
-    eventually,
     load_example,
     read_events,
     running_app,

@@ -17,6 +17,7 @@ import pytest
 
 from aiodock import DockerClient
 from aiodock.errors import NotFound
+from tests._wait import eventually
 from tests.integration import _infra
 
 pytestmark = pytest.mark.integration
@@ -100,18 +101,15 @@ async def test_two_hundred_open_streams_do_not_starve_ordinary_calls(talker: str
         try:
             # Every stream is open; every logs stream has delivered.
             await asyncio.wait_for(live.wait(), 60)
-            for _ in range(100):
-                if _acquired(client) >= 200:
-                    break
-                await asyncio.sleep(0.05)
-            assert _acquired(client) >= 200
+            await eventually(lambda: _acquired(client) >= 200)
             began = time.monotonic()
             infos = await asyncio.gather(*(client.containers.inspect(talker) for _ in range(200)))
             busy = time.monotonic() - began
             assert all(info.id == talker for info in infos)
             before = sum(received)
-            await asyncio.sleep(0.3)
-            assert sum(received) > before, "the follow streams stopped delivering"
+            await eventually(  # the talker keeps writing: so must the streams
+                lambda: sum(received) > before, what="the follow streams keep delivering"
+            )
             assert not any(s.done() for s in streams), [s for s in streams if s.done()][:1]
         finally:
             for s in streams:

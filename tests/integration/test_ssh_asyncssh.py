@@ -12,6 +12,7 @@ import pytest
 from aiodock import DockerClient
 from aiodock._http.sshconn import AsyncSSHConnector, SSHTunnel
 from aiodock.errors import DockerConnectionError, InvalidArgument
+from tests._wait import eventually
 from tests.integration import _infra
 from tests.integration.test_transports import _hijack_echo
 
@@ -108,7 +109,7 @@ async def test_a_dropped_connection_fails_the_call_in_flight_and_the_next_call_r
             # A call in flight (wait blocks until the container stops) when the link drops.
             untimed = client.with_options(timeout=None)
             waiting = asyncio.ensure_future(untimed.request("POST", f"/containers/{cid}/wait"))
-            await asyncio.sleep(0.5)
+            await eventually(lambda: client.stats().connections_in_use > 0)  # sent
             assert not waiting.done()
             tunnel.drop()
             with pytest.raises(DockerConnectionError):

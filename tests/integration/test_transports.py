@@ -14,6 +14,7 @@ from aiodock import DockerClient, TLSConfig
 from aiodock._http.request import Request
 from aiodock._streams.frames import StreamType
 from aiodock.errors import BadRequest, DockerConnectionError
+from tests._wait import eventually
 from tests.integration import _infra
 
 pytestmark = pytest.mark.integration
@@ -194,9 +195,10 @@ async def test_ssh_transport(
         connector = client._shared.session.connector if client._shared.session else None
         processes = list(getattr(connector, "_procs", ()))
         assert processes, "the ssh connector should have started ssh processes"
-    await asyncio.sleep(0.2)
-    for process in processes:
-        assert process.returncode is not None, "ssh processes must end with the client"
+    await eventually(  # reaped shortly after the client closes
+        lambda: all(p.returncode is not None for p in processes),
+        what="ssh processes end with the client",
+    )
 
 
 @pytest.mark.parametrize("transport", ["command", "asyncssh"])

@@ -21,6 +21,7 @@ from aiodock._tar.archive import (
     pack_path,
 )
 from aiodock.errors import DockerError
+from tests._wait import eventually
 
 
 def make_tar(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
@@ -304,11 +305,7 @@ async def test_abandoned_pack_stops_its_thread(tmp_path: Path) -> None:
     assert first
     assert any(t.name == "aiodock-tar-pack" for t in threading.enumerate())
     await gen.aclose()
-    for _ in range(50):
-        if not any(t.name == "aiodock-tar-pack" for t in threading.enumerate()):
-            break
-        await asyncio.sleep(0.05)
-    assert not any(t.name == "aiodock-tar-pack" for t in threading.enumerate())
+    await eventually(lambda: not any(t.name == "aiodock-tar-pack" for t in threading.enumerate()))
 
 
 async def test_pack_error_surfaces(tmp_path: Path) -> None:

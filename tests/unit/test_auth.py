@@ -27,6 +27,7 @@ from aiodock._registry.auth import (
     resolve_auth,
 )
 from aiodock.errors import DockerError, InvalidArgument
+from tests._wait import eventually
 
 SECRET = "s3cr3t-Pa55"
 
@@ -343,13 +344,8 @@ def _gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-async def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        await asyncio.sleep(0.05)
-    return _gone(pid)
+async def _wait_gone(pid: int) -> bool:
+    return await eventually(lambda: _gone(pid), what=f"process {pid} exits")
 
 
 async def test_cred_helper_success(helpers: Path) -> None:
@@ -539,15 +535,32 @@ async def test_cancelled_lookup_kills_helper(helpers: Path) -> None:
         resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "hang"}}, helper_timeout=30)
     )
     pidfile = helpers / "hang.child"
-    for _ in range(100):
-        if pidfile.exists() and pidfile.read_text().strip():
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: pidfile.exists() and pidfile.read_text().strip())
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await _wait_gone(int((helpers / "hang.pid").read_text()))
     assert await _wait_gone(int(pidfile.read_text()))
+
+
+@pytest.mark.parametrize("steps", range(8))
+async def test_a_lookup_cancelled_while_the_helper_starts_kills_it_at_once(
+    helpers: Path, steps: int
+) -> None:
+    # Cancelled a few loop steps in, possibly while asyncio is still connecting the
+    # helper's pipes: closing then would wait for its child (sleep 60) to let go of them.
+    task = asyncio.ensure_future(
+        resolve_auth("r.io", docker_config={"credHelpers": {"r.io": "hang"}}, helper_timeout=30)
+    )
+    for _ in range(steps):
+        await asyncio.sleep(0)  # one loop step each: the cancellation lands at each point
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    assert task in done and task.cancelled()
+    for name in ("hang.pid", "hang.child"):  # whatever it had started is gone
+        pidfile = helpers / name
+        if pidfile.exists() and pidfile.read_text().strip():
+            assert await _wait_gone(int(pidfile.read_text()))
 
 
 async def test_helper_name_must_be_string(helpers: Path, cdir: Path) -> None:
@@ -695,11 +708,16 @@ async def test_a_reaped_helper_leaves_no_open_pipes(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
+
+    def left_the_session() -> bool:  # the grandchild has left the helper's session (setsid ran)
+        if not (pidfile.exists() and pidfile.read_text().strip()):
+            return False
+        with open(f"/proc/{int(pidfile.read_text())}/stat") as f:
+            session = int(f.read().rsplit(")", 1)[1].split()[3])
+        return session != proc.pid
+
     try:
-        for _ in range(100):
-            if pidfile.exists() and pidfile.read_text().strip():
-                break
-            await asyncio.sleep(0.05)
+        await eventually(left_the_session)
         await _reap(proc)
         assert proc.returncode == -signal.SIGKILL
         assert proc._transport.is_closing()  # type: ignore[attr-defined]

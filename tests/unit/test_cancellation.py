@@ -40,6 +40,7 @@ import pytest
 from aiodock import DockerClient
 from aiodock._http.rawconn import RawConnection
 from aiodock.testing import ExecSession, FakeDocker
+from tests._wait import eventually
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -208,15 +209,21 @@ async def exec_output(d: DockerClient) -> None:
             received("exec_output")
 
 
+#: Operations that reached the point where they hold on until cancelled.
+HOLDING: set[str] = set()
+
+
 async def started_never_read(d: DockerClient) -> None:
     stream = await d.containers.logs(TALKER, follow=True, tty=False)
     assert stream.response is not None
-    await asyncio.sleep(3600)
+    HOLDING.add("started_never_read")
+    await asyncio.sleep(3600)  # held open, unread, until cancelled
 
 
 async def never_started(d: DockerClient) -> None:
     d.system.events()  # created, never awaited: must hold nothing
-    await asyncio.sleep(3600)
+    HOLDING.add("never_started")
+    await asyncio.sleep(3600)  # until cancelled
 
 
 async def under_timeout(d: DockerClient) -> None:
@@ -288,10 +295,14 @@ async def test_a_thousand_operations_cancelled_at_random_points_leave_nothing_be
             # on its own: test_each_operation_cancelled_mid_flight_releases_its_connection).
             assert len(RECEIVED) >= 2 and sum(RECEIVED.values()) > 20, RECEIVED
             del tasks, done, pending, results
-            for _ in range(3):
-                gc.collect()
-                await asyncio.sleep(0.05)
 
+            def released() -> bool:  # closing callbacks may still be due: wait for them
+                gc.collect()
+                others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                return acquired(client) == 0 and client._shared.limiter.free == 50 and not others
+
+            with contextlib.suppress(AssertionError):  # the checks below say what is held
+                await eventually(released, interval=0.05)
             assert acquired(client) == 0, f"seed {seed}: connections still held"
             assert client._shared.limiter.free == 50, f"seed {seed}: limiter not released"
             left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -353,19 +364,24 @@ async def test_each_operation_cancelled_mid_flight_releases_its_connection(op: O
         with threaded_fake() as server:
             async with DockerClient(server.host) as client:
                 await client.system.ping()
+                sent = len(server.fake.requests)
+                HOLDING.clear()
                 task = asyncio.ensure_future(op(client))
-                for _ in range(100):
-                    await asyncio.sleep(0.02)
-                    if op not in MID_BODY_OPS or RECEIVED[op.__name__] >= 3:
-                        break
-                if op in MID_BODY_OPS:
-                    assert RECEIVED[op.__name__] >= 3, "the stream never got going"
+
+                def under_way(task: asyncio.Future[Any] = task) -> bool:
+                    if op in MID_BODY_OPS:
+                        return RECEIVED[op.__name__] >= 3  # a few items into the body
+                    if op in (started_never_read, never_started):
+                        return op.__name__ in HOLDING
+                    return len(server.fake.requests) > sent or task.done()  # at the daemon
+
+                await eventually(under_way, what=f"{op.__name__} gets under way")
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                     await task
                 # Python 3.10 keeps the cancelled coroutine's frame (and a stream it
                 # holds unread) alive through the task; a caller drops its tasks too.
-                del task
+                del task, under_way
                 gc.collect()
                 await asyncio.sleep(0)
                 assert acquired(client) == 0

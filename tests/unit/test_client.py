@@ -7,6 +7,7 @@ import gc
 import sys
 import warnings
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -31,6 +32,8 @@ from aiodock.errors import (
     ServerError,
     Unauthorized,
 )
+from aiodock.models import SystemInfo
+from tests._wait import eventually
 from tests.unit._server import PINGS, ping_app, reply, serve
 
 if sys.version_info >= (3, 11):
@@ -160,11 +163,13 @@ async def test_dropping_an_open_client_warns() -> None:
 
 
 async def test_unused_client_does_not_warn() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # No session was opened, so there is nothing to leak (the test above is the contrast).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         client = DockerClient("unix:///nonexistent.sock")
         del client
         gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 async def test_with_options_shares_connections_and_does_not_close_them() -> None:
@@ -276,7 +281,9 @@ async def test_unreachable_daemon_is_a_connection_error() -> None:
         with pytest.raises(DockerConnectionError) as info:
             await client.system.ping()
     assert "/_ping" in str(info.value)
-    assert info.value.__cause__ is not None
+    cause = info.value.__cause__
+    assert isinstance(cause, aiohttp.ClientConnectorError)  # chained, not swallowed
+    assert isinstance(cause.os_error, FileNotFoundError)
 
 
 async def test_slow_call_times_out_with_docker_timeout_error() -> None:
@@ -301,8 +308,10 @@ async def test_slow_call_times_out_with_docker_timeout_error() -> None:
 async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone() -> None:
     app = ping_app()
     release = asyncio.Event()
+    arrived: list[str] = []
 
     async def slow(request: web.Request) -> web.Response:
+        arrived.append(request.path)
         await release.wait()
         return web.json_response({})
 
@@ -320,7 +329,7 @@ async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone()
 
         # The caller's own cancellation is a CancelledError, not a timeout.
         call = asyncio.create_task(client.system.info())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: arrived)  # the request is at the server
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
@@ -330,7 +339,7 @@ async def test_call_limits_share_one_timer_and_leave_other_cancellations_alone()
                 await client.system.info()
         assert deadlines._calls == {}
         release.set()
-        assert await client.system.info() is not None
+        assert await client.system.info() == SystemInfo()  # the server's "{}"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
@@ -392,7 +401,8 @@ async def test_ordinary_calls_are_limited_but_streams_are_not() -> None:
     app.router.add_get("/v1.41/slow", slow)
     async with serve(app) as host, DockerClient(host, max_connections=3) as client:
         calls = [asyncio.ensure_future(client.request("GET", "/slow")) for _ in range(10)]
-        await asyncio.sleep(0.3)
+        # Three reach the server and the other seven wait in the client's queue.
+        await eventually(lambda: active == 3 and client.stats().calls_queued == 7)
         assert peak == 3
         gate.set()
         await asyncio.gather(*calls)

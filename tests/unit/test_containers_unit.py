@@ -33,6 +33,7 @@ from aiodock.models import ContainerConfig, HostConfig, Mount, RestartPolicy
 from aiodock.models.containers import PathStat, Stats
 from aiodock.resources.containers import build_create_request, detach_key_bytes, parse_bytes
 from aiodock.testing import FakeDocker, FakeRequest
+from tests._wait import eventually
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Handler = Callable[[FakeRequest], Any]
@@ -441,10 +442,10 @@ async def test_wait_parses_status_and_times_out(fake: FakeDocker, docker: Docker
     assert fake.requests[-1].query == {"condition": ["next-exit"]}
     with pytest.raises(DockerTimeoutError, match="busy"):
         await docker.containers.wait("busy", timeout=0.2)
-    await asyncio.sleep(0.05)
     session = docker._shared.session
     assert session is not None and session.connector is not None
-    assert len(session.connector._acquired) == 0
+    connector = session.connector
+    await eventually(lambda: len(connector._acquired) == 0)  # the timed-out wait let go
 
 
 async def test_list_encodes_filters(fake: FakeDocker, docker: DockerClient) -> None:

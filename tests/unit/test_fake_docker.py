@@ -35,6 +35,7 @@ from aiodock.errors import (
     TruncatedStreamError,
 )
 from aiodock.testing import Answer, ExecSession, FakeDocker, FakeRequest
+from tests._wait import eventually, pooled_and_open
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -297,9 +298,9 @@ async def test_wait_blocks_until_the_container_exits(
     async with http.post("/containers/long/wait") as resp:
         assert resp.status == 200  # headers come first, like the engine
         pending = asyncio.ensure_future(resp.read())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: resp.content._waiter is not None)  # waiting for the body
         assert not pending.done()
-        fake.exit_container("long", 7)
+        fake.exit_container("long", 7)  # the 7 in the answer proves it waited for this
         body = await asyncio.wait_for(pending, 5)
     assert json.loads(body) == {"Error": None, "StatusCode": 7}
 
@@ -308,12 +309,14 @@ async def test_wait_conditions(fake: FakeDocker, http: aiohttp.ClientSession) ->
     c = fake.add_container(name="ww", cmd=["true"])
     async with http.post("/containers/ww/wait", params={"condition": "removed"}) as resp:
         pending = asyncio.ensure_future(resp.read())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: resp.content._waiter is not None)  # waiting for the body
         assert not pending.done()
         await post(http, "/containers/ww/start")
-        await asyncio.sleep(0.05)
-        assert not pending.done()
+        await eventually(lambda: c.status == "exited")
+        # A full round trip through the fake after the exit: an answer sent on the exit
+        # (the wrong condition) would have arrived by now.
         assert (await post(http, "/containers/ww"))[0] == 404
+        assert not pending.done()
         async with http.delete("/containers/ww") as deleted:
             assert deleted.status == 204
         assert json.loads(await asyncio.wait_for(pending, 5))["StatusCode"] == 0
@@ -336,7 +339,7 @@ async def test_builtin_interpreter_and_unknown_commands(fake: FakeDocker) -> Non
     echo = fake.add_container(cmd=["echo", "hello", "world"], running=True)
     shell = fake.add_container(cmd=["sh", "-c", "echo out; echo err >&2; exit 4"], running=True)
     server = fake.add_container(cmd=["nginx", "-g", "daemon off;"], running=True)
-    await asyncio.sleep(0)
+    await eventually(lambda: echo.status == shell.status == "exited")
     assert [e.data for e in echo.log] == [b"hello world\n"]
     assert (echo.status, echo.exit_code) == ("exited", 0)
     assert [(e.stream, e.data) for e in shell.log] == [(1, b"out\n"), (2, b"err\n")]
@@ -345,14 +348,14 @@ async def test_builtin_interpreter_and_unknown_commands(fake: FakeDocker) -> Non
 
 
 async def test_sleep_keeps_a_container_running_for_that_long(fake: FakeDocker) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     c = fake.add_container(cmd=["sh", "-c", "echo a; sleep 0.2; echo b"], running=True)
-    await asyncio.sleep(0.05)
+    await eventually(lambda: c.log)
     assert c.running and [e.data for e in c.log] == [b"a\n"]
-    for _ in range(100):
-        if not c.running:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: not c.running)
     assert [e.data for e in c.log] == [b"a\n", b"b\n"] and c.exit_code == 0
+    assert loop.time() - started >= 0.19  # a lower bound: no load makes it flaky
 
 
 async def test_auto_remove(fake: FakeDocker, http: aiohttp.ClientSession) -> None:
@@ -592,10 +595,7 @@ async def test_exec_detach(fake: FakeDocker, http: aiohttp.ClientSession) -> Non
     _, answer = await post(http, "/containers/box/exec", {"Cmd": ["false"]})
     status, _ = await post(http, f"/exec/{answer['Id']}/start", {"Detach": True})
     assert status == 200
-    for _ in range(50):
-        if fake.execs[answer["Id"]].exit_code is not None:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: fake.execs[answer["Id"]].exit_code is not None)
     assert fake.execs[answer["Id"]].exit_code == 1
 
 
@@ -810,7 +810,7 @@ async def test_event_streams_end_when_the_fake_closes() -> None:
         http.get("/events") as resp,
     ):
         reader = asyncio.ensure_future(resp.read())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: resp.content._waiter is not None)  # waiting for events
         started = time.monotonic()
         await fake.close()
         await asyncio.wait_for(reader, 5)
@@ -962,7 +962,7 @@ async def test_stalled_answers_do_not_hold_up_close() -> None:
     fake.stall_next("GET", "/info")
     client = fake.client()
     pending = asyncio.ensure_future(client.request("GET", "/info", versioned=False))
-    await asyncio.sleep(0.1)
+    await eventually(lambda: fake.requests_to("GET", "/info"))  # stalled at the fake
     started = time.monotonic()
     await fake.close()
     assert time.monotonic() - started < 3
@@ -988,7 +988,7 @@ async def test_close_keepalive_closes_idle_connections(fake: FakeDocker) -> None
 async def test_close_keepalive_with_a_pooled_client(fake: FakeDocker, client: DockerClient) -> None:
     await client.request("GET", "/info")
     assert fake.close_keepalive() >= 1
-    await asyncio.sleep(0.05)
+    await eventually(lambda: not pooled_and_open(client))  # the client has seen the close
     assert (await client.request("GET", "/version"))["ApiVersion"] == "1.41"
 
 
@@ -1198,7 +1198,7 @@ async def test_attach_before_start_waits_for_the_start(
     )
     async with stream:
         reader = asyncio.ensure_future(stream.demux())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: stream._conn._read_waiter is not None)  # blocked reading
         assert not reader.done(), "the attach ended before the container started"
         await client.containers.start(c.id)
         out = await asyncio.wait_for(reader, 5)
@@ -1215,7 +1215,7 @@ async def test_attach_to_a_container_removed_before_start_ends(
     )
     async with stream:
         reader = asyncio.ensure_future(stream.demux())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: stream._conn._read_waiter is not None)  # blocked reading
         await client.containers.remove(c.id)
         out = await asyncio.wait_for(reader, 5)
     assert out.stdout == b""
@@ -1786,8 +1786,13 @@ async def test_exec_inspect_after_exit(fake: FakeDocker, client: DockerClient) -
 
     slow = await client.exec.create("box", cmd=["sleep", "600"])
     await client._read(Request("POST", f"/exec/{slow.id}/start", body={"Detach": True}))
-    await asyncio.sleep(0.01)
-    assert json.loads((await client._read(Request("GET", f"/exec/{slow.id}/json")))[1])["Running"]
+
+    async def running() -> bool:
+        return bool(
+            json.loads((await client._read(Request("GET", f"/exec/{slow.id}/json")))[1])["Running"]
+        )
+
+    await eventually(running)
     await client.containers.kill("box")
     killed = json.loads((await client._read(Request("GET", f"/exec/{slow.id}/json")))[1])
     assert (killed["Running"], killed["ExitCode"]) == (False, 137)

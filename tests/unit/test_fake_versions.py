@@ -19,6 +19,7 @@ from aiodock import APIVersionError, BadRequest, DockerClient
 from aiodock._config import MAX_API_VERSION
 from aiodock.testing import FakeDocker
 from aiodock.watcher import EventWatcher
+from tests._wait import eventually
 
 VERSIONS = ["1.41", "1.44", MAX_API_VERSION]
 LEGACY_EVENT_FIELDS = {"status", "id", "from"}
@@ -81,8 +82,8 @@ async def test_client_pinned_newer_than_the_fake_is_refused() -> None:
 @pytest.mark.parametrize("tty", [False, True])
 async def test_logs_framing_by_version(version: str, tty: bool) -> None:
     async with FakeDocker(api_version=version) as fake, fake.client() as client:
-        fake.add_container(name="talk", cmd=["echo", "hello"], tty=tty, running=True)
-        await asyncio.sleep(0)
+        talk = fake.add_container(name="talk", cmd=["echo", "hello"], tty=tty, running=True)
+        await eventually(lambda: talk.log)
         before = inspects(fake)
         out = await client.containers.logs("talk").demux()
         assert out.stdout.replace(b"\r", b"") == b"hello\n"
@@ -129,7 +130,7 @@ async def test_attach_framing_by_version(version: str) -> None:
         fake.add_container(name="term", cmd=["sleep", "1000"], tty=True, running=True)
         for name, tty in (("plain", False), ("term", True)):
             async with await client.containers.attach(name, tty=tty) as stream:
-                assert stream is not None
+                assert stream.tty is tty
             async with (
                 raw_session(fake) as http,
                 http.post(f"/v{version}/containers/{name}/attach?stream=0&stdout=1&logs=1") as resp,

@@ -26,6 +26,7 @@ from asgi_lifespan import LifespanManager
 
 from aiodock import DockerClient
 from aiodock.testing import FakeDocker
+from tests._wait import eventually
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -46,13 +47,6 @@ def load_example(name: str) -> ModuleType:
 def acquired(docker: DockerClient) -> int:
     """Connections the client has in use (handed out and not given back)."""
     return docker.stats().connections_in_use
-
-
-async def eventually(check: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

@@ -59,6 +59,7 @@ from aiodock.errors import (
     TruncatedStreamError,
 )
 from aiodock.testing import FakeDocker
+from tests._wait import eventually, pooled_and_open
 from tests.unit import test_operation_coverage as coverage
 from tests.unit._server import ping_app, reply, serve
 
@@ -610,8 +611,8 @@ async def test_a_wrongly_shaped_answer_is_a_docker_error(body: bytes) -> None:
 async def faulty() -> AsyncIterator[tuple[FakeDocker, DockerClient]]:
     async with FakeDocker() as fake, fake.client() as docker:
         fake.set_output("talker", [(1, b"0123456789"), (2, b"abcdef"), (1, b"ghij")], None)
-        fake.add_container(name="talker", cmd=["talk"], running=True)
-        await asyncio.sleep(0.05)  # the scripted output is in the log
+        talker = fake.add_container(name="talker", cmd=["talk"], running=True)
+        await eventually(lambda: len(talker.log) == 3)  # the scripted output is in the log
         yield fake, docker
 
 
@@ -705,6 +706,6 @@ async def test_keepalive_connections_closed_by_the_daemon_are_not_an_error(
     for _ in range(3):
         await docker.containers.inspect("talker")
         assert fake.close_keepalive() >= 1
-        await asyncio.sleep(0.05)
+        await eventually(lambda: not pooled_and_open(docker))  # the close has arrived
         await docker.containers.inspect("talker")  # GET
         await docker.exec.create("talker", cmd=["true"])  # POST

@@ -36,6 +36,7 @@ from aiodock.errors import (
 from aiodock.models import ContainerConfig
 from aiodock.resources.images import auth_login
 from aiodock.testing import FakeDocker, FakeRequest, RecordedRequest
+from tests._wait import eventually
 from tests.unit._server import ping_app, serve
 
 SECRET = "s3cr3t-pa55"
@@ -913,10 +914,7 @@ async def test_aiter_sync_closes_the_generator_when_abandoned() -> None:
     got = [await it.__anext__() for _ in range(3)]
     assert got[0] == b"\x00" * 10 and counted == [10, 10, 10]
     await it.aclose()  # type: ignore[attr-defined]
-    for _ in range(50):
-        if closed:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: closed)  # the generator is closed in its worker thread
     assert closed == [True]
 
 
@@ -936,12 +934,14 @@ async def test_body_stream_kinds() -> None:
 async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
     # A daemon that reads request bodies slowly, so the upload is still going on.
     app = ping_app()
+    received: dict[str, int] = {}
 
     async def slow(request: web.Request) -> web.StreamResponse:
         chunk = b"-"
         while chunk:
             chunk = await request.content.read(4096)
-            await asyncio.sleep(0.01)
+            received[request.path] = received.get(request.path, 0) + len(chunk)
+            await asyncio.sleep(0.01)  # the slow reader this test needs
         return web.Response(body=BUILD_OK)
 
     app.router.add_route("POST", "/v1.41/build", slow)
@@ -974,10 +974,14 @@ async def test_cancelled_upload_closes_the_body_at_once(tmp_path: Path) -> None:
             finished.append(True)
 
     async with serve(app) as url, DockerClient(url) as client:
-        for stream in (client.images.build(ctx), client.images.load(body())):
+        for path, stream in (
+            ("/v1.41/build", client.images.build(ctx)),
+            ("/v1.41/images/load", client.images.load(body())),
+        ):
             task = asyncio.create_task(stream.wait())
-            await asyncio.sleep(0.3)
-            assert not task.done()
+            # Well into the body: for the build, past the Dockerfile into the big file.
+            await eventually(lambda: received.get(path, 0) > 65536)  # noqa: B023 (awaited here)
+            assert not task.done()  # the upload is under way
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

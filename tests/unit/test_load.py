@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from aiodock import DockerClient
+from tests._wait import eventually
 from tests.unit.test_cancellation import TALKER, acquired, threaded_fake
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -255,11 +256,9 @@ async def test_two_hundred_open_follow_streams_do_not_starve_ordinary_calls() ->
                 )
                 busy = time.monotonic() - busy
                 assert all(i.name == "/" + TALKER for i in infos)
-                for _ in range(100):  # still delivering (allow for a busy machine)
-                    await asyncio.sleep(0.05)
-                    if sum(received) > before:
-                        break
-                assert sum(received) > before, "the streams stopped delivering"
+                await eventually(  # still delivering (the deadline allows for a busy machine)
+                    lambda: sum(received) > before, what="the streams keep delivering"
+                )
                 assert not any(s.done() for s in streams), "a stream ended"
             finally:
                 for s in streams:

@@ -44,7 +44,9 @@ gen_models = _load_generator()
 
 
 def test_regenerating_gives_the_checked_in_file(tmp_path: Path) -> None:
-    # The generator reads only the committed description (spec/engine-api.json).
+    # The generator reads only the committed description (spec/engine-api.json). The
+    # checked-in files came from another process (another hash seed), so this is also
+    # the determinism check: generate() == generate() in one process proved less.
     out = tmp_path / "_generated"
     assert gen_models.main(["-o", str(out)]) == 0
     assert _generated_files(out) == _generated_files(GENERATED), (
@@ -64,10 +66,6 @@ def test_regenerating_removes_stale_modules_only(tmp_path: Path) -> None:
     assert gen_models.main(["-o", str(out)]) == 0
     assert not (out / "gone.py").exists()
     assert (out / "mine.py").exists()
-
-
-def test_generation_is_deterministic() -> None:
-    assert gen_models.generate() == gen_models.generate()
 
 
 def test_the_older_version_adds_its_own_fields() -> None:

@@ -23,6 +23,7 @@ from aiodock import DockerClient
 from aiodock.errors import StreamError, UsageError
 from aiodock.models import BuildResult, ImportResult, LoadResult, PullResult, PushResult
 from aiodock.testing import FakeDocker, FakeRequest
+from tests._wait import eventually
 
 DIGEST = "sha256:" + "d" * 64
 IMAGE_ID = "sha256:" + "e" * 64
@@ -266,7 +267,9 @@ async def test_cancelling_the_await_closes_the_connection(
     for _ in range(5):
         await op.__anext__()
     task = asyncio.ensure_future(op.wait())  # blocked: the body stays open
-    await asyncio.sleep(0.05)
+    response = op.response
+    assert response is not None
+    await eventually(lambda: response.content._waiter is not None)  # waiting for more body
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -9,6 +9,7 @@ import pytest
 
 from aiodock._http import rawconn as _rawconn
 from aiodock._http.rawconn import RawConnection
+from tests._wait import eventually
 
 
 async def _pair() -> tuple[RawConnection, socket.socket]:
@@ -67,11 +68,7 @@ async def test_reading_pauses_above_the_limit_and_resumes_when_drained(
     monkeypatch.setattr(_rawconn, "_READ_LIMIT", 1000)
     conn, peer = await _pair()
     await _send(peer, b"a" * 5000)
-    for _ in range(100):
-        if conn._reading_paused:
-            break
-        await asyncio.sleep(0.01)
-    assert conn._reading_paused
+    await eventually(lambda: conn._reading_paused)
     received = b""
     while len(received) < 5000:
         received += await conn.read_chunk()

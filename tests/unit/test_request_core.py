@@ -37,6 +37,7 @@ from aiodock.errors import (
     UsageError,
 )
 from aiodock.testing import FakeDocker
+from tests._wait import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,8 +103,7 @@ _TWO_RUNS = textwrap.dedent(
     async def daemon():
         async with FakeDocker() as fake:
             hosts.put(fake.host)
-            while not stop.is_set():
-                await asyncio.sleep(0.01)
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
 
     thread = threading.Thread(target=asyncio.run, args=(daemon(),))
     thread.start()
@@ -456,7 +456,8 @@ async def test_stats_counts_calls_streams_and_connections() -> None:
         await docker.system.ping()
         fake.delay_next("GET", "/_ping", 0.5, times=3)
         calls = [asyncio.ensure_future(docker.system.ping()) for _ in range(3)]
-        await asyncio.sleep(0.2)
+        # Two held by the delayed fake, the third queued behind them.
+        await eventually(lambda: docker.stats().connections_in_use == 2)
         busy = docker.stats()
         assert (busy.calls_in_flight, busy.calls_queued) == (2, 1)
         assert busy.connections_in_use == 2 and busy.connections >= 2

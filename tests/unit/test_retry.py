@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from aiodock import DockerClient
@@ -125,7 +126,7 @@ async def test_get_is_retried_exactly_once_then_fails_with_connection_error() ->
     assert _targets(state, "GET") == ["/v1.41/info", "/v1.41/info"]
     assert state.connections == 2
     assert "GET /info" in str(info.value)
-    assert info.value.__cause__ is not None
+    assert isinstance(info.value.__cause__, aiohttp.ServerDisconnectedError)
 
 
 @pytest.mark.parametrize("method", ["HEAD", "DELETE"])

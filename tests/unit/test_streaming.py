@@ -24,6 +24,7 @@ from aiodock.errors import (
     TruncatedStreamError,
     UsageError,
 )
+from tests._wait import eventually
 from tests.unit._server import ping_app, serve
 
 
@@ -163,13 +164,14 @@ async def test_abandoned_stream_releases_connection_when_collected() -> None:
 async def test_cancellation_releases_connection() -> None:
     async with serve(stream_app()) as host, DockerClient(host) as client:
         stream = json_stream(client, "/forever")
+        flowing = asyncio.Event()
 
         async def consume() -> None:
             async for _ in stream:
-                pass
+                flowing.set()
 
         task = asyncio.ensure_future(consume())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(flowing.wait(), 10)
         assert _acquired(client) == 1
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -179,14 +181,15 @@ async def test_cancellation_releases_connection() -> None:
 
 async def test_many_cancelled_streams_leave_nothing_held() -> None:
     async with serve(stream_app()) as host, DockerClient(host) as client:
+        flowing: set[int] = set()
 
-        async def consume() -> None:
+        async def consume(n: int) -> None:
             async with json_stream(client, "/forever") as stream:
                 async for _ in stream:
-                    pass
+                    flowing.add(n)
 
-        tasks = [asyncio.ensure_future(consume()) for _ in range(50)]
-        await asyncio.sleep(0.3)
+        tasks = [asyncio.ensure_future(consume(n)) for n in range(50)]
+        await eventually(lambda: len(flowing) == 50)  # every stream is open and sending
         assert await client.system.ping()  # streams do not starve ordinary calls
         for task in tasks:
             task.cancel()
@@ -293,13 +296,14 @@ async def test_lines_hands_out_a_line_that_never_ends() -> None:
 async def test_closing_the_client_ends_streams_blocked_in_other_tasks() -> None:
     async with serve(stream_app()) as host:
         client = DockerClient(host)
+        flowing = asyncio.Event()
 
         async def consume() -> None:
             async for _ in json_stream(client, "/forever"):
-                pass
+                flowing.set()
 
         task = asyncio.ensure_future(consume())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(flowing.wait(), 10)
         await asyncio.wait_for(client.aclose(), 5)
         with pytest.raises(ClientClosedError, match="was closed"):
             await asyncio.wait_for(task, 5)
@@ -322,7 +326,7 @@ async def test_closing_the_client_ends_hijacked_streams(tmp_path: Path) -> None:
         first = await stream.__anext__()
         assert first.data == b"hello"
         task = asyncio.ensure_future(stream.__anext__())
-        await asyncio.sleep(0.05)
+        await eventually(lambda: stream._conn._read_waiter is not None)  # blocked reading
         await client.aclose()
         with pytest.raises(ClientClosedError):
             await asyncio.wait_for(task, 5)

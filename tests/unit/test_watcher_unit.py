@@ -409,7 +409,9 @@ async def test_reconnects_resumes_with_since_and_delivers_each_event_once(
         await settle(lambda: watcher.connected)
         server.emit("create", "c8")  # live after the resume
         rest = await take(sub, 4)
-        await asyncio.sleep(0.05)
+        # c8 is the last thing the daemon sends and the reader has handled it (9 events,
+        # 3 duplicates), so nothing more can arrive: the queue must be empty now.
+        assert (watcher.state.events, watcher.state.duplicates) == (9, 3)
         assert sub.pending == 0
     got = first + rest
     assert keys(got) == [("create", f"c{i}") for i in range(9)]
@@ -515,9 +517,9 @@ async def test_block_policy_applies_back_pressure_and_loses_nothing(
         await watcher.wait_connected(5)
         for i in range(10):
             server.emit("create", f"c{i}")
-        await settle(lambda: blocking.pending == 2)
-        await asyncio.sleep(0.05)
-        # Stalled: the reader waits for room in the blocking queue.
+        # Stalled: the reader waits for room in the blocking queue (a full queue's
+        # _put clears _writable and waits on it), and handles nothing more meanwhile.
+        await settle(lambda: blocking.pending == 2 and not blocking._writable.is_set())
         assert other.pending == 3
         got = await take(blocking, 10)
         assert keys(got) == [("create", f"c{i}") for i in range(10)]
@@ -616,7 +618,7 @@ async def test_aclose_ends_iteration_and_cancels_callbacks(
             return [e async for e in sub]
 
         consumer = asyncio.create_task(consume())
-        await asyncio.sleep(0.05)
+        await settle(lambda: sub.delivered == 1)  # has "a" and waits for the next event
     got = await asyncio.wait_for(consumer, 5)
     assert keys(got) == [("create", "a")]
     assert watcher.state.status == "closed"
