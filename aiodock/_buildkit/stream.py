@@ -30,7 +30,7 @@ import attrs
 
 from .. import models
 from .._http.request import Request
-from .._streams.progress import BuildStream
+from .._streams.progress import BuildStream, error_parts
 from .._streams.streaming import AsyncStream
 from ..errors import BuildError, DockerError, InvalidArgument, StreamError
 from .trace import BuildProgress, SolveStatus, Step, decode_trace
@@ -294,11 +294,12 @@ class BuildKitStream(BuildStream):
                 )
                 self._failure = failure
                 raise failure
-            if raw.get("errorDetail") or raw.get("error"):
+            reported = error_parts(raw)
+            if reported is not None:
                 self._ended = True  # the daemon ended the build
                 self._release()
                 await self._teardown(cancel=False)
-                failure = self._failure = self._error(raw)
+                failure = self._failure = self._error(*reported)
                 output = self._output
                 if output is not None and output.error is not None:
                     # The export failed on this side: that cause, not the daemon's echo of it.
@@ -353,8 +354,8 @@ class BuildKitStream(BuildStream):
             return models.BuildResult(image_id="", tags=())  # exported: no image
         return super()._result()
 
-    def _error(self, raw: dict[str, Any]) -> StreamError:
-        error = super()._error(raw)
+    def _error(self, message: str, code: int | None) -> StreamError:
+        error = super()._error(message, code)
         failed = self.progress.failed
         if not failed or not isinstance(error, BuildError):
             return error

@@ -30,7 +30,6 @@ __all__ = [
     "DEFAULT_TAG",
     "Reference",
     "parse_reference",
-    "split_repo_tag",
 ]
 
 DEFAULT_REGISTRY = "docker.io"
@@ -200,13 +199,3 @@ def parse_reference(value: str) -> Reference:
     return Reference(
         registry=registry, repository=repository, tag=tag, digest=digest if at else None
     )
-
-
-def split_repo_tag(value: str) -> tuple[str, str | None]:
-    """Split a reference into the pull API's ``fromImage`` and ``tag`` parameters.
-
-    ``fromImage`` is the familiar name; ``tag`` is the digest when there is
-    one, else the tag, else ``None`` (the caller picks a default).
-    """
-    ref = parse_reference(value)
-    return ref.familiar_name, ref.api_tag

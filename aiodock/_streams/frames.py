@@ -45,7 +45,6 @@ __all__ = [
     "MultiplexDecoder",
     "RawDecoder",
     "StreamType",
-    "check_progress_error",
     "encode_frame",
 ]
 
@@ -719,33 +718,6 @@ def _looks_truncated(text: str, start: int, exc: Exception) -> bool:
 def _skip_whitespace(text: str, idx: int) -> int:
     match = _NON_WHITESPACE.search(text, idx)
     return match.start() if match is not None else len(text)
-
-
-def check_progress_error(obj: Any) -> None:
-    """Raise :class:`~aiodock.errors.StreamError` if a progress message reports an error.
-
-    Pull, push, build, load and import report failures inside the stream as
-    ``{"errorDetail": {"message": ..., "code": ...}, "error": ...}`` (either
-    key alone also counts).
-    """
-    if not isinstance(obj, dict):
-        return
-    detail = obj.get("errorDetail")
-    error = obj.get("error")
-    if not detail and not error:
-        return
-    message = ""
-    code: int | None = None
-    if isinstance(detail, dict):
-        message = str(detail.get("message") or "")
-        raw_code = detail.get("code")
-        if isinstance(raw_code, int) and not isinstance(raw_code, bool):
-            code = raw_code
-    elif detail:
-        message = str(detail)
-    if not message:
-        message = str(error) if error else "the daemon reported an error without a message"
-    raise StreamError(message, code=code)
 
 
 # --- lines ------------------------------------------------------------------------

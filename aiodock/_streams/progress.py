@@ -416,9 +416,10 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
             )
             self._failure = failure
             raise failure
-        if raw.get("errorDetail") or raw.get("error"):
+        reported = error_parts(raw)
+        if reported is not None:
             self._release()
-            failure = self._failure = self._error(raw)
+            failure = self._failure = self._error(*reported)
             raise failure
         message = models.ProgressMessage.from_wire(raw)
         self._observe(message)
@@ -447,8 +448,7 @@ class ProgressStream(AsyncStream["ProgressMessage"], Generic[R]):
                     # (a reference never holds a comma).
                     self.loaded.extend(part for part in map(str.strip, name.split(",")) if part)
 
-    def _error(self, raw: dict[str, Any]) -> StreamError:
-        message, code = _error_parts(raw)
+    def _error(self, message: str, code: int | None) -> StreamError:
         if self._auth_errors and is_auth_failure(message):
             method, _, path = self._what.partition(" ")
             return RegistryAuthError(message, method=method, path=path, code=code)
@@ -732,10 +732,9 @@ class BuildStream(ProgressStream["BuildResult"]):
         while self._log_size > _MAX_LOG and len(self._log) > 1:
             self._log_size -= len(self._log.pop(0))
 
-    def _error(self, raw: dict[str, Any]) -> StreamError:
+    def _error(self, message: str, code: int | None) -> StreamError:
         from ..errors import BuildError
 
-        message, code = _error_parts(raw)
         return BuildError(message, log=self.log, code=code)
 
     def _result(self) -> BuildResult:
@@ -748,7 +747,15 @@ class BuildStream(ProgressStream["BuildResult"]):
         return (await self._finish()).image_id
 
 
-def _error_parts(raw: dict[str, Any]) -> tuple[str, int | None]:
+def error_parts(raw: Any) -> tuple[str, int | None] | None:
+    """The message and code of a progress message that reports an error, else ``None``.
+
+    Pull, push, build, load and import report failures inside the stream as
+    ``{"errorDetail": {"message": ..., "code": ...}, "error": ...}`` (either key
+    alone also counts); only an integer is a code.
+    """
+    if not isinstance(raw, dict) or not (raw.get("errorDetail") or raw.get("error")):
+        return None
     detail = raw.get("errorDetail")
     message = ""
     code: int | None = None

@@ -20,7 +20,6 @@ from aiodock._streams.frames import (
     MultiplexDecoder,
     RawDecoder,
     StreamType,
-    check_progress_error,
     encode_frame,
 )
 from aiodock.errors import StreamError, TruncatedStreamError
@@ -761,41 +760,6 @@ def test_stdlib_fallback_is_really_used(monkeypatch: pytest.MonkeyPatch) -> None
     assert called == [b'{"a":1}']
 
 
-# --- progress errors --------------------------------------------------------------------------
-
-
-def test_check_progress_error_passes_normal_messages() -> None:
-    check_progress_error({"status": "Pulling fs layer", "id": "abc", "progressDetail": {}})
-    check_progress_error({"stream": "Step 1/2 : FROM scratch\n"})
-    check_progress_error({"error": "", "errorDetail": {}})
-    check_progress_error([1, 2])
-    check_progress_error("error")
-
-
-def test_check_progress_error_with_error_detail_and_code() -> None:
-    with pytest.raises(StreamError) as info:
-        check_progress_error(
-            {"errorDetail": {"message": "manifest unknown", "code": 404}, "error": "other"}
-        )
-    assert info.value.message == "manifest unknown"
-    assert info.value.code == 404
-
-
-def test_check_progress_error_with_only_error() -> None:
-    with pytest.raises(StreamError) as info:
-        check_progress_error({"error": "denied: requested access to the resource is denied"})
-    assert str(info.value) == "denied: requested access to the resource is denied"
-    assert info.value.code is None
-
-
-def test_check_progress_error_detail_without_message_falls_back_to_error() -> None:
-    with pytest.raises(StreamError, match=r"^build failed$") as info:
-        check_progress_error({"errorDetail": {"code": 1}, "error": "build failed"})
-    assert info.value.code == 1
-    with pytest.raises(StreamError, match="without a message"):
-        check_progress_error({"errorDetail": {"code": "x"}})
-
-
 # --- line splitting ------------------------------------------------------------------------------
 
 
@@ -1203,21 +1167,6 @@ def test_document_cut_at_eof_names_its_offset(json_backend: str) -> None:
         "JSON stream ended inside a document at byte offset 16: got 5 bytes '{\"c\":' "
         "without the end of the document"
     )
-
-
-def test_check_progress_error_codes_and_plain_details() -> None:
-    with pytest.raises(StreamError) as info:
-        check_progress_error({"errorDetail": {"message": "m", "code": "5"}})
-    assert info.value.code is None  # only an int is a code
-    with pytest.raises(StreamError) as info:
-        check_progress_error({"errorDetail": {"message": "m", "code": True}})
-    assert info.value.code is None
-    with pytest.raises(StreamError) as info:
-        check_progress_error({"errorDetail": "boom"})
-    assert str(info.value) == "boom"
-    with pytest.raises(StreamError) as info:
-        check_progress_error({"errorDetail": {"message": ""}, "error": ""})
-    assert str(info.value) == "the daemon reported an error without a message"
 
 
 def test_line_of_exactly_the_maximum_length_waits_for_its_newline() -> None:

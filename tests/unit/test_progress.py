@@ -16,7 +16,7 @@ from aiodock._convert import structure
 from aiodock._http.request import Request
 from aiodock._registry.auth import is_auth_failure, registry_refused
 from aiodock._streams.frames import JSONStreamDecoder
-from aiodock._streams.progress import BuildStream, ProgressStream, ProgressTracker
+from aiodock._streams.progress import BuildStream, ProgressStream, ProgressTracker, error_parts
 from aiodock.errors import (
     BuildError,
     RegistryAuthError,
@@ -405,3 +405,34 @@ async def test_opening_returns_the_subclass() -> None:
         messages = await stream.collect()
         assert len(messages) == 6
         assert stream.image_id == "sha256:" + "1" * 64
+
+
+# --- errors reported inside a progress stream ----------------------------------------------
+
+
+def test_normal_progress_messages_report_no_error() -> None:
+    assert error_parts({"status": "Pulling fs layer", "id": "abc", "progressDetail": {}}) is None
+    assert error_parts({"stream": "Step 1/2 : FROM scratch\n"}) is None
+    assert error_parts({"error": "", "errorDetail": {}}) is None
+    assert error_parts([1, 2]) is None
+    assert error_parts("error") is None
+
+
+def test_error_detail_message_and_code_win_over_error() -> None:
+    detail = {"errorDetail": {"message": "manifest unknown", "code": 404}, "error": "other"}
+    assert error_parts(detail) == ("manifest unknown", 404)
+    denied = "denied: requested access to the resource is denied"
+    assert error_parts({"error": denied}) == (denied, None)
+
+
+def test_a_detail_without_message_falls_back_to_error() -> None:
+    assert error_parts({"errorDetail": {"code": 1}, "error": "build failed"}) == ("build failed", 1)
+    missing = "the daemon reported an error without a message"
+    assert error_parts({"errorDetail": {"code": "x"}}) == (missing, None)
+    assert error_parts({"errorDetail": {"message": ""}, "error": ""}) == (missing, None)
+
+
+def test_only_an_integer_is_an_error_code_and_a_plain_detail_is_the_message() -> None:
+    assert error_parts({"errorDetail": {"message": "m", "code": "5"}}) == ("m", None)
+    assert error_parts({"errorDetail": {"message": "m", "code": True}}) == ("m", None)
+    assert error_parts({"errorDetail": "boom"}) == ("boom", None)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from aiodock._registry.reference import Reference, parse_reference, split_repo_tag
+from aiodock._registry.reference import Reference, parse_reference
 from aiodock.errors import InvalidArgument
 
 D256 = "sha256:" + "0123456789abcdef" * 4
@@ -342,13 +342,11 @@ def test_registry_for_auth(text: str, expected: str) -> None:
         ("app:tag@" + D256, ("app", D256)),  # the digest is what gets pulled
     ],
 )
-def test_split_repo_tag(text: str, expected: tuple[str, str | None]) -> None:
-    assert split_repo_tag(text) == expected
-
-
-def test_split_repo_tag_validates() -> None:
-    with pytest.raises(InvalidArgument):
-        split_repo_tag("Bad/Name:")
+def test_familiar_name_and_api_tag_as_the_pull_api_takes_them(
+    text: str, expected: tuple[str, str | None]
+) -> None:
+    ref = parse_reference(text)
+    assert (ref.familiar_name, ref.api_tag) == expected
 
 
 def test_reference_is_frozen_and_hashable() -> None:
