@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -183,7 +184,8 @@ def test_labels() -> None:
             "expected string keys and values",
         )
     rejects(lambda: rules.labels(["=x"], "labels"), "labels", ["=x"], "bad label '=x'")
-    rejects(lambda: rules.labels(["a", 1], "labels"), "labels", ["a", 1], "item 1 is not a string")
+    bad_item: list[Any] = ["a", 1]
+    rejects(lambda: rules.labels(bad_item, "labels"), "labels", bad_item, "item 1 is not a string")
 
 
 # --- sizes ----------------------------------------------------------------------------
@@ -229,7 +231,7 @@ def test_parse_bytes_rejects(value: Any) -> None:
 def test_parse_bytes_negative_and_unlimited() -> None:
     rejects(lambda: rules.parse_bytes(-1, "memory"), "memory", -1, "must not be negative")
     rejects(
-        lambda: rules.parse_bytes(True),  # type: ignore[arg-type]
+        lambda: rules.parse_bytes(True),
         "size",
         True,
         "expected bytes as an int or a string like '512m'",
@@ -402,7 +404,8 @@ def test_non_negative() -> None:
     assert rules.non_negative(None, "n") is None
     assert rules.non_negative(0, "n") == 0
     assert rules.non_negative(7, "n") == 7
-    for value in [-1, True, 1.0, "1"]:
+    values: list[Any] = [-1, True, 1.0, "1"]
+    for value in values:
         rejects(
             partial(rules.non_negative, value, "timeout"),
             "timeout",
@@ -463,7 +466,7 @@ def test_env_and_labels_name_their_parameter_by_default() -> None:
 
 def test_labels_rejects_a_lone_string() -> None:
     rejects(
-        lambda: rules.labels("a=b", "labels"),  # type: ignore[call-overload]
+        lambda: rules.labels("a=b", "labels"),
         "labels",
         "a=b",
         "expected a list of strings",
@@ -638,6 +641,62 @@ def test_timestamp_timedelta_exact_and_too_far() -> None:
     assert len(frac) == 9 and abs(int(whole) - time.time()) < 5
     far = timedelta(days=365 * 200)
     rejects(lambda: rules.timestamp(far), "since", far, "must not reach back before 1970")
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: Python counts such a datetime as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "nowhere"
+
+
+def test_timestamp_datetime_without_offset_is_local_time() -> None:
+    # Was a bare TypeError (aware minus naive) instead of local time.
+    naive = datetime(2024, 1, 2, 3, 4, 5)
+    assert rules.timestamp(naive.replace(tzinfo=_NoOffset())) == rules.timestamp(naive)
+
+
+def test_timestamp_far_future_aware_datetime_is_exact() -> None:
+    # Taken as given, not moved to local time first (which would pass year 9999 here).
+    late = datetime(9999, 12, 31, 23, 0, 0, 7, tzinfo=timezone(timedelta(hours=-12)))
+    whole = (late - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(seconds=1)
+    assert rules.timestamp(late) == f"{whole}.000007000"
+
+
+def test_timestamp_timedelta_counts_back_from_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    now_ns = 1_700_000_000_123_456_789
+    monkeypatch.setattr(rules, "time", SimpleNamespace(time_ns=lambda: now_ns))
+    assert rules.timestamp(timedelta(seconds=100, microseconds=5)) == "1699999900.123451789"
+    exactly_now = timedelta(microseconds=now_ns // 1000)
+    assert rules.timestamp(exactly_now) == "0.000000789"
+    to_epoch = timedelta(seconds=1_700_000_000, microseconds=123_456)
+    assert rules.timestamp(to_epoch, "until") == "0.000000789"
+    one_more = to_epoch + timedelta(microseconds=1)
+    rejects(
+        lambda: rules.timestamp(one_more, "until"),
+        "until",
+        one_more,
+        "must not reach back before 1970",
+    )
+
+
+class _PrintedFloat(float):
+    """A float whose repr is not a bare number, like NumPy 2's ``np.float64(1.5)``."""
+
+    def __repr__(self) -> str:
+        return f"PrintedFloat({float(self)!r})"
+
+
+def test_timestamp_float_subclass() -> None:
+    # Was refused ("not a usable number of seconds"): the repr was parsed, not the number.
+    assert rules.timestamp(_PrintedFloat(1.5)) == "1.500000000"
+    assert rules.timestamp(_PrintedFloat(1704164645.123456)) == "1704164645.123456000"
 
 
 def test_timestamp_floats() -> None:
@@ -818,13 +877,15 @@ def test_published_ports_forms() -> None:
             90: "0",
             91: ("", None),
             92: "9000-9010",
+            93: "127.0.0.1:",
+            94: ("127.0.0.1", ""),
         }
     )
     assert exposed == {
         k: {}
         for k in [
             "80/tcp", "81/tcp", "82/tcp", "83/udp", "84/tcp", "85/tcp", "86/tcp",
-            "87/tcp", "88/tcp", "89/tcp", "90/tcp", "91/tcp", "92/tcp",
+            "87/tcp", "88/tcp", "89/tcp", "90/tcp", "91/tcp", "92/tcp", "93/tcp", "94/tcp",
         ]
     }  # fmt: skip
     assert bindings == {
@@ -842,6 +903,9 @@ def test_published_ports_forms() -> None:
         "91/tcp": [ANY],
         # One container port, a host range: the daemon picks a free port in it.
         "92/tcp": [bound(port="9000-9010")],
+        # docker run -p 127.0.0.1::93: any host port on that address.
+        "93/tcp": [bound("127.0.0.1")],
+        "94/tcp": [bound("127.0.0.1")],
     }
 
 
@@ -921,7 +985,14 @@ def test_published_ports_rejects_bad_host_ports() -> None:
 
 
 def test_published_ports_rejects_bad_host_ips() -> None:
-    for binding, ip in [("nohost:80", "nohost"), (("1.2.3", 80), "1.2.3"), ((5, 80), 5)]:
+    # Only IPv6 brackets are taken off an address.
+    cases: list[tuple[Any, Any]] = [
+        ("nohost:80", "nohost"),
+        ("X10.0.0.1:80", "X10.0.0.1"),
+        (("1.2.3", 80), "1.2.3"),
+        ((5, 80), 5),
+    ]
+    for binding, ip in cases:
         value = {80: binding}
         rejects(partial(rules.published_ports, value), "ports", value, f"bad host IP {ip!r}")
 
@@ -1093,7 +1164,8 @@ def test_oci_platform_rejects_unknown_keys_and_types() -> None:
         "unknown keys ['arch', 'Variant']; allowed: os, architecture, variant, os.version, "
         "os.features",
     )
-    for bad in [5, None, ["linux", "amd64"]]:
+    bads: list[Any] = [5, None, ["linux", "amd64"]]
+    for bad in bads:
         rejects(
             partial(rules.oci_platform, bad),
             "platform",
@@ -1159,6 +1231,13 @@ def test_platforms() -> None:
         '{"os":"linux","architecture":"amd64"}',
         '{"os":"linux","architecture":"arm64"}',
     ]
+    # None in a list is a mistake, not "no platform" (it used to go out as platform=).
+    rejects(
+        lambda: rules.platforms(["linux", None], "platforms"),  # type: ignore[list-item]
+        "platforms",
+        None,
+        "expected 'os/arch[/variant]' or an OCI platform map",
+    )
     rejects(
         lambda: rules.platforms(["linux", "a//b"], "platforms"),
         "platforms",
