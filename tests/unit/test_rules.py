@@ -673,10 +673,11 @@ def test_timestamp_timedelta_counts_back_from_now(monkeypatch: pytest.MonkeyPatc
     now_ns = 1_700_000_000_123_456_789
     monkeypatch.setattr(rules, "time", SimpleNamespace(time_ns=lambda: now_ns))
     assert rules.timestamp(timedelta(seconds=100, microseconds=5)) == "1699999900.123451789"
-    exactly_now = timedelta(microseconds=now_ns // 1000)
-    assert rules.timestamp(exactly_now) == "0.000000789"
+    assert rules.timestamp(timedelta(microseconds=now_ns // 1000)) == "0.000000789"
+    # Back to the epoch itself is allowed, a microsecond more is not.
+    monkeypatch.setattr(rules, "time", SimpleNamespace(time_ns=lambda: 1_700_000_000_123_456_000))
     to_epoch = timedelta(seconds=1_700_000_000, microseconds=123_456)
-    assert rules.timestamp(to_epoch, "until") == "0.000000789"
+    assert rules.timestamp(to_epoch, "until") == "0.000000000"
     one_more = to_epoch + timedelta(microseconds=1)
     rejects(
         lambda: rules.timestamp(one_more, "until"),
