@@ -22,7 +22,7 @@ import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from ._registry.reference import Reference, parse_reference
@@ -429,7 +429,8 @@ def timestamp(value: EventTime, parameter: str = "since") -> str:
     if isinstance(value, bool):
         raise InvalidArgument(parameter, value, "expected a datetime, seconds or a string")
     if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.astimezone()
+        # Aware only when the tzinfo gives an offset (Python's rule); else local time.
+        aware = value if value.utcoffset() is not None else value.astimezone()
         ns = _delta_ns(aware - _EPOCH)
         if ns < 0:
             raise InvalidArgument(parameter, value, "must not be before 1970")
@@ -446,10 +447,8 @@ def timestamp(value: EventTime, parameter: str = "since") -> str:
     if isinstance(value, float):
         if not math.isfinite(value) or value < 0:
             raise InvalidArgument(parameter, value, "must be a finite, non-negative number")
-        try:
-            ns = int((Decimal(repr(value)) * _NS).to_integral_value())
-        except (InvalidOperation, ValueError, OverflowError) as exc:
-            raise InvalidArgument(parameter, value, "not a usable number of seconds") from exc
+        # float(): a subclass's repr may not be a number (NumPy 2: "np.float64(1.5)").
+        ns = int((Decimal(repr(float(value))) * _NS).to_integral_value())
         return _ns_text(ns)
     if isinstance(value, str):
         if not value.strip():
@@ -787,7 +786,10 @@ def platforms(
     items: Sequence[PlatformLike] = (
         [value] if isinstance(value, (str, Mapping)) else builtins.list(value)
     )
-    return [platform_json(item, parameter) or "" for item in items]
+    from ._convert import json_dumps
+
+    # oci_platform, not platform_json: None in the list is refused, not sent as "".
+    return [json_dumps(oci_platform(item, parameter)).decode() for item in items]
 
 
 # --- image references ----------------------------------------------------------------------
