@@ -1385,3 +1385,151 @@ def test_tags() -> None:
     rejects(
         lambda: rules.tags(["x", "Y"]), "tags", "Y", "repository name 'library/Y' must be lowercase"
     )
+
+
+# --- ulimits (docker run --ulimit nofile=1024:2048) ---------------------------------------
+
+_ULIMIT_NAMES = (
+    "core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, "
+    "rttime, sigpending, stack"
+)
+
+
+def limit(name: str, soft: int, hard: int) -> dict[str, Any]:
+    return {"Name": name, "Soft": soft, "Hard": hard}
+
+
+def test_ulimits_mapping() -> None:
+    # One number sets both limits; -1 is unlimited.
+    assert rules.ulimits(
+        {"nofile": (1024, 2048), "nproc": 64, "core": -1, "stack": [10, -1], "rss": (5, 5)}
+    ) == [
+        limit("nofile", 1024, 2048),
+        limit("nproc", 64, 64),
+        limit("core", -1, -1),
+        limit("stack", 10, -1),
+        limit("rss", 5, 5),
+    ]
+    assert rules.ulimits({}) == []
+    assert rules.ulimits({"memlock": (-1, -1), "cpu": 0}) == [
+        limit("memlock", -1, -1),
+        limit("cpu", 0, 0),
+    ]
+
+
+def test_ulimits_list_forms() -> None:
+    assert rules.ulimits(
+        [
+            models.ResourcesUlimits(name="nofile", soft=1024, hard=2048),
+            {"name": "nproc", "soft": 64, "hard": 128},
+            {"Name": "core", "Soft": 0, "Hard": -1},
+            {"name": "rss", "soft": 7},  # hard defaults to soft
+            {"NAME": "stack", "HARD": 9},  # soft defaults to hard
+            "msgqueue=1024:2048",
+            "nice=5",
+            "rtprio=-1",
+            "locks=3:",
+        ]
+    ) == [
+        limit("nofile", 1024, 2048),
+        limit("nproc", 64, 128),
+        limit("core", 0, -1),
+        limit("rss", 7, 7),
+        limit("stack", 9, 9),
+        limit("msgqueue", 1024, 2048),
+        limit("nice", 5, 5),
+        limit("rtprio", -1, -1),
+        limit("locks", 3, 3),
+    ]
+    assert rules.ulimits(()) == []
+
+
+@pytest.mark.parametrize(
+    "limits", ["many", True, 1.5, -2, None, (1, 2, 3), (1,), [1], (1, True), (-2, 5), (1, "2")]
+)
+def test_ulimits_rejects_bad_limits(limits: Any) -> None:
+    value = {"nproc": 1, "nofile": limits}
+    rejects(
+        lambda: rules.ulimits(value, "limits"),
+        "limits",
+        {"nofile": limits},
+        "expected a limit or (soft, hard), integers >= -1",
+    )
+
+
+@pytest.mark.parametrize("limits", [(2048, 1024), (-1, 10), (1, 0)])
+def test_ulimits_rejects_soft_above_hard(limits: Any) -> None:
+    rejects(
+        lambda: rules.ulimits({"nofile": limits}),
+        "ulimits",
+        {"nofile": limits},
+        "the soft limit exceeds the hard limit",
+    )
+
+
+def test_ulimits_rejects_a_mapping_item_without_both_limits() -> None:
+    rejects(
+        lambda: rules.ulimits([{"name": "nofile"}]),
+        "ulimits",
+        {"nofile": (None, None)},
+        "expected a limit or (soft, hard), integers >= -1",
+    )
+
+
+@pytest.mark.parametrize("item", [{"name": "nofile", "limit": 3}, {"soft": 1, "hard": 2}, {}])
+def test_ulimits_rejects_mapping_items_with_other_keys(item: Any) -> None:
+    rejects(lambda: rules.ulimits([item], "limits"), "limits", item, "expected name, soft and hard")
+
+
+@pytest.mark.parametrize("item", ["nofile=x", "nofile=1:x", "nofile=", "nofile=1.5", "nofile=1=2"])
+def test_ulimits_rejects_bad_strings(item: str) -> None:
+    rejects(
+        lambda: rules.ulimits(["nproc=1", item], "limits"),
+        "limits",
+        item,
+        "expected 'name=soft[:hard]'",
+    )
+
+
+@pytest.mark.parametrize("item", [42, "nofile", None, ("nofile", 1), b"nofile=1"])
+def test_ulimits_rejects_other_items(item: Any) -> None:
+    rejects(
+        lambda: rules.ulimits(["nproc=1", item]),
+        "ulimits",
+        item,
+        "expected a ResourcesUlimits, a mapping or 'name=soft[:hard]'",
+    )
+
+
+@pytest.mark.parametrize("value", ["nofile=1", b"nofile=1", 5, None])
+def test_ulimits_rejects_other_shapes(value: Any) -> None:
+    rejects(
+        lambda: rules.ulimits(value),
+        "ulimits",
+        value,
+        "expected {name: limit or (soft, hard)} or a list of limits",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [({"bogus": 1}, "bogus"), ({"NOFILE": 1}, "NOFILE"), ({1: 1}, 1), (["=5"], "")],
+)
+def test_ulimits_rejects_unknown_resources(value: Any, name: Any) -> None:
+    rejects(
+        lambda: rules.ulimits(value, "limits"),
+        "limits",
+        name,
+        f"unknown resource; expected one of {_ULIMIT_NAMES}",
+    )
+
+
+def test_ulimits_rejects_a_resource_given_twice() -> None:
+    twice: list[Any] = [models.ResourcesUlimits(name="nofile", soft=1, hard=1), "nofile=2"]
+    rejects(lambda: rules.ulimits(twice), "ulimits", "nofile", "given twice")
+    rejects(
+        lambda: rules.ulimits(["nproc=1", "nofile=1", "nofile=1"], "limits"),
+        "limits",
+        "nofile",
+        "given twice",
+    )
