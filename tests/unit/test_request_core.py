@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from aiodock import ClientStats, DockerClient
-from aiodock._http.request import Request
+from aiodock._http.request import NO_LIMIT, Request, Timeout
 from aiodock._streams.streaming import transport_error
 from aiodock.errors import (
     APIError,
@@ -691,3 +691,27 @@ async def test_api_errors_keep_their_shape() -> None:
         with pytest.raises(APIError) as caught:
             await docker.containers.inspect("nope")
         assert str(caught.value).startswith("GET /containers/nope/json failed with 404: ")
+
+
+def test_a_request_description_never_shows_its_query_headers_or_body() -> None:
+    # Requests appear in tracebacks and debuggers; X-Registry-Auth and bodies hold secrets.
+    request = Request(
+        "POST",
+        "/auth",
+        params={"token": "q-secret"},
+        body={"password": "b-secret"},
+        headers={"X-Registry-Auth": "h-secret"},
+    )
+    assert repr(request) == "<Request POST /auth>"
+    assert request.header_pairs() == (("X-Registry-Auth", "h-secret"),)
+    assert Request("GET", "/x", headers=[("A", "1"), ("A", "2")]).header_pairs() == [
+        ("A", "1"),
+        ("A", "2"),
+    ]
+
+
+def test_timeouts_compare_by_value_and_no_limit_has_none() -> None:
+    assert Timeout(5) == Timeout(5.0) and hash(Timeout(5)) == hash(Timeout(5.0))
+    assert Timeout(5) != Timeout(5, inactivity=1)
+    assert (NO_LIMIT.total, NO_LIMIT.inactivity) == (None, None)
+    assert repr(Timeout(inactivity=2)) == "Timeout(total=None, inactivity=2)"
