@@ -423,11 +423,7 @@ class RequestCore:
             from .._streams.streaming import AsyncStream
 
             stream_class = AsyncStream  # type: ignore[assignment]
-        timeout = self._stream_timeout
-        if request.timeout is not None:
-            timeout = aiohttp.ClientTimeout(
-                total=None, sock_connect=self._connect_timeout, sock_read=request.timeout.inactivity
-            )
+        timeout = self._stream_limits(request)
 
         requires = request.requires
 
@@ -447,6 +443,14 @@ class RequestCore:
         self._shared.streams.add(stream)
         return stream
 
+    def _stream_limits(self, request: Request) -> aiohttp.ClientTimeout:
+        """aiohttp's stream limits: no total; the request's inactivity limit or the client's."""
+        if request.timeout is None:
+            return self._stream_timeout
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout, sock_read=request.timeout.inactivity
+        )
+
     async def _send_after_check(
         self, requires: tuple[str, str], request: Request, timeout: aiohttp.ClientTimeout
     ) -> aiohttp.ClientResponse:
@@ -455,11 +459,7 @@ class RequestCore:
 
     async def _open_stream_response(self, request: Request) -> aiohttp.ClientResponse:
         """The response of a streaming call that its stream opens itself (BuildKit's build)."""
-        timeout = self._stream_timeout
-        if request.timeout is not None:
-            timeout = aiohttp.ClientTimeout(
-                total=None, sock_connect=self._connect_timeout, sock_read=request.timeout.inactivity
-            )
+        timeout = self._stream_limits(request)
         return await self._send(request, timeout)
 
     async def _hijack(self, request: Request, *, tty: bool, upgrade: str = "tcp") -> HijackedStream:
