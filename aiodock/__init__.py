@@ -144,7 +144,8 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_attributes(globals(), _LAZY)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -600,7 +600,8 @@ class _Model:
 """
 
 _PACKAGE_CODE = """\
-__getattr__ = lazy_attributes(globals(), _MODULES)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(globals(), _MODULES)
 
 
 def __dir__() -> list[str]:

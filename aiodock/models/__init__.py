@@ -96,16 +96,17 @@ _SUBMODULES = frozenset(("containers", "events", "progress", "swarm"))
 _GENERATED = frozenset(_generated_all)
 
 
-__getattr__ = lazy_attributes(
-    globals(),
-    {
-        **dict.fromkeys(_generated_all, "._generated"),
-        **{alias: f"._generated:{target}" for alias, target in _ALIASES.items()},
-        **{name: f".{module}" for name, module in _HAND_MADE.items()},
-        **{module: f".{module}:" for module in _SUBMODULES},
-        "AuthConfig": ".._registry.auth",
-    },
-)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(
+        globals(),
+        {
+            **dict.fromkeys(_generated_all, "._generated"),
+            **{alias: f"._generated:{target}" for alias, target in _ALIASES.items()},
+            **{name: f".{module}" for name, module in _HAND_MADE.items()},
+            **{module: f".{module}:" for module in _SUBMODULES},
+            "AuthConfig": ".._registry.auth",
+        },
+    )
 
 
 def __dir__() -> list[str]:

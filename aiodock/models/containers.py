@@ -139,10 +139,11 @@ class RunResult:
 # ContainerInspect and Stats are resolved on first use: importing this module
 # (for ExecResult, PathStat...) builds neither the classes an inspect returns
 # nor the statistics models.
-__getattr__ = lazy_attributes(
-    globals(),
-    {"ContainerInspect": "._generated:ContainerInspectResponse", "Stats": "._stats"},
-)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(
+        globals(),
+        {"ContainerInspect": "._generated:ContainerInspectResponse", "Stats": "._stats"},
+    )
 
 
 def __dir__() -> list[str]:

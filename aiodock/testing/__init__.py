@@ -72,7 +72,8 @@ _WHERE = {
 }
 
 
-__getattr__ = lazy_attributes(globals(), _WHERE)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(globals(), _WHERE)
 
 
 def __dir__() -> list[str]:

@@ -146,9 +146,9 @@ def test_models_reexport_everything() -> None:
     for name in ("containers", "events", "progress", "swarm"):
         assert getattr(models, name) is importlib.import_module(f"aiodock.models.{name}")
     with pytest.raises(AttributeError):
-        _ = models.NoSuchModel
+        _ = models.NoSuchModel  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
-        _ = _generated.NoSuchModel
+        _ = _generated.NoSuchModel  # type: ignore[attr-defined]
 
 
 def test_each_class_is_defined_in_the_module_the_package_names() -> None:

@@ -785,7 +785,8 @@ _MODULES = {
 }
 
 
-__getattr__ = lazy_attributes(globals(), _MODULES)
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(globals(), _MODULES)
 
 
 def __dir__() -> list[str]:

@@ -51,7 +51,8 @@ __all__ = [
 _FROM_ARCHIVE = ("UnsafeArchiveError", "extract_archive")
 
 
-__getattr__ = lazy_attributes(globals(), {name: "..._tar.archive" for name in _FROM_ARCHIVE})
+if not TYPE_CHECKING:  # mypy checks the names against the imports above
+    __getattr__ = lazy_attributes(globals(), {name: "..._tar.archive" for name in _FROM_ARCHIVE})
 
 
 def __dir__() -> builtins.list[str]:
