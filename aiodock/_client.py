@@ -19,13 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 import attrs
 
-from ._http.core import (
-    TRANSPORT_ERRORS,
-    RequestCore,
-    _decode_json_body,
-    _read_capped,
-    _transport_error,
-)
+from ._http.core import RequestCore, _decode_json_body, _read_capped
+from ._http.failures import TRANSPORT_ERRORS, transport_error
 from ._http.request import UNSET, Request
 from ._http.timeouts import Deadlines, wait_for
 from ._options import ClientOptions, Unpack
@@ -642,7 +637,7 @@ class DockerClient(RequestCore):
                     f"{what} on {shared.endpoint.url}: timed out (no answer within {limit}s)"
                 ) from exc
             except TRANSPORT_ERRORS as exc:
-                raise _transport_error(exc, f"{what} on {shared.endpoint.url}") from exc
+                raise transport_error(exc, f"{what} on {shared.endpoint.url}") from exc
             from ._config import negotiate_api_version
 
             version = negotiate_api_version(server, shared.endpoint.url)
@@ -666,7 +661,7 @@ class DockerClient(RequestCore):
             raise
         except TRANSPORT_ERRORS as exc:
             response.close()
-            raise _transport_error(
+            raise transport_error(
                 exc, f"{what} on {self._shared.endpoint.url}: reading the answer"
             ) from exc
         finally:

@@ -31,6 +31,7 @@ from ..errors import (
     ResponseValidationError,
     error_class_for,
 )
+from .failures import TRANSPORT_ERRORS, transport_error
 from .request import UNSET, Request, Timeout, encode_query
 from .timeouts import wait_for
 
@@ -45,7 +46,6 @@ __all__ = ["RequestCore"]
 M = TypeVar("M")
 S = TypeVar("S", bound="AsyncStream[Any]")
 
-TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 _MAX_ERROR_BODY = 1 << 20
 _QUICK: Final = Timeout(5)
 
@@ -133,12 +133,6 @@ async def _read_capped(
             raise ResponseTooLargeError(method, path, limit)
         chunks.append(chunk)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _transport_error(exc: BaseException, what: str) -> Exception:
-    from .._streams.streaming import transport_error
-
-    return transport_error(exc, what)
 
 
 def _unencodable(value: Any, where: str) -> tuple[str, Any] | None:
@@ -257,7 +251,7 @@ class RequestCore:
                 server_hostname=shared.server_hostname,
             )
         except TRANSPORT_ERRORS as exc:
-            raise _transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
+            raise transport_error(exc, f"{method} {path} on {shared.endpoint.url}") from exc
         if "Content-Encoding" in response.headers:
             _refuse_encoded(response, method, path)
         if response.status >= 300 and response.status != 304:
@@ -347,7 +341,7 @@ class RequestCore:
                 raise  # ResponseTooLargeError is an OSError too: keep it as it is
             except TRANSPORT_ERRORS as exc:
                 response.close()
-                raise _transport_error(
+                raise transport_error(
                     exc, f"{method} {path} on {shared.endpoint.url}: reading the answer"
                 ) from exc
             finally:
@@ -536,7 +530,7 @@ class RequestCore:
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TRANSPORT_ERRORS):
-                error = _transport_error(exc, what)
+                error = transport_error(exc, what)
             if stream is not None:
                 await stream.aclose()
             if trace is not None:

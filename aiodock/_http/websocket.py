@@ -6,7 +6,6 @@ WebSocket client does the upgrade, from the same request description as any call
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from ..errors import DockerConnectionError, UsageError, error_class_for
+from .failures import TRANSPORT_ERRORS
 from .request import Request
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class AttachWebSocket:
         while True:
             try:
                 msg = await self._ws.receive()
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 await self.aclose()
                 raise DockerConnectionError(f"{self._what}: {exc or type(exc).__name__}") from exc
             if msg.type == aiohttp.WSMsgType.BINARY:
@@ -127,6 +127,6 @@ async def connect_websocket(
         raise error_class_for(exc.status, request.not_found)(
             exc.status, message, "GET", request.path
         ) from exc
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+    except TRANSPORT_ERRORS as exc:
         raise DockerConnectionError(f"{what}: {exc or type(exc).__name__}") from exc
     return AttachWebSocket(ws, what)

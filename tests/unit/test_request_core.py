@@ -23,8 +23,8 @@ import pytest
 from aiohttp import web
 
 from aiodock import ClientStats, DockerClient
+from aiodock._http.failures import transport_error
 from aiodock._http.request import NO_LIMIT, Request, Timeout
-from aiodock._streams.streaming import transport_error
 from aiodock.errors import (
     APIError,
     Conflict,
