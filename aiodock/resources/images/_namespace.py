@@ -239,10 +239,8 @@ class Images(ImageArchives):
         """
         if not isinstance(term, str) or not term:
             raise InvalidArgument("term", term, "expected a non-empty string")
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
-        ):
-            raise InvalidArgument("limit", limit, "expected a positive integer")
+        if limit is not None:
+            _rules.integer(limit, "limit", minimum=1)
         headers = None if auth is None else {"X-Registry-Auth": encode_registry_auth(auth)}
         return await self._client._models(
             Request(
