@@ -281,15 +281,13 @@ def _slot_setters(cls: type[Any], fields: tuple[attrs.Attribute[Any], ...]) -> l
     slots: set[str] = set()
     for klass in cls.__mro__:
         slots.update(klass.__dict__.get("__slots__", ()))
-    if slots - names - {"__weakref__"}:  # e.g. attrs' hash cache
+    if slots - names - {"__weakref__", RAW_SLOT}:  # e.g. attrs' hash cache
         return None
     setters = []
     for a in fields:
         if not a.init or a.converter is not None or a.validator is not None:
             return None
-        descriptor = next((k.__dict__[a.name] for k in cls.__mro__ if a.name in k.__dict__), None)
-        if isinstance(descriptor, _LazySlot):
-            descriptor = descriptor._member
+        descriptor = _member_of(cls, a.name)
         if not isinstance(descriptor, MemberDescriptorType):
             return None
         setters.append(descriptor.__set__)
@@ -311,9 +309,11 @@ def _null_value(t: Any) -> Any:
 
 _UNKNOWN: Final = object()
 _MISSING: Final = object()
-# Nested parts structured on first access (see ``_LazySlot``); tests switch it
-# off to compare against eager structuring.
+# Nested parts structured on first access (see ``_LazySlot``), and string lists
+# and maps kept as decoded when every item is a string (see ``_all_strings_test``);
+# tests switch them off to compare against plain structuring.
 LAZY = True
+KEEP_DECODED_STRINGS = True
 
 
 def _default_of(a: attrs.Attribute[Any]) -> Any:
@@ -324,50 +324,60 @@ def _default_of(a: attrs.Attribute[Any]) -> Any:
 
 
 # --- nested parts structured on first access ----------------------------------------
-# A field holding objects (a model, an optional model, a list or map of models)
-# keeps its decoded JSON in the slot, wrapped in a ``_Pending``, until it is first
-# read: most callers look at a few fields of an inspect or a listing, and the
-# nested parts were most of the structuring cost. The class's slot descriptor is
-# wrapped once by ``_LazySlot``, which structures the part on first read and
-# stores the result, so every later read, ``==``, ``repr``, ``hash``, pickling
-# and ``attrs.evolve`` see exactly what eager structuring gave.
+# A field holding objects (a model, an optional model, a list or map of models) is
+# left unset when the instance is built, and the decoded JSON object the instance
+# came from is kept in its ``_raw`` slot (one reference, no copy): most callers look
+# at a few fields of an inspect or a listing, and the nested parts were most of the
+# structuring cost. The class's slot descriptor is wrapped once by ``_LazySlot``,
+# which structures the part from ``_raw`` on first read and stores the result, so
+# every later read, ``==``, ``repr``, ``hash``, pickling and ``attrs.evolve`` see
+# exactly what eager structuring gave. Nothing is allocated per lazy field until it
+# is read.
 
-
-class _Pending(tuple):  # type: ignore[type-arg]
-    """``(raw, resolve)``: a nested part not structured yet (built with ``tuple.__new__``)."""
-
-    __slots__ = ()
-
-
-_new_pending: Final = tuple.__new__
+#: The slot (declared by the models' base class) holding the decoded JSON object.
+RAW_SLOT: Final = "_raw"
 
 
 class _LazySlot:
-    """Wraps a slot descriptor: a ``_Pending`` value is structured on first read."""
+    """Wraps a slot descriptor: an unset slot is structured from ``_raw`` on first read."""
 
-    __slots__ = ("_get", "_member", "_owner", "_set", "name")
+    __slots__ = ("_get", "_member", "_owner", "_raw", "_set", "empty", "key", "name", "resolve")
 
-    def __init__(self, member: Any, owner: type[Any]) -> None:
+    def __init__(self, member: Any, owner: type[Any], raw: Any) -> None:
         self._member = member
         self._get = member.__get__
         self._set = member.__set__
+        self._raw = raw.__get__
         self._owner = owner
         self.name = member.__name__
+        # Set by the structuring function's factory: the wire key, the function
+        # structuring a non-null value, and what null gives (a fresh [] or {}, or None).
+        self.key = ""
+        self.resolve: Callable[[Any], Any] = _structure_any_value
+        self.empty: Callable[[], Any] = _none
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return self
-        value = self._get(obj, owner)
-        if value.__class__ is _Pending:
+        try:
+            return self._get(obj, owner)
+        except AttributeError:
+            # Not read yet; an instance built by __init__ has every field set, and
+            # one with neither the field nor ``_raw`` re-raises the AttributeError.
+            raw = self._raw(obj, owner)
+        value = raw.get(self.key)
+        if value is None:
+            value = self.empty()
+        else:
             try:
-                value = value[1](value[0])
+                value = self.resolve(value)
             except Exception as exc:
                 from .errors import ResponseValidationError
 
                 # The call has returned by now: method and path are not known here.
                 model = f"{self._owner.__name__}.{self.name}"
                 raise ResponseValidationError("", "", model, exc) from exc
-            self._set(obj, value)
+        self._set(obj, value)
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:
@@ -377,7 +387,21 @@ class _LazySlot:
         self._member.__delete__(obj)
 
 
-def _nested_resolver(t: Any, ns: dict[str, Any], i: int) -> Callable[[Any], Any] | None:
+def _structure_any_value(value: Any) -> Any:
+    return value
+
+
+def _none() -> None:
+    return None
+
+
+def _member_of(cls: type[Any], name: str) -> Any:
+    """The slot's member descriptor of ``name`` (under any ``_LazySlot`` wrapping it)."""
+    member = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+    return member._member if isinstance(member, _LazySlot) else member
+
+
+def _nested_resolver(t: Any) -> Callable[[Any], Any] | None:
     """For a field type holding objects, the function structuring its non-null raw value."""
     inner = _optional_arg(t)
     target = t if inner is None else inner
@@ -424,21 +448,22 @@ def _nested_resolver(t: Any, ns: dict[str, Any], i: int) -> Callable[[Any], Any]
     return None
 
 
-def _lazy_lines(a: attrs.Attribute[Any], t: Any, i: int, ns: dict[str, Any]) -> list[str] | None:
-    """Statements leaving a ``_Pending`` (or the zero value for null) in ``v{i}``, if lazy."""
+_LazyPlan = tuple[Callable[[Any], Any], Callable[[], Any]]
+
+
+def _lazy_field(a: attrs.Attribute[Any], t: Any) -> _LazyPlan | None:
+    """For a field structured on first access: its resolver and what null gives."""
     if _default_of(a) != _null_value(t) or type(_default_of(a)) is not type(_null_value(t)):
         return None
-    resolve = _nested_resolver(t, ns, i)
+    resolve = _nested_resolver(t)
     if resolve is None:
         return None
-    key, v = _wire_key(a), f"v{i}"
-    ns[f"resolve{i}"] = resolve
-    pending = f"pend(_Pending, ({v}, resolve{i}))"
     if _is_optional(t):
-        return [f"{v} = get({key!r})", f"if {v} is not None:", f"    {v} = {pending}"]
-    if _is_list(t) or _is_dict(t):
-        empty = "[]" if _is_list(t) else "{}"
-        return [f"{v} = get({key!r})", f"{v} = {empty} if {v} is None else {pending}"]
+        return resolve, _none
+    if _is_list(t):
+        return resolve, list
+    if _is_dict(t):
+        return resolve, dict
     return None
 
 
@@ -490,12 +515,43 @@ def _convert_lines(t: Any, v: str, i: int, ns: dict[str, Any]) -> list[str]:
     expr = _collection_expr(t, v, i, ns)
     if expr is not None:
         # The daemon sends null for most empty collections.
-        return [f"{v} = {'[]' if _is_list(t) else '{}'} if {v} is None else {expr}"]
+        empty = "[]" if _is_list(t) else "{}"
+        strings = _all_strings_test(t, v) if KEEP_DECODED_STRINGS else None
+        if strings is None:
+            return [f"{v} = {empty} if {v} is None else {expr}"]
+        # Names, labels, options: all strings as decoded nearly always, and then the
+        # decoded list or map is kept as it is (nobody else holds it) instead of copied.
+        ns["join"] = "".join
+        return [
+            f"if {v} is None:",
+            f"    {v} = {empty}",
+            f"elif {strings[0]}:",
+            "    try:",
+            f"        {strings[1]}",
+            "    except TypeError:",
+            f"        {v} = {expr}",
+            "else:",
+            f"    {v} = {expr}",
+        ]
     ns[f"hook{i}"], ns[f"type{i}"] = _hook_for(t), t
     if isinstance(t, type) and attrs.has(t):
         # A non-optional nested model: null gives its default instance.
         return [f"{v} = type{i}() if {v} is None else hook{i}({v}, type{i})"]
     return [f"{v} = hook{i}({v}, type{i})"]
+
+
+def _all_strings_test(t: Any, v: str) -> tuple[str, str] | None:
+    """For ``list[str]`` or ``dict[str, str]``: a test that ``v`` has the right container
+    type, and a statement raising ``TypeError`` unless every item is a ``str``.
+
+    ``str.join`` checks every item in C, several times faster than a comprehension.
+    """
+    args = get_args(t)
+    if _is_list(t) and args == (str,):
+        return f"{v}.__class__ is list", f"join({v})"
+    if _is_dict(t) and args == (str, str):
+        return f"{v}.__class__ is dict", f"join({v}.values())"
+    return None
 
 
 def _collection_expr(t: Any, v: str, i: int, ns: dict[str, Any]) -> str | None:
@@ -558,39 +614,38 @@ def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
         types = _field_types(cls, fields)
     except Exception:  # e.g. a name only the class body knows: let typing resolve it
         types = [a.type for a in attrs.fields(attrs.resolve_types(cls))]
-    ns: dict[str, Any] = {
-        "cls": cls,
-        "_MISSING": _MISSING,
-        "new": object.__new__,
-        "pend": _new_pending,
-        "_Pending": _Pending,
-    }
+    ns: dict[str, Any] = {"cls": cls, "_MISSING": _MISSING, "new": object.__new__}
     body = ["get = data.get"]
     setters = _slot_setters(cls, fields)
-    lazy: list[str] = []
+    raw_slot = _member_of(cls, RAW_SLOT) if setters is not None and LAZY else None
+    lazy: dict[int, _LazyPlan] = {}
     for i, a in enumerate(fields):
         if not a.init:  # init=False fields are the class's own business
             continue
-        lines = _lazy_lines(a, types[i], i, ns) if setters is not None and LAZY else None
-        if lines is None:
+        found = _lazy_field(a, types[i]) if isinstance(raw_slot, MemberDescriptorType) else None
+        if found is None:
             body += _field_lines(a, types[i], i, ns)
         else:
-            body += lines
-            lazy.append(a.name)
-    for name in lazy:
-        if not isinstance(cls.__dict__.get(name), _LazySlot):
-            member = next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
-            if isinstance(member, _LazySlot):
-                member = member._member
-            setattr(cls, name, _LazySlot(member, cls))
+            lazy[i] = found
+    for i, (resolve, empty) in lazy.items():
+        name = fields[i].name
+        slot = cls.__dict__.get(name)
+        if not isinstance(slot, _LazySlot):
+            slot = _LazySlot(_member_of(cls, name), cls, raw_slot)
+            setattr(cls, name, slot)
+        slot.key, slot.resolve, slot.empty = _wire_key(fields[i]), resolve, empty
     if setters is None:
         args = ", ".join(f"{a.alias}=v{i}" for i, a in enumerate(fields) if a.init)
         body.append(f"return cls({args})")
     else:
         body.append("self = new(cls)")
         for i, setter in enumerate(setters):
-            ns[f"set{i}"] = setter
-            body.append(f"set{i}(self, v{i})")
+            if i not in lazy:
+                ns[f"set{i}"] = setter
+                body.append(f"set{i}(self, v{i})")
+        if lazy:
+            ns["set_raw"] = raw_slot.__set__  # type: ignore[union-attr]
+            body.append("set_raw(self, data)")
         body.append("return self")
     name = f"structure_{cls.__name__}"
     source = f"def {name}(data, _):\n" + "".join(f"    {line}\n" for line in body)

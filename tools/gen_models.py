@@ -583,8 +583,10 @@ class _Model:
     # Shared by every model: attrs' per-class repr is replaced by this one, which
     # lists only the fields that differ from their defaults (and costs no compile
     # time per class at import). A field declared with repr=False holds a secret:
-    # it shows as '***' when set, never its value.
-    __slots__ = ()
+    # it shows as '***' when set, never its value. ``_raw`` holds the decoded
+    # JSON a structured instance came from, until its nested parts are read
+    # (aiodock._convert structures them on first access).
+    __slots__ = ("_raw",)
 
     def __repr__(self) -> str:
         parts: list[str] = []

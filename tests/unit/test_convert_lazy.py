@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from aiodock.models import (
     SystemVersion,
     Volume,
 )
+from tests._eager import eager_forms, resolved_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # fixture -> (model, is a list)
@@ -54,26 +53,6 @@ CASES: dict[str, tuple[type[Any], bool]] = {
     "volume_create.json": (Volume, False),
 }
 
-# Run in a fresh interpreter: structure every case eagerly, print the resolved forms.
-EAGER = """
-import json, sys, attrs
-from pathlib import Path
-import aiodock._convert as c
-c.LAZY = False
-from aiodock import models
-from aiodock._convert import structure, structure_list
-out = {}
-for name, (cls_name, many) in json.loads(sys.argv[1]).items():
-    text = (Path(sys.argv[2]) / name).read_text()
-    lines = [json.loads(x) for x in text.splitlines() if x.strip()]
-    data = lines if name.endswith(".jsonl") else json.loads(text)
-    cls = getattr(models, cls_name)
-    got = structure_list(data, cls) if many else structure(data, cls)
-    assert not any(isinstance(v, c._LazySlot) for v in vars(cls).values())
-    out[name] = repr([attrs.asdict(m) for m in got] if many else attrs.asdict(got))
-print(json.dumps(out))
-"""
-
 
 def load(name: str) -> Any:
     text = (FIXTURES / name).read_text()
@@ -87,24 +66,9 @@ def lazy(name: str) -> Any:
     return structure_list(load(name), cls) if many else structure(load(name), cls)
 
 
-def resolved(value: Any) -> str:
-    return repr(
-        [attrs.asdict(m) for m in value] if isinstance(value, list) else attrs.asdict(value)
-    )
-
-
 @pytest.fixture(scope="module")
 def eager() -> dict[str, str]:
-    cases = {name: (cls.__name__, many) for name, (cls, many) in CASES.items()}
-    proc = subprocess.run(
-        [sys.executable, "-c", EAGER, json.dumps(cases), str(FIXTURES)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent.parent,
-    )
-    result: dict[str, str] = json.loads(proc.stdout)
-    return result
+    return eager_forms(CASES, FIXTURES)
 
 
 def test_every_fixture_is_covered() -> None:
@@ -113,13 +77,13 @@ def test_every_fixture_is_covered() -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_lazy_equals_eager(name: str, eager: dict[str, str]) -> None:
-    assert resolved(lazy(name)) == eager[name]
+    assert resolved_form(lazy(name)) == eager[name]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_untouched_and_touched_instances_compare_equal(name: str) -> None:
     untouched, touched = lazy(name), lazy(name)
-    resolved(touched)
+    resolved_form(touched)
     assert untouched == touched
     assert repr(untouched) == repr(touched)
     assert pickle.loads(pickle.dumps(lazy(name))) == touched
@@ -127,14 +91,52 @@ def test_untouched_and_touched_instances_compare_equal(name: str) -> None:
 
 def test_nested_parts_wait_for_first_access() -> None:
     assert _convert.LAZY
-    c = lazy("container_inspect_running.json")
+    data = load("container_inspect_running.json")
+    c = structure(data, ContainerInspectResponse)
     assert type(ContainerInspectResponse.__dict__["host_config"]) is _convert._LazySlot
     member = ContainerInspectResponse.__dict__["host_config"]._member
-    assert type(member.__get__(c, ContainerInspectResponse)) is _convert._Pending
+    with pytest.raises(AttributeError):
+        member.__get__(c, ContainerInspectResponse)  # the slot is not filled yet
     first = c.host_config
     assert first is c.host_config  # structured once, then stored
-    assert type(member.__get__(c, ContainerInspectResponse)) is not _convert._Pending
+    assert member.__get__(c, ContainerInspectResponse) is first
+    assert first == structure(data["HostConfig"], type(first))
     assert attrs.evolve(c, name="/other").host_config == first
+
+
+def test_null_and_missing_nested_parts_give_their_zero_values() -> None:
+    data = load("container_inspect_running.json")
+    data["HostConfig"] = None
+    del data["Mounts"]
+    data["NetworkSettings"] = {"Networks": None}
+    c = structure(data, ContainerInspectResponse)
+    assert c.host_config is None
+    assert c.mounts == []
+    assert c.network_settings is not None and c.network_settings.networks == {}
+    # Each instance gets its own empty list, not one shared between instances.
+    other = structure(data, ContainerInspectResponse)
+    assert other.mounts == [] and other.mounts is not c.mounts
+
+
+def test_an_instance_built_by_init_has_no_lazy_state() -> None:
+    made = ContainerSummary(id="x")
+    assert made.ports == [] and made.host_config is None
+    with pytest.raises(AttributeError):
+        _ = made._raw  # type: ignore[attr-defined]
+
+
+def test_string_collections_are_checked_item_by_item() -> None:
+    # All strings: kept as decoded. Anything else: every item goes through the str rule.
+    data: dict[str, Any] = {"Names": ["/a", 5, None], "Labels": {"a": 1, "b": None, "c": "x"}}
+    c = structure(data, ContainerSummary)
+    assert c.names == ["/a", "5", ""]
+    assert c.labels == {"a": "1", "b": "", "c": "x"}
+    # Wrong container type: structured as before the fast path (a list of the keys).
+    c = structure({"Names": {"k": "v"}, "Labels": None}, ContainerSummary)
+    assert c.names == ["k"] and c.labels == {}
+    good = {"Names": ["/a", "/b"], "Labels": {"a": "1"}}
+    c = structure(good, ContainerSummary)
+    assert c.names == ["/a", "/b"] and c.labels == {"a": "1"}
 
 
 def test_a_nested_part_of_the_wrong_shape_raises_on_access() -> None:
