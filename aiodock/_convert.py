@@ -519,8 +519,9 @@ def _convert_lines(t: Any, v: str, i: int, ns: dict[str, Any]) -> list[str]:
         strings = _all_strings_test(t, v) if KEEP_DECODED_STRINGS else None
         if strings is None:
             return [f"{v} = {empty} if {v} is None else {expr}"]
-        # Names, labels, options: all strings as decoded nearly always, and then the
-        # decoded list or map is kept as it is (nobody else holds it) instead of copied.
+        # Names, labels, options: nearly always all strings as decoded, and then the
+        # decoded list or map itself goes into the model instead of a copy (decoded
+        # answers are not handed to anyone else).
         ns["join"] = "".join
         return [
             f"if {v} is None:",
