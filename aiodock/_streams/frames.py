@@ -111,7 +111,28 @@ def _stream_name(word: int) -> str:
     return stream.name.lower() if stream is not None else "error"
 
 
-class MultiplexDecoder:
+class _StickyError:
+    """The part of a decoder that keeps the error it failed with.
+
+    Once failed, a decoder raises that error from every later ``feed`` and ``eof``.
+    """
+
+    __slots__ = ("_error",)
+
+    _error: StreamError | None
+
+    @property
+    def error(self) -> StreamError | None:
+        """The error this decoder failed with, if any.
+
+        Set as soon as it is found, even while :meth:`feed` still returns the
+        items that came before it; a reader can check it after using those
+        items instead of waiting for more data to make :meth:`feed` raise.
+        """
+        return self._error
+
+
+class MultiplexDecoder(_StickyError):
     """Decode Docker's multiplexed stdout/stderr stream into :class:`Frame` items.
 
     Each wire frame is an 8-byte header ``[type, 0, 0, 0, size (big-endian
@@ -141,7 +162,6 @@ class MultiplexDecoder:
 
     __slots__ = (
         "_coalesce",
-        "_error",
         "_error_text",
         "_header",
         "_offset",
@@ -241,16 +261,6 @@ class MultiplexDecoder:
         are unchanged.
         """
         self._views = True
-
-    @property
-    def error(self) -> StreamError | None:
-        """The error this decoder failed with, if any.
-
-        Set as soon as it is found, even while :meth:`feed` still returns the
-        items that came before it; a reader can check it after using those
-        items instead of waiting for more data to make :meth:`feed` raise.
-        """
-        return self._error
 
     # -- internals ---------------------------------------------------------------
 
@@ -469,7 +479,7 @@ def _snippet(text: bytes | str) -> str:
     return repr(text)
 
 
-class JSONStreamDecoder:
+class JSONStreamDecoder(_StickyError):
     """Decode a stream of JSON documents, returning the parsed values.
 
     Accepts newline-delimited JSON (events, progress messages; ``\\n`` or
@@ -489,7 +499,7 @@ class JSONStreamDecoder:
     body ends inside a document.
     """
 
-    __slots__ = ("_error", "_max", "_next_attempt", "_offset", "_tail")
+    __slots__ = ("_max", "_next_attempt", "_offset", "_tail")
 
     def __init__(self, *, max_document_size: int = 64 * 1024 * 1024) -> None:
         self._max = max_document_size
@@ -536,16 +546,6 @@ class JSONStreamDecoder:
                 raise
             # Like feed: hand out the documents before the error first.
         return out
-
-    @property
-    def error(self) -> StreamError | None:
-        """The error this decoder failed with, if any.
-
-        Set as soon as it is found, even while :meth:`feed` still returns the
-        items that came before it; a reader can check it after using those
-        items instead of waiting for more data to make :meth:`feed` raise.
-        """
-        return self._error
 
     def _feed(self, data: bytes, out: list[Any]) -> None:
         cut = data.rfind(b"\n")
