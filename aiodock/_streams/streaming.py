@@ -93,6 +93,18 @@ def _emit_views(decoder: object) -> None:
         emit()
 
 
+async def _collect_output(frames: AsyncIterator[Frame]) -> Output:
+    """Read ``frames`` to the end, each payload appended to its stream's ``bytearray``."""
+    out = bytearray()
+    err = bytearray()
+    async for stream, data in frames:
+        if stream == StreamType.STDERR:
+            err += data
+        else:
+            out += data
+    return Output(out, err)
+
+
 Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
 
 
@@ -328,17 +340,11 @@ class FrameStream(AsyncStream[Frame]):
 
         The output is held once, in two ``bytearray`` (see :class:`Output`).
         """
-        out = bytearray()
-        err = bytearray()
         _emit_views(self._decoder)
         async with self:
-            async for stream, data in self:
-                if stream == StreamType.STDERR:
-                    err += data
-                else:
-                    out += data
+            output = await _collect_output(self)
             self._items = []
-        return Output(out, err)
+        return output
 
     async def read(self) -> bytearray:
         """Read to the end and return all output, streams interleaved in order.
@@ -494,17 +500,11 @@ class HijackedStream:
 
         The output is held once, in two ``bytearray`` (see :class:`Output`).
         """
-        out = bytearray()
-        err = bytearray()
         _emit_views(self._decoder)
-        async for stream, data in self:
-            if stream == StreamType.STDERR:
-                err += data
-            else:
-                out += data
+        output = await _collect_output(self)
         self._items = []
         await self.aclose()
-        return Output(out, err)
+        return output
 
     async def _abort(self, exc: Exception) -> None:
         """Wake a reader blocked on this connection with ``exc`` and close it."""
