@@ -337,24 +337,26 @@ def _default_of(a: attrs.Attribute[Any]) -> Any:
 #: The slot (declared by the models' base class) holding the decoded JSON object.
 RAW_SLOT: Final = "_raw"
 
+# A lazy field's resolver (structures a non-null value) and what null gives.
+_LazyPlan = tuple[Callable[[Any], Any], Callable[[], Any]]
+
 
 class _LazySlot:
     """Wraps a slot descriptor: an unset slot is structured from ``_raw`` on first read."""
 
     __slots__ = ("_get", "_member", "_owner", "_raw", "_set", "empty", "key", "name", "resolve")
 
-    def __init__(self, member: Any, owner: type[Any], raw: Any) -> None:
+    def __init__(self, member: Any, owner: type[Any], raw: Any, key: str, plan: _LazyPlan) -> None:
         self._member = member
         self._get = member.__get__
         self._set = member.__set__
         self._raw = raw.__get__
         self._owner = owner
         self.name = member.__name__
-        # Set by the structuring function's factory: the wire key, the function
-        # structuring a non-null value, and what null gives (a fresh [] or {}, or None).
-        self.key = ""
-        self.resolve: Callable[[Any], Any] = _structure_any_value
-        self.empty: Callable[[], Any] = _none
+        self.key = key  # the wire key
+        # The function structuring a non-null value, and what null gives (a fresh
+        # [] or {}, or None).
+        self.resolve, self.empty = plan
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
@@ -385,10 +387,6 @@ class _LazySlot:
 
     def __delete__(self, obj: Any) -> None:
         self._member.__delete__(obj)
-
-
-def _structure_any_value(value: Any) -> Any:
-    return value
 
 
 def _none() -> None:
@@ -446,9 +444,6 @@ def _nested_resolver(t: Any) -> Callable[[Any], Any] | None:
 
         return resolve_dict
     return None
-
-
-_LazyPlan = tuple[Callable[[Any], Any], Callable[[], Any]]
 
 
 def _lazy_field(a: attrs.Attribute[Any], t: Any) -> _LazyPlan | None:
@@ -628,13 +623,13 @@ def _attrs_structure_factory(cls: type[Any]) -> StructureHook:
             body += _field_lines(a, types[i], i, ns)
         else:
             lazy[i] = found
-    for i, (resolve, empty) in lazy.items():
-        name = fields[i].name
+    for i, plan in lazy.items():
+        name, key = fields[i].name, _wire_key(fields[i])
         slot = cls.__dict__.get(name)
-        if not isinstance(slot, _LazySlot):
-            slot = _LazySlot(_member_of(cls, name), cls, raw_slot)
-            setattr(cls, name, slot)
-        slot.key, slot.resolve, slot.empty = _wire_key(fields[i]), resolve, empty
+        if isinstance(slot, _LazySlot):  # the class's function was generated before
+            slot.key, (slot.resolve, slot.empty) = key, plan
+        else:
+            setattr(cls, name, _LazySlot(_member_of(cls, name), cls, raw_slot, key, plan))
     if setters is None:
         args = ", ".join(f"{a.alias}=v{i}" for i, a in enumerate(fields) if a.init)
         body.append(f"return cls({args})")
